@@ -1,0 +1,38 @@
+import { Controller, Get, HttpCode, Inject, Res } from '@nestjs/common';
+import type { Response } from 'express';
+import { APP_CONFIG, type AppConfig } from '@app/config';
+import { REDIS, type RedisClient } from '@app/store';
+
+@Controller('health')
+export class HealthController {
+  constructor(
+    @Inject(REDIS) private readonly redis: RedisClient,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  /** The process is up. */
+  @Get('live')
+  @HttpCode(200)
+  live(): { status: 'ok' } {
+    return { status: 'ok' };
+  }
+
+  /** Ready to answer queries: Redis answers a PING within the request timeout. */
+  @Get('ready')
+  async ready(@Res() res: Response): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([
+        this.redis.ping(),
+        new Promise((_, reject) => {
+          timer = setTimeout(() => reject(new Error('redis did not answer PING in time')), this.config.requestTimeoutMs);
+        }),
+      ]);
+      res.status(200).json({ status: 'ready', redis: 'up' });
+    } catch (err) {
+      res.status(503).json({ status: 'not-ready', redis: 'down', reason: (err as Error).message });
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}

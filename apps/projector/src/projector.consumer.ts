@@ -1,0 +1,108 @@
+import { Controller, Inject, Logger } from '@nestjs/common';
+import { EventPattern, Payload } from '@nestjs/microservices';
+import type { KafkaMessage } from 'kafkajs';
+import { APP_CONFIG, type AppConfig } from '@app/config';
+import { CONSUMED_TOPIC_ROLES, parseEvent, type ConsumedTopicRole, type UnreadEvent } from '@app/contracts';
+import { ProjectionStore } from '@app/store';
+import { DeadLetterService } from './dead-letter.service';
+import { BATCH_PATTERN, type RecordBatch } from './kafka-batch.transport';
+import { ProjectorMetrics } from './projector.metrics';
+
+/** A Redis error that is the same on every try (a script or type error), unlike a lost connection. */
+function isDeterministic(err: unknown): boolean {
+  return err instanceof Error && err.name === 'ReplyError' && !/LOADING|BUSY|TRYAGAIN|CLUSTERDOWN|MASTERDOWN|READONLY/.test(err.message);
+}
+
+/**
+ * Folds each batch into Redis: parse and validate every record, dead-letter the invalid
+ * ones (with the reason), apply the rest, and only then let the transport commit. While
+ * Redis is unreachable it retries with backoff and never returns, so no offset moves past
+ * an unapplied event.
+ */
+@Controller()
+export class ProjectorConsumer {
+  private readonly logger = new Logger('Projector');
+  private readonly roleOfTopic: Map<string, ConsumedTopicRole>;
+
+  constructor(
+    @Inject(APP_CONFIG) config: AppConfig,
+    private readonly store: ProjectionStore,
+    private readonly deadLetter: DeadLetterService,
+    private readonly metrics: ProjectorMetrics,
+  ) {
+    this.roleOfTopic = new Map(CONSUMED_TOPIC_ROLES.map((r) => [config.kafka.topics[r], r]));
+  }
+
+  @EventPattern(BATCH_PATTERN)
+  async onBatch(@Payload() batch: RecordBatch): Promise<void> {
+    const started = process.hrtime.bigint();
+    const role = this.roleOfTopic.get(batch.topic);
+    const valid: { event: UnreadEvent; message: KafkaMessage }[] = [];
+    const refused: { message: KafkaMessage; reason: string }[] = [];
+    for (const message of batch.messages) {
+      const parsed = role
+        ? parseEvent(message.value, role)
+        : { ok: false as const, reason: `topic ${batch.topic} is not consumed` };
+      if (parsed.ok) valid.push({ event: parsed.event, message });
+      else refused.push({ message, reason: parsed.reason });
+    }
+    if (refused.length > 0) {
+      await this.retrying(batch, 'dead-letter', () => this.deadLetter.send(batch.topic, batch.partition, refused));
+      this.metrics.deadLettered.inc(refused.length);
+    }
+    if (valid.length > 0) await this.apply(batch, valid);
+    this.metrics.applied.inc(valid.length);
+    this.metrics.batchSeconds.observe(Number(process.hrtime.bigint() - started) / 1e9);
+  }
+
+  private async apply(batch: RecordBatch, events: { event: UnreadEvent; message: KafkaMessage }[]): Promise<void> {
+    try {
+      await this.retrying(
+        batch,
+        'redis',
+        () => this.store.applyAll(events.map((e) => e.event)),
+        (err) => !isDeterministic(err),
+      );
+    } catch (err) {
+      if (!isDeterministic(err)) throw err;
+      // Redis refused some event itself: apply one by one, dead-letter exactly those.
+      const refused: { message: KafkaMessage; reason: string }[] = [];
+      for (const { event, message } of events) {
+        try {
+          await this.retrying(batch, 'redis', () => this.store.apply(event), (e) => !isDeterministic(e));
+        } catch (e) {
+          if (!isDeterministic(e)) throw e;
+          refused.push({ message, reason: `redis refused the event: ${(e as Error).message}` });
+        }
+      }
+      if (refused.length > 0) {
+        await this.retrying(batch, 'dead-letter', () => this.deadLetter.send(batch.topic, batch.partition, refused));
+        this.metrics.deadLettered.inc(refused.length);
+      }
+    }
+  }
+
+  /** Runs `work` until it succeeds, backing off (100 ms doubling to 5 s) and heartbeating. */
+  private async retrying<T>(
+    batch: RecordBatch,
+    what: string,
+    work: () => Promise<T>,
+    retryable: (err: unknown) => boolean = () => true,
+  ): Promise<T> {
+    let delay = 100;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await work();
+      } catch (err) {
+        if (!retryable(err) || !batch.isRunning()) throw err;
+        this.metrics.retries.inc({ what });
+        if (attempt === 1 || attempt % 10 === 0) {
+          this.logger.warn(`${what} failed for ${batch.topic}[${batch.partition}] (attempt ${attempt}), retrying: ${(err as Error).message}`);
+        }
+        await new Promise((r) => setTimeout(r, delay));
+        delay = Math.min(delay * 2, 5_000);
+        await batch.heartbeat().catch(() => undefined);
+      }
+    }
+  }
+}

@@ -1,0 +1,20 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import type { Kafka } from 'kafkajs';
+import { ConfigModule, type AppConfig } from '@app/config';
+import { StoreModule } from '@app/store';
+import { DeadLetterService } from './dead-letter.service';
+import { ProjectorConsumer } from './projector.consumer';
+import { ProjectorMetrics } from './projector.metrics';
+import { KAFKA } from './projector.tokens';
+
+@Module({})
+export class ProjectorModule {
+  static forRoot(config: AppConfig, kafka: Kafka): DynamicModule {
+    return {
+      module: ProjectorModule,
+      imports: [ConfigModule.forRoot(config), StoreModule.forRoot({ offlineQueue: true, connectionName: 'unread-projector' })],
+      controllers: [ProjectorConsumer],
+      providers: [{ provide: KAFKA, useValue: kafka }, DeadLetterService, ProjectorMetrics],
+    };
+  }
+}

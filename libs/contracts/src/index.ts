@@ -1,0 +1,4 @@
+export * from './events';
+export * from './parser';
+export * from './topics';
+export * from './validators';

@@ -1,0 +1,127 @@
+import { plainToInstance, type ClassConstructor } from 'class-transformer';
+import { validateSync, type ValidationError } from 'class-validator';
+import {
+  AccountDeleted,
+  AccountRegistered,
+  C2cMessageSent,
+  C2cReadAck,
+  ChannelMention,
+  ChannelMessageSent,
+  ChannelMessageUpdated,
+  ChannelReadAck,
+  EVENT_TYPES,
+  GroupCreated,
+  GroupDismissed,
+  GroupMemberJoined,
+  GroupMemberLeft,
+  GroupMessageSent,
+  GroupReadAck,
+  GroupUnreadSet,
+  QchatChannelCreated,
+  QchatChannelDeleted,
+  QchatRoleMemberAdded,
+  QchatRoleMemberRemoved,
+  QchatServerMemberJoined,
+  QchatServerMemberLeft,
+  type EventType,
+  type UnreadEvent,
+} from './events';
+import type { ConsumedTopicRole } from './topics';
+
+/** Events larger than this are refused (dead-lettered) before they are parsed. */
+export const MAX_EVENT_BYTES = 256 * 1024;
+
+export type ParseResult = { ok: true; event: UnreadEvent } | { ok: false; reason: string };
+
+type Shape = ClassConstructor<UnreadEvent>;
+
+/** Which classes a (type, scope) pair selects, and on which topic the type belongs. */
+const SHAPES: Record<EventType, { topic: ConsumedTopicRole; byScope?: Record<string, Shape>; shape?: Shape }> = {
+  'message-sent': {
+    topic: 'messageSent',
+    byScope: { c2c: C2cMessageSent, group: GroupMessageSent, channel: ChannelMessageSent },
+  },
+  'read-ack': {
+    topic: 'readAck',
+    byScope: { c2c: C2cReadAck, group: GroupReadAck, channel: ChannelReadAck },
+  },
+  'group-unread-set': { topic: 'readAck', shape: GroupUnreadSet },
+  'channel-mention': { topic: 'mention', shape: ChannelMention },
+  'channel-message-updated': { topic: 'mention', shape: ChannelMessageUpdated },
+  'account-registered': { topic: 'directory', shape: AccountRegistered },
+  'account-deleted': { topic: 'directory', shape: AccountDeleted },
+  'group-created': { topic: 'directory', shape: GroupCreated },
+  'group-dismissed': { topic: 'directory', shape: GroupDismissed },
+  'group-member-joined': { topic: 'directory', shape: GroupMemberJoined },
+  'group-member-left': { topic: 'directory', shape: GroupMemberLeft },
+  'qchat-server-member-joined': { topic: 'directory', shape: QchatServerMemberJoined },
+  'qchat-server-member-left': { topic: 'directory', shape: QchatServerMemberLeft },
+  'qchat-channel-created': { topic: 'directory', shape: QchatChannelCreated },
+  'qchat-channel-deleted': { topic: 'directory', shape: QchatChannelDeleted },
+  'qchat-role-member-added': { topic: 'directory', shape: QchatRoleMemberAdded },
+  'qchat-role-member-removed': { topic: 'directory', shape: QchatRoleMemberRemoved },
+};
+
+const KNOWN_TYPES = new Set<string>(EVENT_TYPES);
+
+function flatten(errors: ValidationError[], prefix = ''): string[] {
+  const out: string[] = [];
+  for (const e of errors) {
+    const path = prefix ? `${prefix}.${e.property}` : e.property;
+    if (e.constraints) out.push(...Object.values(e.constraints).map((m) => (prefix ? `${prefix}.${m}` : m)));
+    if (e.children?.length) out.push(...flatten(e.children, path));
+  }
+  return out;
+}
+
+/**
+ * Turns a plain object into a typed, validated event, or a precise reason. `topic`, when
+ * given, is the role of the topic it was read from: a type read from a topic it does not
+ * belong to is refused, because its ordering guarantees come from its own topic's key.
+ */
+export function validateEvent(plain: unknown, topic?: ConsumedTopicRole): ParseResult {
+  if (typeof plain !== 'object' || plain === null || Array.isArray(plain)) {
+    return { ok: false, reason: 'event must be a JSON object' };
+  }
+  const { type, scope } = plain as { type?: unknown; scope?: unknown };
+  if (typeof type !== 'string') return { ok: false, reason: 'type must be a string' };
+  if (!KNOWN_TYPES.has(type)) return { ok: false, reason: `unknown type "${type.slice(0, 64)}"` };
+  const spec = SHAPES[type as EventType];
+  if (topic && spec.topic !== topic) {
+    return { ok: false, reason: `type "${type}" does not belong on the ${topic} topic` };
+  }
+  let shape = spec.shape;
+  if (spec.byScope) {
+    if (typeof scope !== 'string' || !Object.hasOwn(spec.byScope, scope)) {
+      return { ok: false, reason: `scope must be one of ${Object.keys(spec.byScope).join(', ')}` };
+    }
+    shape = spec.byScope[scope];
+  }
+  if (!shape) return { ok: false, reason: `no contract for type "${type}"` };
+  const instance = plainToInstance(shape, plain);
+  const errors = validateSync(instance, { whitelist: true, forbidUnknownValues: true });
+  if (errors.length > 0) return { ok: false, reason: flatten(errors).join('; ') };
+  instance.type = type as never;
+  if (spec.byScope) (instance as { scope: string }).scope = scope as string;
+  return { ok: true, event: instance };
+}
+
+/** Parses a Kafka record value (UTF-8 JSON) into a typed event, or a precise reason. */
+export function parseEvent(value: Buffer | null | undefined, topic?: ConsumedTopicRole): ParseResult {
+  if (!value || value.length === 0) return { ok: false, reason: 'empty value' };
+  if (value.length > MAX_EVENT_BYTES) {
+    return { ok: false, reason: `event is ${value.length} bytes, more than the ${MAX_EVENT_BYTES} allowed` };
+  }
+  let plain: unknown;
+  try {
+    plain = JSON.parse(value.toString('utf8'));
+  } catch (err) {
+    return { ok: false, reason: `invalid JSON: ${(err as Error).message}` };
+  }
+  return validateEvent(plain, topic);
+}
+
+/** The topic an event type is produced to. */
+export function topicRoleOf(type: EventType): ConsumedTopicRole {
+  return SHAPES[type].topic;
+}

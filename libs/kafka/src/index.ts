@@ -1,0 +1,2 @@
+export * from './event.producer';
+export * from './kafka.factory';

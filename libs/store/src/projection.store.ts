@@ -1,0 +1,86 @@
+import type { UnreadEvent } from '@app/contracts';
+import { ChannelStore } from './channel.store';
+import { C2cStore } from './c2c.store';
+import { DirectoryStore } from './directory.store';
+import { GroupStore } from './group.store';
+import { Keyspace } from './keyspace';
+import type { RedisClient } from './redis.factory';
+
+export interface StoreOptions {
+  /** How long QChat mention bodies and index entries are kept (ms). */
+  mentionRetentionMs: number;
+}
+
+/**
+ * The Redis projections: one store per family, sharing a client and a keyspace.
+ *
+ * Writes: `apply(event)` folds one validated event into Redis. Every family's write is one
+ * Lua call (or independent commands issued in the same tick), so the writes of a batch,
+ * issued together, reach each Redis node in event order through ioredis auto-pipelining,
+ * and every write is idempotent and commutes with the writes of other topics (DESIGN.md).
+ */
+export class ProjectionStore {
+  readonly c2c: C2cStore;
+  readonly group: GroupStore;
+  readonly channel: ChannelStore;
+  readonly directory: DirectoryStore;
+
+  constructor(
+    readonly redis: RedisClient,
+    readonly keys: Keyspace,
+    readonly options: StoreOptions,
+  ) {
+    this.c2c = new C2cStore(redis, keys);
+    this.group = new GroupStore(redis, keys);
+    this.channel = new ChannelStore(redis, keys, options);
+    this.directory = new DirectoryStore(redis, keys, this.c2c, this.group, this.channel);
+  }
+
+  apply(event: UnreadEvent): Promise<unknown> {
+    switch (event.type) {
+      case 'message-sent':
+        if (event.scope === 'c2c') return this.c2c.messageSent(event);
+        if (event.scope === 'group') return this.group.messageSent(event);
+        return this.channel.messageSent(event);
+      case 'read-ack':
+        if (event.scope === 'c2c') return this.c2c.readAck(event);
+        if (event.scope === 'group') return this.group.readAck(event);
+        return this.channel.readAck(event);
+      case 'group-unread-set':
+        return this.group.unreadSet(event);
+      case 'channel-mention':
+        return this.channel.mention(event);
+      case 'channel-message-updated':
+        return this.channel.messageUpdated(event);
+      case 'account-registered':
+        return this.directory.accountRegistered(event);
+      case 'account-deleted':
+        return this.directory.accountDeleted(event);
+      case 'group-created':
+        return this.group.created(event);
+      case 'group-dismissed':
+        return this.group.dismissed(event);
+      case 'group-member-joined':
+        return this.group.memberJoined(event);
+      case 'group-member-left':
+        return this.group.memberLeft(event);
+      case 'qchat-server-member-joined':
+        return this.channel.serverMemberJoined(event);
+      case 'qchat-server-member-left':
+        return this.channel.serverMemberLeft(event);
+      case 'qchat-channel-created':
+        return this.channel.channelCreated(event);
+      case 'qchat-channel-deleted':
+        return this.channel.channelDeleted(event);
+      case 'qchat-role-member-added':
+        return this.channel.roleMemberAdded(event);
+      case 'qchat-role-member-removed':
+        return this.channel.roleMemberRemoved(event);
+    }
+  }
+
+  /** Applies a batch: all writes issued in one tick, resolved when Redis acknowledged every one. */
+  async applyAll(events: readonly UnreadEvent[]): Promise<void> {
+    await Promise.all(events.map((e) => this.apply(e)));
+  }
+}
