@@ -1,8 +1,8 @@
-/** Unit tests: colocated *.spec.ts under apps/ and libs/ (pure logic; Lua runs on real Redis in test/). */
+/** Unit tests: *.spec.ts colocated under apps/ and libs/, plus test/*.spec.ts (pure logic; Lua runs on real Redis in the e2e tier). */
 const aliases = require('./test/jest-aliases');
 module.exports = {
   moduleFileExtensions: ['js', 'json', 'ts'],
-  roots: ['<rootDir>/apps/', '<rootDir>/libs/'],
+  roots: ['<rootDir>/apps/', '<rootDir>/libs/', '<rootDir>/test/'],
   testRegex: '.*\\.spec\\.ts$',
   transform: { '^.+\\.ts$': 'ts-jest' },
   testEnvironment: 'node',

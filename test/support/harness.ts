@@ -96,7 +96,7 @@ export class Harness {
     const done = new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`got ${got.length} of ${expected} dead letters`)), timeoutMs);
       void consumer.run({
-        eachMessage: async ({ message }) => {
+        eachMessage: ({ message }) => {
           const headers: Record<string, string> = {};
           for (const [k, v] of Object.entries(message.headers ?? {})) headers[k] = String(v);
           got.push({ value: message.value?.toString('utf8') ?? '', headers });
@@ -104,6 +104,7 @@ export class Harness {
             clearTimeout(timer);
             resolve();
           }
+          return Promise.resolve();
         },
       });
     });

@@ -16,7 +16,7 @@ export async function waitFor<T>(
     }
     if (Date.now() > deadline) {
       throw new Error(
-        `timed out after ${timeoutMs} ms waiting for ${what}; last value: ${JSON.stringify(last)}${lastErr ? `; last error: ${String(lastErr)}` : ''}`,
+        `timed out after ${timeoutMs} ms waiting for ${what}; last value: ${JSON.stringify(last)}${lastErr instanceof Error ? `; last error: ${lastErr.message}` : ''}`,
       );
     }
     await new Promise((r) => setTimeout(r, intervalMs));

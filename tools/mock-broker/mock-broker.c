@@ -3,7 +3,7 @@
  * librdkafka's mock cluster (librdkafka-dev). It is not Kafka: see DESIGN.md
  * and docs/testing.md for what it answers and what it does not.
  *
- * usage: mock-broker [--brokers N] [--topic NAME:PARTITIONS]...
+ * usage: mock-broker [--brokers N] [--topic NAME:PARTITIONS]... [--detached]
  *
  * Prints "BOOTSTRAP <host:port,...>" on stdout once the cluster is up, then
  * reads commands, one per line, from stdin and answers each with "OK ..." or
@@ -11,7 +11,8 @@
  *   down <broker-id>   the broker stops answering (connections are closed)
  *   up <broker-id>     the broker answers again
  *   topic <name> <n>   create a topic with n partitions
- *   quit               shut down (as does SIGTERM, SIGINT or stdin closing)
+ *   quit               shut down (as do SIGTERM and SIGINT)
+ * When stdin closes (the parent died) it shuts down too, unless --detached is given.
  */
 #include <errno.h>
 #include <poll.h>
@@ -78,6 +79,7 @@ static void handle_command(rd_kafka_mock_cluster_t *mcluster, char *line) {
 
 int main(int argc, char **argv) {
         int brokers = 1;
+        int detached = 0;
         char errstr[512];
         int i;
 
@@ -90,8 +92,10 @@ int main(int argc, char **argv) {
                         }
                 } else if (strcmp(argv[i], "--topic") == 0 && i + 1 < argc) {
                         i++; /* created below, once the cluster exists */
+                } else if (strcmp(argv[i], "--detached") == 0) {
+                        detached = 1;
                 } else {
-                        fprintf(stderr, "usage: %s [--brokers N] [--topic NAME:PARTITIONS]...\n", argv[0]);
+                        fprintf(stderr, "usage: %s [--brokers N] [--topic NAME:PARTITIONS]... [--detached]\n", argv[0]);
                         return 2;
                 }
         }
@@ -150,8 +154,9 @@ int main(int argc, char **argv) {
                         continue;
                 ssize_t got = read(0, line + used, sizeof(line) - 1 - used);
                 if (got <= 0) {
-                        /* stdin closed: keep serving until a signal (detached runs use </dev/null) */
                         stdin_open = 0;
+                        if (!detached)
+                                stop_requested = 1; /* the parent is gone */
                         continue;
                 }
                 used += (size_t)got;

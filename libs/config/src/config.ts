@@ -73,6 +73,33 @@ class Env {
   @IsInt() @Min(50) @Max(60_000) REQUEST_TIMEOUT_MS = 2_000;
 }
 
+/** Every environment variable the apps read (docs/configuration.md lists them with defaults). */
+export const ENV_KEYS = [
+  'KAFKA_BROKERS',
+  'KAFKA_CLIENT_ID',
+  'KAFKA_CONSUMER_GROUP',
+  'TOPIC_MESSAGE_SENT',
+  'TOPIC_READ_ACK',
+  'TOPIC_MENTION',
+  'TOPIC_DIRECTORY',
+  'TOPIC_DEAD_LETTER',
+  'REDIS_URL',
+  'REDIS_CLUSTER_NODES',
+  'REDIS_KEY_PREFIX',
+  'TENANTS_JSON',
+  'TENANTS_FILE',
+  'TENCENT_RATE_LIMIT',
+  'QCHAT_RATE_LIMIT',
+  'QCHAT_RATE_BLOCK_MS',
+  'MENTION_RETENTION_MS',
+  'USERSIG_CACHE_MS',
+  'HTTP_PORT',
+  'PROJECTOR_METRICS_PORT',
+  'HTTP_HOST',
+  'LOG_LEVEL',
+  'REQUEST_TIMEOUT_MS',
+] as const satisfies readonly (keyof Env)[];
+
 export interface AppConfig {
   kafka: { brokers: string[]; clientId: string; consumerGroup: string; topics: TopicNames };
   redis: { url?: string; clusterNodes?: { host: string; port: number }[]; keyPrefix: string };

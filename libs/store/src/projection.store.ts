@@ -3,7 +3,7 @@ import { ChannelStore } from './channel.store';
 import { C2cStore } from './c2c.store';
 import { DirectoryStore } from './directory.store';
 import { GroupStore } from './group.store';
-import { Keyspace } from './keyspace';
+import { type Keyspace } from './keyspace';
 import type { RedisClient } from './redis.factory';
 
 export interface StoreOptions {

@@ -1,0 +1,112 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { Kafka, logLevel } from 'kafkajs';
+import { CONSUMED_TOPIC_ROLES, DEFAULT_TOPICS, type UnreadEvent } from '@app/contracts';
+import { loadConfig } from '@app/config';
+import { EventProducer } from '@app/kafka';
+import { MockBroker, ROOT, RedisServer } from './local-services';
+import { sampleEvents, SAMPLE } from './sample-data';
+import { tencentUserSig } from './usersig';
+
+/**
+ * `npm run start:local`: the whole service on one machine with the embedded default — the
+ * mock broker and a private redis-server, a projector and a gateway as child processes
+ * (as in production), sample data, and ready-to-paste curl commands. Ctrl-C stops all.
+ */
+export async function runLocal(env: NodeJS.ProcessEnv): Promise<void> {
+  const port = env.HTTP_PORT ?? '8080';
+  const redis = await RedisServer.start();
+  const topics = Object.fromEntries(
+    [...CONSUMED_TOPIC_ROLES.map((r) => DEFAULT_TOPICS[r]), DEFAULT_TOPICS.deadLetter].map((t) => [t, 6]),
+  );
+  const broker = await MockBroker.start({ brokers: 1, topics });
+  const secretKey = randomBytes(16).toString('hex');
+  const appSecret = randomBytes(12).toString('hex');
+  const childEnv: NodeJS.ProcessEnv = {
+    ...env,
+    KAFKA_BROKERS: broker.bootstrap,
+    REDIS_URL: redis.url,
+    HTTP_PORT: port,
+    HTTP_HOST: '127.0.0.1',
+    TENANTS_JSON: JSON.stringify({
+      tencent: [{ sdkAppId: SAMPLE.sdkAppId, secretKey, admins: [SAMPLE.admin] }],
+      netease: [{ appKey: SAMPLE.appKey, appSecret }],
+    }),
+  };
+  const config = loadConfig(childEnv); // fails here, with every problem listed, if env is off
+  const children: ChildProcess[] = [];
+  const stopAll = async () => {
+    for (const c of children) c.kill('SIGTERM');
+    await Promise.all(children.map((c) => new Promise((r) => (c.exitCode !== null ? r(null) : c.once('exit', r)))));
+    await broker.stop();
+    await redis.stop();
+  };
+  const start = (name: string) => {
+    const child = spawn(process.execPath, [join(ROOT, 'dist', 'apps', name, 'src', 'main.js')], {
+      env: childEnv,
+      stdio: ['ignore', 'inherit', 'inherit'],
+    });
+    child.once('exit', (code, signal) => {
+      if (!stopping) {
+        process.stderr.write(`local: ${name} exited (${code ?? signal}); stopping\n`);
+        void stopAll().then(() => process.exit(1));
+      }
+    });
+    children.push(child);
+  };
+  let stopping = false;
+  process.on('SIGINT', () => {
+    stopping = true;
+    void stopAll().then(() => process.exit(0));
+  });
+  process.on('SIGTERM', () => {
+    stopping = true;
+    void stopAll().then(() => process.exit(0));
+  });
+
+  start('projector');
+  start('gateway');
+
+  const kafka = new Kafka({ clientId: 'local-sample', brokers: config.kafka.brokers, logLevel: logLevel.NOTHING });
+  const producer = new EventProducer(kafka, config.kafka.topics);
+  const events: UnreadEvent[] = sampleEvents(Date.now());
+  await producer.send(events);
+  await producer.disconnect();
+
+  const base = `http://127.0.0.1:${port}`;
+  await waitUntilReady(base);
+  const sig = tencentUserSig(SAMPLE.sdkAppId, secretKey, SAMPLE.admin, 7 * 24 * 3600);
+  const q = `sdkappid=${SAMPLE.sdkAppId}&identifier=${SAMPLE.admin}&usersig=${sig}&random=$RANDOM&contenttype=json`;
+  process.stdout.write(`
+unread is running (Ctrl-C stops everything):
+  gateway     ${base}   (health: ${base}/health/ready)
+  broker      ${broker.bootstrap}   (librdkafka mock cluster; topics ${Object.keys(topics).join(', ')})
+  redis       ${redis.url}
+  projector metrics http://127.0.0.1:${config.projectorMetricsPort}/metrics
+
+Sample data: accounts ${SAMPLE.accounts.join(', ')}; alice has unread one-to-one messages from bob and carol,
+group ${SAMPLE.groupId} and QChat channel ${SAMPLE.serverId}/${SAMPLE.channelId} with mentions of alice.
+
+curl -s -X POST "${base}/v4/openim/get_c2c_unread_msg_num?${q}" -d '{"To_Account":"alice"}'
+curl -s -X POST "${base}/v4/openim/get_c2c_unread_msg_num?${q}" -d '{"To_Account":"alice","Peer_Account":["bob","carol","nobody"]}'
+curl -s -X POST "${base}/v4/group_open_http_svc/get_joined_group_list?${q}" -d '{"Member_Account":"alice","ResponseFilter":{"SelfInfoFilter":["UnreadMsgNum"]}}'
+NONCE=$(date +%s%N); CURTIME=$(date +%s); CHECKSUM=$(printf '%s' "${appSecret}$NONCE$CURTIME" | sha1sum | cut -d' ' -f1); \\
+curl -s -X POST "${base}/nimserver/qchat/queryChannelUnReadMentionedMsgPage.action" -H "AppKey: ${SAMPLE.appKey}" -H "Nonce: $NONCE" -H "CurTime: $CURTIME" -H "CheckSum: $CHECKSUM" -H 'Content-Type: application/x-www-form-urlencoded;charset=utf-8' -d 'accid=alice&serverId=${SAMPLE.serverId}&channelId=${SAMPLE.channelId}&limit=10'
+
+`);
+}
+
+async function waitUntilReady(base: string): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    try {
+      const res = await fetch(`${base}/health/ready`);
+      if (res.status === 200) return;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) throw new Error(`the gateway at ${base} did not become ready`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
