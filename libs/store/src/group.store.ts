@@ -5,23 +5,281 @@ import type {
   GroupMemberLeft,
   GroupMessageSent,
   GroupReadAck,
+  GroupType,
   GroupUnreadSet,
 } from '@app/contracts';
 import type { Keyspace } from './keyspace';
 import type { RedisClient } from './redis.factory';
+import { defineScript } from './scripts';
 
-// SHELL: to be implemented by the group work (issue 4).
+import type { Result } from 'ioredis';
+
+declare module 'ioredis' {
+  interface RedisCommander<Context> {
+    unreadGroupMessageSent(
+      state: string,
+      seq: string,
+      senderField: string,
+    ): Result<number, Context>;
+    unreadGroupReadAck(state: string, field: string, readSeq: string): Result<number, Context>;
+    unreadGroupUnreadSet(state: string, field: string, readSeq: string): Result<number, Context>;
+    unreadGroupMemberJoined(state: string, field: string, seq: string): Result<number, Context>;
+    unreadGroupMemberLeft(state: string, field: string): Result<number, Context>;
+    unreadGroupCreated(state: string, groupType: string, name: string): Result<number, Context>;
+    unreadGroupDismissed(state: string): Result<number, Context>;
+    unreadGroupAccountTake(index: string): Result<string[], Context>;
+  }
+}
+
+/** Group types whose members keep no unread count (the vendor: their clients do not support it). */
+export const GROUP_TYPES_WITHOUT_UNREAD: readonly GroupType[] = [
+  'ChatRoom',
+  'Meeting',
+  'AVChatRoom',
+];
+
+/** A member's record in its group, as stored. */
+export interface GroupMemberRecord {
+  member: boolean;
+  /** Seq of the member's (latest) join: the history up to it is not unread. */
+  joinSeq: number;
+  /** Folded from the read-ack topic: max of read acks, replaced by admin overrides. */
+  ackSeq: number;
+  /** Highest seq of a message the member wrote itself. */
+  ownSeq: number;
+}
+
+/** What the gateway reads about one (group, account). */
+export interface GroupMemberView {
+  groupId: string;
+  /** Created and not dismissed. */
+  exists: boolean;
+  type?: GroupType;
+  name: string;
+  /** The group's highest message seq projected so far (its message count). */
+  maxSeq: number;
+  member: boolean;
+  /** max(joinSeq, ackSeq, ownSeq). */
+  readSeq: number;
+  /** max(0, maxSeq − readSeq); always 0 for group types that keep no unread count. */
+  unread: number;
+}
+
+/** Parses a stored member record ("m:j:a:s"); a missing or unreadable one is all zero. */
+export function parseMemberRecord(v: string | null | undefined): GroupMemberRecord {
+  const m = v ? /^([01]):(\d+):(\d+):(\d+)$/.exec(v) : null;
+  if (!m) return { member: false, joinSeq: 0, ackSeq: 0, ownSeq: 0 };
+  return {
+    member: m[1] === '1',
+    joinSeq: Number(m[2]),
+    ackSeq: Number(m[3]),
+    ownSeq: Number(m[4]),
+  };
+}
+
+/** The unread count of a member record in a group (pure: DESIGN.md, unread = max(0, maxSeq − readSeq)). */
+export function groupUnread(
+  type: GroupType | undefined,
+  maxSeq: number,
+  r: GroupMemberRecord,
+): number {
+  if (type && GROUP_TYPES_WITHOUT_UNREAD.includes(type)) return 0;
+  return Math.max(0, maxSeq - Math.max(r.joinSeq, r.ackSeq, r.ownSeq));
+}
+
+const META_FIELDS = ['max', 'type', 'name', 'state'] as const;
+
+/**
+ * Group unread without fan-out (DESIGN.md). Keys:
+ * - `<group base>:state` (hash, slot `{app:groupId}`): `max` (highest message seq), `type`,
+ *   `name`, `state` ('1' created, '0' dismissed, absent = never created) and, per account
+ *   that has any state in the group, a field `m:<account>` holding its record
+ *   `<member 0|1>:<joinSeq>:<ackSeq>:<ownSeq>`.
+ * - `<member base>:groups` (sorted set, slot `{app:account}`): the account's group index,
+ *   score 1 while a member, 0 after leaving (kept so account deletion can find the group to
+ *   clean), members ordered by group id, which is the paging order of get_joined_group_list.
+ *
+ * A group message is one Lua call touching two hash fields whatever the group's size; a
+ * member's unread is computed at read time: max(0, max − max(joinSeq, ackSeq, ownSeq)).
+ *
+ * Why each component is kept apart (interleavings). Events are ordered only within one
+ * topic and key; the group's directory events (created, dismissed, joined, left), its
+ * messages, and its read-acks + admin overrides are three independent streams, and the
+ * projector may apply them in any interleaving, on the live path and on a replay alike.
+ * Every stream therefore writes only its own component, and each component is a fold that
+ * is the same whatever the other streams did:
+ * - `max` and `ownSeq` (message topic): maxima, so duplicates and reordering are harmless.
+ * - `ackSeq` (read-ack topic): read acks raise it, `group-unread-set` replaces it. Both
+ *   travel on one topic with the group as key, so the fold follows the log order and a
+ *   replay reproduces it exactly, however the other topics interleave.
+ * - `joinSeq` and the member flag (directory topic): ordered with the group's other
+ *   directory events. joinSeq is a maximum: a re-join's seq is above everything before it.
+ * Combining them with a max at read time is commutative. The price of the separation: an
+ * override cannot go below the member's join seq or its own last message, because whether
+ * a join or own message came before or after the override is not knowable from the log
+ * (different topics); treating them as floors is the only reading that a replay reproduces.
+ * So set_unread_msg_num N yields min(N, messages since the join, messages after the member's
+ * own last message) - which for a member since the start is N clamped to the message count.
+ * - A read ack or own message may arrive before the join it follows: it is stored anyway
+ *   (record with member 0) and counts once the join lands. Leaving keeps the components
+ *   and clears the flag only: deleting them would let a late ack of the next membership be
+ *   lost or an old one resurrected depending on interleaving.
+ * - A join without `seq` takes the group's max as projected at that moment; that depends
+ *   on how far the message topic has been applied, so only joins with `seq` replay exactly.
+ * - Dismissal drops the member records (one UNLINK) and keeps max/type/name with
+ *   state '0'; late messages or acks only touch fields of a group that answers as absent.
+ *   Account-side indexes are not fanned out to: readers skip dismissed groups.
+ * - The account index write of a join/leave is a separate command on the account's slot,
+ *   issued in the same tick as the group-side Lua, so both follow the group's directory
+ *   order. account-deleted (keyed by account) is not ordered with a group's joins; a join
+ *   applied after the deletion re-creates an index entry for a deleted account, which reads
+ *   refuse because the account no longer exists.
+ */
 export class GroupStore {
   constructor(
     private readonly redis: RedisClient,
     private readonly keys: Keyspace,
-  ) {}
-  messageSent(_e: GroupMessageSent): Promise<unknown> { throw new Error('not implemented'); }
-  readAck(_e: GroupReadAck): Promise<unknown> { throw new Error('not implemented'); }
-  unreadSet(_e: GroupUnreadSet): Promise<unknown> { throw new Error('not implemented'); }
-  created(_e: GroupCreated): Promise<unknown> { throw new Error('not implemented'); }
-  dismissed(_e: GroupDismissed): Promise<unknown> { throw new Error('not implemented'); }
-  memberJoined(_e: GroupMemberJoined): Promise<unknown> { throw new Error('not implemented'); }
-  memberLeft(_e: GroupMemberLeft): Promise<unknown> { throw new Error('not implemented'); }
-  deleteAccount(_app: string, _account: string): Promise<unknown> { throw new Error('not implemented'); }
+  ) {
+    defineScript(redis, 'unreadGroupMessageSent', 'group-message-sent', 1);
+    defineScript(redis, 'unreadGroupReadAck', 'group-read-ack', 1);
+    defineScript(redis, 'unreadGroupUnreadSet', 'group-unread-set', 1);
+    defineScript(redis, 'unreadGroupMemberJoined', 'group-member-joined', 1);
+    defineScript(redis, 'unreadGroupMemberLeft', 'group-member-left', 1);
+    defineScript(redis, 'unreadGroupCreated', 'group-created', 1);
+    defineScript(redis, 'unreadGroupDismissed', 'group-dismissed', 1);
+    defineScript(redis, 'unreadGroupAccountTake', 'group-account-take', 1);
+  }
+
+  /** The group's state hash. */
+  stateKey(app: string, groupId: string): string {
+    return `${this.keys.group(app, groupId)}:state`;
+  }
+
+  /** The account's group index. */
+  indexKey(app: string, account: string): string {
+    return `${this.keys.member(app, account)}:groups`;
+  }
+
+  // ---- writes (projector) ---------------------------------------------------------------
+
+  messageSent(e: GroupMessageSent): Promise<unknown> {
+    return this.redis.unreadGroupMessageSent(
+      this.stateKey(e.appId, e.groupId),
+      String(e.seq),
+      field(e.from),
+    );
+  }
+
+  readAck(e: GroupReadAck): Promise<unknown> {
+    return this.redis.unreadGroupReadAck(
+      this.stateKey(e.appId, e.groupId),
+      field(e.account),
+      String(e.readSeq),
+    );
+  }
+
+  unreadSet(e: GroupUnreadSet): Promise<unknown> {
+    return this.redis.unreadGroupUnreadSet(
+      this.stateKey(e.appId, e.groupId),
+      field(e.account),
+      String(e.readSeq),
+    );
+  }
+
+  created(e: GroupCreated): Promise<unknown> {
+    return this.redis.unreadGroupCreated(
+      this.stateKey(e.appId, e.groupId),
+      e.groupType,
+      e.name ?? '',
+    );
+  }
+
+  dismissed(e: GroupDismissed): Promise<unknown> {
+    return this.redis.unreadGroupDismissed(this.stateKey(e.appId, e.groupId));
+  }
+
+  memberJoined(e: GroupMemberJoined): Promise<unknown> {
+    return Promise.all([
+      this.redis.unreadGroupMemberJoined(
+        this.stateKey(e.appId, e.groupId),
+        field(e.account),
+        e.seq === undefined ? '' : String(e.seq),
+      ),
+      this.redis.zadd(this.indexKey(e.appId, e.account), 1, e.groupId),
+    ]);
+  }
+
+  memberLeft(e: GroupMemberLeft): Promise<unknown> {
+    return Promise.all([
+      this.redis.unreadGroupMemberLeft(this.stateKey(e.appId, e.groupId), field(e.account)),
+      this.redis.zadd(this.indexKey(e.appId, e.account), 0, e.groupId),
+    ]);
+  }
+
+  /**
+   * Removes the account's group index and its records in every group of that index. The
+   * groups are only known once the index is read, so this is the one write in three steps:
+   * (1) take the index (read + delete, atomic on the account's slot), issued in the batch's
+   * tick; (2) read the index again: anything there was re-added by events after the deletion
+   * in the same batch (an account id registered again and joining), and those groups keep
+   * their records; (3) delete the record in each other group (independent HDELs, one tick).
+   * Every step is idempotent, and the batch commits only after all three.
+   */
+  async deleteAccount(app: string, account: string): Promise<void> {
+    const index = this.indexKey(app, account);
+    const taken = await this.redis.unreadGroupAccountTake(index);
+    if (taken.length === 0) return;
+    const since = new Set(await this.redis.zrange(index, 0, -1));
+    const f = field(account);
+    await Promise.all(
+      taken.filter((g) => !since.has(g)).map((g) => this.redis.hdel(this.stateKey(app, g), f)),
+    );
+  }
+
+  // ---- reads (gateway) ------------------------------------------------------------------
+
+  /** One (group, account): a single HMGET. */
+  async memberView(app: string, groupId: string, account: string): Promise<GroupMemberView> {
+    const values = await this.redis.hmget(
+      this.stateKey(app, groupId),
+      ...META_FIELDS,
+      field(account),
+    );
+    return view(groupId, values);
+  }
+
+  /**
+   * The groups an account is a member of, ordered by group id, skipping dismissed groups
+   * and groups it is no longer in. Two round trips whatever the count: the index, then one
+   * HMGET per group issued in one tick (one pipeline per Redis node).
+   */
+  async joinedGroups(app: string, account: string): Promise<GroupMemberView[]> {
+    const ids = await this.redis.zrangebyscore(this.indexKey(app, account), 1, 1);
+    const f = field(account);
+    const rows = await Promise.all(
+      ids.map((g) => this.redis.hmget(this.stateKey(app, g), ...META_FIELDS, f)),
+    );
+    return rows.map((values, i) => view(ids[i]!, values)).filter((v) => v.exists && v.member);
+  }
+}
+
+function field(account: string): string {
+  return `m:${account}`;
+}
+
+function view(groupId: string, values: (string | null)[]): GroupMemberView {
+  const [max, type, name, state, record] = values;
+  const r = parseMemberRecord(record);
+  const maxSeq = Number(max ?? 0);
+  const groupType = (type ?? undefined) as GroupType | undefined;
+  return {
+    groupId,
+    exists: state === '1',
+    type: groupType,
+    name: name ?? '',
+    maxSeq,
+    member: r.member,
+    readSeq: Math.max(r.joinSeq, r.ackSeq, r.ownSeq),
+    unread: groupUnread(groupType, maxSeq, r),
+  };
 }

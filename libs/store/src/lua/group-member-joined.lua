@@ -1,0 +1,29 @@
+-- group-member-joined: marks the account a member and raises its join component to the
+-- join's seq (or, when the event has none, the group's max seq as projected now), so the
+-- history before the join is not unread.
+--
+-- KEYS[1]  the group's state hash
+-- ARGV[1]  the member's record field: 'm:' .. account
+-- ARGV[2]  the join's seq (decimal integer >= 0), or '' when the event carries none
+--
+-- A member record is "<member 0|1>:<joinSeq>:<ackSeq>:<ownSeq>" (see group.store.ts).
+-- Returns the join seq used.
+local function rec(v)
+  if v then
+    local m, j, a, s = string.match(v, '^([01]):(%d+):(%d+):(%d+)$')
+    if m then return { m, j, a, s } end
+  end
+  return { '0', '0', '0', '0' }
+end
+
+local seq = ARGV[2]
+if seq == '' then
+  seq = redis.call('HGET', KEYS[1], 'max') or '0'
+end
+local r = rec(redis.call('HGET', KEYS[1], ARGV[1]))
+r[1] = '1'
+if tonumber(seq) > tonumber(r[2]) then
+  r[2] = seq
+end
+redis.call('HSET', KEYS[1], ARGV[1], table.concat(r, ':'))
+return tonumber(seq)

@@ -1,0 +1,338 @@
+import Redis from 'ioredis';
+import type { UnreadEvent } from '@app/contracts';
+import { Keyspace, ProjectionStore } from '@app/store';
+import { uniq } from './support/harness';
+import { RedisServer } from './support/processes';
+
+/**
+ * The group projection applied directly (no broker) on a private redis-server: the cost of
+ * a group message in Redis commands, every interleaving of the three streams, redelivery,
+ * dismissal and account deletion.
+ */
+const APP = '1400000001';
+
+describe('group projection (store, real Redis)', () => {
+  let server: RedisServer;
+  let redis: Redis;
+
+  beforeAll(async () => {
+    server = await RedisServer.start();
+    redis = new Redis(server.url, { enableAutoPipelining: true });
+  });
+  afterAll(async () => {
+    redis.disconnect();
+    await server.stop();
+  });
+
+  function store(prefix = `g${uniq()}`): ProjectionStore {
+    return new ProjectionStore(redis, new Keyspace(prefix), { mentionRetentionMs: 60_000 });
+  }
+
+  const created = (groupId: string, groupType = 'Public'): UnreadEvent =>
+    ({ type: 'group-created', appId: APP, groupId, groupType }) as UnreadEvent;
+  const joined = (groupId: string, account: string, seq?: number): UnreadEvent => ({
+    type: 'group-member-joined',
+    appId: APP,
+    groupId,
+    account,
+    ...(seq === undefined ? {} : { seq }),
+  });
+  const left = (groupId: string, account: string): UnreadEvent => ({
+    type: 'group-member-left',
+    appId: APP,
+    groupId,
+    account,
+  });
+  const msg = (groupId: string, from: string, seq: number): UnreadEvent => ({
+    type: 'message-sent',
+    scope: 'group',
+    appId: APP,
+    msgId: `${groupId}-${seq}`,
+    groupId,
+    from,
+    seq,
+    time: 1_700_000_000_000 + seq,
+  });
+  const ack = (groupId: string, account: string, readSeq: number): UnreadEvent => ({
+    type: 'read-ack',
+    scope: 'group',
+    appId: APP,
+    groupId,
+    account,
+    readSeq,
+  });
+  const set = (groupId: string, account: string, readSeq: number): UnreadEvent => ({
+    type: 'group-unread-set',
+    appId: APP,
+    groupId,
+    account,
+    readSeq,
+  });
+
+  async function applyInOrder(s: ProjectionStore, events: UnreadEvent[]): Promise<void> {
+    for (const e of events) await s.apply(e);
+  }
+
+  /** Calls per command since the last CONFIG RESETSTAT (the stats connection's own commands left out). */
+  async function commandStats(): Promise<Record<string, number>> {
+    const info = await redis.info('commandstats');
+    const out: Record<string, number> = {};
+    for (const m of info.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)) {
+      if (/^(info|config)(\||$)/.test(m[1]!)) continue;
+      out[m[1]!] = Number(m[2]);
+    }
+    return out;
+  }
+
+  async function costOf(
+    s: ProjectionStore,
+    events: UnreadEvent[],
+  ): Promise<Record<string, number>> {
+    await redis.config('RESETSTAT');
+    await s.applyAll(events);
+    return commandStats();
+  }
+
+  it('costs the same Redis commands per group message, read ack and override for 10 and 100 000 members', async () => {
+    const s = store();
+    const small = 'small';
+    const big = 'big';
+    await s.applyAll([created(small), created(big)]);
+    for (let i = 0; i < 10; i++) await s.apply(joined(small, `u${i}`, 0));
+    for (let start = 0; start < 100_000; start += 5_000) {
+      await s.applyAll(Array.from({ length: 5_000 }, (_, i) => joined(big, `u${start + i}`, 0)));
+    }
+    // type, name, state and one record per member
+    expect(await redis.hlen(s.group.stateKey(APP, small))).toBe(3 + 10);
+    expect(await redis.hlen(s.group.stateKey(APP, big))).toBe(3 + 100_000);
+    // Warm the script cache (the first call of each script is an EVAL) so both measurements run EVALSHA.
+    await applyInOrder(s, [
+      created('warm'),
+      msg('warm', 'x', 1),
+      ack('warm', 'x', 1),
+      set('warm', 'x', 1),
+    ]);
+    await s.applyAll([msg(small, 'u1', 1), msg(big, 'u1', 1)]);
+
+    const perEvent = [
+      (g: string) => msg(g, 'u2', 2),
+      (g: string) => msg(g, 'outsider', 3),
+      (g: string) => ack(g, 'u3', 2),
+      (g: string) => set(g, 'u4', 1),
+    ];
+    for (const make of perEvent) {
+      const costSmall = await costOf(s, [make(small)]);
+      const costBig = await costOf(s, [make(big)]);
+      expect(costBig).toEqual(costSmall);
+      expect(costSmall.evalsha).toBe(1);
+      const total = Object.values(costSmall).reduce((a, b) => a + b, 0);
+      expect(total).toBeGreaterThan(0);
+      expect(total).toBeLessThanOrEqual(6);
+    }
+    expect(await s.group.memberView(APP, big, 'u7')).toMatchObject({
+      maxSeq: 3,
+      unread: 3,
+      member: true,
+    });
+    expect(await s.group.memberView(APP, small, 'u7')).toMatchObject({
+      maxSeq: 3,
+      unread: 3,
+      member: true,
+    });
+  }, 120_000);
+
+  /** Every interleaving of streams that keeps each stream's own order (a random sample of them). */
+  function interleave(streams: UnreadEvent[][], rnd: () => number): UnreadEvent[] {
+    const pos = streams.map(() => 0);
+    const out: UnreadEvent[] = [];
+    for (;;) {
+      const open = streams.map((s, i) => i).filter((i) => pos[i]! < streams[i]!.length);
+      if (open.length === 0) return out;
+      const i = open[Math.floor(rnd() * open.length)]!;
+      out.push(streams[i]![pos[i]!]!);
+      pos[i]! += 1;
+    }
+  }
+
+  function rng(seed: number): () => number {
+    let x = seed;
+    return () => {
+      x = (x * 1103515245 + 12345) % 2147483648;
+      return x / 2147483648;
+    };
+  }
+
+  it('gives the same unread for every member in any interleaving of the three streams, with redelivered suffixes', async () => {
+    const g = 'mixed';
+    const directory = [
+      created(g),
+      joined(g, 'ann', 0),
+      joined(g, 'bob', 0),
+      joined(g, 'cat', 3),
+      left(g, 'bob'),
+      joined(g, 'dan', 5),
+      joined(g, 'bob', 6),
+    ];
+    const messages = [
+      msg(g, 'ann', 1),
+      msg(g, 'ann', 2),
+      msg(g, 'bob', 3),
+      msg(g, 'cat', 4),
+      msg(g, 'dan', 6),
+      msg(g, 'eve', 5),
+      msg(g, 'ann', 7),
+      msg(g, 'eve', 8),
+    ];
+    const acks = [
+      ack(g, 'ann', 2),
+      set(g, 'ann', 3),
+      ack(g, 'cat', 5),
+      ack(g, 'dan', 2),
+      set(g, 'dan', 4),
+      ack(g, 'bob', 7),
+    ];
+    const accounts = ['ann', 'bob', 'cat', 'dan', 'eve'];
+    // Expected (by hand): max 8. ann: own 7, ack replaced by 3 → read 7 → 1. bob: re-joined at 6,
+    // acked 7 → 1. cat: joined 3, own 4, ack 5 → 3. dan: joined 5, own 6, set 4 → read 6 → 2. eve: not a member.
+    const expected = { ann: 1, bob: 1, cat: 3, dan: 2, eve: 0 };
+
+    const seen = new Set<string>();
+    for (let seed = 1; seed <= 40; seed++) {
+      const rnd = rng(seed);
+      // Redelivery replays a suffix of a stream in order after it was applied.
+      const redeliver = (s: UnreadEvent[]) => [...s, ...s.slice(Math.floor(rnd() * s.length))];
+      const order = interleave([redeliver(directory), redeliver(messages), redeliver(acks)], rnd);
+      seen.add(order.map((e) => JSON.stringify(e)).join('|'));
+      const s = store();
+      await applyInOrder(s, order);
+      const views = await Promise.all(accounts.map((a) => s.group.memberView(APP, g, a)));
+      const unread = Object.fromEntries(
+        views.map((v, i) => [accounts[i], v.member ? v.unread : 0]),
+      );
+      expect({ seed, unread }).toEqual({ seed, unread: expected });
+      expect(views.map((v) => v.member)).toEqual([true, true, true, true, false]);
+    }
+    expect(seen.size).toBe(40);
+  });
+
+  it('ignores duplicated and reordered messages and acks (maxima)', async () => {
+    const s = store();
+    const g = 'dups';
+    await applyInOrder(s, [
+      created(g),
+      joined(g, 'ann', 0),
+      msg(g, 'x', 3),
+      msg(g, 'x', 1),
+      msg(g, 'x', 3),
+      msg(g, 'x', 2),
+      ack(g, 'ann', 2),
+      ack(g, 'ann', 1),
+      ack(g, 'ann', 2),
+    ]);
+    expect(await s.group.memberView(APP, g, 'ann')).toEqual({
+      groupId: g,
+      exists: true,
+      type: 'Public',
+      name: '',
+      maxSeq: 3,
+      member: true,
+      readSeq: 2,
+      unread: 1,
+    });
+  });
+
+  it('takes the group max as join seq when the join carries none', async () => {
+    const s = store();
+    const g = 'noseq';
+    await applyInOrder(s, [
+      created(g),
+      msg(g, 'x', 1),
+      msg(g, 'x', 2),
+      joined(g, 'ann'),
+      msg(g, 'x', 3),
+    ]);
+    expect(await s.group.memberView(APP, g, 'ann')).toMatchObject({
+      member: true,
+      readSeq: 2,
+      unread: 1,
+    });
+  });
+
+  it('answers a dismissed group as absent, drops its member records, and keeps it absent under late events', async () => {
+    const s = store();
+    const g = 'gone';
+    await applyInOrder(s, [
+      { ...created(g), name: 'Gone' } as UnreadEvent,
+      joined(g, 'ann', 0),
+      msg(g, 'x', 1),
+    ]);
+    await s.apply({ type: 'group-dismissed', appId: APP, groupId: g });
+    await applyInOrder(s, [msg(g, 'x', 2), ack(g, 'ann', 1)]);
+    expect(await redis.hgetall(s.group.stateKey(APP, g))).toEqual({
+      state: '0',
+      max: '2',
+      type: 'Public',
+      name: 'Gone',
+      'm:ann': '0:0:1:0',
+      'm:x': '0:0:0:2',
+    });
+    expect(await s.group.memberView(APP, g, 'ann')).toMatchObject({ exists: false, member: false });
+    expect(await s.group.joinedGroups(APP, 'ann')).toEqual([]);
+  });
+
+  it('lists joined groups by id, skipping left and dismissed ones', async () => {
+    const s = store();
+    await applyInOrder(s, [
+      { ...created('b', 'Work'), name: 'Bee' } as UnreadEvent,
+      created('a', 'AVChatRoom'),
+      created('c'),
+      created('d'),
+      joined('b', 'ann', 0),
+      joined('a', 'ann', 0),
+      joined('c', 'ann', 0),
+      joined('d', 'ann', 0),
+      left('c', 'ann'),
+      { type: 'group-dismissed', appId: APP, groupId: 'd' },
+      msg('a', 'x', 1),
+      msg('b', 'x', 1),
+    ]);
+    const list = await s.group.joinedGroups(APP, 'ann');
+    expect(list.map((v) => [v.groupId, v.type, v.name, v.unread])).toEqual([
+      ['a', 'AVChatRoom', '', 0],
+      ['b', 'Work', 'Bee', 1],
+    ]);
+  });
+
+  it('deletes the account from every group it was in and its index, but not a re-join in the same batch', async () => {
+    const s = store();
+    await applyInOrder(s, [
+      created('g1'),
+      created('g2'),
+      created('g3'),
+      joined('g1', 'ann', 0),
+      joined('g2', 'ann', 0),
+      joined('g3', 'ann', 0),
+      left('g2', 'ann'),
+      joined('g1', 'bob', 0),
+      msg('g1', 'ann', 1),
+    ]);
+    // As the projector applies a batch [account-deleted ann, group-member-joined g3 ann]:
+    // every write issued in one tick (DirectoryStore.accountDeleted calls group.deleteAccount).
+    await Promise.all([s.group.deleteAccount(APP, 'ann'), s.apply(joined('g3', 'ann', 1))]);
+    expect(await redis.hexists(s.group.stateKey(APP, 'g1'), 'm:ann')).toBe(0);
+    expect(await redis.hexists(s.group.stateKey(APP, 'g2'), 'm:ann')).toBe(0);
+    expect(await redis.hget(s.group.stateKey(APP, 'g3'), 'm:ann')).toBe('1:1:0:0');
+    expect(await redis.hget(s.group.stateKey(APP, 'g1'), 'm:bob')).toBe('1:0:0:0');
+    expect(await redis.zrange(s.group.indexKey(APP, 'ann'), 0, -1, 'WITHSCORES')).toEqual([
+      'g3',
+      '1',
+    ]);
+
+    await s.group.deleteAccount(APP, 'ann');
+    expect(await redis.exists(s.group.indexKey(APP, 'ann'))).toBe(0);
+    expect(await redis.hexists(s.group.stateKey(APP, 'g3'), 'm:ann')).toBe(0);
+    // Idempotent: a redelivered deletion finds nothing to do.
+    await s.group.deleteAccount(APP, 'ann');
+    expect(await s.group.joinedGroups(APP, 'ann')).toEqual([]);
+  });
+});
