@@ -4,6 +4,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import express from 'express';
 import type { AddressInfo } from 'node:net';
 import { nestLogLevels, type AppConfig } from '@app/config';
+import { REDIS, type RedisClient } from '@app/store';
 import { GatewayModule } from './gateway.module';
 
 /** Largest request body accepted; larger ones get the family's parameter error. */
@@ -35,8 +36,24 @@ export async function startGateway(
   // malformed body means in its own error vocabulary (see docs/api/).
   app.use(express.text({ type: () => true, limit: MAX_BODY }));
   app.enableShutdownHooks();
+  // Give Redis a moment to connect so the first requests do not answer an internal error; a
+  // gateway whose Redis is down still starts, answers 91000/500 and reports not ready.
+  await redisReady(app.get<RedisClient>(REDIS), Math.min(config.requestTimeoutMs * 2, 5_000));
   await app.listen(config.http.port, config.http.host);
   const addr = app.getHttpServer().address() as AddressInfo;
   const host = config.http.host === '0.0.0.0' || config.http.host === '::' ? '127.0.0.1' : config.http.host;
   return { app, url: `http://${host}:${addr.port}`, close: () => app.close() };
+}
+
+function redisReady(redis: RedisClient, timeoutMs: number): Promise<void> {
+  if (redis.status === 'ready') return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      redis.off('ready', done);
+      resolve();
+    };
+    const timer = setTimeout(done, timeoutMs);
+    redis.once('ready', done);
+  });
 }

@@ -20,10 +20,16 @@ export function tencentFail(code: number, info: string): TencentBody {
   return { ActionStatus: 'FAIL', ErrorCode: code, ErrorInfo: info };
 }
 
+/** A success body: ActionStatus OK, ErrorCode 0, empty ErrorInfo, then the endpoint's fields. */
+export function tencentOk<T extends Record<string, unknown>>(fields?: T): TencentBody & T {
+  return { ActionStatus: 'OK', ErrorCode: 0, ErrorInfo: '', ...(fields as T) };
+}
+
 /** Common error codes (API-NOTES.md); endpoint-specific ones live next to their endpoint. */
 export const TENCENT = {
   HTTP_PARSE: 60002,
   JSON_PARSE: 60003,
+  SDKAPPID_INVALID: 60006,
   BAD_RESOURCE: 60009,
   NOT_ADMIN: 60010,
   RATE_LIMIT: 60007,

@@ -1,0 +1,99 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { APP_CONFIG, type AppConfig } from '@app/config';
+import { MAX_ID_LENGTH, validateEvent, type C2cReadAck } from '@app/contracts';
+import { EventProducer } from '@app/kafka';
+import { ProjectionStore } from '@app/store';
+import { optionalAccountList, requiredAccount, type JsonObject, type TencentRequestContext } from '../tencent-request';
+import { TENCENT, TencentError, tencentOk, type TencentBody } from '../tencent.errors';
+
+/** The openim commands' own error codes (docs/api/tencent.md). */
+export const C2C_ERRORS = {
+  /** The body is not a JSON object of the documented shape. */
+  JSON_PARSE: 90001,
+  /** To_Account / Report_Account missing or not an existing account. */
+  TO_ACCOUNT: 90003,
+  /** The sending side (Peer_Account of admin_set_msg_read) missing or not a valid account id. */
+  FROM_ACCOUNT: 90008,
+  /** More accounts in one request than the command allows. */
+  TOO_MANY_ACCOUNTS: 90011,
+} as const;
+
+/** At most this many peers per get_c2c_unread_msg_num (vendor limit). */
+export const MAX_PEERS = 10;
+
+/** Same rule as the contracts' IsId, so an accepted request never becomes a dead letter. */
+function isAccountId(v: string): boolean {
+  // eslint-disable-next-line no-control-regex
+  return v.length > 0 && v.length <= MAX_ID_LENGTH && !/[\u0000-\u001f\u007f]/.test(v);
+}
+
+@Injectable()
+export class C2cService {
+  constructor(
+    private readonly store: ProjectionStore,
+    private readonly producer: EventProducer,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  /**
+   * get_c2c_unread_msg_num. The existence check and the counts are issued in the same tick,
+   * so ioredis sends them in one round trip.
+   */
+  async unread(ctx: TencentRequestContext, body: JsonObject): Promise<TencentBody> {
+    const app = ctx.app.sdkAppId;
+    const to = requiredAccount(body, 'To_Account', C2C_ERRORS.TO_ACCOUNT);
+    const peers = optionalAccountList(body, 'Peer_Account');
+    if (peers === undefined) {
+      const [exists, total] = await Promise.all([this.store.directory.exists(app, to), this.store.c2c.total(app, to)]);
+      if (!exists) throw new TencentError(C2C_ERRORS.TO_ACCOUNT, `To_Account ${to} does not exist`);
+      return tencentOk({ AllC2CUnreadMsgNum: total });
+    }
+    if (peers.length > MAX_PEERS) {
+      throw new TencentError(C2C_ERRORS.TOO_MANY_ACCOUNTS, `Peer_Account holds ${peers.length} accounts; at most ${MAX_PEERS} are allowed`);
+    }
+    const [exist, counts] = await Promise.all([
+      this.store.directory.existMany(app, [to, ...peers]),
+      this.store.c2c.perPeer(app, to, peers),
+    ]);
+    if (!exist[0]) throw new TencentError(C2C_ERRORS.TO_ACCOUNT, `To_Account ${to} does not exist`);
+    const list: { Peer_Account: string; C2CUnreadMsgNum: number }[] = [];
+    const errors: { Peer_Account: string; ErrorCode: number }[] = [];
+    peers.forEach((peer, i) => {
+      if (exist[i + 1]) list.push({ Peer_Account: peer, C2CUnreadMsgNum: counts[i] ?? 0 });
+      else errors.push({ Peer_Account: peer, ErrorCode: TENCENT.ACCOUNT_NOT_FOUND });
+    });
+    return errors.length > 0
+      ? tencentOk({ C2CUnreadMsgNumList: list, ErrorList: errors })
+      : tencentOk({ C2CUnreadMsgNumList: list });
+  }
+
+  /**
+   * admin_set_msg_read: validated, then appended to Kafka as a c2c read-ack; OK only once
+   * the broker acknowledged it. MsgReadTime is in seconds; the ack covers that whole second
+   * (readTime = MsgReadTime × 1000 + 999 ms), and without it, now (in ms).
+   */
+  async setRead(ctx: TencentRequestContext, body: JsonObject): Promise<TencentBody> {
+    const app = ctx.app.sdkAppId;
+    const account = requiredAccount(body, 'Report_Account', C2C_ERRORS.TO_ACCOUNT);
+    const peer = requiredAccount(body, 'Peer_Account', C2C_ERRORS.FROM_ACCOUNT);
+    if (!isAccountId(peer)) throw new TencentError(C2C_ERRORS.FROM_ACCOUNT, 'Peer_Account is not a valid account id');
+    const seconds = body.MsgReadTime;
+    let readTime: number;
+    if (seconds === undefined || seconds === null) {
+      readTime = Date.now();
+    } else if (typeof seconds === 'number' && Number.isSafeInteger(seconds) && seconds >= 0 && Number.isSafeInteger(seconds * 1000 + 999)) {
+      readTime = seconds * 1000 + 999;
+    } else {
+      throw new TencentError(C2C_ERRORS.JSON_PARSE, 'MsgReadTime must be Unix seconds (a non-negative integer)');
+    }
+    if (!isAccountId(account) || !(await this.store.directory.exists(app, account))) {
+      throw new TencentError(C2C_ERRORS.TO_ACCOUNT, `Report_Account ${account} does not exist`);
+    }
+    const event: C2cReadAck = { type: 'read-ack', scope: 'c2c', appId: app, eventId: randomUUID(), account, peer, readTime };
+    const checked = validateEvent(event, 'readAck');
+    if (!checked.ok) throw new TencentError(C2C_ERRORS.JSON_PARSE, checked.reason);
+    await this.producer.send([event], this.config.requestTimeoutMs);
+    return tencentOk();
+  }
+}
