@@ -1,0 +1,44 @@
+import { Injectable } from '@nestjs/common';
+import { ProjectionStore } from '@app/store';
+import { QCHAT, QchatError } from './qchat.errors';
+import { parseUnreadMentionsForm, renderUnreadMentions } from './unread-mentions.dto';
+
+/**
+ * queryChannelUnReadMentionedMsgPage: validates the form, checks account, server, channel
+ * and membership (one round trip), then reads one page (one Lua call).
+ */
+@Injectable()
+export class UnreadMentionsService {
+  constructor(private readonly store: ProjectionStore) {}
+
+  /** Returns the success body as JSON text (see renderUnreadMentions); failures throw QchatError. */
+  async query(app: string, contentType: string | undefined, body: unknown): Promise<string> {
+    const now = Date.now();
+    const form = parseUnreadMentionsForm(contentType, body, now);
+    const [registered, access] = await Promise.all([
+      this.store.directory.exists(app, form.accid),
+      this.store.channel.access(app, form.serverId, form.channelId, form.accid),
+    ]);
+    if (!registered) throw new QchatError(QCHAT.NOT_FOUND, `account ${form.accid} not found`);
+    if (!access.serverKnown)
+      throw new QchatError(QCHAT.NOT_FOUND, `server ${form.serverId} not found`);
+    if (!access.channelKnown)
+      throw new QchatError(QCHAT.NOT_FOUND, `channel ${form.channelId} not found`);
+    if (!access.member)
+      throw new QchatError(
+        QCHAT.NOT_FOUND,
+        `account ${form.accid} is not a member of server ${form.serverId}`,
+      );
+    const page = await this.store.channel.unreadMentions({
+      app,
+      serverId: form.serverId,
+      channelId: form.channelId,
+      account: form.accid,
+      roles: access.roles,
+      position: form.position,
+      limit: form.limit,
+      now,
+    });
+    return renderUnreadMentions(page);
+  }
+}

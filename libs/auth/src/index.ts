@@ -1,0 +1,2 @@
+export * from './usersig';
+export * from './netease-checksum';

@@ -1,0 +1,178 @@
+-- channel-query: one page of the messages of a QChat channel that @-mention an account and
+-- that it has not read (queryChannelUnReadMentionedMsgPage), newest first.
+--
+-- Order: time descending, then msgIdServer descending. Target set members are
+-- <time, 16 digits><msgIdServer, 20 digits>, so plain string comparison is that order and
+-- the merge needs no scores (WITHSCORES costs more than the rest of the query).
+--
+-- Position: (posTime, posSkip) = "messages older than posTime, and those at posTime after
+-- the first posSkip of the channel's messages at posTime in that order". posSkip counts every
+-- mention message of the channel at that millisecond (the channel-wide index <base>:ix,
+-- which keeps recalled and deleted messages until they leave the retention), so a recall or
+-- a role change between two pages does not shift it; a plain time T is (T, 0).
+--
+-- The merge reads the account's sets (its direct set, @all, one per role it holds) lazily
+-- in growing batches, skips duplicates, messages at or before the account's ack time or
+-- older than the retention, and (one HMGET per round) the account's own messages; it stops
+-- at limit + 1 messages (the extra one says whether there is more, and whether the page
+-- ends inside a millisecond).
+--
+-- KEYS[1]  <base>:ix    zset  padded id -> time (every mention message of the channel)
+-- KEYS[2]  <base>:from  hash  padded id -> fromAccount
+-- KEYS[3]  <base>:msg   hash  padded id -> fixed fields JSON
+-- KEYS[4]  <base>:upd   hash  padded id -> last-writer-wins record JSON
+-- KEYS[5]  <base>:ack   zset  account -> ack time
+-- ARGV[1]  base (target sets are <base>:<suffix>, same hash tag)
+-- ARGV[2]  account
+-- ARGV[3]  posTime (ms)
+-- ARGV[4]  posSkip
+-- ARGV[5]  limit (1..200)
+-- ARGV[6]  cutoff: now - retention (older messages are gone)
+-- ARGV[7]  skip cap and ARGV[8] minimum time: a next position inside a millisecond must
+--          have posSkip below the cap and a time at least the minimum (what nextTimetag can
+--          encode); otherwise the page is extended to the end of that millisecond
+-- ARGV[9..] target set suffixes of the account: "all", "a:<escaped account>", "r:<roleId>"...
+--
+-- Returns { hasMore (0/1), nextTime, nextSkip, then per message: id, fixed JSON, record JSON }.
+local base, account = ARGV[1], ARGV[2]
+local posTime, posSkip = tonumber(ARGV[3]), tonumber(ARGV[4])
+local limit, cutoff, cap, minTime = tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7]), tonumber(ARGV[8])
+
+local function int(n)
+  return string.format('%d', n)
+end
+
+local lo = cutoff
+local ack = redis.call('ZSCORE', KEYS[5], account)
+if ack and tonumber(ack) + 1 > lo then lo = tonumber(ack) + 1 end
+
+local hi = posTime
+local bound = nil -- at posTime, only members <= bound are left
+if posSkip > 0 then
+  local g = redis.call('ZRANGE', KEYS[1], int(posTime), int(posTime), 'BYSCORE', 'REV')
+  if posSkip < #g then
+    bound = string.format('%016d', posTime) .. g[posSkip + 1]
+  else
+    hi = posTime - 1
+  end
+end
+
+local want = limit + 1
+local sets = {}
+for i = 9, #ARGV do
+  sets[#sets + 1] = { key = base .. ':' .. ARGV[i], off = 0, buf = {}, pos = 1, done = false }
+end
+local firstBatch = math.max(16, math.ceil(want / math.max(#sets, 1)) + 8)
+for _, s in ipairs(sets) do s.batch = firstBatch end
+
+-- The set's current head member, fetching the next batch when its buffer is used up.
+local function head(s)
+  local m = s.buf[s.pos]
+  if m or s.done then return m end
+  s.buf = redis.call('ZRANGE', s.key, int(hi), int(lo), 'BYSCORE', 'REV', 'LIMIT', s.off, s.batch)
+  s.pos = 1
+  s.off = s.off + #s.buf
+  if #s.buf < s.batch then s.done = true end
+  s.batch = math.min(s.batch * 2, 1000)
+  return s.buf[1]
+end
+
+-- Next member in merged order (largest first), without duplicates; nil when all are used up.
+local last = nil
+local function nextMember()
+  while true do
+    local best, bm = nil, nil
+    for _, s in ipairs(sets) do
+      local m = head(s)
+      if m and (bm == nil or m > bm) then best, bm = s, m end
+    end
+    if best == nil then return nil end
+    best.pos = best.pos + 1
+    if bm ~= last and not (bound and bm > bound) then
+      last = bm
+      return bm
+    end
+  end
+end
+
+-- Rounds: take as many merged members as still wanted, drop the account's own (one HMGET).
+local page = {} -- members, in order, up to `want` (the last may be the look-ahead)
+local exhausted = hi < lo
+while not exhausted and #page < want do
+  local batch = {}
+  while #batch < want - #page do
+    local m = nextMember()
+    if not m then
+      exhausted = true
+      break
+    end
+    batch[#batch + 1] = m
+  end
+  if #batch > 0 then
+    local ids = {}
+    for i, m in ipairs(batch) do ids[i] = string.sub(m, 17) end
+    local froms = redis.call('HMGET', KEYS[2], unpack(ids))
+    for i, m in ipairs(batch) do
+      if froms[i] and froms[i] ~= account then page[#page + 1] = m end
+    end
+  end
+end
+
+local function timeOf(m)
+  return tonumber(string.sub(m, 1, 16))
+end
+
+-- Splits off the look-ahead; extends the page to the end of a millisecond when needed.
+local ahead = nil
+if #page > limit then ahead = table.remove(page) end
+local nextTime, nextSkip = posTime, posSkip
+if #page > 0 then
+  local lastM = page[#page]
+  local t = timeOf(lastM)
+  nextTime, nextSkip = math.max(t - 1, 0), 0
+  if ahead and timeOf(ahead) == t then
+    -- The page ends inside a millisecond: continue after the last id at that millisecond.
+    local g = redis.call('ZRANGE', KEYS[1], int(t), int(t), 'BYSCORE', 'REV')
+    local id = string.sub(lastM, 17)
+    local k = 0
+    for i, m in ipairs(g) do
+      if m == id then
+        k = i
+        break
+      end
+    end
+    if k >= 1 and k < cap and t >= minTime then
+      nextTime, nextSkip = t, k
+    else
+      -- The position cannot be encoded (too many messages share this millisecond, or a time
+      -- before 2001): finish the millisecond in this page.
+      while ahead and timeOf(ahead) == t do
+        page[#page + 1] = ahead
+        ahead = nil
+        while true do
+          local m = nextMember()
+          if not m then break end
+          local from = redis.call('HGET', KEYS[2], string.sub(m, 17))
+          if from and from ~= account then
+            ahead = m
+            break
+          end
+        end
+      end
+    end
+  end
+end
+
+local out = { ahead and 1 or 0, int(nextTime), int(nextSkip) }
+for from = 1, #page, 500 do
+  local ids = {}
+  for i = from, math.min(from + 499, #page) do ids[#ids + 1] = string.sub(page[i], 17) end
+  local fixed = redis.call('HMGET', KEYS[3], unpack(ids))
+  local recs = redis.call('HMGET', KEYS[4], unpack(ids))
+  for i, id in ipairs(ids) do
+    out[#out + 1] = id
+    out[#out + 1] = fixed[i] or ''
+    out[#out + 1] = recs[i] or ''
+  end
+end
+return out
