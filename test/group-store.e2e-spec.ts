@@ -61,12 +61,13 @@ describe('group projection (store, real Redis)', () => {
     account,
     readSeq,
   });
-  const set = (groupId: string, account: string, readSeq: number): UnreadEvent => ({
+  const set = (groupId: string, account: string, readSeq: number, maxSeq?: number): UnreadEvent => ({
     type: 'group-unread-set',
     appId: APP,
     groupId,
     account,
     readSeq,
+    ...(maxSeq === undefined ? {} : { maxSeq }),
   });
 
   async function applyInOrder(s: ProjectionStore, events: UnreadEvent[]): Promise<void> {
@@ -213,6 +214,43 @@ describe('group projection (store, real Redis)', () => {
       expect(views.map((v) => v.member)).toEqual([true, true, true, true, false]);
     }
     expect(seen.size).toBe(40);
+  });
+
+  it('lets an override with maxSeq supersede earlier joins and own messages, in any interleaving', async () => {
+    const g = 'fenced';
+    const directory = [created(g), joined(g, 'ann', 0), joined(g, 'fay', 4), joined(g, 'gus', 0)];
+    const messages = [
+      msg(g, 'x', 1),
+      msg(g, 'x', 2),
+      msg(g, 'ann', 3),
+      msg(g, 'x', 4),
+      msg(g, 'x', 5),
+      msg(g, 'fay', 6),
+      msg(g, 'gus', 7),
+      msg(g, 'x', 8),
+      msg(g, 'ann', 9),
+      msg(g, 'x', 10),
+    ];
+    const acks = [
+      ack(g, 'ann', 1),
+      set(g, 'ann', 2, 5), // own 3 is before the override, own 9 after
+      set(g, 'fay', 1, 8), // joined at 4 and own 6: both before the override
+      set(g, 'gus', 2), // no maxSeq: the join and own message at 7 stay floors
+    ];
+    // max 10. ann: ack 2, own 9 > fence 5 → read 9 → 1. fay: ack 1, join 4 and own 6 ≤ fence 8
+    // → read 1 → 9. gus: no fence, own 7 → read 7 → 3.
+    const expected = { ann: 1, fay: 9, gus: 3 };
+    for (let seed = 1; seed <= 30; seed++) {
+      const rnd = rng(seed);
+      const redeliver = (s: UnreadEvent[]) => [...s, ...s.slice(Math.floor(rnd() * s.length))];
+      const s = store();
+      await applyInOrder(s, interleave([redeliver(directory), redeliver(messages), redeliver(acks)], rnd));
+      const views = await Promise.all(['ann', 'fay', 'gus'].map((a) => s.group.memberView(APP, g, a)));
+      expect({ seed, unread: { ann: views[0]!.unread, fay: views[1]!.unread, gus: views[2]!.unread } }).toEqual({
+        seed,
+        unread: expected,
+      });
+    }
   });
 
   it('ignores duplicated and reordered messages and acks (maxima)', async () => {

@@ -240,6 +240,22 @@ describe('tencent group unread (broker + HTTP)', () => {
       await unreadBecomes('cl-bob', g, 0);
     });
 
+    it("sets exactly the value for a member who wrote before the override, and counts its later messages as read", async () => {
+      const g = await group('Work', ['ow-ann', 'ow-bob'], 3);
+      await h.send(msg(g, 'ow-ann', 4), msg(g, 'ow-bob', 5));
+      await until(g, 'ow-ann', (v) => v.maxSeq === 5 && v.readSeq === 4, `${g} own message applied`);
+      expect(await listedUnread('ow-ann', g)).toBe(1);
+      // ann wrote seq 4 before the override: the override (carrying maxSeq 5) supersedes it
+      expect(await post(SET, { GroupId: g, Member_Account: 'ow-ann', UnreadMsgNum: 3 })).toEqual({
+        status: 200,
+        body: OK,
+      });
+      await unreadBecomes('ow-ann', g, 3);
+      // a message ann writes after the override reads the group up to it, as usual
+      await h.send(msg(g, 'ow-bob', 6), msg(g, 'ow-ann', 7), msg(g, 'ow-bob', 8));
+      await unreadBecomes('ow-ann', g, 1);
+    });
+
     it('answers OK and changes nothing for ChatRoom, Meeting and AVChatRoom groups', async () => {
       for (const type of ['ChatRoom', 'Meeting', 'AVChatRoom']) {
         const g = await group(type, ['cr-ann'], 3);
@@ -360,6 +376,8 @@ describe('tencent group unread (broker + HTTP)', () => {
         ...msgs(ids.d, 'x', 1, 4),
         ...msgs(ids.e, 'x', 1, 1),
       );
+      // f must exist before it is dismissed, or "not existing" would be seen before creation
+      await until(ids.f, ann, (v) => v.exists && v.member, 'f created');
       await h.send(dismissed(ids.f));
       await until(ids.f, ann, (v) => !v.exists, 'f dismissed');
       await until(ids.d, ann, (v) => v.maxSeq === 4, 'd messages');

@@ -134,6 +134,12 @@ export class GroupUnreadSet extends BaseEvent {
   @IsId() groupId!: string;
   @IsId() account!: string;
   @IsCount() readSeq!: number;
+  /**
+   * Extension (optional): the group's max seq the override was computed from. Joins and
+   * the member's own messages at or below it happened before the override and are
+   * superseded by it; without it they stay floors of the read position (docs/events.md).
+   */
+  @IsOptional() @IsCount() maxSeq?: number;
 }
 
 // ---- im.mention ------------------------------------------------------------------------

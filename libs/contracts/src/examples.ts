@@ -11,7 +11,7 @@ export const EXAMPLES: { topic: ConsumedTopicRole; event: { type: string } & Rec
   { topic: 'readAck', event: { type: 'read-ack', scope: 'c2c', appId: '1400000000', account: 'alice', peer: 'bob', readTime: 1700000000999 } },
   { topic: 'readAck', event: { type: 'read-ack', scope: 'group', appId: '1400000000', account: 'alice', groupId: '@TGS#2CLUZEAEJ', readSeq: 50 } },
   { topic: 'readAck', event: { type: 'read-ack', scope: 'channel', appId: 'go9dnk49bkd9jd9vmel1kglw0803mgq3', account: 'alice', serverId: '87834762', channelId: '25372323', ackTime: 1700000000789 } },
-  { topic: 'readAck', event: { type: 'group-unread-set', appId: '1400000000', groupId: '@TGS#2CLUZEAEJ', account: 'alice', readSeq: 52 } },
+  { topic: 'readAck', event: { type: 'group-unread-set', appId: '1400000000', groupId: '@TGS#2CLUZEAEJ', account: 'alice', readSeq: 52, maxSeq: 57 } },
   {
     topic: 'mention',
     event: {

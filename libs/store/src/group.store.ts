@@ -22,7 +22,7 @@ declare module 'ioredis' {
       senderField: string,
     ): Result<number, Context>;
     unreadGroupReadAck(state: string, field: string, readSeq: string): Result<number, Context>;
-    unreadGroupUnreadSet(state: string, field: string, readSeq: string): Result<number, Context>;
+    unreadGroupUnreadSet(state: string, field: string, readSeq: string, fence: string): Result<number, Context>;
     unreadGroupMemberJoined(state: string, field: string, seq: string): Result<number, Context>;
     unreadGroupMemberLeft(state: string, field: string): Result<number, Context>;
     unreadGroupCreated(state: string, groupType: string, name: string): Result<number, Context>;
@@ -47,6 +47,12 @@ export interface GroupMemberRecord {
   ackSeq: number;
   /** Highest seq of a message the member wrote itself. */
   ownSeq: number;
+  /**
+   * The group's max seq when the last admin override was computed (`group-unread-set`
+   * `maxSeq`): a join or own message at or below it came before the override and no longer
+   * floors the read position. Absent when the override carried none (or there was none).
+   */
+  fence?: number;
 }
 
 /** What the gateway reads about one (group, account). */
@@ -59,22 +65,30 @@ export interface GroupMemberView {
   /** The group's highest message seq projected so far (its message count). */
   maxSeq: number;
   member: boolean;
-  /** max(joinSeq, ackSeq, ownSeq). */
+  /** The read position: groupReadSeq(record). */
   readSeq: number;
   /** max(0, maxSeq − readSeq); always 0 for group types that keep no unread count. */
   unread: number;
 }
 
-/** Parses a stored member record ("m:j:a:s"); a missing or unreadable one is all zero. */
+/** Parses a stored member record ("m:j:a:s[:f]"); a missing or unreadable one is all zero. */
 export function parseMemberRecord(v: string | null | undefined): GroupMemberRecord {
-  const m = v ? /^([01]):(\d+):(\d+):(\d+)$/.exec(v) : null;
+  const m = v ? /^([01]):(\d+):(\d+):(\d+)(?::(\d+))?$/.exec(v) : null;
   if (!m) return { member: false, joinSeq: 0, ackSeq: 0, ownSeq: 0 };
-  return {
+  const r: GroupMemberRecord = {
     member: m[1] === '1',
     joinSeq: Number(m[2]),
     ackSeq: Number(m[3]),
     ownSeq: Number(m[4]),
   };
+  if (m[5] !== undefined) r.fence = Number(m[5]);
+  return r;
+}
+
+/** The member's read position: the ack component, floored by joins and own messages after the fence. */
+export function groupReadSeq(r: GroupMemberRecord): number {
+  const fence = r.fence ?? -1;
+  return Math.max(r.ackSeq, r.joinSeq > fence ? r.joinSeq : 0, r.ownSeq > fence ? r.ownSeq : 0);
 }
 
 /** The unread count of a member record in a group (pure: DESIGN.md, unread = max(0, maxSeq − readSeq)). */
@@ -84,7 +98,7 @@ export function groupUnread(
   r: GroupMemberRecord,
 ): number {
   if (type && GROUP_TYPES_WITHOUT_UNREAD.includes(type)) return 0;
-  return Math.max(0, maxSeq - Math.max(r.joinSeq, r.ackSeq, r.ownSeq));
+  return Math.max(0, maxSeq - groupReadSeq(r));
 }
 
 const META_FIELDS = ['max', 'type', 'name', 'state'] as const;
@@ -94,13 +108,13 @@ const META_FIELDS = ['max', 'type', 'name', 'state'] as const;
  * - `<group base>:state` (hash, slot `{app:groupId}`): `max` (highest message seq), `type`,
  *   `name`, `state` ('1' created, '0' dismissed, absent = never created) and, per account
  *   that has any state in the group, a field `m:<account>` holding its record
- *   `<member 0|1>:<joinSeq>:<ackSeq>:<ownSeq>`.
+ *   `<member 0|1>:<joinSeq>:<ackSeq>:<ownSeq>[:<fence>]`.
  * - `<member base>:groups` (sorted set, slot `{app:account}`): the account's group index,
  *   score 1 while a member, 0 after leaving (kept so account deletion can find the group to
  *   clean), members ordered by group id, which is the paging order of get_joined_group_list.
  *
  * A group message is one Lua call touching two hash fields whatever the group's size; a
- * member's unread is computed at read time: max(0, max − max(joinSeq, ackSeq, ownSeq)).
+ * member's unread is computed at read time: max(0, max − readSeq), readSeq = groupReadSeq().
  *
  * Why each component is kept apart (interleavings). Events are ordered only within one
  * topic and key; the group's directory events (created, dismissed, joined, left), its
@@ -114,12 +128,16 @@ const META_FIELDS = ['max', 'type', 'name', 'state'] as const;
  *   replay reproduces it exactly, however the other topics interleave.
  * - `joinSeq` and the member flag (directory topic): ordered with the group's other
  *   directory events. joinSeq is a maximum: a re-join's seq is above everything before it.
- * Combining them with a max at read time is commutative. The price of the separation: an
- * override cannot go below the member's join seq or its own last message, because whether
- * a join or own message came before or after the override is not knowable from the log
- * (different topics); treating them as floors is the only reading that a replay reproduces.
- * So set_unread_msg_num N yields min(N, messages since the join, messages after the member's
- * own last message) - which for a member since the start is N clamped to the message count.
+ * Combining them with a max at read time is commutative. An admin override replaces the
+ * ack component; whether a join or own message came before or after it is not knowable
+ * from the arrival order (different topics), but it is from the seqs: the gateway puts the
+ * group's max seq it saw into the event (`maxSeq`, stored as the record's fence), and a
+ * join or own message at or below the fence happened before the override, so it no longer
+ * floors the read position; one above it happened after and does. The fence travels with
+ * the override on the read-ack topic, so every replay folds it identically. An override
+ * without `maxSeq` (older producers) has no fence: joins and own messages stay floors, and
+ * set_unread_msg_num N then yields min(N, messages since the join, messages after the
+ * member's own last message).
  * - A read ack or own message may arrive before the join it follows: it is stored anyway
  *   (record with member 0) and counts once the join lands. Leaving keeps the components
  *   and clears the flag only: deleting them would let a late ack of the next membership be
@@ -183,6 +201,7 @@ export class GroupStore {
       this.stateKey(e.appId, e.groupId),
       field(e.account),
       String(e.readSeq),
+      e.maxSeq === undefined ? '' : String(e.maxSeq),
     );
   }
 
@@ -279,7 +298,7 @@ function view(groupId: string, values: (string | null)[]): GroupMemberView {
     name: name ?? '',
     maxSeq,
     member: r.member,
-    readSeq: Math.max(r.joinSeq, r.ackSeq, r.ownSeq),
+    readSeq: groupReadSeq(r),
     unread: groupUnread(groupType, maxSeq, r),
   };
 }

@@ -5,7 +5,7 @@
 -- KEYS[1]  the group's state hash
 -- ARGV[1]  the member's record field: 'm:' .. account
 --
--- A member record is "<member 0|1>:<joinSeq>:<ackSeq>:<ownSeq>" (see group.store.ts).
+-- A member record is "<member 0|1>:<joinSeq>:<ackSeq>:<ownSeq>[:<fence>]" (see group.store.ts).
 -- Returns 1.
 local v = redis.call('HGET', KEYS[1], ARGV[1])
 if v then

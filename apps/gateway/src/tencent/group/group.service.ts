@@ -149,6 +149,7 @@ export class GroupService {
       groupId,
       account,
       readSeq: Math.max(0, group.maxSeq - n),
+      maxSeq: group.maxSeq,
     };
     const checked = validateEvent(event, 'readAck');
     if (!checked.ok) throw new TencentError(GROUP_ERRORS.INVALID_PARAM, checked.reason);
