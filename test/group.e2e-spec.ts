@@ -297,8 +297,8 @@ describe('tencent group unread (broker + HTTP)', () => {
       await unreadBecomes('lv-bob', g, 3);
       await h.send(left(g, 'lv-bob'));
       await unreadBecomes('lv-bob', g, undefined);
-      await h.send(msg(g, 'lv-ann', 4));
-      await unreadBecomes('lv-ann', g, 3);
+      await h.send(msg(g, 'lv-carl', 4));
+      await unreadBecomes('lv-ann', g, 4);
       expect(await post(LIST, { Member_Account: 'lv-bob' })).toEqual({
         status: 200,
         body: { ...OK, TotalCount: 0, GroupIdList: [] },
