@@ -9,7 +9,7 @@
 -- Returns 1.
 local v = redis.call('HGET', KEYS[1], ARGV[1])
 if v then
-  local m, rest = string.match(v, '^([01])(:%d+:%d+:%d+)$')
+  local m, rest = string.match(v, '^([01])(:%d+:%d+:%d+:?%d*)$')
   if m == '1' then
     redis.call('HSET', KEYS[1], ARGV[1], '0' .. rest)
   end
