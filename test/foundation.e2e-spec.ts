@@ -21,6 +21,15 @@ describe('foundation: projector and gateway against the mock broker and redis-se
     expect(await ready.json()).toEqual({ status: 'ready', redis: 'up' });
   });
 
+  it('serves Prometheus metrics with each API answer code by route', async () => {
+    await fetch(`${h.gateway!.url}/v4/openim/get_c2c_unread_msg_num`, { method: 'POST', body: '{}' });
+    const res = await fetch(`${h.gateway!.url}/metrics`);
+    expect(res.status).toBe(200);
+    const text = await res.text();
+    expect(text).toMatch(/^unread_gateway_request_seconds_count\{route="\/v4\/openim\/get_c2c_unread_msg_num",code="60012"\} 1$/m);
+    expect(text).toContain('process_cpu_user_seconds_total');
+  });
+
   it('answers unknown Tencent routes with HTTP 200, ActionStatus FAIL, ErrorCode 60009', async () => {
     const res = await fetch(`${h.gateway!.url}/v4/openim/no_such_command?sdkappid=1&identifier=a&usersig=x&random=1&contenttype=json`, {
       method: 'POST',
@@ -49,12 +58,12 @@ describe('foundation: projector and gateway against the mock broker and redis-se
   it('dead-letters invalid events with the reason and goes on', async () => {
     const topic = h.topics.directory;
     await h.producer.sendRaw(topic, [
-      { key: 'k1', value: '{not json' },
-      { key: 'k2', value: JSON.stringify({ type: 'account-registered', appId: '1400000001' }) },
-      { key: 'k3', value: JSON.stringify({ type: 'account-registered', appId: '1400000001', account: 42 }) },
-      { key: 'k4', value: JSON.stringify({ type: 'no-such-type', appId: '1400000001' }) },
-      { key: 'k5', value: JSON.stringify({ type: 'message-sent', scope: 'c2c', appId: '1', msgId: 'm', from: 'a', to: 'b', time: 1 }) },
-      { key: 'k6', value: JSON.stringify({ type: 'account-registered', appId: '1400000001', account: 'bob' }) },
+      { key: 'same-partition', value: '{not json' },
+      { key: 'same-partition', value: JSON.stringify({ type: 'account-registered', appId: '1400000001' }) },
+      { key: 'same-partition', value: JSON.stringify({ type: 'account-registered', appId: '1400000001', account: 42 }) },
+      { key: 'same-partition', value: JSON.stringify({ type: 'no-such-type', appId: '1400000001' }) },
+      { key: 'same-partition', value: JSON.stringify({ type: 'message-sent', scope: 'c2c', appId: '1', msgId: 'm', from: 'a', to: 'b', time: 1 }) },
+      { key: 'same-partition', value: JSON.stringify({ type: 'account-registered', appId: '1400000001', account: 'bob' }) },
     ]);
     const letters = await h.deadLetters(5);
     const reasons = letters.map((l) => l.headers['x-unread-reason']);

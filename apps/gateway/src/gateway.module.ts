@@ -5,6 +5,8 @@ import { EventProducer, createKafka } from '@app/kafka';
 import { StoreModule } from '@app/store';
 import { GatewayExceptionFilter } from './common/gateway-exception.filter';
 import { HealthController } from './health/health.controller';
+import { GatewayMetrics } from './metrics/gateway.metrics';
+import { MetricsController } from './metrics/metrics.controller';
 import { QchatModule } from './qchat/qchat.module';
 import { TencentModule } from './tencent/tencent.module';
 
@@ -45,8 +47,8 @@ export class GatewayModule {
         TencentModule,
         QchatModule,
       ],
-      controllers: [HealthController],
-      providers: [{ provide: APP_FILTER, useClass: GatewayExceptionFilter }],
+      controllers: [HealthController, MetricsController],
+      providers: [{ provide: APP_FILTER, useClass: GatewayExceptionFilter }, GatewayMetrics],
     };
   }
 }

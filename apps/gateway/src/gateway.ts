@@ -6,6 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { nestLogLevels, type AppConfig } from '@app/config';
 import { REDIS, type RedisClient } from '@app/store';
 import { GatewayModule } from './gateway.module';
+import { GatewayMetrics, GatewayMetricsMiddleware } from './metrics/gateway.metrics';
 
 /** Largest request body accepted; larger ones get the family's parameter error. */
 export const MAX_BODY = '256kb';
@@ -34,6 +35,8 @@ export async function startGateway(
   app.set('query parser', 'simple');
   // Bodies are read as text whatever the content type, so each API family decides what a
   // malformed body means in its own error vocabulary (see docs/api/).
+  const metrics = new GatewayMetricsMiddleware(app.get(GatewayMetrics));
+  app.use(metrics.use.bind(metrics));
   app.use(express.text({ type: () => true, limit: MAX_BODY }));
   app.enableShutdownHooks();
   // Give Redis a moment to connect so the first requests do not answer an internal error; a
