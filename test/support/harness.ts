@@ -59,9 +59,17 @@ export class Harness {
   }
 
   static async start(
-    opts: { projector?: boolean; gateway?: boolean; env?: Record<string, string>; partitions?: number; brokers?: number } = {},
+    opts: {
+      projector?: boolean;
+      gateway?: boolean;
+      env?: Record<string, string>;
+      partitions?: number;
+      brokers?: number;
+      /** Extra redis-server arguments (e.g. `--appendonly yes` to keep data across RedisServer.kill/restart). */
+      redisArgs?: string[];
+    } = {},
   ): Promise<Harness> {
-    const redisServer = await RedisServer.start();
+    const redisServer = await RedisServer.start(opts.redisArgs);
     const broker = await MockBroker.start({ brokers: opts.brokers ?? 1 });
     const config = testConfig(broker.brokers, redisServer.url, opts.env);
     const partitions = opts.partitions ?? 4;

@@ -35,6 +35,7 @@ export interface KafkaBatchTransportOptions {
 export class KafkaBatchTransport extends Server implements CustomTransportStrategy {
   protected readonly logger = new Logger('KafkaBatchTransport');
   private consumer?: Consumer;
+  private closing = false;
 
   constructor(private readonly options: KafkaBatchTransportOptions) {
     super();
@@ -51,27 +52,55 @@ export class KafkaBatchTransport extends Server implements CustomTransportStrate
 
   async listen(callback: (err?: unknown) => void): Promise<void> {
     try {
-      const consumer = this.options.kafka.consumer({
-        groupId: this.options.groupId,
-        sessionTimeout: 10_000,
-        heartbeatInterval: 1_000,
-        rebalanceTimeout: 20_000,
-        allowAutoTopicCreation: false,
-        maxBytesPerPartition: 1024 * 1024,
-        retry: { initialRetryTime: 200, maxRetryTime: 5_000, retries: Number.MAX_SAFE_INTEGER },
-      });
-      this.consumer = consumer;
-      await consumer.connect();
-      await consumer.subscribe({ topics: this.options.topics, fromBeginning: this.options.fromBeginning ?? true });
-      await consumer.run({
-        autoCommit: false,
-        eachBatchAutoResolve: false,
-        partitionsConsumedConcurrently: 4,
-        eachBatch: (payload) => this.handleBatch(consumer, payload),
-      });
+      await this.start();
       callback();
     } catch (err) {
       callback(err);
+    }
+  }
+
+  private async start(): Promise<void> {
+    const consumer = this.options.kafka.consumer({
+      groupId: this.options.groupId,
+      sessionTimeout: 10_000,
+      heartbeatInterval: 1_000,
+      rebalanceTimeout: 20_000,
+      allowAutoTopicCreation: false,
+      maxBytesPerPartition: 1024 * 1024,
+      // Fetches return as soon as data arrives; the wait only bounds an idle poll, and a short
+      // one keeps freshness low on brokers that do not long-poll (the mock cluster).
+      maxWaitTimeInMs: 100,
+      retry: { initialRetryTime: 200, maxRetryTime: 5_000, retries: Number.MAX_SAFE_INTEGER },
+    });
+    this.consumer = consumer;
+    // kafkajs restarts itself after retriable errors only; after any other crash (e.g. a
+    // broker answering a group request with an unexpected error) it would sit idle for
+    // ever. Start a fresh consumer instead: it rejoins the group at the committed offsets.
+    consumer.on(consumer.events.CRASH, ({ payload }) => {
+      if (payload.restart || this.closing || this.consumer !== consumer) return;
+      this.logger.warn(`consumer crashed (${payload.error.message}); starting a new one`);
+      void this.restart(consumer);
+    });
+    await consumer.connect();
+    await consumer.subscribe({ topics: this.options.topics, fromBeginning: this.options.fromBeginning ?? true });
+    await consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: 4,
+      eachBatch: (payload) => this.handleBatch(consumer, payload),
+    });
+  }
+
+  private async restart(crashed: Consumer): Promise<void> {
+    await crashed.disconnect().catch(() => undefined);
+    for (let delay = 500; !this.closing; delay = Math.min(delay * 2, 10_000)) {
+      try {
+        await this.start();
+        return;
+      } catch (err) {
+        this.logger.warn(`could not start a new consumer (${(err as Error).message}); retrying in ${delay} ms`);
+        await new Promise((r) => setTimeout(r, delay));
+      }
     }
   }
 
@@ -99,6 +128,7 @@ export class KafkaBatchTransport extends Server implements CustomTransportStrate
   }
 
   async close(): Promise<void> {
+    this.closing = true;
     // kafkajs lets the batch in flight finish, then leaves the group.
     await this.consumer?.disconnect();
     this.consumer = undefined;

@@ -3,7 +3,7 @@ import { EventPattern, Payload } from '@nestjs/microservices';
 import type { KafkaMessage } from 'kafkajs';
 import { APP_CONFIG, type AppConfig } from '@app/config';
 import { CONSUMED_TOPIC_ROLES, parseEvent, type ConsumedTopicRole, type UnreadEvent } from '@app/contracts';
-import { ProjectionStore } from '@app/store';
+import { GENERATIONS, Generations, ProjectionStore } from '@app/store';
 import { DeadLetterService } from './dead-letter.service';
 import { BATCH_PATTERN, type RecordBatch } from './kafka-batch.transport';
 import { ProjectorMetrics } from './projector.metrics';
@@ -13,11 +13,24 @@ function isDeterministic(err: unknown): boolean {
   return err instanceof Error && err.name === 'ReplyError' && !/LOADING|BUSY|TRYAGAIN|CLUSTERDOWN|MASTERDOWN|READONLY/.test(err.message);
 }
 
+/** A rebuild is switching generations: hold the batch until the switch is done. */
+class GenerationSwitching extends Error {
+  constructor(generation: number) {
+    super(`projection generation ${generation} is being switched to; waiting`);
+    this.name = 'GenerationSwitching';
+  }
+}
+
 /**
  * Folds each batch into Redis: parse and validate every record, dead-letter the invalid
  * ones (with the reason), apply the rest, and only then let the transport commit. While
  * Redis is unreachable it retries with backoff and never returns, so no offset moves past
  * an unapplied event.
+ *
+ * Generations (docs/reliability.md, rebuild): a batch reads the active generation before
+ * it applies anything and waits while a rebuild holds the switch fence; it re-reads the
+ * pointer before returning (i.e. before the commit) and, when it moved, applies the batch
+ * to the new generation too.
  */
 @Controller()
 export class ProjectorConsumer {
@@ -29,6 +42,7 @@ export class ProjectorConsumer {
     private readonly store: ProjectionStore,
     private readonly deadLetter: DeadLetterService,
     private readonly metrics: ProjectorMetrics,
+    @Inject(GENERATIONS) private readonly generations: Generations,
   ) {
     this.roleOfTopic = new Map(CONSUMED_TOPIC_ROLES.map((r) => [config.kafka.topics[r], r]));
   }
@@ -50,9 +64,21 @@ export class ProjectorConsumer {
       await this.retrying(batch, 'dead-letter', () => this.deadLetter.send(batch.topic, batch.partition, refused));
       this.metrics.deadLettered.inc(refused.length);
     }
-    if (valid.length > 0) await this.apply(batch, valid);
+    if (valid.length > 0) {
+      const generation = await this.retrying(batch, 'generation', () => this.activeGeneration(), () => true, 1_000);
+      await Generations.run(generation, () => this.apply(batch, valid));
+      const now = await this.retrying(batch, 'generation', () => this.generations.read());
+      if (now.active !== generation) await Generations.run(now.active, () => this.apply(batch, valid));
+    }
     this.metrics.applied.inc(valid.length);
     this.metrics.batchSeconds.observe(Number(process.hrtime.bigint() - started) / 1e9);
+  }
+
+  /** The active generation, unless a rebuild holds the switch fence (then it throws, to be retried). */
+  private async activeGeneration(): Promise<number> {
+    const { active, fence } = await this.generations.read();
+    if (fence) throw new GenerationSwitching(fence.generation);
+    return active;
   }
 
   private async apply(batch: RecordBatch, events: { event: UnreadEvent; message: KafkaMessage }[]): Promise<void> {
@@ -82,15 +108,18 @@ export class ProjectorConsumer {
     }
   }
 
-  /** Runs `work` until it succeeds, backing off (100 ms doubling to 5 s) and heartbeating. */
+  /** Runs `work` until it succeeds, backing off (100 ms doubling to `maxDelayMs`) and heartbeating. */
   private async retrying<T>(
     batch: RecordBatch,
     what: string,
     work: () => Promise<T>,
     retryable: (err: unknown) => boolean = () => true,
+    maxDelayMs = 5_000,
   ): Promise<T> {
     let delay = 100;
     for (let attempt = 1; ; attempt++) {
+      // A write queued while Redis is away can wait long: keep the group membership meanwhile.
+      const beat = setInterval(() => void batch.heartbeat().catch(() => undefined), 1_000);
       try {
         return await work();
       } catch (err) {
@@ -100,8 +129,10 @@ export class ProjectorConsumer {
           this.logger.warn(`${what} failed for ${batch.topic}[${batch.partition}] (attempt ${attempt}), retrying: ${(err as Error).message}`);
         }
         await new Promise((r) => setTimeout(r, delay));
-        delay = Math.min(delay * 2, 5_000);
+        delay = Math.min(delay * 2, maxDelayMs);
         await batch.heartbeat().catch(() => undefined);
+      } finally {
+        clearInterval(beat);
       }
     }
   }

@@ -14,8 +14,173 @@ export function esc(id: string): string {
   return /[%{}:]/.test(id) ? id.replace(/[%{}:]/g, (c) => '%' + c.charCodeAt(0).toString(16).toUpperCase()) : id;
 }
 
+import { AsyncLocalStorage } from 'node:async_hooks';
+import type { Result } from 'ioredis';
+import type { RedisClient } from './redis.factory';
+import { defineScript } from './scripts';
+
+declare module 'ioredis' {
+  interface RedisCommander<Context> {
+    unreadGenerationFlip(active: string, fence: string, generation: number, fenceValue: string): Result<number, Context>;
+    unreadGenerationFence(fence: string, fenceValue: string, ttlMs: number): Result<number, Context>;
+  }
+}
+
+/** Something that knows which projection generation is active (see Generations). */
+export interface GenerationSource {
+  /** The generation to read or write now. */
+  current(): number;
+}
+
+/**
+ * The key prefix of projection generation `generation`. Generation 0 is the bare
+ * REDIS_KEY_PREFIX (what every deployment starts with); generation N > 0 is `<base>:gN`.
+ */
+export function generationPrefix(base: string, generation: number): string {
+  return generation === 0 ? base : `${base}:g${generation}`;
+}
+
+/**
+ * The generation pointer and the switch fence of a base prefix. They share the hash tag
+ * `{gen}`, so one MGET reads both (also on Redis Cluster).
+ */
+export function generationKeys(base: string): { active: string; fence: string } {
+  return { active: `${base}:gen:{gen}`, fence: `${base}:gen:{gen}:fence` };
+}
+
+/**
+ * Families of keys under REDIS_KEY_PREFIX that are not projections and therefore belong to
+ * no generation: the generation pointer, the rate-limit counters, QChat nonces. A rebuild
+ * neither copies nor deletes them. Any new non-projection key under the prefix must use a
+ * family listed here.
+ */
+export const NON_PROJECTION_FAMILIES: readonly string[] = ['gen', 'rl', 'nonce'];
+
+/**
+ * True when `key` (a full key name) is a projection key of generation `generation` under
+ * `base`. Generation 0 is the bare prefix, so its keys are told apart from the other
+ * generations' and from NON_PROJECTION_FAMILIES by their first segment.
+ */
+export function isGenerationKey(key: string, base: string, generation: number): boolean {
+  const prefix = generationPrefix(base, generation);
+  if (!key.startsWith(`${prefix}:`)) return false;
+  if (generation !== 0) return true;
+  const family = key.slice(prefix.length + 1).split(':', 1)[0] ?? '';
+  return !/^g\d+$/.test(family) && !NON_PROJECTION_FAMILIES.includes(family);
+}
+
+const pinned = new AsyncLocalStorage<number>();
+
+/**
+ * Projection generations (docs/reliability.md, rebuild). Readers and writers resolve key
+ * names through the active generation; `run(g, fn)` pins generation `g` for everything
+ * `fn` does, across awaits, so one request or one batch works on one generation.
+ */
+export class Generations implements GenerationSource {
+  private active = 0;
+  private loadedAt = Number.NEGATIVE_INFINITY;
+  private loading?: Promise<number>;
+  readonly keys: { active: string; fence: string };
+
+  /**
+   * @param redis the client to read the pointer with
+   * @param base REDIS_KEY_PREFIX
+   * @param maxAgeMs how long `refresh()` trusts the pointer it read last
+   */
+  constructor(
+    private readonly redis: RedisClient,
+    readonly base: string,
+    private readonly maxAgeMs = 1_000,
+  ) {
+    this.keys = generationKeys(base);
+  }
+
+  /** Runs `fn` with generation `generation` pinned for every key it builds. */
+  static run<T>(generation: number, fn: () => T): T {
+    return pinned.run(generation, fn);
+  }
+
+  /** The generation pinned in the current async context, if any. */
+  static pinned(): number | undefined {
+    return pinned.getStore();
+  }
+
+  /** The pinned generation, else the last one read (0 before any read). */
+  current(): number {
+    return pinned.getStore() ?? this.active;
+  }
+
+  /** True once the pointer has been read at least once. */
+  get loaded(): boolean {
+    return this.loadedAt !== Number.NEGATIVE_INFINITY;
+  }
+
+  /** Reads the pointer and the fence (one MGET). `fence` is the generation being switched to. */
+  async read(): Promise<{ active: number; fence?: { generation: number; token: string } }> {
+    const [active, fence] = await this.redis.mget(this.keys.active, this.keys.fence);
+    const generation = active === null || active === undefined ? 0 : Number(active);
+    this.active = Number.isSafeInteger(generation) && generation >= 0 ? generation : 0;
+    this.loadedAt = Date.now();
+    if (!fence) return { active: this.active };
+    const [gen, token] = fence.split(' ');
+    return { active: this.active, fence: { generation: Number(gen), token: token ?? '' } };
+  }
+
+  /** The active generation, re-read when the last read is older than maxAgeMs (concurrent callers share one read). */
+  async refresh(): Promise<number> {
+    if (Date.now() - this.loadedAt < this.maxAgeMs) return this.active;
+    this.loading ??= this.read()
+      .then((r) => r.active)
+      .finally(() => (this.loading = undefined));
+    return this.loading;
+  }
+
+  /**
+   * Sets the switch fence for `generation` (rebuild only): while it stands, live projectors
+   * hold their batches. Expires after `ttlMs` unless extended. False when a fence stands.
+   */
+  async setFence(generation: number, token: string, ttlMs: number): Promise<boolean> {
+    return (await this.redis.set(this.keys.fence, `${generation} ${token}`, 'PX', ttlMs, 'NX')) === 'OK';
+  }
+
+  /** Extends the fence set with `token`; false when it expired or is not ours. */
+  async extendFence(generation: number, token: string, ttlMs: number): Promise<boolean> {
+    defineScript(this.redis, 'unreadGenerationFence', 'generation-fence', 1);
+    return (await this.redis.unreadGenerationFence(this.keys.fence, `${generation} ${token}`, ttlMs)) === 1;
+  }
+
+  /** Activates `generation` and lifts the fence, atomically, if the fence is still ours. */
+  async flip(generation: number, token: string): Promise<boolean> {
+    defineScript(this.redis, 'unreadGenerationFlip', 'generation-flip', 2);
+    const ok = (await this.redis.unreadGenerationFlip(this.keys.active, this.keys.fence, generation, `${generation} ${token}`)) === 1;
+    if (ok) {
+      this.active = generation;
+      this.loadedAt = Date.now();
+    }
+    return ok;
+  }
+
+  /** Lifts the fence set with `token` (a rebuild that gives up). */
+  async dropFence(generation: number, token: string): Promise<void> {
+    defineScript(this.redis, 'unreadGenerationFence', 'generation-fence', 1);
+    await this.redis.unreadGenerationFence(this.keys.fence, `${generation} ${token}`, 1);
+  }
+}
+
 export class Keyspace {
-  constructor(readonly prefix: string) {}
+  /**
+   * @param base REDIS_KEY_PREFIX, or a generation's full prefix when `generations` is omitted
+   * @param generations when given, every key is built under the active (or pinned) generation
+   */
+  constructor(
+    private readonly base: string,
+    private readonly generations?: GenerationSource,
+  ) {}
+
+  /** The prefix every key starts with now: the base plus the active generation. */
+  get prefix(): string {
+    return this.generations ? generationPrefix(this.base, this.generations.current()) : this.base;
+  }
 
   /** The set of registered accounts of a tenant (one slot per tenant). */
   accounts(app: string): string {

@@ -18,6 +18,20 @@ export function isTimeout(err: unknown): boolean {
 }
 
 /**
+ * A client error raised before Nest sees the request: body-parser's errors (http-errors with
+ * an `expose`d 4xx status and a `type` such as entity.too.large, charset.unsupported,
+ * encoding.unsupported, request.aborted). Turned into an HttpException so it is answered
+ * in the family's parameter-error shape, not as an internal error.
+ */
+function asClientError(exception: unknown): HttpException | undefined {
+  if (!(exception instanceof Error)) return undefined;
+  const e = exception as Error & { status?: unknown; statusCode?: unknown; expose?: unknown; type?: unknown };
+  const status = typeof e.status === 'number' ? e.status : typeof e.statusCode === 'number' ? e.statusCode : undefined;
+  if (status === undefined || status < 400 || status > 499 || e.expose !== true) return undefined;
+  return new HttpException({ message: e.message, type: typeof e.type === 'string' ? e.type : undefined }, status, { cause: { type: e.type } });
+}
+
+/**
  * The one place every failure becomes a wire answer in the caller's API family: Tencent
  * routes answer HTTP 200 {ActionStatus: FAIL, ErrorCode, ErrorInfo}; QChat routes HTTP 200
  * {code, desc}. Unknown errors are logged with an id and answered as the family's internal
@@ -27,7 +41,8 @@ export function isTimeout(err: unknown): boolean {
 export class GatewayExceptionFilter implements ExceptionFilter {
   private readonly logger = new Logger('Gateway');
 
-  catch(exception: unknown, host: ArgumentsHost): void {
+  catch(thrown: unknown, host: ArgumentsHost): void {
+    const exception = asClientError(thrown) ?? thrown;
     const http = host.switchToHttp();
     const req = http.getRequest<Request>();
     const res = http.getResponse<Response>();

@@ -1,8 +1,9 @@
 import { Controller, Get, HttpCode, Inject, Res } from '@nestjs/common';
 import type { Response } from 'express';
 import { APP_CONFIG, type AppConfig } from '@app/config';
-import { REDIS, type RedisClient } from '@app/store';
+import { NoProjectionReads, REDIS, type RedisClient } from '@app/store';
 
+@NoProjectionReads()
 @Controller('health')
 export class HealthController {
   constructor(

@@ -1,0 +1,132 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Admin, Kafka } from 'kafkajs';
+import type { AppConfig } from '@app/config';
+import { CONSUMED_TOPIC_ROLES } from '@app/contracts';
+import { ROOT, freePort } from './processes';
+import { waitFor } from './wait';
+
+const MAIN = join(ROOT, 'dist', 'apps', 'projector', 'src', 'main.js');
+
+function newest(dir: string): number {
+  let t = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    t = Math.max(t, e.isDirectory() ? newest(p) : statSync(p).mtimeMs);
+  }
+  return t;
+}
+
+/** Builds dist/apps/projector when a source is newer than it (what `bash tools/setup.sh` does for all apps). */
+export function ensureProjectorBuilt(): void {
+  const sources = Math.max(newest(join(ROOT, 'apps', 'projector', 'src')), newest(join(ROOT, 'libs')));
+  if (existsSync(MAIN) && statSync(MAIN).mtimeMs >= sources) return;
+  spawnSync('npx', ['nest', 'build', 'projector'], { cwd: ROOT, stdio: 'ignore' });
+  if (!existsSync(MAIN)) throw new Error(`could not build ${MAIN}`);
+}
+
+/** The environment that makes an app read `config` (the inverse of loadConfig, for the fields a projector uses). */
+export function envOf(config: AppConfig, overrides: Record<string, string> = {}): NodeJS.ProcessEnv {
+  return {
+    PATH: process.env.PATH,
+    KAFKA_BROKERS: config.kafka.brokers.join(','),
+    KAFKA_CLIENT_ID: config.kafka.clientId,
+    KAFKA_CONSUMER_GROUP: config.kafka.consumerGroup,
+    TOPIC_MESSAGE_SENT: config.kafka.topics.messageSent,
+    TOPIC_READ_ACK: config.kafka.topics.readAck,
+    TOPIC_MENTION: config.kafka.topics.mention,
+    TOPIC_DIRECTORY: config.kafka.topics.directory,
+    TOPIC_DEAD_LETTER: config.kafka.topics.deadLetter,
+    ...(config.redis.url ? { REDIS_URL: config.redis.url } : {}),
+    REDIS_KEY_PREFIX: config.redis.keyPrefix,
+    MENTION_RETENTION_MS: String(config.mentionRetentionMs),
+    LOG_LEVEL: process.env.DEBUG_PROJECTOR ? 'warn' : 'fatal',
+    ...overrides,
+  };
+}
+
+/** A projector running as its own process (node dist/apps/projector/src/main.js), as in production. */
+export class ProjectorProcess {
+  private constructor(
+    private readonly child: ChildProcess,
+    readonly metricsPort: number,
+  ) {}
+
+  static async start(config: AppConfig): Promise<ProjectorProcess> {
+    const metricsPort = await freePort();
+    const child = spawn(process.execPath, [MAIN], {
+      env: envOf(config, { PROJECTOR_METRICS_PORT: String(metricsPort) }),
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
+    const p = new ProjectorProcess(child, metricsPort);
+    await waitFor(() => p.metric('unread_projector_events_applied_total').then(() => true), Boolean, {
+      timeoutMs: 20_000,
+      intervalMs: 100,
+      what: 'the projector process to serve /metrics',
+    });
+    return p;
+  }
+
+  /** The value of a counter on /metrics (summed over labels). */
+  async metric(name: string): Promise<number> {
+    const text = await (await fetch(`http://127.0.0.1:${this.metricsPort}/metrics`)).text();
+    let sum = 0;
+    for (const line of text.split('\n')) {
+      if (line.startsWith(name) && (line[name.length] === ' ' || line[name.length] === '{')) sum += Number(line.split(' ').pop());
+    }
+    return sum;
+  }
+
+  get exited(): boolean {
+    return this.child.exitCode !== null || this.child.signalCode !== null;
+  }
+
+  /** SIGKILL: no shutdown hook runs, nothing in flight is finished or committed. */
+  async kill(): Promise<void> {
+    if (this.exited) return;
+    const gone = new Promise((r) => this.child.once('exit', r));
+    this.child.kill('SIGKILL');
+    await gone;
+  }
+
+  /** SIGTERM: finishes the batch in flight and leaves the group. */
+  async stop(): Promise<void> {
+    if (this.exited) return;
+    const gone = new Promise((r) => this.child.once('exit', r));
+    this.child.kill('SIGTERM');
+    await gone;
+  }
+}
+
+/** Committed offsets of a group and high watermarks of the consumed topics, as "topic:partition" → offset. */
+export async function offsets(admin: Admin, config: AppConfig, groupId = config.kafka.consumerGroup): Promise<{ committed: Record<string, number>; high: Record<string, number> }> {
+  const topics = CONSUMED_TOPIC_ROLES.map((r) => config.kafka.topics[r]);
+  const committed: Record<string, number> = {};
+  const high: Record<string, number> = {};
+  for (const t of await admin.fetchOffsets({ groupId, topics })) {
+    for (const p of t.partitions) committed[`${t.topic}:${p.partition}`] = Math.max(0, Number(p.offset));
+  }
+  for (const topic of topics) {
+    for (const p of await admin.fetchTopicOffsets(topic)) high[`${topic}:${p.partition}`] = Number(p.high);
+  }
+  return { committed, high };
+}
+
+/** Waits until `groupId` has committed every record of the consumed topics. */
+export async function drainedGroup(kafka: Kafka, config: AppConfig, groupId = config.kafka.consumerGroup, timeoutMs = 30_000): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    await waitFor(
+      async () => {
+        const { committed, high } = await offsets(admin, config, groupId);
+        return Object.entries(high).every(([k, h]) => (committed[k] ?? 0) >= h);
+      },
+      Boolean,
+      { timeoutMs, intervalMs: 100, what: `group ${groupId} to commit every record` },
+    );
+  } finally {
+    await admin.disconnect();
+  }
+}

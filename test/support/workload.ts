@@ -1,0 +1,158 @@
+import type Redis from 'ioredis';
+import type { UnreadEvent } from '@app/contracts';
+import { EventProducer } from '@app/kafka';
+import { Keyspace, ProjectionStore } from '@app/store';
+import { NETEASE_APP, TENCENT_APP, uniq } from './harness';
+
+/** Seeded PRNG (mulberry32): the same seed gives the same workload on every run. */
+export function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export type Ev = UnreadEvent & Record<string, unknown>;
+
+/**
+ * A mixed workload over every family (c2c, group, QChat channel, directory), with ids
+ * unique to this call (`tag`), so several workloads share one Redis and one set of topics.
+ * Events are in a valid causal order; a fraction is duplicated (as a producer retry would).
+ */
+export class Workload {
+  readonly tag = uniq();
+  readonly tencentApp = TENCENT_APP.sdkAppId;
+  readonly neteaseApp = NETEASE_APP.appKey;
+  readonly accounts: string[];
+  readonly groups: string[];
+  readonly serverId: string;
+  readonly channels: string[];
+  private readonly rnd: () => number;
+  private time = Date.now() - 3_600_000;
+  private readonly groupSeq = new Map<string, number>();
+  private msg = 0;
+
+  constructor(seed: number, accounts = 6) {
+    this.rnd = prng(seed);
+    this.accounts = Array.from({ length: accounts }, (_, i) => `u${i}-${this.tag}`);
+    this.groups = [`@TGS#a${this.tag}`, `@TGS#b${this.tag}`];
+    this.serverId = String(100_000 + Math.floor(this.rnd() * 1e6));
+    this.channels = [String(2_000_000 + Math.floor(this.rnd() * 1e6)), String(3_000_000 + Math.floor(this.rnd() * 1e6))];
+  }
+
+  private pick<T>(xs: readonly T[]): T {
+    return xs[Math.floor(this.rnd() * xs.length)]!;
+  }
+
+  private tick(): number {
+    this.time += 1 + Math.floor(this.rnd() * 1000);
+    return this.time;
+  }
+
+  /** Registrations, groups with members, a QChat server with channels, members and a role. */
+  setup(): Ev[] {
+    const t = this.tencentApp;
+    const n = this.neteaseApp;
+    const out: Ev[] = [];
+    for (const account of this.accounts) out.push({ type: 'account-registered', appId: t, account });
+    for (const groupId of this.groups) {
+      out.push({ type: 'group-created', appId: t, groupId, groupType: 'Work', name: groupId });
+      for (const account of this.accounts) out.push({ type: 'group-member-joined', appId: t, groupId, account, seq: 0 });
+      this.groupSeq.set(groupId, 0);
+    }
+    for (const channelId of this.channels) out.push({ type: 'qchat-channel-created', appId: n, serverId: this.serverId, channelId });
+    for (const account of this.accounts) {
+      out.push({ type: 'qchat-server-member-joined', appId: n, serverId: this.serverId, account });
+    }
+    for (const account of this.accounts.slice(0, 3)) {
+      out.push({ type: 'qchat-role-member-added', appId: n, serverId: this.serverId, roleId: '5001', account });
+    }
+    return out;
+  }
+
+  /** `count` random traffic events over every family. */
+  traffic(count: number): Ev[] {
+    const t = this.tencentApp;
+    const n = this.neteaseApp;
+    const out: Ev[] = [];
+    for (let i = 0; i < count; i++) {
+      const r = this.rnd();
+      const from = this.pick(this.accounts);
+      const to = this.pick(this.accounts.filter((a) => a !== from));
+      if (r < 0.3) {
+        out.push({ type: 'message-sent', scope: 'c2c', appId: t, msgId: `m${++this.msg}-${this.tag}`, from, to, time: this.tick() });
+      } else if (r < 0.4) {
+        out.push({ type: 'read-ack', scope: 'c2c', appId: t, account: to, peer: from, readTime: this.time - Math.floor(this.rnd() * 3000) });
+      } else if (r < 0.6) {
+        const groupId = this.pick(this.groups);
+        const seq = (this.groupSeq.get(groupId) ?? 0) + 1;
+        this.groupSeq.set(groupId, seq);
+        out.push({ type: 'message-sent', scope: 'group', appId: t, msgId: `g${seq}-${this.tag}`, groupId, from, seq, time: this.tick() });
+      } else if (r < 0.68) {
+        const groupId = this.pick(this.groups);
+        const max = this.groupSeq.get(groupId) ?? 0;
+        out.push({ type: 'read-ack', scope: 'group', appId: t, account: from, groupId, readSeq: Math.floor(this.rnd() * (max + 1)) });
+      } else if (r < 0.7) {
+        const groupId = this.pick(this.groups);
+        const max = this.groupSeq.get(groupId) ?? 0;
+        out.push({ type: 'group-unread-set', appId: t, groupId, account: from, readSeq: Math.max(0, max - Math.floor(this.rnd() * 3)) });
+      } else if (r < 0.88) {
+        const channelId = this.pick(this.channels);
+        const time = this.tick();
+        const msgIdServer = String(10_000_000 + ++this.msg);
+        const all = this.rnd() < 0.2;
+        out.push({
+          type: 'channel-mention',
+          appId: n,
+          serverId: this.serverId,
+          channelId,
+          message: {
+            msgIdServer,
+            msgIdClient: `c${this.msg}-${this.tag}`,
+            fromAccount: from,
+            fromNick: from,
+            fromClientType: 'REST',
+            time,
+            updateTime: time,
+            status: 0,
+            type: 0,
+            body: `hello @${to} ${'é✓'.repeat(Math.floor(this.rnd() * 3))}`,
+            attach: '',
+            ext: '',
+          },
+          mentionAll: all,
+          mentionAccids: all ? [] : [to],
+          mentionRoleIds: this.rnd() < 0.3 ? ['5001'] : [],
+        });
+        if (this.rnd() < 0.2) {
+          out.push({ type: 'channel-message-updated', appId: n, serverId: this.serverId, channelId, msgIdServer, status: 1, updateTime: time + 10 });
+        }
+      } else if (r < 0.95) {
+        const channelId = this.pick(this.channels);
+        out.push({ type: 'read-ack', scope: 'channel', appId: n, account: from, serverId: this.serverId, channelId, ackTime: this.time - Math.floor(this.rnd() * 3000) });
+      } else {
+        out.push({ type: 'message-sent', scope: 'channel', appId: n, msgIdServer: String(10_000_000 + ++this.msg), serverId: this.serverId, channelId: this.pick(this.channels), from, time: this.tick() });
+      }
+      // A producer retry: the same event again, right after.
+      if (this.rnd() < 0.1) out.push(out[out.length - 1]!);
+    }
+    return out;
+  }
+}
+
+/**
+ * "A run without the fault": applies events straight to Redis under `prefix`, one at a time
+ * in the order given (each partition's order is a subsequence of it, and projections commute
+ * across partitions), with the same store code the projector uses.
+ */
+export async function applyReference(redis: Redis, prefix: string, events: readonly Ev[], mentionRetentionMs: number): Promise<void> {
+  const store = new ProjectionStore(redis, new Keyspace(prefix), { mentionRetentionMs });
+  for (const e of events) await store.apply(e);
+}
+
+/** Partition key of an event, as the producer computes it (for tests that group events by partition). */
+export const keyOf = (e: Ev): string => EventProducer.keyOf(e);
