@@ -26,6 +26,7 @@ import {
   type EventType,
   type UnreadEvent,
 } from './events';
+import { fastValidate } from './fast-validate';
 import type { ConsumedTopicRole } from './topics';
 
 /** Events larger than this are refused (dead-lettered) before they are parsed. */
@@ -78,8 +79,14 @@ function flatten(errors: ValidationError[], prefix = ''): string[] {
  * Turns a plain object into a typed, validated event, or a precise reason. `topic`, when
  * given, is the role of the topic it was read from: a type read from a topic it does not
  * belong to is refused, because its ordering guarantees come from its own topic's key.
+ * Valid events usually take the compiled fast path (fast-validate.ts); anything it cannot
+ * accept goes to class-validator, which decides (`authoritativeOnly` skips the fast path).
  */
-export function validateEvent(plain: unknown, topic?: ConsumedTopicRole): ParseResult {
+export function validateEvent(
+  plain: unknown,
+  topic?: ConsumedTopicRole,
+  options: { authoritativeOnly?: boolean } = {},
+): ParseResult {
   if (typeof plain !== 'object' || plain === null || Array.isArray(plain)) {
     return { ok: false, reason: 'event must be a JSON object' };
   }
@@ -98,11 +105,24 @@ export function validateEvent(plain: unknown, topic?: ConsumedTopicRole): ParseR
     shape = spec.byScope[scope];
   }
   if (!shape) return { ok: false, reason: `no contract for type "${type}"` };
+  if (!options.authoritativeOnly) {
+    const fast = fastValidate(spec.byScope ? `${type}/${scope as string}` : type, plain as Record<string, unknown>);
+    if (fast) {
+      fast.type = type;
+      if (spec.byScope) fast.scope = scope;
+      return { ok: true, event: fast as unknown as UnreadEvent };
+    }
+  }
+  return validateWithClassValidator(shape, plain, type, spec.byScope ? (scope as string) : undefined);
+}
+
+/** The authoritative check (class-validator on the contract class): decides, and gives every reason. */
+function validateWithClassValidator(shape: Shape, plain: object, type: string, scope: string | undefined): ParseResult {
   const instance = plainToInstance(shape, plain);
   const errors = validateSync(instance, { whitelist: true, forbidUnknownValues: true });
   if (errors.length > 0) return { ok: false, reason: flatten(errors).join('; ') };
   instance.type = type as never;
-  if (spec.byScope) (instance as { scope: string }).scope = scope as string;
+  if (scope !== undefined) (instance as { scope: string }).scope = scope;
   return { ok: true, event: instance };
 }
 
