@@ -2,9 +2,17 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RedisClient } from './redis.factory';
 
-/** Reads lua/<name>.lua (copied next to the compiled code by nest-cli's assets). */
-export function readScript(name: string): string {
-  return readFileSync(join(__dirname, 'lua', `${name}.lua`), 'utf8');
+/**
+ * Reads lua/<name>.lua (copied next to the compiled code by nest-cli's assets). A line
+ * `--#include <other>` is replaced by lua/<other>.lua, so scripts can share local helpers
+ * (Redis runs each script on its own; there is no require).
+ */
+export function readScript(name: string, seen: ReadonlySet<string> = new Set()): string {
+  if (seen.has(name)) throw new Error(`lua/${name}.lua includes itself`);
+  const text = readFileSync(join(__dirname, 'lua', `${name}.lua`), 'utf8');
+  return text.replace(/^--#include ([a-z0-9-]+)[ \t]*$/gm, (_, other: string) =>
+    readScript(other, new Set([...seen, name])).trimEnd(),
+  );
 }
 
 /**

@@ -7,18 +7,7 @@
 --
 -- A member record is "<member 0|1>:<joinSeq>:<ackSeq>:<ownSeq>[:<fence>]" (see group.store.ts).
 -- Returns 1.
-local function rec(v)
-  if v then
-    local m, j, a, s, f = string.match(v, '^([01]):(%d+):(%d+):(%d+):?(%d*)$')
-    if m then return { m, j, a, s, f } end
-  end
-  return { '0', '0', '0', '0', '' }
-end
-
-local function enc(r)
-  if r[5] == '' then return r[1] .. ':' .. r[2] .. ':' .. r[3] .. ':' .. r[4] end
-  return r[1] .. ':' .. r[2] .. ':' .. r[3] .. ':' .. r[4] .. ':' .. r[5]
-end
+--#include group-record
 
 local r = rec(redis.call('HGET', KEYS[1], ARGV[1]))
 if tonumber(ARGV[2]) > tonumber(r[3]) then
