@@ -69,7 +69,7 @@ export class KafkaBatchTransport extends Server implements CustomTransportStrate
       maxBytesPerPartition: 1024 * 1024,
       // Fetches return as soon as data arrives; the wait only bounds an idle poll, and a short
       // one keeps freshness low on brokers that do not long-poll (the mock cluster).
-      maxWaitTimeInMs: 100,
+      maxWaitTimeInMs: 50,
       retry: { initialRetryTime: 200, maxRetryTime: 5_000, retries: Number.MAX_SAFE_INTEGER },
     });
     this.consumer = consumer;
@@ -86,7 +86,9 @@ export class KafkaBatchTransport extends Server implements CustomTransportStrate
     await consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
-      partitionsConsumedConcurrently: 4,
+      // Partitions are independent (projections commute across them): every owned partition
+      // is in flight at once, so one slow partition never holds the others back.
+      partitionsConsumedConcurrently: 32,
       eachBatch: (payload) => this.handleBatch(consumer, payload),
     });
   }

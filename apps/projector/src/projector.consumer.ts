@@ -36,6 +36,7 @@ class GenerationSwitching extends Error {
 export class ProjectorConsumer {
   private readonly logger = new Logger('Projector');
   private readonly roleOfTopic: Map<string, ConsumedTopicRole>;
+  private readonly keyPrefix: string;
 
   constructor(
     @Inject(APP_CONFIG) config: AppConfig,
@@ -45,6 +46,7 @@ export class ProjectorConsumer {
     @Inject(GENERATIONS) private readonly generations: Generations,
   ) {
     this.roleOfTopic = new Map(CONSUMED_TOPIC_ROLES.map((r) => [config.kafka.topics[r], r]));
+    this.keyPrefix = config.redis.keyPrefix;
   }
 
   @EventPattern(BATCH_PATTERN)
@@ -66,9 +68,9 @@ export class ProjectorConsumer {
     }
     if (valid.length > 0) {
       const generation = await this.retrying(batch, 'generation', () => this.activeGeneration(), () => true, 1_000);
-      await Generations.run(generation, () => this.apply(batch, valid));
+      await this.apply(batch, valid, this.store.forGeneration(this.keyPrefix, generation));
       const now = await this.retrying(batch, 'generation', () => this.generations.read());
-      if (now.active !== generation) await Generations.run(now.active, () => this.apply(batch, valid));
+      if (now.active !== generation) await this.apply(batch, valid, this.store.forGeneration(this.keyPrefix, now.active));
     }
     this.metrics.applied.inc(valid.length);
     this.metrics.batchSeconds.observe(Number(process.hrtime.bigint() - started) / 1e9);
@@ -81,12 +83,16 @@ export class ProjectorConsumer {
     return active;
   }
 
-  private async apply(batch: RecordBatch, events: { event: UnreadEvent; message: KafkaMessage }[]): Promise<void> {
+  private async apply(
+    batch: RecordBatch,
+    events: { event: UnreadEvent; message: KafkaMessage }[],
+    store: ProjectionStore,
+  ): Promise<void> {
     try {
       await this.retrying(
         batch,
         'redis',
-        () => this.store.applyAll(events.map((e) => e.event)),
+        () => store.applyAll(events.map((e) => e.event)),
         (err) => !isDeterministic(err),
       );
     } catch (err) {
@@ -95,7 +101,7 @@ export class ProjectorConsumer {
       const refused: { message: KafkaMessage; reason: string }[] = [];
       for (const { event, message } of events) {
         try {
-          await this.retrying(batch, 'redis', () => this.store.apply(event), (e) => !isDeterministic(e));
+          await this.retrying(batch, 'redis', () => store.apply(event), (e) => !isDeterministic(e));
         } catch (e) {
           if (!isDeterministic(e)) throw e;
           refused.push({ message, reason: `redis refused the event: ${(e as Error).message}` });

@@ -14,7 +14,6 @@ export function esc(id: string): string {
   return /[%{}:]/.test(id) ? id.replace(/[%{}:]/g, (c) => '%' + c.charCodeAt(0).toString(16).toUpperCase()) : id;
 }
 
-import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Result } from 'ioredis';
 import type { RedisClient } from './redis.factory';
 import { defineScript } from './scripts';
@@ -69,12 +68,10 @@ export function isGenerationKey(key: string, base: string, generation: number): 
   return !/^g\d+$/.test(family) && !NON_PROJECTION_FAMILIES.includes(family);
 }
 
-const pinned = new AsyncLocalStorage<number>();
-
 /**
- * Projection generations (docs/reliability.md, rebuild). Readers and writers resolve key
- * names through the active generation; `run(g, fn)` pins generation `g` for everything
- * `fn` does, across awaits, so one request or one batch works on one generation.
+ * Projection generations (docs/reliability.md, rebuild). Readers resolve key names through
+ * the active generation as last read; writers (the projector) work on an explicit
+ * generation per batch (`ProjectionStore.forGeneration`).
  */
 export class Generations implements GenerationSource {
   private active = 0;
@@ -95,19 +92,9 @@ export class Generations implements GenerationSource {
     this.keys = generationKeys(base);
   }
 
-  /** Runs `fn` with generation `generation` pinned for every key it builds. */
-  static run<T>(generation: number, fn: () => T): T {
-    return pinned.run(generation, fn);
-  }
-
-  /** The generation pinned in the current async context, if any. */
-  static pinned(): number | undefined {
-    return pinned.getStore();
-  }
-
-  /** The pinned generation, else the last one read (0 before any read). */
+  /** The generation read last (0 before any read). */
   current(): number {
-    return pinned.getStore() ?? this.active;
+    return this.active;
   }
 
   /** True once the pointer has been read at least once. */
@@ -170,7 +157,7 @@ export class Generations implements GenerationSource {
 export class Keyspace {
   /**
    * @param base REDIS_KEY_PREFIX, or a generation's full prefix when `generations` is omitted
-   * @param generations when given, every key is built under the active (or pinned) generation
+   * @param generations when given, every key is built under the active generation
    */
   constructor(
     private readonly base: string,

@@ -3,7 +3,7 @@ import { ChannelStore } from './channel.store';
 import { C2cStore } from './c2c.store';
 import { DirectoryStore } from './directory.store';
 import { GroupStore } from './group.store';
-import { type Keyspace } from './keyspace';
+import { Keyspace, generationPrefix } from './keyspace';
 import type { RedisClient } from './redis.factory';
 
 export interface StoreOptions {
@@ -20,6 +20,7 @@ export interface StoreOptions {
  * and every write is idempotent and commutes with the writes of other topics (DESIGN.md).
  */
 export class ProjectionStore {
+  private readonly byGeneration = new Map<string, ProjectionStore>();
   readonly c2c: C2cStore;
   readonly group: GroupStore;
   readonly channel: ChannelStore;
@@ -34,6 +35,20 @@ export class ProjectionStore {
     this.group = new GroupStore(redis, keys);
     this.channel = new ChannelStore(redis, keys, options);
     this.directory = new DirectoryStore(redis, keys, this.c2c, this.group, this.channel);
+  }
+
+  /**
+   * The same projections pinned to one generation under `base` (REDIS_KEY_PREFIX): the
+   * projector applies each batch to an explicit generation (docs/reliability.md).
+   */
+  forGeneration(base: string, generation: number): ProjectionStore {
+    const prefix = generationPrefix(base, generation);
+    let store = this.byGeneration.get(prefix);
+    if (!store) {
+      store = new ProjectionStore(this.redis, new Keyspace(prefix), this.options);
+      this.byGeneration.set(prefix, store);
+    }
+    return store;
   }
 
   apply(event: UnreadEvent): Promise<unknown> {

@@ -1,9 +1,8 @@
 import { Controller, Get, HttpCode, Inject, Res } from '@nestjs/common';
 import type { Response } from 'express';
 import { APP_CONFIG, type AppConfig } from '@app/config';
-import { NoProjectionReads, REDIS, type RedisClient } from '@app/store';
+import { REDIS, type RedisClient } from '@app/store';
 
-@NoProjectionReads()
 @Controller('health')
 export class HealthController {
   constructor(
