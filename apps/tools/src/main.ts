@@ -1,8 +1,16 @@
 import 'reflect-metadata';
+import { loadConfig } from '@app/config';
+import { runBenchCommand } from './bench/bench.command';
 import { runLocal } from './local.command';
+import { rebuild } from './rebuild.command';
 
 const USAGE = `usage: node dist/apps/tools/src/main.js <command>
   local     run the whole service locally (mock broker + redis-server + projector + gateway + sample data)
+  rebuild [--keep-old] [--grace-ms N]
+            rebuild every projection from the log into a new generation, then switch to it
+            (configuration from the environment, as for the apps; docs/reliability.md)
+  bench [--quick] [--only ...] [--profile]
+            the benchmark with same-run baselines (docs/performance.md; --help for options)
 `;
 
 async function main(argv: string[]): Promise<void> {
@@ -10,6 +18,17 @@ async function main(argv: string[]): Promise<void> {
   switch (command) {
     case 'local':
       return runLocal(process.env);
+    case 'bench':
+      return runBenchCommand(argv.slice(1), process.env);
+    case 'rebuild': {
+      const flags = argv.slice(1);
+      const grace = flags.indexOf('--grace-ms');
+      const graceMs = grace >= 0 ? Number(flags[grace + 1]) : undefined;
+      if (graceMs !== undefined && !(Number.isInteger(graceMs) && graceMs >= 0)) throw new Error('--grace-ms needs a whole number of ms');
+      const r = await rebuild(loadConfig(process.env), { keepOld: flags.includes('--keep-old'), graceMs });
+      process.stdout.write(`${JSON.stringify(r)}\n`);
+      return;
+    }
     default:
       process.stderr.write(USAGE);
       process.exit(2);

@@ -1,0 +1,39 @@
+/** The q-quantile (0..1) of samples, by nearest rank; NaN when there are none. */
+export function quantile(samples: readonly number[], q: number): number {
+  if (samples.length === 0) return NaN;
+  const sorted = [...samples].sort((a, b) => a - b);
+  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1));
+  return sorted[rank]!;
+}
+
+export function median(samples: readonly number[]): number {
+  return quantile(samples, 0.5);
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+/** Milliseconds since the Unix epoch with sub-millisecond resolution, comparable across processes. */
+export function nowMs(): number {
+  return performance.timeOrigin + performance.now();
+}
+
+/** Rounds to a few significant digits for display. */
+export function round(n: number, digits = 3): number {
+  if (!Number.isFinite(n) || n === 0) return n;
+  const p = Math.pow(10, Math.max(0, digits - Math.ceil(Math.log10(Math.abs(n)))));
+  return Math.round(n * p) / p;
+}
+
+/**
+ * fetch, tried once more on a network error: undici may reuse a keep-alive socket the
+ * server is closing at that moment (idle for its keepAliveTimeout), which is not what is measured.
+ */
+export async function fetchRetry(url: string, init: RequestInit): Promise<Response> {
+  try {
+    return await fetch(url, init);
+  } catch {
+    return fetch(url, init);
+  }
+}

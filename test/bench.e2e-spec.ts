@@ -1,0 +1,101 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { MEASUREMENTS, parseBenchArgs, runBench } from '../apps/tools/src/bench/bench.command';
+import type { BenchReport, BenchRow } from '../apps/tools/src/bench/bench-result';
+import { markdownTable, svgChart, writeResults } from '../apps/tools/src/bench/report';
+
+/**
+ * Smoke test of `npm run bench`: a tiny version of every measurement (own broker, Redis,
+ * projector and gateway processes from dist — `npm test` builds dist first), checking the
+ * report's shape and that every measurement produced figures. Performance numbers are not
+ * asserted: the machine is shared.
+ */
+describe('bench (tiny run)', () => {
+  let report: BenchReport;
+  let out: string;
+
+  beforeAll(async () => {
+    out = mkdtempSync(join(tmpdir(), 'unread-bench-test-'));
+    report = await runBench({ ...parseBenchArgs(['--tiny', '--out', out], {}), verbose: false });
+  }, 240_000);
+  afterAll(() => {
+    rmSync(out, { recursive: true, force: true });
+  });
+
+  const byId = (id: string): BenchRow => {
+    const r = report.rows.find((x) => x.id === id);
+    if (!r) throw new Error(`no row ${id} in ${report.rows.map((x) => x.id).join(', ')}`);
+    return r;
+  };
+
+  it('states the machine it ran on and that everything shares its cores', () => {
+    expect(report.mode).toBe('tiny');
+    expect(report.environment.cpus).toBeGreaterThan(0);
+    expect(report.environment.sharing).toContain(`share these ${report.environment.cpus} cores`);
+    expect(typeof report.environment.cpuModel).toBe('string');
+  });
+
+  it('has every measurement row of the issue, each with a value, a baseline where one exists, and a verdict', () => {
+    expect(report.rows.map((r) => r.id)).toEqual([
+      'ingest',
+      'freshness.p50',
+      'freshness.p99',
+      'query.c2c-total.rps',
+      'query.c2c-total.p99',
+      'query.c2c-peers.rps',
+      'query.c2c-peers.p99',
+      'query.group-list.rps',
+      'query.group-list.p99',
+      'query.qchat-mentions.rps',
+      'query.qchat-mentions.p99',
+      'scale.group-message',
+      'scale.c2c-memory',
+      'scale.mention-memory',
+    ]);
+    for (const r of report.rows) {
+      expect(r.note ?? '').not.toMatch(/not available|failed/);
+      expect(typeof r.value).toBe('number');
+      expect(['yes', 'no', 'n/a']).toContain(r.met);
+      expect(r.met === 'n/a').toBe(r.target === null);
+    }
+    for (const id of ['ingest', 'query.c2c-total.rps', 'query.group-list.rps', 'query.qchat-mentions.rps', 'scale.group-message']) {
+      const r = byId(id);
+      expect(r.baseline).toBeGreaterThan(0);
+      expect(r.ratio).toBeCloseTo(r.value! / r.baseline!, 6);
+    }
+    expect(byId('ingest').target).toEqual({ on: 'ratio', op: '>=', limit: 0.5 });
+    expect(byId('freshness.p99').target).toEqual({ on: 'value', op: '<=', limit: 100 });
+    expect(byId('query.c2c-total.rps').target).toEqual({ on: 'ratio', op: '>=', limit: 0.35 });
+    expect(byId('query.c2c-peers.p99').target).toEqual({ on: 'value', op: '<=', limit: 10 });
+    expect(byId('scale.group-message').target).toEqual({ on: 'ratio', op: '<=', limit: 1.2 });
+    expect(byId('scale.c2c-memory').target).toEqual({ on: 'value', op: '<=', limit: 120 });
+    expect(byId('scale.c2c-memory').value).toBeGreaterThan(0);
+  });
+
+  it('writes the JSON (timestamped and latest), an SVG chart and a Markdown table', () => {
+    const paths = writeResults(report, out);
+    expect(JSON.parse(readFileSync(paths.latest, 'utf8'))).toEqual(JSON.parse(JSON.stringify(report)));
+    expect(existsSync(paths.json)).toBe(true);
+    const svg = readFileSync(paths.svg, 'utf8');
+    expect(svg.startsWith('<svg')).toBe(true);
+    expect(svg).toContain('get_c2c_unread_msg_num (total): req/s @4 conns');
+    expect(svg).toContain('>Freshness p99<');
+    expect(svgChart(report)).toBe(svg);
+    const table = markdownTable(report.rows).split('\n');
+    expect(table[0]).toBe('| measurement | value | baseline | ratio | target | met |');
+    expect(table).toHaveLength(report.rows.length + 2);
+  });
+
+  it('parses its flags and refuses unknown ones', () => {
+    expect(parseBenchArgs(['--quick', '--only', 'ingest,scale'], { BENCH_REDIS_URL: 'redis://h:1' })).toMatchObject({
+      mode: 'quick',
+      only: ['ingest', 'scale'],
+      redisUrl: 'redis://h:1',
+      profile: false,
+    });
+    expect(parseBenchArgs([], {}).only).toEqual([...MEASUREMENTS]);
+    expect(() => parseBenchArgs(['--only', 'nope'], {})).toThrow(/unknown measurement nope/);
+    expect(() => parseBenchArgs(['--fast'], {})).toThrow(/unknown option --fast/);
+  });
+});
