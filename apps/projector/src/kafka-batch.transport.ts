@@ -69,7 +69,7 @@ export class KafkaBatchTransport extends Server implements CustomTransportStrate
       maxBytesPerPartition: 1024 * 1024,
       // Fetches return as soon as data arrives; the wait only bounds an idle poll, and a short
       // one keeps freshness low on brokers that do not long-poll (the mock cluster).
-      maxWaitTimeInMs: 50,
+      maxWaitTimeInMs: 20,
       retry: { initialRetryTime: 200, maxRetryTime: 5_000, retries: Number.MAX_SAFE_INTEGER },
     });
     this.consumer = consumer;
