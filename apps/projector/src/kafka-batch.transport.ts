@@ -3,6 +3,16 @@ import { type CustomTransportStrategy, Server } from '@nestjs/microservices';
 import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 import { lastValueFrom, isObservable } from 'rxjs';
 
+/**
+ * Fetch settings of the projector's consumer (the benchmark's baseline consumer uses the
+ * same, so the comparison is fair). Partitions are independent (projections commute across
+ * them): every owned partition is in flight at once, so one slow partition never holds the
+ * others back. The idle wait bounds how long a fetch is held when no partition has data;
+ * short, it keeps freshness low on brokers that do not answer as soon as data arrives (the
+ * mock cluster).
+ */
+export const FETCH_SETTINGS = { maxWaitTimeInMs: 20, partitionsConsumedConcurrently: 32 } as const;
+
 /** The pattern the projector's batch handler listens on. */
 export const BATCH_PATTERN = 'unread.batch';
 
@@ -67,9 +77,7 @@ export class KafkaBatchTransport extends Server implements CustomTransportStrate
       rebalanceTimeout: 20_000,
       allowAutoTopicCreation: false,
       maxBytesPerPartition: 1024 * 1024,
-      // Fetches return as soon as data arrives; the wait only bounds an idle poll, and a short
-      // one keeps freshness low on brokers that do not long-poll (the mock cluster).
-      maxWaitTimeInMs: 20,
+      maxWaitTimeInMs: FETCH_SETTINGS.maxWaitTimeInMs,
       retry: { initialRetryTime: 200, maxRetryTime: 5_000, retries: Number.MAX_SAFE_INTEGER },
     });
     this.consumer = consumer;
@@ -86,9 +94,7 @@ export class KafkaBatchTransport extends Server implements CustomTransportStrate
     await consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
-      // Partitions are independent (projections commute across them): every owned partition
-      // is in flight at once, so one slow partition never holds the others back.
-      partitionsConsumedConcurrently: 32,
+      partitionsConsumedConcurrently: FETCH_SETTINGS.partitionsConsumedConcurrently,
       eachBatch: (payload) => this.handleBatch(consumer, payload),
     });
   }

@@ -1,3 +1,4 @@
+import { FETCH_SETTINGS } from '../../../projector/src/kafka-batch.transport';
 import { Kafka, logLevel } from 'kafkajs';
 import { runWorker } from './worker';
 import { nowMs } from './stats';
@@ -35,9 +36,8 @@ runWorker<ConsumeInput, ConsumeResult>(async (input, control) => {
     heartbeatInterval: 1_000,
     rebalanceTimeout: 20_000,
     maxBytesPerPartition: 1024 * 1024,
-    // kafkajs' default (5 s) is also how long the mock broker holds a fetch when a partition
-    // has no data, whatever arrives meanwhile; 50 ms makes this the floor of delivery latency
-    ...(input.mode === 'probe' ? { maxWaitTimeInMs: 50 } : {}),
+    // the projector's own fetch settings: the same client, configured the same way
+    maxWaitTimeInMs: FETCH_SETTINGS.maxWaitTimeInMs,
   });
   await consumer.connect();
   await consumer.subscribe({ topics: input.topics, fromBeginning: input.mode === 'count' });
@@ -53,7 +53,7 @@ runWorker<ConsumeInput, ConsumeResult>(async (input, control) => {
     fetching = true;
   });
   await consumer.run({
-    partitionsConsumedConcurrently: 4,
+    partitionsConsumedConcurrently: FETCH_SETTINGS.partitionsConsumedConcurrently,
     eachBatch: async ({ batch }) => {
       for (const m of batch.messages) {
         const v = JSON.parse(m.value ? m.value.toString('utf8') : 'null') as { to?: string; msgId?: string } | null;
