@@ -6,7 +6,7 @@ import { CONSUMED_TOPIC_ROLES, DEFAULT_TOPICS, type UnreadEvent } from '@app/con
 import { loadConfig } from '@app/config';
 import { EventProducer } from '@app/kafka';
 import { MockBroker, ROOT, RedisServer } from './local-services';
-import { sampleEvents, SAMPLE } from './sample-data';
+import { SAMPLE, SAMPLE_ALICE_UNREAD, sampleEvents } from './sample-data';
 import { tencentUserSig } from './usersig';
 
 /**
@@ -78,6 +78,9 @@ export async function runLocal(env: NodeJS.ProcessEnv): Promise<void> {
   await waitUntilReady(base);
   const sig = tencentUserSig(SAMPLE.sdkAppId, secretKey, SAMPLE.admin, 7 * 24 * 3600);
   const q = `sdkappid=${SAMPLE.sdkAppId}&identifier=${SAMPLE.admin}&usersig=${sig}&random=$RANDOM&contenttype=json`;
+  // The projector joins its consumer group and applies the sample in a few seconds: print
+  // the commands only once a first query returns the sample's numbers.
+  await waitUntilApplied(`${base}/v4/openim/get_c2c_unread_msg_num?${q.replace('$RANDOM', '1')}`, SAMPLE_ALICE_UNREAD);
   process.stdout.write(`
 unread is running (Ctrl-C stops everything):
   gateway     ${base}   (health: ${base}/health/ready)
@@ -95,6 +98,21 @@ NONCE=$(date +%s%N); CURTIME=$(date +%s); CHECKSUM=$(printf '%s' "${appSecret}$N
 curl -s -X POST "${base}/nimserver/qchat/queryChannelUnReadMentionedMsgPage.action" -H "AppKey: ${SAMPLE.appKey}" -H "Nonce: $NONCE" -H "CurTime: $CURTIME" -H "CheckSum: $CHECKSUM" -H 'Content-Type: application/x-www-form-urlencoded;charset=utf-8' -d 'accid=alice&serverId=${SAMPLE.serverId}&channelId=${SAMPLE.channelId}&limit=10'
 
 `);
+}
+
+async function waitUntilApplied(url: string, expected: number): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    try {
+      const res = await fetch(url, { method: 'POST', body: JSON.stringify({ To_Account: 'alice' }) });
+      const body = (await res.json()) as { AllC2CUnreadMsgNum?: number };
+      if (body.AllC2CUnreadMsgNum === expected) return;
+    } catch {
+      // not answering yet
+    }
+    if (Date.now() > deadline) throw new Error('the sample data did not become visible within 60 s');
+    await new Promise((r) => setTimeout(r, 200));
+  }
 }
 
 async function waitUntilReady(base: string): Promise<void> {

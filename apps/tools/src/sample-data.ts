@@ -11,6 +11,9 @@ export const SAMPLE = {
   roleId: '5001',
 } as const;
 
+/** alice's one-to-one unread total in the sample: 3 from bob, 2 from carol. */
+export const SAMPLE_ALICE_UNREAD = 5;
+
 /** A small, realistic history: unread one-to-one messages, a group, QChat mentions. */
 export function sampleEvents(now: number): UnreadEvent[] {
   const app = SAMPLE.sdkAppId;
