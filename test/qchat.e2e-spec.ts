@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { Keyspace, padMsgId } from '@app/store';
 import { Harness, NETEASE_APP, uniq } from './support/harness';
+import { drained } from './support/drain';
 import { waitFor } from './support/wait';
 
 const PATH = '/nimserver/qchat/queryChannelUnReadMentionedMsgPage.action';
@@ -985,6 +986,8 @@ describe('QChat queryChannelUnReadMentionedMsgPage', () => {
       () => h.redis.zscore(`${w1.base}:ack`, gone),
       (v) => v !== null,
     );
+    // every topic applied (directory role grants and both worlds' mentions), not only the two above
+    await drained(h);
     const scan = async (pattern: string) => {
       const out: string[] = [];
       let cursor = '0';
