@@ -3,20 +3,9 @@ import type { C2cMessageSent, C2cReadAck } from '@app/contracts';
 import { drained } from './support/drain';
 import { Harness, TENCENT_APP, uniq } from './support/harness';
 import { tencentPost } from './support/tencent';
+import { prng } from './support/workload';
 
 const APP = TENCENT_APP.sdkAppId;
-
-/** mulberry32: a small seeded PRNG, so a failing stream can be replayed from its seed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 type Ev = C2cMessageSent | C2cReadAck;
 

@@ -1,6 +1,7 @@
 import { Keyspace } from '@app/store';
 import { drained } from './support/drain';
 import { Harness, TENCENT_APP, uniq } from './support/harness';
+import { scanAll } from './support/snapshot';
 import { tencentPost } from './support/tencent';
 
 const APP = TENCENT_APP.sdkAppId;
@@ -214,16 +215,7 @@ describe('c2c unread: get_c2c_unread_msg_num and admin_set_msg_read', () => {
       msg(owner, p, 'd', 1000),
     );
     await drained(h);
-    const scan = async (pattern: string) => {
-      const found: string[] = [];
-      let cursor = '0';
-      do {
-        const [next, batch] = await h.redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
-        cursor = next;
-        found.push(...batch);
-      } while (cursor !== '0');
-      return found.sort();
-    };
+    const scan = async (pattern: string) => (await scanAll(h.redis, pattern)).sort();
     const base = keys.c2c(APP, owner).replace(/[*?[\]\\]/g, (c) => `\\${c}`);
     expect(await scan(`${base}*`)).toHaveLength(4); // r, n, z:p, z:q
     await h.send({ type: 'account-deleted', appId: APP, account: owner });

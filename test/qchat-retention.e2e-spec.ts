@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { Keyspace, padMsgId } from '@app/store';
 import { Harness, NETEASE_APP, TENCENT_APP, uniq } from './support/harness';
+import { scanAll } from './support/snapshot';
 import { waitFor } from './support/wait';
 
 const PATH = '/nimserver/qchat/queryChannelUnReadMentionedMsgPage.action';
@@ -49,16 +50,7 @@ describe('QChat mentions: retention and rate limit', () => {
   let h: Harness;
   let keys: Keyspace;
 
-  async function scan(pattern: string): Promise<string[]> {
-    const out: string[] = [];
-    let cursor = '0';
-    do {
-      const [next, batch] = await h.redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
-      cursor = next;
-      out.push(...batch);
-    } while (cursor !== '0');
-    return out;
-  }
+  const scan = (pattern: string): Promise<string[]> => scanAll(h.redis, pattern);
 
   beforeAll(async () => {
     h = await Harness.start({

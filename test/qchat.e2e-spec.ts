@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { Keyspace, padMsgId } from '@app/store';
 import { Harness, NETEASE_APP, uniq } from './support/harness';
+import { scanAll } from './support/snapshot';
 import { drained } from './support/drain';
 import { waitFor } from './support/wait';
 
@@ -988,16 +989,7 @@ describe('QChat queryChannelUnReadMentionedMsgPage', () => {
     );
     // every topic applied (directory role grants and both worlds' mentions), not only the two above
     await drained(h);
-    const scan = async (pattern: string) => {
-      const out: string[] = [];
-      let cursor = '0';
-      do {
-        const [next, batch] = await h.redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
-        cursor = next;
-        out.push(...batch);
-      } while (cursor !== '0');
-      return out;
-    };
+    const scan = (pattern: string) => scanAll(h.redis, pattern);
     const before = await scan(`${keys.prefix}:*${gone}*`);
     expect(before.length).toBeGreaterThanOrEqual(6); // 2 direct sets, 2 role sets, 2 index keys
     expect(

@@ -121,10 +121,11 @@ export async function drainedGroup(kafka: Kafka, config: AppConfig, groupId = co
     await waitFor(
       async () => {
         const { committed, high } = await offsets(admin, config, groupId);
-        return Object.entries(high).every(([k, h]) => (committed[k] ?? 0) >= h);
+        const behind = Object.entries(high).find(([k, h]) => (committed[k] ?? 0) < h);
+        return behind ? `${behind[0]} committed ${committed[behind[0]] ?? 0} of ${behind[1]}` : 'drained';
       },
-      Boolean,
-      { timeoutMs, intervalMs: 100, what: `group ${groupId} to commit every record` },
+      (state) => state === 'drained',
+      { timeoutMs, intervalMs: 50, what: `group ${groupId} to commit every record` },
     );
   } finally {
     await admin.disconnect();

@@ -37,7 +37,8 @@ export function canonical(value: string): string {
   }
 }
 
-async function scanAll(redis: Redis, pattern: string): Promise<string[]> {
+/** Every key matching `pattern` (SCAN until the cursor comes back to 0). */
+export async function scanAll(redis: Redis, pattern: string): Promise<string[]> {
   const keys: string[] = [];
   let cursor = '0';
   do {
