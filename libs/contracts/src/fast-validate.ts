@@ -1,5 +1,5 @@
 import { GROUP_TYPES } from './events';
-import { MAX_ID_LENGTH, MAX_MENTION_TARGETS, MAX_TEXT_LENGTH } from './validators';
+import { MAX_ID_LENGTH, MAX_MENTION_TARGETS, MAX_TEXT_LENGTH, isId } from './validators';
 
 /**
  * The projector's fast path: the same rules as the class-validator contracts in events.ts,
@@ -94,14 +94,10 @@ const MENTION: Schema = {
 };
 
 const GROUP_TYPE_SET = new Set<string>(GROUP_TYPES);
-// eslint-disable-next-line no-control-regex
-const CONTROL = /[\u0000-\u001f\u007f]/;
 const UINT64 = /^(0|[1-9][0-9]{0,19})$/;
 const UINT64_MAX = 18446744073709551615n;
 
 const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
-const isId = (v: unknown): v is string =>
-  typeof v === 'string' && v.length > 0 && v.length <= MAX_ID_LENGTH && !CONTROL.test(v);
 
 /** A 64-bit id as the contracts keep it (decimal string), or undefined when not acceptable. */
 function uint64(v: unknown): string | undefined {

@@ -41,6 +41,20 @@ export function IsUint64String(options?: ValidationOptions): PropertyDecorator {
   };
 }
 
+// eslint-disable-next-line no-control-regex
+const CONTROL_CHARACTER = /[\u0000-\u001f\u007f]/;
+
+/**
+ * The rule every id and account follows: a non-empty string of at most MAX_ID_LENGTH
+ * characters without control characters. The gateway checks what it appends to Kafka with
+ * it, so an accepted request never becomes a dead letter.
+ */
+export function isId(value: string): boolean;
+export function isId(value: unknown): value is string;
+export function isId(value: unknown): boolean {
+  return typeof value === 'string' && value.length > 0 && value.length <= MAX_ID_LENGTH && !CONTROL_CHARACTER.test(value);
+}
+
 /** A non-empty string without control characters, at most MAX_ID_LENGTH long. */
 export function IsId(options?: ValidationOptions): PropertyDecorator {
   return (target: object, propertyName: string | symbol) => {
@@ -54,13 +68,7 @@ export function IsId(options?: ValidationOptions): PropertyDecorator {
       },
       validator: {
         validate(value: unknown): boolean {
-          return (
-            typeof value === 'string' &&
-            value.length > 0 &&
-            value.length <= MAX_ID_LENGTH &&
-            // eslint-disable-next-line no-control-regex
-            !/[\u0000-\u001f\u007f]/.test(value)
-          );
+          return isId(value);
         },
       },
     });

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { APP_CONFIG, type AppConfig } from '@app/config';
-import { MAX_ID_LENGTH, validateEvent, type C2cReadAck } from '@app/contracts';
+import { isId, validateEvent, type C2cReadAck } from '@app/contracts';
 import { EventProducer } from '@app/kafka';
 import { ProjectionStore } from '@app/store';
 import { optionalAccountList, requiredAccount, type JsonObject, type TencentRequestContext } from '../tencent-request';
@@ -21,12 +21,6 @@ export const C2C_ERRORS = {
 
 /** At most this many peers per get_c2c_unread_msg_num (vendor limit). */
 export const MAX_PEERS = 10;
-
-/** Same rule as the contracts' IsId, so an accepted request never becomes a dead letter. */
-function isAccountId(v: string): boolean {
-  // eslint-disable-next-line no-control-regex
-  return v.length > 0 && v.length <= MAX_ID_LENGTH && !/[\u0000-\u001f\u007f]/.test(v);
-}
 
 @Injectable()
 export class C2cService {
@@ -77,7 +71,7 @@ export class C2cService {
     const app = ctx.app.sdkAppId;
     const account = requiredAccount(body, 'Report_Account', C2C_ERRORS.TO_ACCOUNT);
     const peer = requiredAccount(body, 'Peer_Account', C2C_ERRORS.FROM_ACCOUNT);
-    if (!isAccountId(peer)) throw new TencentError(C2C_ERRORS.FROM_ACCOUNT, 'Peer_Account is not a valid account id');
+    if (!isId(peer)) throw new TencentError(C2C_ERRORS.FROM_ACCOUNT, 'Peer_Account is not a valid account id');
     const seconds = body.MsgReadTime;
     let readTime: number;
     if (seconds === undefined || seconds === null) {
@@ -87,7 +81,7 @@ export class C2cService {
     } else {
       throw new TencentError(C2C_ERRORS.JSON_PARSE, 'MsgReadTime must be Unix seconds (a non-negative integer)');
     }
-    if (!isAccountId(account) || !(await this.store.directory.exists(app, account))) {
+    if (!isId(account) || !(await this.store.directory.exists(app, account))) {
       throw new TencentError(C2C_ERRORS.TO_ACCOUNT, `Report_Account ${account} does not exist`);
     }
     const event: C2cReadAck = { type: 'read-ack', scope: 'c2c', appId: app, eventId: randomUUID(), account, peer, readTime };

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { APP_CONFIG, type AppConfig } from '@app/config';
 import {
   GROUP_TYPES,
-  MAX_ID_LENGTH,
+  isId,
   validateEvent,
   type GroupType,
   type GroupUnreadSet,
@@ -40,11 +40,6 @@ const SAME_TYPE: Record<GroupType, readonly GroupType[]> = {
   AVChatRoom: ['AVChatRoom'],
   Community: ['Community'],
 };
-
-function isAccountId(v: string): boolean {
-  // eslint-disable-next-line no-control-regex
-  return v.length <= MAX_ID_LENGTH && !/[\u0000-\u001f\u007f]/.test(v);
-}
 
 /**
  * GroupId: absent (or null) → 10004; anything else that is not a non-empty string of at
@@ -136,7 +131,7 @@ export class GroupService {
       );
     // The vendor: these types keep no unread count; setting one is accepted and changes nothing.
     if (group.type && GROUP_TYPES_WITHOUT_UNREAD.includes(group.type)) return tencentOk();
-    if (!isAccountId(account) || !group.member) {
+    if (!isId(account) || !group.member) {
       throw new TencentError(
         GROUP_ERRORS.NO_PERMISSION,
         `${account} is not a member of group ${groupId}`,
@@ -196,7 +191,7 @@ export class GroupService {
     );
     const self = new Set(optionalStringList(f, 'SelfInfoFilter', 'ResponseFilter.SelfInfoFilter'));
 
-    if (!isAccountId(account))
+    if (!isId(account))
       throw new TencentError(TENCENT.ACCOUNT_NOT_FOUND, `Member_Account ${account} does not exist`);
     const [exists, groups] = await Promise.all([
       this.store.directory.exists(app, account),
