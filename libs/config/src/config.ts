@@ -236,3 +236,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     requestTimeoutMs: parsed.REQUEST_TIMEOUT_MS,
   };
 }
+
+/**
+ * loadConfig for an app's entry point: on a bad configuration, prints every problem under
+ * the app's name and exits with status 1 (no stack trace).
+ */
+export function loadConfigOrExit(app: string, env: NodeJS.ProcessEnv = process.env): AppConfig {
+  try {
+    return loadConfig(env);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${app}: ${err.message}\n`);
+      process.exit(1);
+    }
+    throw err;
+  }
+}

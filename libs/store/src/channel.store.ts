@@ -162,7 +162,7 @@ interface UpdateRecord {
  *   last-writer-wins registers, `B:pend` updates whose mention has not arrived;
  * - `B:ack`: account → ack time (a max).
  * Per server (`keys.server(app, serverId)` = S): `S:members`, `S:roles:<account>`, `S:channels`.
- * Per account: `<prefix>:qacc:{app:account}:chn` (channels where it has keys, by expiry) and
+ * Per account (`keys.qchatAccount(app, account)`): `<prefix>:qacc:{app:account}:chn` (channels where it has keys, by expiry) and
  * `:srv` (servers where it has keys), for account-deleted.
  *
  * Retention is relative to the message time: a mention lives until time + mentionRetentionMs
@@ -459,7 +459,7 @@ export class ChannelStore {
 
   /** The account's own QChat index keys (one hash tag per account). */
   private accountKeys(app: string, account: string): { channels: string; servers: string } {
-    const base = `${this.keys.prefix}:qacc:{${esc(app)}:${esc(account)}}`;
+    const base = this.keys.qchatAccount(app, account);
     return { channels: `${base}:chn`, servers: `${base}:srv` };
   }
 }

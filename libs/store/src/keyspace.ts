@@ -194,6 +194,11 @@ export class Keyspace {
     return `${this.prefix}:chn:{${esc(app)}:${serverId}:${channelId}}`;
   }
 
+  /** Base of an account's own QChat index keys (the channels and servers where it has keys). */
+  qchatAccount(app: string, account: string): string {
+    return `${this.prefix}:qacc:{${esc(app)}:${esc(account)}}`;
+  }
+
   /** Base of a QChat server's keys (members, role grants). */
   server(app: string, serverId: string): string {
     return `${this.prefix}:srv:{${esc(app)}:${serverId}}`;
