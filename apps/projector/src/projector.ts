@@ -29,7 +29,7 @@ export async function startProjector(
     groupId: config.kafka.consumerGroup,
     topics: CONSUMED_TOPIC_ROLES.map((r) => config.kafka.topics[r]),
   });
-  const app = await NestFactory.createMicroservice(ProjectorModule.forRoot(config, kafka), {
+  const app = await NestFactory.createMicroservice(ProjectorModule.forRoot(config, kafka, strategy), {
     strategy,
     logger,
     abortOnError: false,

@@ -1,10 +1,22 @@
 import type { UnreadEvent } from '@app/contracts';
+import type { Result } from 'ioredis';
+import { BatchWriter } from './batch-writer';
 import { ChannelStore } from './channel.store';
 import { C2cStore } from './c2c.store';
 import { DirectoryStore } from './directory.store';
 import { GroupStore } from './group.store';
 import { Keyspace, generationPrefix } from './keyspace';
 import type { RedisClient } from './redis.factory';
+import { defineScript } from './scripts';
+
+declare module 'ioredis' {
+  interface RedisCommander<Context> {
+    unreadPosition(positions: string, field: string, prev: string, last: string): Result<string | number, Context>;
+  }
+}
+
+/** What `recordPosition` found: recorded, or Redis holds less than the previous batch (`held`: -1 none). */
+export type PositionResult = { ok: true } | { ok: false; held: bigint; none: boolean };
 
 export interface StoreOptions {
   /** How long QChat mention bodies and index entries are kept (ms). */
@@ -25,16 +37,27 @@ export class ProjectionStore {
   readonly group: GroupStore;
   readonly channel: ChannelStore;
   readonly directory: DirectoryStore;
+  private readonly writer: BatchWriter;
+  private folded?: ProjectionStore;
 
   constructor(
     readonly redis: RedisClient,
     readonly keys: Keyspace,
     readonly options: StoreOptions,
+    writer?: BatchWriter,
   ) {
+    this.writer = writer ?? new BatchWriter(redis);
     this.c2c = new C2cStore(redis, keys);
     this.group = new GroupStore(redis, keys);
     this.channel = new ChannelStore(redis, keys, options);
     this.directory = new DirectoryStore(redis, keys, this.c2c, this.group, this.channel);
+    defineScript(redis, 'unreadPosition', 'positions', 1);
+  }
+
+  /** The same stores writing through the batch writer (folded calls); built once. */
+  private get batched(): ProjectionStore {
+    this.folded ??= new ProjectionStore(this.writer.asClient(), this.keys, this.options, this.writer);
+    return this.folded;
   }
 
   /**
@@ -45,7 +68,7 @@ export class ProjectionStore {
     const prefix = generationPrefix(base, generation);
     let store = this.byGeneration.get(prefix);
     if (!store) {
-      store = new ProjectionStore(this.redis, new Keyspace(prefix), this.options);
+      store = new ProjectionStore(this.redis, new Keyspace(prefix), this.options, this.writer);
       this.byGeneration.set(prefix, store);
     }
     return store;
@@ -94,8 +117,39 @@ export class ProjectionStore {
     }
   }
 
-  /** Applies a batch: all writes issued in one tick, resolved when Redis acknowledged every one. */
+  /** Applies events: all writes issued in one tick, resolved when Redis acknowledged every one. */
   async applyAll(events: readonly UnreadEvent[]): Promise<void> {
     await Promise.all(events.map((e) => this.apply(e)));
   }
+
+  /**
+   * The projector's batch path: the same writes as applyAll, folded by the batch writer
+   * with every other write issued in the same tick into one call per Redis node.
+   */
+  async applyBatch(events: readonly UnreadEvent[]): Promise<void> {
+    await this.batched.applyAll(events);
+  }
+
+  /**
+   * Records that this generation holds `partition`'s events up to `last`, provided it holds
+   * them up to `prev` (the previous batch's last offset; -1 for none). Issue it only after
+   * every write of the batch was acknowledged (positions.lua).
+   */
+  async recordPosition(topic: string, partition: number, prev: bigint, last: bigint): Promise<PositionResult> {
+    const r = await this.batched.redis.unreadPosition(this.keys.positions(), positionField(topic, partition), String(prev), String(last));
+    if (r === 'ok') return { ok: true };
+    const held = Number(r);
+    return { ok: false, held: held < 0 ? -1n : BigInt(held), none: held === -2 };
+  }
+
+  /** The positions this generation holds, per `topic/partition` (-1: none). */
+  async positions(partitions: readonly { topic: string; partition: number }[]): Promise<bigint[]> {
+    if (partitions.length === 0) return [];
+    const vs = await this.redis.hmget(this.keys.positions(), ...partitions.map((p) => positionField(p.topic, p.partition)));
+    return vs.map((v) => (v === null ? -1n : BigInt(v)));
+  }
+}
+
+export function positionField(topic: string, partition: number): string {
+  return `${topic}/${partition}`;
 }
