@@ -28,6 +28,8 @@ export async function startProjector(
     kafka,
     groupId: config.kafka.consumerGroup,
     topics: CONSUMED_TOPIC_ROLES.map((r) => config.kafka.topics[r]),
+    commitIntervalMs: config.projector.commitIntervalMs,
+    maxInFlightEvents: config.projector.maxInFlightEvents,
   });
   const app = await NestFactory.createMicroservice(ProjectorModule.forRoot(config, kafka, strategy), {
     strategy,

@@ -94,6 +94,11 @@ export class BatchWriter {
     }
   }
 
+  /** The client the folded calls go to. */
+  get target(): RedisClient {
+    return this.redis;
+  }
+
   /** Seen as a RedisClient by the family stores. */
   asClient(): RedisClient {
     return this as unknown as RedisClient;

@@ -1,5 +1,6 @@
 import type { UnreadEvent } from '@app/contracts';
-import type { Result } from 'ioredis';
+import { Cluster, type Result } from 'ioredis';
+import calculateSlot from 'cluster-key-slot';
 import { BatchWriter } from './batch-writer';
 import { ChannelStore } from './channel.store';
 import { C2cStore } from './c2c.store';
@@ -136,18 +137,56 @@ export class ProjectionStore {
    * every write of the batch was acknowledged (positions.lua).
    */
   async recordPosition(topic: string, partition: number, prev: bigint, last: bigint): Promise<PositionResult> {
-    const r = await this.batched.redis.unreadPosition(this.keys.positions(), positionField(topic, partition), String(prev), String(last));
-    if (r === 'ok') return { ok: true };
-    const held = Number(r);
-    return { ok: false, held: held < 0 ? -1n : BigInt(held), none: held === -2 };
+    const field = positionField(topic, partition);
+    const replies = await Promise.all(
+      this.positionKeys().map((key) => this.batched.redis.unreadPosition(key, field, String(prev), String(last))),
+    );
+    let result: PositionResult = { ok: true };
+    for (const r of replies) {
+      if (r === 'ok') continue;
+      const held = Number(r) < 0 ? -1n : BigInt(r);
+      if (result.ok || held < result.held) result = { ok: false, held, none: Number(r) === -2 };
+    }
+    return result;
   }
 
-  /** The positions this generation holds, per `topic/partition` (-1: none). */
+  /** What this generation holds per `topic/partition` (-1: none); on a cluster the least any master holds. */
   async positions(partitions: readonly { topic: string; partition: number }[]): Promise<bigint[]> {
     if (partitions.length === 0) return [];
-    const vs = await this.redis.hmget(this.keys.positions(), ...partitions.map((p) => positionField(p.topic, p.partition)));
-    return vs.map((v) => (v === null ? -1n : BigInt(v)));
+    const fields = partitions.map((p) => positionField(p.topic, p.partition));
+    const perKey = await Promise.all(this.positionKeys().map((key) => this.writer.target.hmget(key, ...fields)));
+    return fields.map((_, i) =>
+      perKey.reduce<bigint>((min, vs, k) => {
+        const v = vs[i] === null || vs[i] === undefined ? -1n : BigInt(vs[i]);
+        return k === 0 || v < min ? v : min;
+      }, -1n),
+    );
   }
+
+  /**
+   * The positions hashes: one on a single Redis; on Redis Cluster one per master, each under
+   * the first tag `p<i>` whose slot that master serves, so every master records, after its
+   * own writes, how far it holds each partition (a promoted replica of any master is seen).
+   */
+  private positionKeys(): string[] {
+    const client = this.writer.target;
+    if (!(client instanceof Cluster)) return [this.keys.positions()];
+    const masters = new Set(client.nodes('master').map((n) => `${n.options.host}:${n.options.port}`));
+    const keys: string[] = [];
+    for (let i = 0; masters.size > 0 && i < 100_000; i++) {
+      const tag = `p${i}`;
+      const owner = client.slots[tagSlot(tag)]?.[0];
+      if (owner !== undefined && masters.delete(owner)) keys.push(this.keys.positions(tag));
+    }
+    return keys;
+  }
+}
+
+const tagSlots = new Map<string, number>();
+function tagSlot(tag: string): number {
+  let slot = tagSlots.get(tag);
+  if (slot === undefined) tagSlots.set(tag, (slot = calculateSlot(tag)));
+  return slot;
 }
 
 export function positionField(topic: string, partition: number): string {
