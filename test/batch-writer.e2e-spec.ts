@@ -28,7 +28,7 @@ describe('batch writer and applied positions (store, real Redis)', () => {
 
   const store = (prefix: string) => new ProjectionStore(redis, new Keyspace(prefix), { mentionRetentionMs: 86_400_000 });
   const c2c = (to: string, from: string, msgId: string, time: number): UnreadEvent =>
-    ({ type: 'message-sent', scope: 'c2c', appId: APP, msgId, from, to, time }) as UnreadEvent;
+    ({ type: 'message-sent', scope: 'c2c', appId: APP, msgId, from, to, time });
 
   it('folds a mixed workload into few calls and ends exactly as one call per event', async () => {
     const w = new Workload(3);
