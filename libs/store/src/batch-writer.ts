@@ -86,10 +86,10 @@ export class BatchWriter {
   ) {
     this.maxOps = opts.maxOpsPerCall ?? 2_000;
     for (const [command, keys] of Object.entries(COMMANDS)) {
+      const name = command.toUpperCase();
       (this as unknown as Record<string, unknown>)[command] = (...argv: unknown[]) => {
-        const flat = argv.flat().map(String);
-        const n = keys === 'first' ? 1 : flat.length;
-        return this.enqueue(command.toUpperCase(), flat.slice(0, n), flat.slice(n));
+        const flat = strings(argv);
+        return keys === 'first' ? this.enqueue(name, flat.splice(0, 1), flat) : this.enqueue(name, flat, []);
       };
     }
   }
@@ -111,9 +111,10 @@ export class BatchWriter {
     const script: Script = { name, lua: def.lua, numberOfKeys: def.numberOfKeys, index: this.scripts.size + 1 };
     this.scripts.set(name, script);
     this.foldSource = undefined;
+    const code = String(script.index);
     (this as unknown as Record<string, unknown>)[name] = (...argv: unknown[]) => {
-      const flat = argv.flat().map(String);
-      return this.enqueue(String(script.index), flat.slice(0, script.numberOfKeys), flat.slice(script.numberOfKeys));
+      const flat = strings(argv);
+      return this.enqueue(code, flat.splice(0, script.numberOfKeys), flat);
     };
   }
 
@@ -213,12 +214,26 @@ export class BatchWriter {
   }
 }
 
+/** The arguments of a store's call as strings (arrays spread, as ioredis does). */
+function strings(argv: unknown[]): string[] {
+  const out: string[] = [];
+  for (const a of argv) {
+    if (typeof a === 'string') out.push(a);
+    else if (Array.isArray(a)) for (const x of a as unknown[]) out.push(String(x));
+    else out.push(String(a));
+  }
+  return out;
+}
+
+/** batch.lua answers {replies, failures}: one reply per write, and (position, message) of each failed one. */
 function settle(ops: Op[], reply: unknown): void {
-  const rows = Array.isArray(reply) ? (reply as unknown[]) : [];
+  const [replies, failures] = (Array.isArray(reply) ? reply : []) as [unknown[] | undefined, unknown[] | undefined];
+  const failed = new Map<number, string>();
+  for (let i = 0; failures && i + 1 < failures.length; i += 2) failed.set(Number(failures[i]), String(failures[i + 1]));
   ops.forEach((op, i) => {
-    const row = rows[i] as [number, unknown] | undefined;
-    if (!row) op.reject(replyError(`ERR batch reply has no result for write ${i + 1}`));
-    else if (row[0] === 1) op.resolve(row[1] ?? null);
-    else op.reject(replyError(String(row[1])));
+    const message = failed.get(i + 1);
+    if (message !== undefined) op.reject(replyError(message));
+    else if (!replies || i >= replies.length) op.reject(replyError(`ERR batch reply has no result for write ${i + 1}`));
+    else op.resolve(replies[i] ?? null);
   });
 }

@@ -16,11 +16,13 @@
 --          keys n, its number of arguments m, then its m arguments; its keys are the next n
 --          of KEYS
 --
--- Returns one element per write, in order: {1, reply} when it ran, {0, message} when it
--- failed.
+-- Returns {replies, failures}: replies holds one element per write, in order (its reply;
+-- false for nil and for a write that failed); failures lists, for each write that failed,
+-- its position (1-based) and its error message.
 local S = {}
 --#scripts
-local out = {}
+local out, failed = {}, {}
+local n = 0
 local k, a = 0, 1
 local nargv = #ARGV
 while a <= nargv do
@@ -41,12 +43,13 @@ while a <= nargv do
     for j = 1, na do all[nk + j] = args[j] end
     ok, res = pcall(redis.call, code, unpack(all))
   end
+  n = n + 1
   if ok then
-    out[#out + 1] = {1, res}
-  elseif type(res) == 'table' and res.err then
-    out[#out + 1] = {0, res.err}
+    if res == nil then out[n] = false else out[n] = res end
   else
-    out[#out + 1] = {0, tostring(res)}
+    out[n] = false
+    failed[#failed + 1] = n
+    if type(res) == 'table' and res.err then failed[#failed + 1] = res.err else failed[#failed + 1] = tostring(res) end
   end
 end
-return out
+return {out, failed}
