@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import type { BenchContext } from './bench-context';
 import type { AppProcess } from './bench-env';
 import { MixedStream } from './event-stream';
@@ -39,7 +40,8 @@ export function batchStats(a: ProjectorCounters, b: ProjectorCounters): { batche
  * from its own counters (applied + dead-lettered) sampled every 25 ms.
  */
 async function projectorRate(app: AppProcess, metricsUrl: string, n: number) {
-  let first: { t: number; c: number } | undefined;
+  let first: { t: number; c: number; cpu: number } | undefined;
+  let lastCpu = 0;
   let last = { t: 0, c: 0 };
   let dead = 0;
   const c0 = await projectorCount(metricsUrl);
@@ -51,15 +53,40 @@ async function projectorRate(app: AppProcess, metricsUrl: string, n: number) {
     const c = applied + deadLettered;
     const t = nowMs();
     dead = deadLettered;
-    if (c > 0 && !first) first = { t, c };
+    if (c > 0 && !first) first = { t, c, cpu: processCpuSeconds(app.pid) };
     last = { t, c };
-    if (c >= n) break;
+    if (c >= n) {
+      lastCpu = processCpuSeconds(app.pid);
+      break;
+    }
     if (app.child.exitCode !== null) throw new Error(`${app.name} exited during the ingest measurement`);
     if (Date.now() > deadline) throw new Error(`${app.name} applied ${c} of ${n} events in 10 minutes`);
     await sleep(25);
   }
   const seconds = first ? (last.t - first.t) / 1000 : 0;
-  return { rate: seconds > 0 ? (last.c - first!.c) / seconds : 0, seconds, dead, measured: first ? last.c - first.c : 0, batches: batchStats(c0, cN) };
+  const measured = first ? last.c - first.c : 0;
+  const cpuSeconds = first ? lastCpu - first.cpu : 0;
+  return {
+    rate: seconds > 0 ? measured / seconds : 0,
+    seconds,
+    dead,
+    measured,
+    batches: batchStats(c0, cN),
+    // the projector's own CPU over the measured window, per event (docs/capacity.md)
+    cpuSeconds,
+    cpuMicrosPerEvent: measured > 0 ? (cpuSeconds * 1e6) / measured : 0,
+  };
+}
+
+/** User + system CPU seconds of a process (Linux /proc; NaN elsewhere). */
+function processCpuSeconds(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
+  } catch {
+    return NaN;
+  }
 }
 
 /**
@@ -99,7 +126,7 @@ export async function measureIngestC2c(ctx: BenchContext): Promise<BenchRow[]> {
   const details = {
     events: n,
     producedInSendsOf: 1_000,
-    projector: { measuredEvents: projector.measured, seconds: projector.seconds, deadLettered: projector.dead, ...projector.batches },
+    projector: { measuredEvents: projector.measured, seconds: projector.seconds, deadLettered: projector.dead, cpuMicrosPerEvent: projector.cpuMicrosPerEvent, ...projector.batches },
     parseOnly,
     naive,
   };
@@ -170,7 +197,7 @@ export async function measureIngest(ctx: BenchContext): Promise<BenchRow[]> {
       note: projector.dead ? `${projector.dead} events dead-lettered` : undefined,
       details: {
         events: n,
-        projector: { measuredEvents: projector.measured, seconds: projector.seconds, deadLettered: projector.dead, ...projector.batches },
+        projector: { measuredEvents: projector.measured, seconds: projector.seconds, deadLettered: projector.dead, cpuMicrosPerEvent: projector.cpuMicrosPerEvent, ...projector.batches },
         baseline,
         stream: ctx.caps.channels ? 'c2c, group, channel, directory' : `c2c, group, directory (${ctx.caps.channelsWhy ?? ''})`,
       },
