@@ -36,6 +36,7 @@ export async function startProjector(
     logger,
     abortOnError: false,
   });
+  app.get(ProjectorMetrics).watchBehind(() => strategy.behind());
   await app.listen();
   let server: Server | undefined;
   let metricsPort: number | undefined;

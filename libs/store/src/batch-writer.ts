@@ -84,7 +84,7 @@ export class BatchWriter {
     private readonly redis: RedisClient,
     opts: BatchWriterOptions = {},
   ) {
-    this.maxOps = opts.maxOpsPerCall ?? 2_000;
+    this.maxOps = opts.maxOpsPerCall ?? 500;
     for (const [command, keys] of Object.entries(COMMANDS)) {
       const name = command.toUpperCase();
       (this as unknown as Record<string, unknown>)[command] = (...argv: unknown[]) => {

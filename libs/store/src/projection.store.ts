@@ -164,6 +164,20 @@ export class ProjectionStore {
   }
 
   /**
+   * Records positions only where this generation has none yet for the partition (HSETNX):
+   * for a deployment that ran before positions existed (`unread positions adopt`). Returns
+   * how many fields were set.
+   */
+  async adoptPositions(entries: readonly { topic: string; partition: number; held: bigint }[]): Promise<number> {
+    const set = await Promise.all(
+      this.positionKeys().flatMap((key) =>
+        entries.map((e) => this.writer.target.hsetnx(key, positionField(e.topic, e.partition), String(e.held))),
+      ),
+    );
+    return set.reduce<number>((a, b) => a + b, 0);
+  }
+
+  /**
    * The positions hashes: one on a single Redis; on Redis Cluster one per master, each under
    * the first tag `p<i>` whose slot that master serves, so every master records, after its
    * own writes, how far it holds each partition (a promoted replica of any master is seen).
