@@ -1,30 +1,9 @@
 import { createHash } from 'node:crypto';
 import { Cluster, ReplyError, type Redis } from 'ioredis';
 import calculateSlot from 'cluster-key-slot';
+import { exists as isCommand, getKeyIndexes } from '@ioredis/commands';
 import type { RedisClient } from './redis.factory';
 import { readScript } from './scripts';
-
-/** Plain commands the family stores issue on their write paths, and where their keys are. */
-const COMMANDS: Record<string, 'first' | 'all'> = {
-  sadd: 'first',
-  srem: 'first',
-  smembers: 'first',
-  sismember: 'first',
-  zadd: 'first',
-  zrem: 'first',
-  zrange: 'first',
-  zrangebyscore: 'first',
-  hset: 'first',
-  hdel: 'first',
-  hget: 'first',
-  hmget: 'first',
-  set: 'first',
-  get: 'first',
-  pexpireat: 'first',
-  del: 'all',
-  unlink: 'all',
-  exists: 'all',
-};
 
 /** A write that failed inside a folded call: the same error its own call would have given. */
 function replyError(message: string): Error {
@@ -45,7 +24,9 @@ interface Script {
 interface Op {
   /** Script index (1-based) or a command name. */
   code: string;
+  /** The keys the write touches (declared to Redis; the node is chosen by the first). */
   keys: string[];
+  /** A script's arguments; a command's whole argument list, keys included, in order. */
   args: string[];
   resolve(v: unknown): void;
   reject(e: unknown): void;
@@ -58,8 +39,9 @@ export interface BatchWriterOptions {
 
 /**
  * A stand-in for the Redis client that the family stores write through on the projector's
- * hot path. It speaks the part of the ioredis surface those stores use (`defineCommand` and
- * the commands in COMMANDS) but sends nothing by itself: every write issued in one tick is
+ * hot path. It speaks the ioredis surface those stores use (`defineCommand`, and any Redis
+ * command by its ioredis method name: `sadd`, `hdel`, `zrange`, …, keys found with
+ * ioredis' own command table) but sends nothing by itself: every write issued in one tick is
  * folded, in issue order, into one `batch.lua` call per Redis node (split every
  * `maxOpsPerCall` writes), and each write's promise settles with its own reply. The stores
  * stay exactly as they are; only who carries their writes changes.
@@ -85,13 +67,6 @@ export class BatchWriter {
     opts: BatchWriterOptions = {},
   ) {
     this.maxOps = opts.maxOpsPerCall ?? 500;
-    for (const [command, keys] of Object.entries(COMMANDS)) {
-      const name = command.toUpperCase();
-      (this as unknown as Record<string, unknown>)[command] = (...argv: unknown[]) => {
-        const flat = strings(argv);
-        return keys === 'first' ? this.enqueue(name, flat.splice(0, 1), flat) : this.enqueue(name, flat, []);
-      };
-    }
   }
 
   /** The client the folded calls go to. */
@@ -99,10 +74,23 @@ export class BatchWriter {
     return this.redis;
   }
 
-  /** Seen as a RedisClient by the family stores. */
+  /** Seen as a RedisClient by the family stores: scripts they defined, and every Redis command. */
   asClient(): RedisClient {
-    return this as unknown as RedisClient;
+    this.client ??= new Proxy(this, {
+      get: (writer, prop, receiver): unknown => {
+        if (typeof prop !== 'string' || prop in writer) return Reflect.get(writer, prop, receiver);
+        if (!isCommand(prop)) return undefined;
+        const command = (...argv: unknown[]) => {
+          const args = strings(argv);
+          return writer.enqueue(prop.toUpperCase(), getKeyIndexes(prop, args).map((i) => args[i]!), args);
+        };
+        Reflect.set(writer, prop, command);
+        return command;
+      },
+    }) as unknown as RedisClient;
+    return this.client;
   }
+  private client?: RedisClient;
 
   /** ioredis' `defineCommand`, as the stores call it (through `defineScript`). */
   defineCommand(name: string, def: { lua: string; numberOfKeys?: number }): void {
@@ -205,7 +193,7 @@ export class BatchWriter {
       const script = /^\d+$/.test(op.code) ? [...this.scripts.values()][Number(op.code) - 1] : undefined;
       const reply = script
         ? cluster.eval(script.lua, script.numberOfKeys, ...op.keys, ...op.args)
-        : cluster.call(op.code, ...op.keys, ...op.args);
+        : cluster.call(op.code, ...op.args);
       reply.then(
         (v) => op.resolve(v),
         (e) => op.reject(e),

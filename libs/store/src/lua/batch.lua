@@ -14,7 +14,8 @@
 -- KEYS     the keys of every write, in order
 -- ARGV     per write: its code (a script number, or a Redis command name), its number of
 --          keys n, its number of arguments m, then its m arguments; its keys are the next n
---          of KEYS
+--          of KEYS (a script gets them as its KEYS; a command's m arguments are its whole
+--          argument list, keys included, and its KEYS only declare them)
 --
 -- Returns {replies, failures}: replies holds one element per write, in order (its reply;
 -- false for nil and for a write that failed); failures lists, for each write that failed,
@@ -39,9 +40,7 @@ while a <= nargv do
   if fn then
     ok, res = pcall(fn, keys, args)
   else
-    local all = keys
-    for j = 1, na do all[nk + j] = args[j] end
-    ok, res = pcall(redis.call, code, unpack(all))
+    ok, res = pcall(redis.call, code, unpack(args))
   end
   n = n + 1
   if ok then
