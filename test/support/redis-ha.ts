@@ -48,12 +48,20 @@ export async function flushAll(server: RedisServer): Promise<void> {
   await ask(server.port, (r) => r.flushall());
 }
 
-/** SIGKILL and start again on the same port with nothing on disk: a Redis that came back empty. */
-export async function restartEmpty(server: RedisServer): Promise<void> {
+/** How many keys a node holds. */
+export function keyCount(server: RedisServer): Promise<number> {
+  return ask(server.port, (r) => r.dbsize());
+}
+
+/**
+ * SIGKILL and start again on the same port: a Redis that came back empty, for a server
+ * started without persistence (RedisServer's default: `--save "" --appendonly no`).
+ * `whileDown` runs between the two (e.g. to produce events the projector must hold).
+ */
+export async function restartEmpty(server: RedisServer, whileDown: () => Promise<void> = () => Promise.resolve()): Promise<void> {
   await server.kill();
+  await whileDown();
   await server.restart();
-  const keys = await ask(server.port, (r) => r.dbsize());
-  if (keys !== 0) throw new Error(`redis-server on ${server.port} came back with ${keys} keys (was it started with persistence?)`);
 }
 
 /** Waits until a replica has received everything its primary wrote so far (WAIT on the primary). */
@@ -404,13 +412,24 @@ export class RedisClusterRig {
     );
   }
 
+  /** Every live master serving slots, with its live replicas. */
+  async shards(): Promise<{ master: RedisServer; replicas: RedisServer[]; slots: [number, number][] }[]> {
+    const topo = await this.topology();
+    return topo
+      .filter((t) => t.role === 'master' && !t.failed && t.slots.length > 0)
+      .map((m) => ({
+        master: this.node(m.port),
+        replicas: topo.filter((t) => t.masterId === m.id && !t.failed).map((t) => this.node(t.port)),
+        slots: m.slots,
+      }));
+  }
+
   /** The master that serves `key`'s slot, and its replicas. */
   async shardOf(key: string): Promise<{ master: RedisServer; replicas: RedisServer[] }> {
     const slot = Number(await ask(this.nodes.find((n) => n.running)!.port, (r) => r.call('CLUSTER', 'KEYSLOT', key)));
-    const topo = await this.topology();
-    const m = topo.find((t) => t.role === 'master' && !t.failed && t.slots.some(([a, b]) => slot >= a && slot <= b));
-    if (!m) throw new Error(`no master serves slot ${slot}`);
-    return { master: this.node(m.port), replicas: topo.filter((t) => t.masterId === m.id && !t.failed).map((t) => this.node(t.port)) };
+    const shard = (await this.shards()).find((s) => s.slots.some(([a, b]) => slot >= a && slot <= b));
+    if (!shard) throw new Error(`no master serves slot ${slot}`);
+    return shard;
   }
 
   /** SIGSTOP a master's replica and cut its link: it falls behind by everything written from now on (see stallReplica). */

@@ -92,6 +92,9 @@ export class StoreModule implements OnApplicationShutdown {
   }
 
   async onApplicationShutdown(): Promise<void> {
-    await this.redis.quit().catch(() => this.redis.disconnect());
+    await this.redis.quit().catch(() => undefined);
+    // After QUIT, ioredis leaves the Sentinel failover detector's subscriptions open (only
+    // disconnect() closes them), and they would reconnect for ever.
+    this.redis.disconnect();
   }
 }
