@@ -246,9 +246,9 @@ export class GatewayWatch {
   }
 }
 
-/** The current answer of every probe as a count (an error answer shows as -1). */
-export function answered(round: Answer[]): Record<string, number> {
-  return Object.fromEntries(round.map((a) => [a.probe, a.kind === 'value' ? a.value : -1]));
+/** The current answer of every probe: a count, or the error it answered ("error 91000", or the undocumented answer). */
+export function answered(round: Answer[]): Record<string, number | string> {
+  return Object.fromEntries(round.map((a) => [a.probe, a.kind === 'value' ? a.value : a.kind === 'documented-error' ? `error ${a.code}` : a.detail]));
 }
 
 /**

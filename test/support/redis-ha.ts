@@ -7,7 +7,7 @@
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { Socket } from 'node:net';
+import { Socket, connect, createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -480,5 +480,58 @@ export class RedisClusterRig {
   async stop(): Promise<void> {
     for (const n of this.nodes) await n.stop();
     rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * One TCP endpoint that forwards every new connection to wherever `target()` says the
+ * primary is at that moment, and leaves open connections where they are: what the endpoint
+ * of a managed Redis with a replica does (docs/configuration.md, "one Redis"). Apps reach it
+ * through REDIS_URL (`url`).
+ */
+export class PrimaryRelay {
+  private constructor(
+    private readonly server: Server,
+    private readonly sockets: Set<Socket>,
+    readonly port: number,
+  ) {}
+
+  get url(): string {
+    return `redis://${HOST}:${this.port}`;
+  }
+
+  static async start(target: () => Promise<HostPort> | HostPort): Promise<PrimaryRelay> {
+    const sockets = new Set<Socket>();
+    const track = (s: Socket) => {
+      sockets.add(s);
+      s.once('close', () => sockets.delete(s));
+    };
+    const server = createServer((client) => {
+      track(client);
+      client.pause();
+      void Promise.resolve()
+        .then(target)
+        .then(
+          (t) => {
+            const upstream = connect(t.port, t.host);
+            track(upstream);
+            upstream.once('close', () => client.destroy());
+            client.once('close', () => upstream.destroy());
+            upstream.on('error', () => client.destroy());
+            client.on('error', () => upstream.destroy());
+            client.pipe(upstream).pipe(client);
+            client.resume();
+          },
+          () => client.destroy(),
+        );
+    });
+    await new Promise<void>((r) => server.listen(0, HOST, r));
+    const addr = server.address();
+    return new PrimaryRelay(server, sockets, typeof addr === 'object' && addr ? addr.port : 0);
+  }
+
+  async stop(): Promise<void> {
+    for (const s of this.sockets) s.destroy();
+    await new Promise<void>((r) => this.server.close(() => r()));
   }
 }

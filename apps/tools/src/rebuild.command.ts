@@ -8,6 +8,7 @@ import {
   Generations,
   Keyspace,
   ProjectionStore,
+  closeRedisClient,
   createRedisClient,
   generationPrefix,
   isGenerationKey,
@@ -148,7 +149,7 @@ export async function rebuild(config: AppConfig, opts: RebuildOptions = {}): Pro
     clearInterval(fenceTimer);
     await consumer?.disconnect().catch(() => undefined);
     await admin.disconnect().catch(() => undefined);
-    await redis.quit().catch(() => redis.disconnect());
+    await closeRedisClient(redis);
   }
 }
 

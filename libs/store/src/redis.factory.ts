@@ -16,6 +16,20 @@ export interface RedisClientOptions {
 /** How long one Sentinel may take to answer before the next one is asked. */
 const SENTINEL_COMMAND_TIMEOUT_MS = 1_000;
 
+/** Clients being closed on purpose (closeRedisClient): the only ones allowed to end. */
+const closing = new WeakSet<RedisClient>();
+
+/**
+ * Closes a client made by createRedisClient for good: QUIT, then disconnect(), which also
+ * closes the Sentinel failover detector's subscriptions (QUIT alone leaves them open, and
+ * they would reconnect for ever).
+ */
+export async function closeRedisClient(client: RedisClient): Promise<void> {
+  closing.add(client);
+  await client.quit().catch(() => undefined);
+  client.disconnect();
+}
+
 function tlsOptions(tls: RedisTls | undefined): ConnectionOptions | undefined {
   if (!tls) return undefined;
   return { ...(tls.ca !== undefined ? { ca: tls.ca } : {}), ...(tls.servername !== undefined ? { servername: tls.servername } : {}) };
@@ -70,7 +84,7 @@ export function createRedisClient(config: RedisConfig, opts: RedisClientOptions)
   if (config.sentinel) {
     const s = config.sentinel;
     const sentinelTls = tlsOptions(s.tls);
-    return new Redis({
+    const client = new Redis({
       ...common,
       sentinels: s.sentinels,
       name: s.masterName,
@@ -88,6 +102,16 @@ export function createRedisClient(config: RedisConfig, opts: RedisClientOptions)
       // The failover detector's own connections (ioredis waits a minute by default).
       sentinelReconnectStrategy: (times: number) => Math.min(200 * times, 5_000),
     });
+    // ioredis gives a Sentinel client up for good (status "end", "Connection is closed.") when
+    // a disconnect lands while it is asking the Sentinels for the primary, as the failover
+    // detector's does when `+switch-master` arrives during a reconnection: seen in
+    // test/reliability-failover.e2e-spec.ts, both apps stuck after the switch. Nothing but
+    // closeRedisClient may end these clients, so start it again.
+    client.on('end', () => {
+      if (closing.has(client)) return;
+      setTimeout(() => void client.connect().catch(() => undefined), 100).unref();
+    });
+    return client;
   }
   return new Redis(config.url ?? 'redis://127.0.0.1:6379', { ...common, ...(tls ? { tls } : {}) });
 }
