@@ -2,7 +2,7 @@ import Redis, { type Cluster } from 'ioredis';
 import { Keyspace, ProjectionStore, createRedisClient } from '@app/store';
 import { uniq } from './support/harness';
 import { RedisServer } from './support/processes';
-import { RedisClusterRig } from './support/redis-ha';
+import { RedisClusterRig } from './support/cluster-rig';
 import { snapshot } from './support/snapshot';
 import { Workload, applyReference } from './support/workload';
 
