@@ -1,4 +1,5 @@
 import Redis from 'ioredis';
+import { Keyspace, ProjectionStore } from '@app/store';
 import { Harness, uniq } from './support/harness';
 import { drainedGroup } from './support/projector-process';
 import { GatewayWatch, WatchedStream, answered } from './support/failover';
@@ -6,6 +7,7 @@ import { SentinelTopology } from './support/sentinel-topology';
 import { PrimaryRelay, replicationInfo, waitReplicated } from './support/redis-faults';
 import { RedisServer } from './support/processes';
 import { snapshot } from './support/snapshot';
+import { tencentPost } from './support/tencent';
 import { waitFor } from './support/wait';
 import { Workload, applyReference, type Ev } from './support/workload';
 
@@ -89,6 +91,56 @@ describe('Redis under Sentinel', () => {
     expect(watch.counts().documentedErrors).toBeGreaterThan(0);
     expect(watch.counts().values).toBeGreaterThan(0);
     expect(await clientsNamed(topo.replica, 'unread-projector')).toBeGreaterThan(0);
+  });
+});
+
+describe('Redis under Sentinel, with a Sentinel hanging during the failover', () => {
+  let topo: SentinelTopology;
+  let h: Harness;
+
+  beforeAll(async () => {
+    topo = await SentinelTopology.start();
+    h = await Harness.start({ env: { ...topo.env(), ...ENV } });
+  });
+  afterAll(async () => {
+    await h?.stop();
+    await topo?.stop();
+  });
+
+  it('both apps reach the promoted replica although the failover is announced while they wait on the hung Sentinel', async () => {
+    // The clients ask the first Sentinel first; hung, it holds every reconnection attempt for
+    // the Sentinel command timeout, which is when the others announce +switch-master. (ioredis
+    // alone gives a client up in that case: status "end", "Connection is closed.".)
+    const w = new Workload(71, 6);
+    const sent: Ev[] = [...w.setup(), ...w.traffic(200)];
+    await h.send(...sent);
+    await drainedGroup(h.kafka, h.config);
+    await waitReplicated(topo.primary);
+
+    topo.pauseSentinel(0);
+    await topo.killPrimary();
+    const during = w.traffic(200);
+    sent.push(...during);
+    await h.send(...during);
+    await topo.waitForPromotion(topo.replica);
+    await drainedGroup(h.kafka, h.config, undefined, 60_000);
+
+    const reference = `ref${uniq()}`;
+    await applyReference(h.redis, reference, sent, RETENTION_MS);
+    const promoted = new Redis(topo.replica.url);
+    try {
+      expect(await snapshot(promoted, h.config.redis.keyPrefix)).toEqual(await snapshot(h.redis, reference));
+    } finally {
+      promoted.disconnect();
+    }
+    const expected = await new ProjectionStore(h.redis, new Keyspace(reference), { mentionRetentionMs: RETENTION_MS }).c2c.total(w.tencentApp, w.accounts[0]!);
+    const answer = await waitFor(() => tencentPost(h.gateway!.url, 'openim/get_c2c_unread_msg_num', { To_Account: w.accounts[0] }), (r) => r.body.ActionStatus === 'OK', {
+      timeoutMs: 20_000,
+      intervalMs: 100,
+      what: 'the gateway to answer from the promoted replica',
+    });
+    expect(answer).toEqual({ status: 200, body: { ActionStatus: 'OK', ErrorCode: 0, ErrorInfo: '', AllC2CUnreadMsgNum: expected } });
+    topo.resumeSentinel(0);
   });
 });
 

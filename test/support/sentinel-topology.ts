@@ -14,10 +14,23 @@ import { waitFor } from './wait';
 
 /** One `redis-server --sentinel` with its own (rewritable) configuration file. */
 class SentinelProcess {
+  paused = false;
+
   private constructor(
     private readonly child: ChildProcess,
     readonly port: number,
   ) {}
+
+  /** SIGSTOP: it accepts connections (the kernel does) but answers nothing, as a hung host would. */
+  pause(): void {
+    this.child.kill('SIGSTOP');
+    this.paused = true;
+  }
+
+  resume(): void {
+    this.child.kill('SIGCONT');
+    this.paused = false;
+  }
 
   static async start(dir: string, masterName: string, primaryPort: number, opts: { downAfterMs: number; failoverTimeoutMs: number }): Promise<SentinelProcess> {
     const port = await freePort();
@@ -62,6 +75,7 @@ class SentinelProcess {
 
   async stop(): Promise<void> {
     if (this.child.exitCode !== null || this.child.signalCode !== null) return;
+    this.child.kill('SIGCONT');
     this.child.kill('SIGTERM');
     await exited(this.child);
   }
@@ -140,7 +154,7 @@ export class SentinelTopology {
   /** The primary the (first answering) Sentinel names right now. */
   async currentPrimary(): Promise<HostPort> {
     let last: unknown;
-    for (const s of this.sentinelProcesses) {
+    for (const s of this.sentinelProcesses.filter((x) => !x.paused)) {
       try {
         return await s.master(this.masterName);
       } catch (err) {
@@ -163,6 +177,15 @@ export class SentinelTopology {
     return stallReplica(replica, primary);
   }
 
+  /** SIGSTOP the i-th Sentinel (of `sentinels`): it hangs, connections to it time out. */
+  pauseSentinel(i: number): void {
+    this.sentinelProcesses[i]!.pause();
+  }
+
+  resumeSentinel(i: number): void {
+    this.sentinelProcesses[i]!.resume();
+  }
+
   /** SIGCONT the stalled replica. */
   resumeReplica(replica: RedisServer = this.replica): void {
     replica.resume();
@@ -173,11 +196,12 @@ export class SentinelTopology {
     return primary.kill();
   }
 
-  /** Waits until every Sentinel names `node` as primary and the node itself says role:master. */
+  /** Waits until every Sentinel (but paused ones) names `node` as primary and the node itself says role:master. */
   async waitForPromotion(node: RedisServer, timeoutMs = 45_000): Promise<void> {
     await waitFor(
       async () => {
-        const named = await Promise.all(this.sentinelProcesses.map((s) => s.master(this.masterName).then((m) => m.port)));
+        const live = this.sentinelProcesses.filter((s) => !s.paused);
+        const named = await Promise.all(live.map((s) => s.master(this.masterName).then((m) => m.port)));
         const role = (await replicationInfo(node.port)).role;
         return { named, role };
       },

@@ -104,8 +104,9 @@ export function createRedisClient(config: RedisConfig, opts: RedisClientOptions)
     });
     // ioredis gives a Sentinel client up for good (status "end", "Connection is closed.") when
     // a disconnect lands while it is asking the Sentinels for the primary, as the failover
-    // detector's does when `+switch-master` arrives during a reconnection: seen in
-    // test/reliability-failover.e2e-spec.ts, both apps stuck after the switch. Nothing but
+    // detector's does when `+switch-master` arrives during a reconnection (likely when a
+    // Sentinel hangs: test/redis-sentinel.e2e-spec.ts, "… a Sentinel hanging during the
+    // failover"; without this, both apps stay stuck after the switch). Nothing but
     // closeRedisClient may end these clients, so start it again.
     client.on('end', () => {
       if (closing.has(client)) return;
