@@ -8,6 +8,7 @@ import {
   Generations,
   Keyspace,
   ProjectionStore,
+  closeRedisClient,
   createRedisClient,
   generationPrefix,
   isGenerationKey,
@@ -153,7 +154,7 @@ export async function rebuild(config: AppConfig, opts: RebuildOptions = {}): Pro
     clearInterval(fenceTimer);
     await consumer?.disconnect().catch(() => undefined);
     await admin.disconnect().catch(() => undefined);
-    await redis.quit().catch(() => redis.disconnect());
+    await closeRedisClient(redis);
   }
 }
 
