@@ -85,7 +85,7 @@ export class Harness {
     await producer.connect();
     const redis = new Redis(redisServer.url);
     const h = new Harness(broker, redisServer, config, producer, redis, kafka);
-    if (opts.projector !== false) h.projector = await startProjector(config, { logger: false });
+    if (opts.projector !== false) h.projector = await startProjector(config, { logger: process.env.DEBUG_PROJECTOR ? undefined : false });
     if (opts.gateway !== false) h.gateway = await startGateway(config, { logger: false });
     return h;
   }
