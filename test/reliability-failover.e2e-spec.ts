@@ -31,8 +31,14 @@ const RETENTION = { mentionRetentionMs: 7 * 24 * 3600 * 1000 };
 jest.setTimeout(240_000);
 
 /** The projector's Redis client as ioredis keeps it (its offline queue shows writes held while Redis is away). */
+/**
+ * Commands the projector's client holds for a Redis that is away: in the offline queue, or in
+ * ioredis' auto-pipeline queue (ioredis keeps one auto-pipeline in flight per node; while the
+ * one sent before the outage waits for its reply, new commands gather there instead).
+ */
 function projectorQueue(h: Harness): number {
-  return (h.projector!.app.get<Redis>(REDIS) as unknown as { offlineQueue: { length: number } }).offlineQueue.length;
+  const client = h.projector!.app.get<Redis>(REDIS);
+  return (client as unknown as { offlineQueue: { length: number } }).offlineQueue.length + client.autoPipelineQueueSize;
 }
 
 describe('reliability: Sentinel promotes a replica that missed acknowledged writes', () => {
