@@ -64,7 +64,7 @@ export class ProjectorConsumer {
     }
     if (refused.length > 0) {
       await this.retrying(batch, 'dead-letter', () => this.deadLetter.send(batch.topic, batch.partition, refused));
-      this.metrics.deadLettered.inc(refused.length);
+      this.metrics.countDeadLettered(refused);
     }
     if (valid.length > 0) {
       const generation = await this.retrying(batch, 'generation', () => this.activeGeneration(), () => true, 1_000);
@@ -72,7 +72,7 @@ export class ProjectorConsumer {
       const now = await this.retrying(batch, 'generation', () => this.generations.read());
       if (now.active !== generation) await this.apply(batch, valid, this.store.forGeneration(this.keyPrefix, now.active));
     }
-    this.metrics.applied.inc(valid.length);
+    this.metrics.countApplied(valid.map((v) => v.event));
     this.metrics.batchSeconds.observe(Number(process.hrtime.bigint() - started) / 1e9);
   }
 
@@ -109,7 +109,7 @@ export class ProjectorConsumer {
       }
       if (refused.length > 0) {
         await this.retrying(batch, 'dead-letter', () => this.deadLetter.send(batch.topic, batch.partition, refused));
-        this.metrics.deadLettered.inc(refused.length);
+        this.metrics.countDeadLettered(refused);
       }
     }
   }

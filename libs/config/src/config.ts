@@ -67,6 +67,8 @@ class Env {
   @IsInt() @Min(0) @Max(65535) HTTP_PORT = 8080;
   /** Port of the projector's Prometheus /metrics endpoint (0 = any free port). */
   @IsInt() @Min(0) @Max(65535) PROJECTOR_METRICS_PORT = 9464;
+  /** How often the projector samples its consumer lag and the Redis round trip. */
+  @IsInt() @Min(50) @Max(600_000) PROJECTOR_MONITOR_INTERVAL_MS = 5_000;
   @IsString() HTTP_HOST = '0.0.0.0';
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']) LOG_LEVEL = 'info';
   /** Upper bound on waiting for Redis or the broker before answering an internal error. */
@@ -95,6 +97,7 @@ export const ENV_KEYS = [
   'USERSIG_CACHE_MS',
   'HTTP_PORT',
   'PROJECTOR_METRICS_PORT',
+  'PROJECTOR_MONITOR_INTERVAL_MS',
   'HTTP_HOST',
   'LOG_LEVEL',
   'REQUEST_TIMEOUT_MS',
@@ -109,6 +112,7 @@ export interface AppConfig {
   userSigCacheMs: number;
   http: { port: number; host: string };
   projectorMetricsPort: number;
+  projectorMonitorIntervalMs: number;
   logLevel: string;
   requestTimeoutMs: number;
 }
@@ -128,6 +132,7 @@ const NUMERIC = new Set([
   'USERSIG_CACHE_MS',
   'HTTP_PORT',
   'PROJECTOR_METRICS_PORT',
+  'PROJECTOR_MONITOR_INTERVAL_MS',
   'REQUEST_TIMEOUT_MS',
 ]);
 
@@ -141,9 +146,10 @@ function messages(errors: ValidationError[], prefix: string): string[] {
 
 /**
  * Reads and validates the configuration once. Throws a ConfigError listing every problem.
- * This is the only place that reads process.env.
+ * This is the only place that reads process.env. `requireRedis: false` is for tools that
+ * only talk to Kafka (`unread produce`): then neither Redis variable is required.
  */
-export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: { requireRedis?: boolean } = {}): AppConfig {
   const raw: Record<string, unknown> = {};
   const problems: string[] = [];
   for (const [k, v] of Object.entries(env)) {
@@ -162,7 +168,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       (p) => !problems.some((q) => q.startsWith(p.split(':')[0] + ':')),
     ),
   );
-  if (!parsed.REDIS_URL && !parsed.REDIS_CLUSTER_NODES) {
+  if (!parsed.REDIS_URL && !parsed.REDIS_CLUSTER_NODES && opts.requireRedis !== false) {
     problems.push('REDIS_URL or REDIS_CLUSTER_NODES: one of them must be set');
   }
   if (parsed.REDIS_URL && parsed.REDIS_CLUSTER_NODES) {
@@ -232,6 +238,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     userSigCacheMs: parsed.USERSIG_CACHE_MS,
     http: { port: parsed.HTTP_PORT, host: parsed.HTTP_HOST },
     projectorMetricsPort: parsed.PROJECTOR_METRICS_PORT,
+    projectorMonitorIntervalMs: parsed.PROJECTOR_MONITOR_INTERVAL_MS,
     logLevel: parsed.LOG_LEVEL,
     requestTimeoutMs: parsed.REQUEST_TIMEOUT_MS,
   };
