@@ -32,5 +32,6 @@ if [[ ! -f $stamp ]] || [[ -n $(find apps libs nest-cli.json tsconfig*.json pack
   npx nest build projector >/dev/null
   npx nest build gateway >/dev/null
   npx nest build tools >/dev/null
+  chmod +x dist/apps/tools/src/cli.js # the `unread` bin (package.json)
   touch "$stamp"
 fi

@@ -24,6 +24,8 @@ export interface RebuildOptions {
   /** Give up when not caught up within this time (0 = never). */
   timeoutMs?: number;
   log?: (line: string) => void;
+  /** Called after each batch the rebuild consumed (progress reporting: rebuild.progress.ts). */
+  onBatch?: (topic: string, partition: number, records: number) => void;
 }
 
 export interface RebuildResult {
@@ -102,6 +104,7 @@ export async function rebuild(config: AppConfig, opts: RebuildOptions = {}): Pro
       await applyAll(store, events, log);
       counts.applied += events.length;
       positions.set(tp(topic, partition), next);
+      opts.onBatch?.(topic, partition, values.length);
     });
 
     // 1. Catch up with what the live group has committed.
