@@ -5,9 +5,7 @@ import { ConfigError, loadConfig } from '@app/config';
 import { CONSUMED_TOPIC_ROLES } from '@app/contracts';
 import { EventProducer, createKafka } from '@app/kafka';
 import { Generations, Keyspace, ProjectionStore, createRedisClient, generationPrefix } from '@app/store';
-import { runBenchCommand } from './bench/bench.command';
 import { explain } from './explain.command';
-import { runLocal } from './local.command';
 import { formatProduceReport, openInput, produceLines } from './produce.command';
 import { Progress } from './progress';
 import { rebuild } from './rebuild.command';
@@ -98,7 +96,7 @@ export function buildProgram(env: NodeJS.ProcessEnv): Command {
     .addOption(new Option('--channel <serverId/channelId>', 'QChat channel: unread mentions and the roles that match').argParser(channelArg))
     .action(async (app: string, account: string, opts: { peer?: string; group?: string; channel?: { serverId: string; channelId: string } }) => {
       const config = loadConfig(env);
-      const redis = createRedisClient(config.redis, { offlineQueue: false, commandTimeoutMs: 10_000, connectionName: 'unread-explain' });
+      const redis = createRedisClient(config.redis, { offlineQueue: true, commandTimeoutMs: 10_000, connectionName: 'unread-explain' });
       try {
         const { active } = await new Generations(redis, config.redis.keyPrefix).read();
         const store = new ProjectionStore(redis, new Keyspace(generationPrefix(config.redis.keyPrefix, active)), {
@@ -139,7 +137,7 @@ export function buildProgram(env: NodeJS.ProcessEnv): Command {
   program
     .command('local')
     .description('run the whole service locally: mock broker, redis-server, projector, gateway and sample data (npm run start:local)')
-    .action(() => runLocal(env));
+    .action(async () => (await import('./local.command')).runLocal(env)); // loaded on use: it pulls in both apps
 
   program
     .command('bench')
@@ -148,7 +146,7 @@ export function buildProgram(env: NodeJS.ProcessEnv): Command {
     .helpOption(false)
     .allowUnknownOption()
     .passThroughOptions()
-    .action((args: string[]) => runBenchCommand(args, env));
+    .action(async (args: string[]) => (await import('./bench/bench.command')).runBenchCommand(args, env));
 
   return program;
 }
