@@ -270,9 +270,31 @@ describe('unread CLI: produce, explain, rebuild', () => {
       );
     });
 
-    it('through the CLI, in the active generation', async () => {
-      const r = await runCli(['explain', SAMPLE.sdkAppId, 'alice', '--group', SAMPLE.groupId], env);
-      expect(r).toEqual({ code: 0, stdout: await explain(store, { app: SAMPLE.sdkAppId, account: 'alice', group: SAMPLE.groupId }), stderr: '' });
+    it('rebuild: every projection into generation 1, with progress per topic against the end offsets', async () => {
+      const events = sampleEvents(T).length + 1 + good.length;
+      const r = await runCli(['rebuild', '--keep-old', '--progress-every', '50'], env);
+      expect(r.code).toBe(0);
+      expect(JSON.parse(r.stdout)).toEqual({ previous: 0, generation: 1, applied: events, skipped: 0, deleted: 0 });
+      const lines = r.stderr.split('\n').filter(Boolean);
+      expect(lines[0]).toBe('rebuild: building generation 1 (active: 0)');
+      expect(lines).toContain(`rebuild: switched to generation 1 (${events} events applied, 0 invalid records skipped)`);
+      const progress = /^(\S+): (\d+)\/(\d+) events \(\d+%\), [\d.]+ events\/s, ETA \S+$/;
+      const rows = lines.filter((l) => !l.startsWith('rebuild: ')).map((l) => progress.exec(l));
+      expect(rows.every(Boolean)).toBe(true);
+      const seen = new Map(rows.map((m) => [m![1]!, [Number(m![2]), Number(m![3])]]));
+      // every topic gets lines; the totals are what each topic holds
+      expect(Object.fromEntries([...seen].map(([t, [, total]]) => [t, total]))).toEqual({
+        [h.topics.messageSent]: 2 + sampleEvents(T).filter((e) => e.type === 'message-sent').length,
+        [h.topics.readAck]: 1 + sampleEvents(T).filter((e) => e.type === 'read-ack').length,
+        [h.topics.mention]: sampleEvents(T).filter((e) => e.type === 'channel-mention').length,
+        [h.topics.directory]: 2 + sampleEvents(T).filter((e) => !['message-sent', 'read-ack', 'channel-mention'].includes(e.type)).length,
+      });
+    });
+
+    it('explain through the CLI reads the active generation (the rebuilt one: same answer)', async () => {
+      expect(await h.redis.get(`${h.config.redis.keyPrefix}:gen:{gen}`)).toBe('1');
+      const r = await runCli(['explain', SAMPLE.sdkAppId, 'dave', '--group', SAMPLE.groupId], env);
+      expect(r).toEqual({ code: 0, stdout: await explain(store, { app: SAMPLE.sdkAppId, account: 'dave', group: SAMPLE.groupId }), stderr: '' });
     });
   });
 });

@@ -15,13 +15,13 @@ export class RebuildProgress {
     private readonly admin: Admin,
     private readonly topics: readonly string[],
     private readonly progress: Progress,
-  ) {
-    for (const t of topics) this.rows.set(t, { row: progress.row(t), read: 0 });
-  }
+  ) {}
 
+  /** Reads the end offsets, then shows one row per topic (with its total from the start). */
   async start(refreshMs = 1_000): Promise<void> {
     await this.admin.connect();
-    await this.refresh();
+    const totals = await this.totals();
+    for (const t of this.topics) this.rows.set(t, { row: this.progress.row(t, totals.get(t)), read: 0 });
     this.timer = setInterval(() => {
       this.refreshing ??= this.refresh()
         .catch(() => undefined)
@@ -46,9 +46,16 @@ export class RebuildProgress {
   }
 
   private async refresh(): Promise<void> {
+    for (const [topic, total] of await this.totals()) this.rows.get(topic)?.row.setTotal(total);
+  }
+
+  /** What each topic holds: end minus start offsets, summed over its partitions. */
+  private async totals(): Promise<Map<string, number>> {
+    const out = new Map<string, number>();
     for (const topic of this.topics) {
       const offsets = await this.admin.fetchTopicOffsets(topic);
-      this.rows.get(topic)?.row.setTotal(offsets.reduce((sum, p) => sum + Math.max(0, Number(p.high) - Number(p.low)), 0));
+      out.set(topic, offsets.reduce((sum, p) => sum + Math.max(0, Number(p.high) - Number(p.low)), 0));
     }
+    return out;
   }
 }
