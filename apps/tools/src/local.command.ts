@@ -93,7 +93,7 @@ unread is running (Ctrl-C stops everything):
   gateway     ${base}   (health: ${base}/health/ready)
   broker      ${broker.bootstrap}   (librdkafka mock cluster; topics ${Object.keys(topics).join(', ')})
   redis       ${redis.url}
-  projector metrics http://127.0.0.1:${config.projectorMetricsPort}/metrics
+  projector metrics http://127.0.0.1:${config.projectorMetricsPort}/metrics   (readiness: /ready)
 
 Sample data: accounts ${SAMPLE.accounts.join(', ')}; alice has unread one-to-one messages from bob and carol,
 group ${SAMPLE.groupId} and QChat channel ${SAMPLE.serverId}/${SAMPLE.channelId} with mentions of alice.
