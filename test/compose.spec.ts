@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { ENV_KEYS, loadConfig } from '@app/config';
@@ -8,11 +8,23 @@ import { DEFAULT_TOPICS } from '@app/contracts';
 describe('docker-compose.yml', () => {
   const file = readFileSync(join(__dirname, '..', 'docker-compose.yml'), 'utf8');
   const doc = parse(file, { merge: true }) as {
-    services: Record<string, { environment?: Record<string, unknown>; healthcheck?: { test: unknown }; deploy?: { replicas?: number }; command?: unknown; depends_on?: Record<string, { condition: string }> }>;
+    services: Record<
+      string,
+      {
+        environment?: Record<string, unknown>;
+        healthcheck?: { test: unknown };
+        deploy?: { replicas?: number };
+        command?: unknown;
+        depends_on?: Record<string, { condition: string }>;
+        profiles?: string[];
+        volumes?: string[];
+      }
+    >;
   };
+  const base = Object.entries(doc.services).filter(([, s]) => !s.profiles);
 
   it('has Kafka (KRaft), topic creation, Redis, two projector replicas and the gateway, all health-checked', () => {
-    expect(Object.keys(doc.services).sort()).toEqual(['gateway', 'kafka', 'kafka-topics', 'projector', 'redis']);
+    expect(base.map(([name]) => name).sort()).toEqual(['gateway', 'kafka', 'kafka-topics', 'projector', 'redis']);
     expect(doc.services.kafka!.environment!.KAFKA_PROCESS_ROLES).toBe('broker,controller');
     expect(doc.services.projector!.deploy!.replicas).toBe(2);
     for (const name of ['kafka', 'redis', 'projector', 'gateway']) expect(doc.services[name]!.healthcheck).toBeDefined();
@@ -29,6 +41,35 @@ describe('docker-compose.yml', () => {
     for (const key of Object.keys(env)) expect(ENV_KEYS).toContain(key);
     const asStrings = Object.fromEntries(Object.entries(env).map(([k, v]) => [k, String(v)]));
     expect(() => loadConfig(asStrings)).not.toThrow();
+  });
+
+  it('checks projector health on its /ready endpoint', () => {
+    expect(JSON.stringify(doc.services.projector!.healthcheck!.test)).toContain('http://127.0.0.1:9464/ready');
+  });
+
+  it('has a monitoring profile: Prometheus and Grafana, with the repository\'s config and dashboard mounted', () => {
+    const monitoring = Object.entries(doc.services).filter(([, s]) => s.profiles?.includes('monitoring'));
+    expect(monitoring.map(([name]) => name).sort()).toEqual(['grafana', 'prometheus']);
+    const mounts = monitoring.flatMap(([, s]) => s.volumes ?? []).filter((v) => v.startsWith('./'));
+    expect(mounts.map((v) => v.split(':')[0]).sort()).toEqual([
+      './deploy/grafana/provisioning',
+      './deploy/grafana/unread.json',
+      './deploy/prometheus/prometheus.yml',
+    ]);
+    for (const m of mounts) expect(existsSync(join(__dirname, '..', m.split(':')[0]!))).toBe(true);
+    expect(doc.services.grafana!.depends_on!.prometheus!.condition).toBe('service_healthy');
+  });
+
+  it('provisions the Prometheus data source under the uid every dashboard panel uses', () => {
+    const ds = parse(readFileSync(join(__dirname, '..', 'deploy/grafana/provisioning/datasources/prometheus.yml'), 'utf8')) as {
+      datasources: { uid: string; url: string }[];
+    };
+    expect(ds.datasources.map((d) => [d.uid, d.url])).toEqual([['unread-prometheus', 'http://prometheus:9090']]);
+    const dash = JSON.parse(readFileSync(join(__dirname, '..', 'deploy/grafana/unread.json'), 'utf8')) as {
+      panels: { datasource: { uid: string }; targets: { datasource: { uid: string } }[] }[];
+    };
+    const uids = new Set(dash.panels.flatMap((p) => [p.datasource.uid, ...p.targets.map((t) => t.datasource.uid)]));
+    expect([...uids]).toEqual(['unread-prometheus']);
   });
 });
 

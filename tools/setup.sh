@@ -9,6 +9,7 @@ need_apt=()
 command -v redis-server >/dev/null 2>&1 || need_apt+=(redis-server)
 command -v cc >/dev/null 2>&1 || need_apt+=(gcc libc6-dev)
 [[ -f /usr/include/librdkafka/rdkafka_mock.h ]] || need_apt+=(librdkafka-dev)
+command -v promtool >/dev/null 2>&1 || need_apt+=(prometheus) # promtool: the metrics and config checks
 if ((${#need_apt[@]})); then
   echo "setup: installing ${need_apt[*]} (apt)" >&2
   sudo_cmd=()
@@ -31,5 +32,6 @@ if [[ ! -f $stamp ]] || [[ -n $(find apps libs nest-cli.json tsconfig*.json pack
   npx nest build projector >/dev/null
   npx nest build gateway >/dev/null
   npx nest build tools >/dev/null
+  chmod +x dist/apps/tools/src/cli.js # the `unread` bin (package.json)
   touch "$stamp"
 fi

@@ -126,7 +126,7 @@ export class ProjectorConsumer implements OnModuleInit, OnModuleDestroy {
     }
     if (refused.length > 0) {
       await this.retrying(batch, 'dead-letter', () => this.deadLetter.send(batch.topic, batch.partition, refused));
-      this.metrics.deadLettered.inc(refused.length);
+      this.metrics.countDeadLettered(refused);
     }
     const generation = await this.retrying(batch, 'generation', () => this.activeGeneration(), () => true, 1_000);
     const store = this.store.forGeneration(this.keyPrefix, generation);
@@ -138,7 +138,7 @@ export class ProjectorConsumer implements OnModuleInit, OnModuleDestroy {
       this.metrics.rewinds.inc();
       return { applied: false, heldOffset: position.held };
     }
-    this.metrics.applied.inc(valid.length);
+    this.metrics.countApplied(valid.map((v) => v.event));
     this.metrics.batchSeconds.observe(Number(process.hrtime.bigint() - started) / 1e9);
     return { applied: true };
   }
@@ -177,7 +177,7 @@ export class ProjectorConsumer implements OnModuleInit, OnModuleDestroy {
       }
       if (refused.length > 0) {
         await this.retrying(batch, 'dead-letter', () => this.deadLetter.send(batch.topic, batch.partition, refused));
-        this.metrics.deadLettered.inc(refused.length);
+        this.metrics.countDeadLettered(refused);
       }
     }
   }

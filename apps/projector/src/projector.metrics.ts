@@ -1,15 +1,56 @@
 import { Injectable } from '@nestjs/common';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { REFUSAL_CLASSES, refusalClassOf, type UnreadEvent } from '@app/contracts';
 
-/** Prometheus metrics of the projector, served on PROJECTOR_METRICS_PORT (see main.ts). */
+/** The `type` label of an applied event: the event type, with the scope for the scoped ones (`message-sent/c2c`). */
+export function eventTypeLabel(e: UnreadEvent): string {
+  return e.type === 'message-sent' || e.type === 'read-ack' ? `${e.type}/${e.scope}` : e.type;
+}
+
+/** prom-client default metrics that are gauges with a `_total` suffix. */
+export const PROM_CLIENT_TOTAL_GAUGES = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'] as const;
+
+/** What the projector retries (the `what` label of unread_projector_retries_total, projector.consumer.ts). */
+const RETRIED = ['redis', 'dead-letter', 'generation'] as const;
+
+/** Prometheus metrics of the projector, served on PROJECTOR_METRICS_PORT (projector.ts; docs/operations.md). */
 @Injectable()
 export class ProjectorMetrics {
   readonly registry = new Registry();
-  readonly applied = new Counter({ name: 'unread_projector_events_applied_total', help: 'Events applied to Redis', registers: [this.registry] });
-  readonly deadLettered = new Counter({ name: 'unread_projector_events_dead_lettered_total', help: 'Events refused and written to the dead-letter topic', registers: [this.registry] });
+  readonly applied = new Counter({
+    name: 'unread_projector_events_applied_total',
+    help: 'Events applied to Redis, by event type (and scope)',
+    labelNames: ['type'],
+    registers: [this.registry],
+  });
+  readonly deadLettered = new Counter({
+    name: 'unread_projector_events_dead_lettered_total',
+    help: 'Events refused and written to the dead-letter topic, by reason class',
+    labelNames: ['reason'],
+    registers: [this.registry],
+  });
   readonly retries = new Counter({ name: 'unread_projector_retries_total', help: 'Retries of Redis writes or dead-letter produces', labelNames: ['what'], registers: [this.registry] });
   readonly rewinds = new Counter({ name: 'unread_projector_rewinds_total', help: 'Batches refused because Redis held less than the previous batch (the partition was applied again from what Redis holds)', registers: [this.registry] });
   readonly batchSeconds = new Histogram({ name: 'unread_projector_batch_seconds', help: 'Time to apply one batch', buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5], registers: [this.registry] });
+  /** Set by LagMonitor: the end offset of each partition minus the group's committed offset. */
+  readonly consumerLag = new Gauge({
+    name: 'unread_projector_consumer_lag',
+    help: "Records not yet applied per partition: end offset minus the consumer group's committed offset",
+    labelNames: ['topic', 'partition'],
+    registers: [this.registry],
+  });
+  /** Observed by RedisProbe. */
+  readonly redisRoundTrip = new Histogram({
+    name: 'unread_projector_redis_ping_seconds',
+    help: 'Round-trip time of a PING to Redis (every node of a cluster)',
+    buckets: [0.0002, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.1, 0.5, 1],
+    registers: [this.registry],
+  });
+  readonly ready = new Gauge({
+    name: 'unread_projector_ready',
+    help: '1 when the consumer has joined its group and Redis answers (what /ready says), else 0',
+    registers: [this.registry],
+  });
 
   private behindSource: () => { topic: string; partition: number }[] = () => [];
   /**
@@ -34,5 +75,26 @@ export class ProjectorMetrics {
 
   constructor() {
     collectDefaultMetrics({ register: this.registry });
+    // prom-client's gauges named *_total break the Prometheus naming rule (promtool check
+    // metrics); their by-type companions (nodejs_active_handles etc.) carry the same numbers.
+    for (const name of PROM_CLIENT_TOTAL_GAUGES) this.registry.removeSingleMetric(name);
+    // Every label value exists from the start, so a rate() over it never misses the first increase.
+    for (const reason of REFUSAL_CLASSES) this.deadLettered.inc({ reason }, 0);
+    for (const what of RETRIED) this.retries.inc({ what }, 0);
+  }
+
+  /** Counts events applied to Redis, by type. */
+  countApplied(events: readonly UnreadEvent[]): void {
+    const byType = new Map<string, number>();
+    for (const e of events) {
+      const t = eventTypeLabel(e);
+      byType.set(t, (byType.get(t) ?? 0) + 1);
+    }
+    for (const [type, n] of byType) this.applied.inc({ type }, n);
+  }
+
+  /** Counts records written to the dead-letter topic, by the class of their reason. */
+  countDeadLettered(refused: readonly { reason: string }[]): void {
+    for (const { reason } of refused) this.deadLettered.inc({ reason: refusalClassOf(reason) });
   }
 }

@@ -1,16 +1,19 @@
 import { ConsoleLogger, type INestMicroservice, type LoggerService } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { CONSUMED_TOPIC_ROLES } from '@app/contracts';
 import { nestLogLevels, type AppConfig } from '@app/config';
 import { createKafka } from '@app/kafka';
+import { REDIS, type RedisClient } from '@app/store';
 import { KafkaBatchTransport } from './kafka-batch.transport';
+import { LagMonitor } from './lag.monitor';
 import { ProjectorMetrics } from './projector.metrics';
 import { ProjectorModule } from './projector.module';
+import { ConsumerWatch, RedisProbe } from './readiness.monitor';
 
 export interface RunningProjector {
   app: INestMicroservice;
-  /** Address of the /metrics endpoint, when a port was given. */
+  /** Address of the /metrics and /ready endpoints, when a port was given. */
   metricsPort?: number;
   close(): Promise<void>;
 }
@@ -24,10 +27,13 @@ export async function startProjector(
   const kafka = createKafka(config.kafka, `${config.kafka.clientId}-projector`, (level, message, extra) => {
     if (logger && (level === 'error' || level === 'warn')) logger[level]?.(`${message} ${JSON.stringify(extra)}`);
   });
+  const topics = CONSUMED_TOPIC_ROLES.map((r) => config.kafka.topics[r]);
+  const consumerWatch = new ConsumerWatch();
+  consumerWatch.observe(kafka);
   const strategy = new KafkaBatchTransport({
     kafka,
     groupId: config.kafka.consumerGroup,
-    topics: CONSUMED_TOPIC_ROLES.map((r) => config.kafka.topics[r]),
+    topics,
     commitIntervalMs: config.projector.commitIntervalMs,
     maxInFlightEvents: config.projector.maxInFlightEvents,
   });
@@ -38,20 +44,36 @@ export async function startProjector(
   });
   app.get(ProjectorMetrics).watchBehind(() => strategy.behind());
   await app.listen();
+  const metrics = app.get(ProjectorMetrics);
+  const lag = new LagMonitor(kafka.admin(), config.kafka.consumerGroup, topics, metrics.consumerLag);
+  const redis = new RedisProbe(app.get<RedisClient>(REDIS), metrics.redisRoundTrip);
+  lag.start(config.projectorMonitorIntervalMs);
+  redis.start(config.projectorMonitorIntervalMs);
+
+  const ready = async (res: ServerResponse) => {
+    const redisOk = await redis.probe();
+    const joined = consumerWatch.isJoined;
+    metrics.ready.set(joined && redisOk ? 1 : 0);
+    const body = { ready: joined && redisOk, consumer: joined ? 'joined' : 'not joined', redis: redisOk ? 'reachable' : 'unreachable' };
+    res.writeHead(body.ready ? 200 : 503, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+  };
+  const handle = (req: IncomingMessage, res: ServerResponse) => {
+    if (req.url === '/metrics') {
+      metrics.ready.set(consumerWatch.isJoined && redis.isReachable ? 1 : 0);
+      metrics.registry
+        .metrics()
+        .then((body) => res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(body))
+        .catch(() => res.writeHead(500).end());
+    } else if (req.url === '/ready') {
+      ready(res).catch(() => res.writeHead(500).end());
+    } else {
+      res.writeHead(404).end();
+    }
+  };
   let server: Server | undefined;
   let metricsPort: number | undefined;
   if (opts.metricsPort !== undefined) {
-    const metrics = app.get(ProjectorMetrics);
-    server = createServer((req, res) => {
-      if (req.url === '/metrics') {
-        metrics.registry
-          .metrics()
-          .then((body) => res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(body))
-          .catch(() => res.writeHead(500).end());
-      } else {
-        res.writeHead(404).end();
-      }
-    });
+    server = createServer(handle);
     await new Promise<void>((r) => server!.listen(opts.metricsPort, r));
     const addr = server.address();
     metricsPort = typeof addr === 'object' && addr ? addr.port : undefined;
@@ -61,8 +83,9 @@ export async function startProjector(
     metricsPort,
     close: async () => {
       server?.close();
+      redis.stop();
+      await lag.stop().catch(() => undefined);
       await app.close();
     },
   };
 }
-

@@ -2,15 +2,17 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
-import { CONSUMED_TOPIC_ROLES, DEFAULT_TOPICS, type UnreadEvent } from '@app/contracts';
+import { Readable } from 'node:stream';
+import { CONSUMED_TOPIC_ROLES, DEFAULT_TOPICS } from '@app/contracts';
 import { loadConfig } from '@app/config';
 import { EventProducer } from '@app/kafka';
 import { MockBroker, ROOT, RedisServer } from './local-services';
+import { produceLines } from './produce.command';
 import { SAMPLE, SAMPLE_ALICE_UNREAD, sampleEvents } from './sample-data';
 import { tencentUserSig } from './usersig';
 
 /**
- * `npm run start:local`: the whole service on one machine with the embedded default — the
+ * `npm run start:local` (`unread local`): the whole service on one machine with the embedded default — the
  * mock broker and a private redis-server, a projector and a gateway as child processes
  * (as in production), sample data, and ready-to-paste curl commands. Ctrl-C stops all.
  */
@@ -68,11 +70,16 @@ export async function runLocal(env: NodeJS.ProcessEnv): Promise<void> {
   start('projector');
   start('gateway');
 
+  // The sample goes through `unread produce` (validation, topics, partition keys) as JSON lines.
   const kafka = new Kafka({ clientId: 'local-sample', brokers: config.kafka.brokers, logLevel: logLevel.NOTHING });
   const producer = new EventProducer(kafka, config.kafka.topics);
-  const events: UnreadEvent[] = sampleEvents(Date.now());
-  await producer.send(events);
+  const lines = sampleEvents(Date.now()).map((e) => `${JSON.stringify(e)}\n`);
+  const report = await produceLines(Readable.from(lines), producer, {
+    topics: config.kafka.topics,
+    onInvalid: (line, reason) => process.stderr.write(`local: sample line ${line}: ${reason}\n`),
+  });
   await producer.disconnect();
+  if (report.invalid > 0) throw new Error('the sample data has invalid events');
 
   const base = `http://127.0.0.1:${port}`;
   await waitUntilReady(base);
@@ -86,7 +93,7 @@ unread is running (Ctrl-C stops everything):
   gateway     ${base}   (health: ${base}/health/ready)
   broker      ${broker.bootstrap}   (librdkafka mock cluster; topics ${Object.keys(topics).join(', ')})
   redis       ${redis.url}
-  projector metrics http://127.0.0.1:${config.projectorMetricsPort}/metrics
+  projector metrics http://127.0.0.1:${config.projectorMetricsPort}/metrics   (readiness: /ready)
 
 Sample data: accounts ${SAMPLE.accounts.join(', ')}; alice has unread one-to-one messages from bob and carol,
 group ${SAMPLE.groupId} and QChat channel ${SAMPLE.serverId}/${SAMPLE.channelId} with mentions of alice.

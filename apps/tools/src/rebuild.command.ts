@@ -25,6 +25,8 @@ export interface RebuildOptions {
   /** Give up when not caught up within this time (0 = never). */
   timeoutMs?: number;
   log?: (line: string) => void;
+  /** Called after each batch the rebuild consumed (progress reporting: rebuild.progress.ts). */
+  onBatch?: (topic: string, partition: number, records: number) => void;
 }
 
 export interface RebuildResult {
@@ -108,6 +110,7 @@ export async function rebuild(config: AppConfig, opts: RebuildOptions = {}): Pro
       if (!recorded.ok) throw new Error(`generation ${target} lost its writes of ${topic}[${partition}] while being built (Redis failed over?); run the rebuild again`);
       counts.applied += events.length;
       positions.set(key, next);
+      opts.onBatch?.(topic, partition, values.length);
     });
 
     // 1. Catch up with what the live group has committed.

@@ -92,6 +92,8 @@ class Env {
   @IsInt() @Min(10) @Max(600_000) PROJECTOR_COMMIT_INTERVAL_MS = 100;
   /** Events fetched but not yet applied, at most, per projector (back-pressure on fetching). */
   @IsInt() @Min(100) @Max(10_000_000) PROJECTOR_MAX_IN_FLIGHT_EVENTS = 50_000;
+  /** How often the projector samples its consumer lag and the Redis round trip. */
+  @IsInt() @Min(50) @Max(600_000) PROJECTOR_MONITOR_INTERVAL_MS = 5_000;
   @IsString() HTTP_HOST = '0.0.0.0';
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']) LOG_LEVEL = 'info';
   /** Upper bound on waiting for Redis or the broker before answering an internal error. */
@@ -133,6 +135,7 @@ export const ENV_KEYS = [
   'PROJECTOR_METRICS_PORT',
   'PROJECTOR_COMMIT_INTERVAL_MS',
   'PROJECTOR_MAX_IN_FLIGHT_EVENTS',
+  'PROJECTOR_MONITOR_INTERVAL_MS',
   'HTTP_HOST',
   'LOG_LEVEL',
   'REQUEST_TIMEOUT_MS',
@@ -174,6 +177,7 @@ export interface AppConfig {
   http: { port: number; host: string };
   projectorMetricsPort: number;
   projector: { commitIntervalMs: number; maxInFlightEvents: number };
+  projectorMonitorIntervalMs: number;
   logLevel: string;
   requestTimeoutMs: number;
 }
@@ -195,6 +199,7 @@ const NUMERIC = new Set([
   'PROJECTOR_METRICS_PORT',
   'PROJECTOR_COMMIT_INTERVAL_MS',
   'PROJECTOR_MAX_IN_FLIGHT_EVENTS',
+  'PROJECTOR_MONITOR_INTERVAL_MS',
   'REQUEST_TIMEOUT_MS',
   'REDIS_DB',
 ]);
@@ -218,9 +223,9 @@ function hostPorts(list: string | undefined): HostPort[] | undefined {
  * The combinations of Redis variables that cannot work (each one is a problem of its own,
  * so the refusal lists them all), and the TLS settings they give.
  */
-function redisProblems(env: Env, problems: string[]): { nodes?: RedisTls; sentinel?: RedisTls } {
+function redisProblems(env: Env, problems: string[], requireRedis: boolean): { nodes?: RedisTls; sentinel?: RedisTls } {
   const modes = (['REDIS_URL', 'REDIS_CLUSTER_NODES', 'REDIS_SENTINELS'] as const).filter((k) => env[k]);
-  if (modes.length === 0) problems.push('REDIS_URL, REDIS_CLUSTER_NODES or REDIS_SENTINELS: one of them must be set');
+  if (modes.length === 0 && requireRedis) problems.push('REDIS_URL, REDIS_CLUSTER_NODES or REDIS_SENTINELS: one of them must be set');
   if (modes.length > 1) problems.push(`${modes.join(' and ')}: set only one of them`);
 
   const sentinelOnly = ['REDIS_SENTINEL_MASTER', 'REDIS_SENTINEL_USERNAME', 'REDIS_SENTINEL_PASSWORD', 'REDIS_SENTINEL_TLS'] as const;
@@ -275,9 +280,10 @@ function redisProblems(env: Env, problems: string[]): { nodes?: RedisTls; sentin
 
 /**
  * Reads and validates the configuration once. Throws a ConfigError listing every problem.
- * This is the only place that reads process.env.
+ * This is the only place that reads process.env. `requireRedis: false` is for tools that
+ * only talk to Kafka (`unread produce`): then neither Redis variable is required.
  */
-export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: { requireRedis?: boolean } = {}): AppConfig {
   const raw: Record<string, unknown> = {};
   const problems: string[] = [];
   for (const [k, v] of Object.entries(env)) {
@@ -296,7 +302,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       (p) => !problems.some((q) => q.startsWith(p.split(':')[0] + ':')),
     ),
   );
-  const redisTls = redisProblems(parsed, problems);
+  const redisTls = redisProblems(parsed, problems, opts.requireRedis !== false);
 
   let tenants = new TenantsConfig();
   let tenantsJson: string | undefined = parsed.TENANTS_JSON;
@@ -372,6 +378,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     http: { port: parsed.HTTP_PORT, host: parsed.HTTP_HOST },
     projectorMetricsPort: parsed.PROJECTOR_METRICS_PORT,
     projector: { commitIntervalMs: parsed.PROJECTOR_COMMIT_INTERVAL_MS, maxInFlightEvents: parsed.PROJECTOR_MAX_IN_FLIGHT_EVENTS },
+    projectorMonitorIntervalMs: parsed.PROJECTOR_MONITOR_INTERVAL_MS,
     logLevel: parsed.LOG_LEVEL,
     requestTimeoutMs: parsed.REQUEST_TIMEOUT_MS,
   };

@@ -1,5 +1,6 @@
 export * from './events';
 export * from './parser';
+export * from './refusal';
 export * from './topics';
 export * from './validators';
 export * from './examples';

@@ -13,6 +13,17 @@ declare module 'ioredis' {
   }
 }
 
+/** One peer of an owner, as `unread explain` shows it. */
+export interface C2cPeerState {
+  peer: string;
+  /** The count the gateway answers. */
+  unread: number;
+  /** The owner's read time for this peer (messages at or before it never count); absent = never read. */
+  readTime?: number;
+  /** The unread message ids (oldest first, at most `messageLimit`), when asked for. */
+  messages?: { msgId: string; time: number }[];
+}
+
 /** Field of the counts hash that holds the owner's total (account ids are never empty). */
 const TOTAL = '';
 
@@ -60,6 +71,28 @@ export class C2cStore {
   async total(app: string, owner: string): Promise<number> {
     const v = await this.redis.hget(`${this.keys.c2c(app, owner)}:n`, TOTAL);
     return v === null ? 0 : Math.max(0, Number(v));
+  }
+
+  /**
+   * What the projection holds for an owner (`unread explain`): the total, and per peer the
+   * count and read time; with `peer`, only that peer, with its unread message ids.
+   */
+  async describe(app: string, owner: string, peer?: string, messageLimit = 50): Promise<{ total: number; peers: C2cPeerState[] }> {
+    const base = this.keys.c2c(app, owner);
+    const [counts, reads] = await Promise.all([this.redis.hgetall(`${base}:n`), this.redis.hgetall(`${base}:r`)]);
+    const names = peer !== undefined ? [peer] : [...new Set([...Object.keys(counts), ...Object.keys(reads)])].filter((p) => p !== TOTAL).sort();
+    const peers: C2cPeerState[] = names.map((p) => {
+      const state: C2cPeerState = { peer: p, unread: Math.max(0, Number(counts[p] ?? 0)) };
+      if (reads[p] !== undefined) state.readTime = Number(reads[p]);
+      return state;
+    });
+    if (peer !== undefined) {
+      const flat = await this.redis.zrange(`${base}:z:${peer}`, 0, messageLimit - 1, 'WITHSCORES');
+      const messages: { msgId: string; time: number }[] = [];
+      for (let i = 0; i + 1 < flat.length; i += 2) messages.push({ msgId: flat[i]!, time: Number(flat[i + 1]) });
+      peers[0]!.messages = messages;
+    }
+    return { total: Math.max(0, Number(counts[TOTAL] ?? 0)), peers };
   }
 
   /** The owner's unread from each peer, in the order given (one HMGET). */

@@ -114,6 +114,20 @@ export interface ChannelAccess {
   roles: string[];
 }
 
+/** Why a mention counts for an account: the sets of the channel it was found in. */
+export type MentionMatch = { kind: 'all' } | { kind: 'account' } | { kind: 'role'; roleId: string };
+
+/** An account's unread mentions in one channel with what matched each (`unread explain`). */
+export interface MentionExplanation {
+  access: ChannelAccess;
+  /** The account's ack time in the channel (mentions at or before it are read); absent = none. */
+  ackTime?: number;
+  /** Newest first, at most the limit asked for. */
+  messages: { message: MentionedMessage; matches: MentionMatch[] }[];
+  /** More unread mentions lie beyond `messages`. */
+  more: boolean;
+}
+
 /**
  * A page boundary may fall inside a millisecond only at a skip below MAX_POSITION_SKIP and a
  * time at or after MIN_POSITION_TIME (2001-09-09): what nextTimetag encodes as
@@ -395,6 +409,58 @@ export class ChannelStore {
       next: { time: Number(reply[1]), skip: Number(reply[2]) },
       messages,
     };
+  }
+
+  /**
+   * The account's unread mentions in a channel, as the query answers them (its roles now,
+   * newest first, up to `limit`), each with the sets that matched it, and its ack time.
+   */
+  async explainMentions(
+    app: string,
+    serverId: string,
+    channelId: string,
+    account: string,
+    limit = 200,
+    now = Date.now(),
+  ): Promise<MentionExplanation> {
+    const base = this.keys.channel(app, serverId, channelId);
+    const [access, ack] = await Promise.all([
+      this.access(app, serverId, channelId, account),
+      this.redis.zscore(`${base}:ack`, account),
+    ]);
+    const page = await this.unreadMentions({
+      app,
+      serverId,
+      channelId,
+      account,
+      roles: access.roles,
+      position: { time: now, skip: 0 },
+      limit: Math.min(200, limit),
+      now,
+    });
+    const ids = page.messages.map((m) => padMsgId(m.msgIdServer));
+    const targets = ids.length ? await this.redis.hmget(`${base}:tgt`, ...ids) : [];
+    const mine = new Set(access.roles);
+    const messages = page.messages.map((message, i) => {
+      const matches: MentionMatch[] = [];
+      for (const t of (targets[i] ?? '').split('\n')) {
+        if (t === 'all') matches.push({ kind: 'all' });
+        else if (t === `a:${esc(account)}`) matches.push({ kind: 'account' });
+        else if (t.startsWith('r:') && mine.has(t.slice(2))) matches.push({ kind: 'role', roleId: t.slice(2) });
+      }
+      return { message, matches };
+    });
+    const out: MentionExplanation = { access, messages, more: page.hasMore };
+    if (ack !== null) out.ackTime = Number(ack);
+    return out;
+  }
+
+  /** The channels where the account has QChat keys (its index: mentions of it, its acks), as [serverId, channelId]. */
+  async channelsOf(app: string, account: string): Promise<[string, string][]> {
+    const entries = await this.redis.zrange(this.accountKeys(app, account).channels, 0, -1);
+    return entries
+      .map((sc) => sc.split(':'))
+      .filter((p): p is [string, string] => p.length === 2 && Boolean(p[0]) && Boolean(p[1]));
   }
 
   private ack(

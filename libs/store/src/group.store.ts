@@ -267,6 +267,12 @@ export class GroupStore {
     return view(groupId, values);
   }
 
+  /** One (group, account) with the member's stored record, the parts its read seq is made of (`unread explain`). */
+  async memberDetail(app: string, groupId: string, account: string): Promise<{ view: GroupMemberView; record: GroupMemberRecord }> {
+    const values = await this.redis.hmget(this.stateKey(app, groupId), ...META_FIELDS, field(account));
+    return { view: view(groupId, values), record: parseMemberRecord(values[META_FIELDS.length]) };
+  }
+
   /**
    * The groups an account is a member of, ordered by group id, skipping dismissed groups
    * and groups it is no longer in. Two round trips whatever the count: the index, then one

@@ -9,7 +9,8 @@ import { nowMs, sleep } from './stats';
 /** Reads the projector's applied + dead-lettered counters from its Prometheus endpoint. */
 export async function projectorCount(metricsUrl: string): Promise<ProjectorCounters> {
   const text = await (await fetch(metricsUrl)).text();
-  const get = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? 0);
+  // Summed over label sets (the applied and dead-lettered counters are by type and by reason class).
+  const get = (name: string) => [...text.matchAll(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'gm'))].reduce((sum, m) => sum + Number(m[1]), 0);
   return {
     applied: get('unread_projector_events_applied_total'),
     deadLettered: get('unread_projector_events_dead_lettered_total'),
