@@ -8,6 +8,7 @@ import { Generations, Keyspace, ProjectionStore, createRedisClient, generationPr
 import { explain } from './explain.command';
 import { formatProduceReport, openInput, produceLines } from './produce.command';
 import { Progress } from './progress';
+import { capacityReport } from './capacity';
 import { adoptPositions } from './positions.command';
 import { rebuild } from './rebuild.command';
 import { RebuildProgress } from './rebuild.progress';
@@ -144,6 +145,14 @@ export function buildProgram(env: NodeJS.ProcessEnv): Command {
     )
     .action(async () => {
       await adoptPositions(loadConfig(env));
+    });
+
+  program
+    .command('capacity')
+    .description('size a deployment from a benchmark result: projector cores, partitions, Redis shards and memory (docs/capacity.md)')
+    .argument('[file]', 'a bench result', 'bench/results/latest.json')
+    .action((file: string) => {
+      process.stdout.write(`${capacityReport(file)}\n`);
     });
 
   program
