@@ -81,7 +81,7 @@ describe('reliability: Sentinel promotes a replica that missed acknowledged writ
       await waitFor(() => projectorQueue(h), (n) => n > 0, { what: 'the projector to hold writes while there is no primary' });
       topo.resumeReplica();
       await topo.waitForPromotion(topo.replica);
-      expect(await topo.currentPrimary()).toEqual({ host: '127.0.0.1', port: topo.replica.port });
+      expect(await topo.currentPrimary()).toEqual({ host: '127.0.0.1', port: topo.announcedPort(topo.replica) });
 
       await send(...traffic(300));
       await drainedGroup(h.kafka, h.config, undefined, 90_000);
