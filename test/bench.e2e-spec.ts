@@ -39,8 +39,11 @@ describe('bench (tiny run)', () => {
   it('has every measurement row of the issue, each with a value, a baseline where one exists, and a verdict', () => {
     expect(report.rows.map((r) => r.id)).toEqual([
       'ingest',
+      'ingest-c2c',
+      'ingest-c2c-naive',
       'freshness.p50',
       'freshness.p99',
+      'freshness.p99.ratio',
       'query.c2c-total.rps',
       'query.c2c-total.p99',
       'query.c2c-peers.rps',
@@ -52,6 +55,15 @@ describe('bench (tiny run)', () => {
       'scale.group-message',
       'scale.c2c-memory',
       'scale.mention-memory',
+      'cost.redis.c2c-msg',
+      'cost.redis.c2c-ack',
+      'cost.redis.group-msg',
+      'cost.redis.group-ack',
+      'cost.redis.mention',
+      'cost.redis.channel-msg',
+      'cost.redis.channel-ack',
+      'cost.redis.directory',
+      'cost.bytes.group-member',
     ]);
     for (const r of report.rows) {
       expect(r.note ?? '').not.toMatch(/not available|failed/);
@@ -59,12 +71,18 @@ describe('bench (tiny run)', () => {
       expect(['yes', 'no', 'n/a']).toContain(r.met);
       expect(r.met === 'n/a').toBe(r.target === null);
     }
-    for (const id of ['ingest', 'query.c2c-total.rps', 'query.group-list.rps', 'query.qchat-mentions.rps', 'scale.group-message']) {
+    for (const id of ['ingest', 'ingest-c2c', 'ingest-c2c-naive', 'freshness.p99.ratio', 'query.c2c-total.rps', 'query.group-list.rps', 'query.qchat-mentions.rps', 'scale.group-message']) {
       const r = byId(id);
       expect(r.baseline).toBeGreaterThan(0);
       expect(r.ratio).toBeCloseTo(r.value! / r.baseline!, 6);
     }
-    expect(byId('ingest').target).toEqual({ on: 'ratio', op: '>=', limit: 0.5 });
+    expect(byId('ingest').target).toEqual({ on: 'ratio', op: '>=', limit: 0.6 });
+    expect(byId('ingest-c2c').target).toEqual({ on: 'ratio', op: '>=', limit: 0.3 });
+    expect(byId('ingest-c2c-naive').target).toEqual({ on: 'ratio', op: '>=', limit: 0.8 });
+    expect(byId('freshness.p99.ratio').target).toEqual({ on: 'ratio', op: '<=', limit: 1.3 });
+    expect(byId('ingest').details).toMatchObject({ projector: { cpuMicrosPerEvent: expect.any(Number) } });
+    expect(byId('cost.redis.c2c-msg').value).toBeGreaterThan(0);
+    expect(byId('cost.bytes.group-member').value).toBeGreaterThan(0);
     expect(byId('freshness.p99').target).toEqual({ on: 'value', op: '<=', limit: 100 });
     expect(byId('query.c2c-total.rps').target).toEqual({ on: 'ratio', op: '>=', limit: 0.35 });
     expect(byId('query.c2c-peers.p99').target).toEqual({ on: 'value', op: '<=', limit: 10 });

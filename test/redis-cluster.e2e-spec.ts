@@ -64,4 +64,41 @@ describe('projections on Redis Cluster', () => {
     await reference.apply({ type: 'account-deleted', appId: w.neteaseApp, account: gone });
     expect(await rig.snapshot(prefix)).toEqual(await snapshot(singleClient, prefix));
   });
+
+  it("folds the projector's writes into one call per master (batch.lua, cross-slot), equal to a single Redis; every master records the positions", async () => {
+    const w = new Workload(12, 8);
+    const events = [...w.setup(), ...w.traffic(600)];
+    const prefix = `f${uniq()}`;
+    const store = new ProjectionStore(cluster, new Keyspace(prefix), { mentionRetentionMs: 7 * 24 * 3600 * 1000 });
+    const masters = cluster.nodes('master');
+    await Promise.all(masters.map((m) => m.config('RESETSTAT')));
+    // as the projector does: four partitions' batches in flight at once (batch k of the
+    // workload goes to partition k % 4 as its offsets k*50 … k*50+49), positions after the writes
+    const batches: (typeof events)[] = [];
+    for (let i = 0; i < events.length; i += 50) batches.push(events.slice(i, i + 50));
+    const lastOffset = (k: number) => BigInt(k * 50 + 49);
+    for (let round = 0; round < batches.length; round += 4) {
+      await Promise.all(
+        batches.slice(round, round + 4).map(async (b, j) => {
+          const k = round + j;
+          await store.applyBatch(b);
+          const prev = k < 4 ? -1n : lastOffset(k - 4);
+          expect(await store.recordPosition('t', j, prev, lastOffset(k))).toEqual({ ok: true });
+        }),
+      );
+    }
+    await applyReference(singleClient, prefix, events, 7 * 24 * 3600 * 1000);
+    expect(await clusterSnapshot(prefix)).toEqual(await snapshot(singleClient, prefix));
+    // far fewer calls than writes, spread over the masters
+    const calls = await Promise.all(
+      masters.map(async (m) => Number(/cmdstat_evalsha:calls=(\d+)/.exec(await m.info('commandstats'))?.[1] ?? 0)),
+    );
+    expect(calls.filter((c) => c > 0).length).toBe(masters.length);
+    expect(calls.reduce((a, b) => a + b, 0)).toBeLessThan(events.length / 5);
+    // one positions hash per master, each on a slot that master serves, all saying the same
+    const positionKeys = (await Promise.all(masters.map((m) => m.keys(`${prefix}:pos:*`)))).map((k) => k.length);
+    expect(positionKeys).toEqual(masters.map(() => 1));
+    const lastOf = (partition: number) => lastOffset(partition + 4 * Math.floor((batches.length - 1 - partition) / 4));
+    expect(await store.positions([0, 1, 2, 3].map((partition) => ({ topic: 't', partition })))).toEqual([0, 1, 2, 3].map(lastOf));
+  });
 });

@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { loadConfig } from '@app/config';
 import { runBenchCommand } from './bench/bench.command';
 import { runLocal } from './local.command';
+import { adoptPositions } from './positions.command';
 import { rebuild } from './rebuild.command';
 
 const USAGE = `usage: node dist/apps/tools/src/main.js <command>
@@ -9,6 +10,9 @@ const USAGE = `usage: node dist/apps/tools/src/main.js <command>
   rebuild [--keep-old] [--grace-ms N]
             rebuild every projection from the log into a new generation, then switch to it
             (configuration from the environment, as for the apps; docs/reliability.md)
+  positions adopt
+            record the live group's committed offsets as the applied positions Redis holds,
+            once, when upgrading a deployment that ran before positions existed (docs/reliability.md)
   bench [--quick] [--only ...] [--profile]
             the benchmark with same-run baselines (docs/performance.md; --help for options)
 `;
@@ -29,10 +33,15 @@ async function main(argv: string[]): Promise<void> {
       process.stdout.write(`${JSON.stringify(r)}\n`);
       return;
     }
+    case 'positions':
+      if (argv[1] !== 'adopt') break;
+      await adoptPositions(loadConfig(process.env));
+      return;
     default:
-      process.stderr.write(USAGE);
-      process.exit(2);
+      break;
   }
+  process.stderr.write(USAGE);
+  process.exit(2);
 }
 
 main(process.argv.slice(2)).catch((err: unknown) => {

@@ -88,6 +88,10 @@ class Env {
   @IsInt() @Min(0) @Max(65535) HTTP_PORT = 8080;
   /** Port of the projector's Prometheus /metrics endpoint (0 = any free port). */
   @IsInt() @Min(0) @Max(65535) PROJECTOR_METRICS_PORT = 9464;
+  /** How often the projector commits applied positions to Kafka (coalesced, asynchronous). */
+  @IsInt() @Min(10) @Max(600_000) PROJECTOR_COMMIT_INTERVAL_MS = 100;
+  /** Events fetched but not yet applied, at most, per projector (back-pressure on fetching). */
+  @IsInt() @Min(100) @Max(10_000_000) PROJECTOR_MAX_IN_FLIGHT_EVENTS = 50_000;
   @IsString() HTTP_HOST = '0.0.0.0';
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']) LOG_LEVEL = 'info';
   /** Upper bound on waiting for Redis or the broker before answering an internal error. */
@@ -127,6 +131,8 @@ export const ENV_KEYS = [
   'USERSIG_CACHE_MS',
   'HTTP_PORT',
   'PROJECTOR_METRICS_PORT',
+  'PROJECTOR_COMMIT_INTERVAL_MS',
+  'PROJECTOR_MAX_IN_FLIGHT_EVENTS',
   'HTTP_HOST',
   'LOG_LEVEL',
   'REQUEST_TIMEOUT_MS',
@@ -167,6 +173,7 @@ export interface AppConfig {
   userSigCacheMs: number;
   http: { port: number; host: string };
   projectorMetricsPort: number;
+  projector: { commitIntervalMs: number; maxInFlightEvents: number };
   logLevel: string;
   requestTimeoutMs: number;
 }
@@ -186,6 +193,8 @@ const NUMERIC = new Set([
   'USERSIG_CACHE_MS',
   'HTTP_PORT',
   'PROJECTOR_METRICS_PORT',
+  'PROJECTOR_COMMIT_INTERVAL_MS',
+  'PROJECTOR_MAX_IN_FLIGHT_EVENTS',
   'REQUEST_TIMEOUT_MS',
   'REDIS_DB',
 ]);
@@ -362,6 +371,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     userSigCacheMs: parsed.USERSIG_CACHE_MS,
     http: { port: parsed.HTTP_PORT, host: parsed.HTTP_HOST },
     projectorMetricsPort: parsed.PROJECTOR_METRICS_PORT,
+    projector: { commitIntervalMs: parsed.PROJECTOR_COMMIT_INTERVAL_MS, maxInFlightEvents: parsed.PROJECTOR_MAX_IN_FLIGHT_EVENTS },
     logLevel: parsed.LOG_LEVEL,
     requestTimeoutMs: parsed.REQUEST_TIMEOUT_MS,
   };
