@@ -88,7 +88,7 @@ describe('projections on Redis Cluster', () => {
       );
     }
     await applyReference(singleClient, prefix, events, 7 * 24 * 3600 * 1000);
-    expect(await clusterSnapshot(prefix)).toEqual(await snapshot(singleClient, prefix));
+    expect(await rig.snapshot(prefix)).toEqual(await snapshot(singleClient, prefix));
     // far fewer calls than writes, spread over the masters
     const calls = await Promise.all(
       masters.map(async (m) => Number(/cmdstat_evalsha:calls=(\d+)/.exec(await m.info('commandstats'))?.[1] ?? 0)),
