@@ -30,9 +30,14 @@ const RETENTION = { mentionRetentionMs: 7 * 24 * 3600 * 1000 };
 
 jest.setTimeout(240_000);
 
-/** The projector's Redis client as ioredis keeps it (its offline queue shows writes held while Redis is away). */
+/**
+ * Commands the projector's Redis client holds while Redis is away: queued (offline queue) or
+ * sent and unanswered (command queue; ioredis resends them on reconnect, to whichever server
+ * it reaches).
+ */
 function projectorQueue(h: Harness): number {
-  return (h.projector!.app.get<Redis>(REDIS) as unknown as { offlineQueue: { length: number } }).offlineQueue.length;
+  const client = h.projector!.app.get<Redis>(REDIS) as unknown as { offlineQueue: { length: number }; commandQueue: { length: number } };
+  return client.offlineQueue.length + client.commandQueue.length;
 }
 
 describe('reliability: Sentinel promotes a replica that missed acknowledged writes', () => {
