@@ -30,15 +30,16 @@ const RETENTION = { mentionRetentionMs: 7 * 24 * 3600 * 1000 };
 
 jest.setTimeout(240_000);
 
-/** The projector's Redis client as ioredis keeps it (its offline queue shows writes held while Redis is away). */
 /**
- * Commands the projector's client holds for a Redis that is away: in the offline queue, or in
- * ioredis' auto-pipeline queue (ioredis keeps one auto-pipeline in flight per node; while the
- * one sent before the outage waits for its reply, new commands gather there instead).
+ * Commands the projector's Redis client holds while Redis is away: queued (offline queue),
+ * sent and unanswered (command queue; ioredis resends them on reconnect, to whichever server
+ * it reaches), or waiting in ioredis' auto-pipeline queue (one auto-pipeline is in flight per
+ * node; while the one sent before the outage is unanswered, new commands gather there).
  */
 function projectorQueue(h: Harness): number {
   const client = h.projector!.app.get<Redis>(REDIS);
-  return (client as unknown as { offlineQueue: { length: number } }).offlineQueue.length + client.autoPipelineQueueSize;
+  const queues = client as unknown as { offlineQueue: { length: number }; commandQueue: { length: number } };
+  return queues.offlineQueue.length + queues.commandQueue.length + client.autoPipelineQueueSize;
 }
 
 describe('reliability: Sentinel promotes a replica that missed acknowledged writes', () => {
@@ -87,7 +88,7 @@ describe('reliability: Sentinel promotes a replica that missed acknowledged writ
       await waitFor(() => projectorQueue(h), (n) => n > 0, { what: 'the projector to hold writes while there is no primary' });
       topo.resumeReplica();
       await topo.waitForPromotion(topo.replica);
-      expect(await topo.currentPrimary()).toEqual({ host: '127.0.0.1', port: topo.replica.port });
+      expect(await topo.currentPrimary()).toEqual({ host: '127.0.0.1', port: topo.announcedPort(topo.replica) });
 
       await send(...traffic(300));
       await drainedGroup(h.kafka, h.config, undefined, 90_000);

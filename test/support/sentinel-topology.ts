@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import type { HostPort } from '@app/config';
 import { freePort, RedisServer } from './processes';
 import { HOST, ask, exited, pingable, replicationInfo, stallReplica } from './redis-faults';
+import { redisTlsArgs, type TlsFiles } from './tls-certs';
 import { waitFor } from './wait';
 
 /** One `redis-server --sentinel` with its own (rewritable) configuration file. */
@@ -18,7 +19,10 @@ class SentinelProcess {
 
   private constructor(
     private readonly child: ChildProcess,
+    /** Plain port (the rig's own probes). */
     readonly port: number,
+    /** TLS port, when the topology runs TLS (what the apps connect to). */
+    readonly tlsPort?: number,
   ) {}
 
   /** SIGSTOP: it accepts connections (the kernel does) but answers nothing, as a hung host would. */
@@ -32,8 +36,14 @@ class SentinelProcess {
     this.paused = false;
   }
 
-  static async start(dir: string, masterName: string, primaryPort: number, opts: { downAfterMs: number; failoverTimeoutMs: number }): Promise<SentinelProcess> {
+  static async start(
+    dir: string,
+    masterName: string,
+    primaryPort: number,
+    opts: { downAfterMs: number; failoverTimeoutMs: number; tls?: TlsFiles },
+  ): Promise<SentinelProcess> {
     const port = await freePort();
+    const tlsPort = opts.tls ? await freePort() : undefined;
     const conf = join(dir, `sentinel-${port}.conf`);
     writeFileSync(
       conf,
@@ -45,11 +55,14 @@ class SentinelProcess {
         `sentinel down-after-milliseconds ${masterName} ${opts.downAfterMs}`,
         `sentinel failover-timeout ${masterName} ${opts.failoverTimeoutMs}`,
         `sentinel parallel-syncs ${masterName} 1`,
+        ...(opts.tls
+          ? [`tls-port ${tlsPort}`, `tls-cert-file ${opts.tls.cert}`, `tls-key-file ${opts.tls.key}`, `tls-ca-cert-file ${opts.tls.ca}`, 'tls-auth-clients no', 'tls-replication yes']
+          : []),
         '',
       ].join('\n'),
     );
     const child = spawn('redis-server', [conf, '--sentinel'], { stdio: 'ignore' });
-    const s = new SentinelProcess(child, port);
+    const s = new SentinelProcess(child, port, tlsPort);
     await waitFor(() => (child.exitCode !== null ? Promise.reject(new Error(`sentinel on ${port} exited`)) : pingable(port)), Boolean, {
       timeoutMs: 10_000,
       what: `sentinel on ${port} to answer PING`,
@@ -88,6 +101,11 @@ export interface SentinelTopologyOptions {
   downAfterMs?: number;
   /** Sentinel's failover-timeout (a failover that found no good replica is retried after twice this). */
   failoverTimeoutMs?: number;
+  /**
+   * TLS everywhere the apps connect and for replication: every node and Sentinel gets a TLS
+   * port besides its plain one (kept for the rig's probes), Sentinel names the TLS ports.
+   */
+  tls?: TlsFiles;
 }
 
 /**
@@ -101,7 +119,13 @@ export class SentinelTopology {
     /** The two data nodes; which one is primary changes with failovers (`currentPrimary`). */
     readonly nodes: RedisServer[],
     private readonly sentinelProcesses: SentinelProcess[],
+    private readonly tls?: { files: TlsFiles; nodePorts: Map<RedisServer, number> },
   ) {}
+
+  /** The port Sentinel hands out for a node (its TLS port under TLS). */
+  announcedPort(node: RedisServer): number {
+    return this.tls?.nodePorts.get(node) ?? node.port;
+  }
 
   /** The node that was primary at start. */
   get primary(): RedisServer {
@@ -113,8 +137,9 @@ export class SentinelTopology {
     return this.nodes[1]!;
   }
 
+  /** The Sentinels' addresses for the apps (their TLS ports under TLS). */
   get sentinels(): HostPort[] {
-    return this.sentinelProcesses.map((s) => ({ host: HOST, port: s.port }));
+    return this.sentinelProcesses.map((s) => ({ host: HOST, port: s.tlsPort ?? s.port }));
   }
 
   /** The variables that make an app use this deployment (for testConfig's overrides; REDIS_URL emptied). */
@@ -123,20 +148,30 @@ export class SentinelTopology {
       REDIS_URL: '',
       REDIS_SENTINELS: this.sentinels.map((s) => `${s.host}:${s.port}`).join(','),
       REDIS_SENTINEL_MASTER: this.masterName,
+      ...(this.tls ? { REDIS_TLS: 'true', REDIS_TLS_CA_FILE: this.tls.files.ca, REDIS_TLS_SERVERNAME: this.tls.files.serverName } : {}),
     };
   }
 
   static async start(opts: SentinelTopologyOptions = {}): Promise<SentinelTopology> {
     const masterName = opts.masterName ?? `m${Math.floor(Math.random() * 1e9).toString(36)}`;
     const dir = mkdtempSync(join(tmpdir(), 'unread-sentinel-'));
-    const primary = await RedisServer.start();
-    const replica = await RedisServer.start(['--replicaof', HOST, String(primary.port)]);
+    const tlsPorts = opts.tls ? [await freePort(), await freePort()] : [];
+    const tlsArgs = (i: number) => (opts.tls ? redisTlsArgs(opts.tls, tlsPorts[i]!) : []);
+    const primary = await RedisServer.start(tlsArgs(0));
+    const replica = await RedisServer.start([...tlsArgs(1), '--replicaof', HOST, String(opts.tls ? tlsPorts[0]! : primary.port)]);
     const sentinels: SentinelProcess[] = [];
-    const topology = new SentinelTopology(dir, masterName, [primary, replica], sentinels);
+    const tls = opts.tls ? { files: opts.tls, nodePorts: new Map([[primary, tlsPorts[0]!], [replica, tlsPorts[1]!]]) } : undefined;
+    const topology = new SentinelTopology(dir, masterName, [primary, replica], sentinels, tls);
     try {
       await waitFor(() => replicationInfo(replica.port), (i) => i.master_link_status === 'up', { what: 'the replica to sync with the primary' });
       for (let i = 0; i < 3; i++) {
-        sentinels.push(await SentinelProcess.start(dir, masterName, primary.port, { downAfterMs: opts.downAfterMs ?? 1_000, failoverTimeoutMs: opts.failoverTimeoutMs ?? 3_000 }));
+        sentinels.push(
+          await SentinelProcess.start(dir, masterName, topology.announcedPort(primary), {
+            downAfterMs: opts.downAfterMs ?? 1_000,
+            failoverTimeoutMs: opts.failoverTimeoutMs ?? 3_000,
+            tls: opts.tls,
+          }),
+        );
       }
       // A failover needs every Sentinel to know the replica and a quorum of its peers.
       await waitFor(
@@ -167,7 +202,7 @@ export class SentinelTopology {
   /** The data node Sentinel names as primary right now. */
   async currentPrimaryNode(): Promise<RedisServer> {
     const { port } = await this.currentPrimary();
-    const node = this.nodes.find((n) => n.port === port);
+    const node = this.nodes.find((n) => this.announcedPort(n) === port);
     if (!node) throw new Error(`Sentinel names ${port}, which is none of this topology's nodes`);
     return node;
   }
@@ -205,7 +240,7 @@ export class SentinelTopology {
         const role = (await replicationInfo(node.port)).role;
         return { named, role };
       },
-      (s) => s.named.every((p) => p === node.port) && s.role === 'master',
+      (s) => s.named.every((p) => p === this.announcedPort(node)) && s.role === 'master',
       { timeoutMs, intervalMs: 100, what: `Sentinel to promote ${node.port}` },
     );
   }

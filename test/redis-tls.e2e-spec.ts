@@ -1,0 +1,148 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Redis from 'ioredis';
+import { Keyspace, ProjectionStore } from '@app/store';
+import { startGateway } from '../apps/gateway/src/gateway';
+import { Harness, testConfig, uniq } from './support/harness';
+import { freePort, RedisServer } from './support/processes';
+import { drainedGroup } from './support/projector-process';
+import { waitReplicated } from './support/redis-faults';
+import { SentinelTopology } from './support/sentinel-topology';
+import { snapshot } from './support/snapshot';
+import { tencentPost } from './support/tencent';
+import { makeCertificates, redisTlsArgs, type TlsFiles } from './support/tls-certs';
+import { waitFor } from './support/wait';
+import { Workload, applyReference, type Ev } from './support/workload';
+
+/**
+ * The apps over TLS (REDIS_TLS, REDIS_TLS_CA_FILE, REDIS_TLS_SERVERNAME) with a password
+ * (REDIS_PASSWORD), to one Redis and under Sentinel (TLS to the Sentinels and to the nodes,
+ * replication over TLS too). The certificate names only `redis.test`, never the address
+ * connected to, so every connection depends on the configured server name and CA.
+ */
+
+const RETENTION_MS = 7 * 24 * 3600 * 1000;
+const C2C = 'openim/get_c2c_unread_msg_num';
+
+jest.setTimeout(180_000);
+
+/** Runs `w` through the harness's apps and checks the projections on `live` and a gateway answer against the reference. */
+async function expectExact(h: Harness, w: Workload, sent: Ev[], live: Redis): Promise<void> {
+  await drainedGroup(h.kafka, h.config, undefined, 60_000);
+  const reference = `ref${uniq()}`;
+  await applyReference(h.redis, reference, sent, RETENTION_MS);
+  expect(await snapshot(live, h.config.redis.keyPrefix)).toEqual(await snapshot(h.redis, reference));
+  const expected = await new ProjectionStore(h.redis, new Keyspace(reference), { mentionRetentionMs: RETENTION_MS }).c2c.total(w.tencentApp, w.accounts[0]!);
+  const answer = await waitFor(() => tencentPost(h.gateway!.url, C2C, { To_Account: w.accounts[0] }), (r) => r.body.ActionStatus === 'OK', {
+    timeoutMs: 20_000,
+    intervalMs: 100,
+    what: 'the gateway to answer',
+  });
+  expect(answer).toEqual({ status: 200, body: { ActionStatus: 'OK', ErrorCode: 0, ErrorInfo: '', AllC2CUnreadMsgNum: expected } });
+}
+
+describe('Redis over TLS with a password', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'unread-tls-'));
+  let files: TlsFiles;
+  let server: RedisServer;
+  let tlsPort: number;
+  let h: Harness;
+  const password = uniq();
+
+  beforeAll(async () => {
+    files = await makeCertificates(dir);
+    tlsPort = await freePort();
+    server = await RedisServer.start(redisTlsArgs(files, tlsPort));
+    const admin = new Redis(server.url);
+    await admin.config('SET', 'requirepass', password);
+    admin.disconnect();
+    h = await Harness.start({
+      env: {
+        REDIS_URL: `redis://127.0.0.1:${tlsPort}`,
+        REDIS_TLS: 'true',
+        REDIS_TLS_CA_FILE: files.ca,
+        REDIS_TLS_SERVERNAME: files.serverName,
+        REDIS_PASSWORD: password,
+      },
+    });
+  });
+  afterAll(async () => {
+    await h?.stop();
+    await server?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('projects and answers through TLS, authenticated', async () => {
+    const w = new Workload(81, 6);
+    const sent: Ev[] = [...w.setup(), ...w.traffic(200)];
+    await h.send(...sent);
+    const live = new Redis({ port: server.port, password });
+    try {
+      await expectExact(h, w, sent, live);
+      const clients = (await live.call('CLIENT', 'LIST')) as string;
+      expect(clients.split('\n').filter((l) => / name=unread-(projector|gateway) /.test(l)).length).toBeGreaterThanOrEqual(2);
+    } finally {
+      live.disconnect();
+    }
+  });
+
+  it('refuses a certificate it cannot check: without the CA file (or the server name, or the password) the gateway is not ready and answers 91000', async () => {
+    const base = { REDIS_URL: `redis://127.0.0.1:${tlsPort}`, REQUEST_TIMEOUT_MS: '500' };
+    const variants: Record<string, string>[] = [
+      { REDIS_TLS: 'true', REDIS_TLS_SERVERNAME: files.serverName, REDIS_PASSWORD: password },
+      { REDIS_TLS: 'true', REDIS_TLS_CA_FILE: files.ca, REDIS_PASSWORD: password },
+      { REDIS_TLS: 'true', REDIS_TLS_CA_FILE: files.ca, REDIS_TLS_SERVERNAME: files.serverName },
+    ];
+    for (const env of variants) {
+      const gateway = await startGateway(testConfig(h.config.kafka.brokers, '', { ...base, ...env }), { logger: false });
+      try {
+        expect((await fetch(`${gateway.url}/health/ready`)).status).toBe(503);
+        const r = await tencentPost(gateway.url, C2C, { To_Account: 'anyone' });
+        expect(r.body).toMatchObject({ ActionStatus: 'FAIL', ErrorCode: 91000 });
+      } finally {
+        await gateway.close();
+      }
+    }
+  });
+});
+
+describe('Redis under Sentinel over TLS', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'unread-tls-'));
+  let topo: SentinelTopology;
+  let h: Harness;
+
+  beforeAll(async () => {
+    topo = await SentinelTopology.start({ tls: await makeCertificates(dir) });
+    h = await Harness.start({ env: topo.env() });
+  });
+  afterAll(async () => {
+    await h?.stop();
+    await topo?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('asks the Sentinels over TLS, writes to the primary over TLS, and follows a failover', async () => {
+    const w = new Workload(82, 6);
+    const sent: Ev[] = [...w.setup(), ...w.traffic(200)];
+    await h.send(...sent);
+    const primary = new Redis(topo.primary.url);
+    try {
+      await expectExact(h, w, sent, primary);
+    } finally {
+      primary.disconnect();
+    }
+    await waitReplicated(topo.primary);
+    await topo.killPrimary();
+    const after = w.traffic(200);
+    sent.push(...after);
+    await h.send(...after);
+    await topo.waitForPromotion(topo.replica);
+    const promoted = new Redis(topo.replica.url);
+    try {
+      await expectExact(h, w, sent, promoted);
+    } finally {
+      promoted.disconnect();
+    }
+  });
+});
