@@ -50,7 +50,7 @@ describe('QChat page bytes', () => {
       { type: 'qchat-role-member-added', appId: APP, serverId: SERVER, roleId: '301', account: 'alice' },
       { type: 'qchat-role-member-added', appId: APP, serverId: SERVER, roleId: '302', account: 'alice' },
     ];
-    let id = 18446744073709551000n;
+    const id = 18446744073709551000n;
     for (let i = 0; i < 60; i++) {
       const from = ['bob', 'carol', 'dave', 'alice'][i % 4]!;
       // Several messages share a millisecond, so pages end inside one.

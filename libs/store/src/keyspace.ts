@@ -69,6 +69,21 @@ export function isGenerationKey(key: string, base: string, generation: number): 
 }
 
 /**
+ * The keys of a rate limit (family `rl`, no generation): `base` of the per-window counters
+ * (rate-lease.lua appends `:<window>`) and the block marker, under one hash tag per
+ * (family, tenant, API).
+ */
+export function rateLimitKeys(base: string, family: string, app: string, api: string): { base: string; block: string } {
+  const counters = `${base}:rl:{${esc(family)}:${esc(app)}:${esc(api)}}`;
+  return { base: counters, block: `${counters}:blocked` };
+}
+
+/** The marker of a used QChat Nonce (family `nonce`, no generation). */
+export function nonceKey(base: string, app: string, nonce: string): string {
+  return `${base}:nonce:{${esc(app)}:${esc(nonce)}}`;
+}
+
+/**
  * Projection generations (docs/reliability.md, rebuild). Readers resolve key names through
  * the active generation as last read; writers (the projector) work on an explicit
  * generation per batch (`ProjectionStore.forGeneration`).
