@@ -41,12 +41,12 @@ describe('every event type, produced to the broker, is applied', () => {
       { type: 'message-sent', scope: 'c2c', appId: T, msgId: 'm3', from: gone, to: alice, time: t0 + 3 },
     );
     expect(await store.directory.existMany(T, [alice, bob, gone])).toEqual([true, true, true]);
-    expect(await store.c2c.total(T, alice)).toBe(3);
+    expect(await store.c2c.total(T, alice)).toEqual({ registered: true, total: 3 });
     await apply(
       { type: 'read-ack', scope: 'c2c', appId: T, account: alice, peer: bob, readTime: t0 + 1 },
       { type: 'account-deleted', appId: T, account: gone },
     );
-    expect(await store.c2c.perPeer(T, alice, [bob, gone])).toEqual([1, 1]);
+    expect(await store.c2c.perPeer(T, alice, [bob, gone])).toEqual({ registered: true, counts: [1, 1] });
     expect(await store.directory.exists(T, gone)).toBe(false);
   });
 

@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { loadConfig } from '@app/config';
 import { runBenchCommand } from './bench/bench.command';
 import { runLocal } from './local.command';
+import { migrateAccounts } from './migrate-accounts.command';
 import { rebuild } from './rebuild.command';
 
 const USAGE = `usage: node dist/apps/tools/src/main.js <command>
@@ -9,6 +10,9 @@ const USAGE = `usage: node dist/apps/tools/src/main.js <command>
   rebuild [--keep-old] [--grace-ms N]
             rebuild every projection from the log into a new generation, then switch to it
             (configuration from the environment, as for the apps; docs/reliability.md)
+  migrate-accounts
+            move account existence from the per-tenant sets of earlier versions to each
+            account's own key (docs/projections.md, "Directory")
   bench [--quick] [--only ...] [--profile]
             the benchmark with same-run baselines (docs/performance.md; --help for options)
 `;
@@ -26,6 +30,11 @@ async function main(argv: string[]): Promise<void> {
       const graceMs = grace >= 0 ? Number(flags[grace + 1]) : undefined;
       if (graceMs !== undefined && !(Number.isInteger(graceMs) && graceMs >= 0)) throw new Error('--grace-ms needs a whole number of ms');
       const r = await rebuild(loadConfig(process.env), { keepOld: flags.includes('--keep-old'), graceMs });
+      process.stdout.write(`${JSON.stringify(r)}\n`);
+      return;
+    }
+    case 'migrate-accounts': {
+      const r = await migrateAccounts(loadConfig(process.env), (line) => process.stderr.write(`${line}\n`));
       process.stdout.write(`${JSON.stringify(r)}\n`);
       return;
     }

@@ -1,5 +1,5 @@
 import type { C2cMessageSent, C2cReadAck } from '@app/contracts';
-import type { Keyspace } from './keyspace';
+import { ACCOUNT_FIELD, type Keyspace } from './keyspace';
 import type { RedisClient } from './redis.factory';
 import { defineScript } from './scripts';
 
@@ -21,7 +21,8 @@ const TOTAL = '';
  * `{app:owner}`:
  * - `<base>:z:<peer>`: zset of the owner's unread message ids from that peer, scored by time;
  * - `<base>:r`: hash peer → the owner's read time for that peer (a max);
- * - `<base>:n`: hash peer → unread count from that peer, and field `''` → the total.
+ * - `<base>:n`: hash peer → unread count from that peer, field `''` → the total, and the
+ *   account's registration marker (ACCOUNT_FIELD, written by DirectoryStore).
  * Every write is one Lua call that keeps the three in step: duplicates count once, a message
  * at or before the read time never counts, an ack subtracts exactly what it removed. Fields
  * and zsets that reach zero are removed, so an owner with nothing unread costs only its read
@@ -56,16 +57,41 @@ export class C2cStore {
     return this.redis.unreadC2cDelete(`${base}:r`, `${base}:n`, `${base}:z:`);
   }
 
-  /** The owner's total unread over every one-to-one conversation (one HGET). */
-  async total(app: string, owner: string): Promise<number> {
-    const v = await this.redis.hget(`${this.keys.c2c(app, owner)}:n`, TOTAL);
-    return v === null ? 0 : Math.max(0, Number(v));
+  /**
+   * The owner's registration and total unread over every one-to-one conversation: one HMGET
+   * on the owner's slot (existence is a field of the same hash, Keyspace.account).
+   * `registered` is false when the account is not registered per account (see
+   * DirectoryStore for the fallback to the previous layout).
+   */
+  async total(app: string, owner: string): Promise<{ registered: boolean; total: number }> {
+    const [marker, total] = await this.redis.hmget(this.keys.c2cCounts(app, owner), ACCOUNT_FIELD, TOTAL);
+    return { registered: marker !== null && marker !== undefined, total: count(total) };
   }
 
-  /** The owner's unread from each peer, in the order given (one HMGET). */
-  async perPeer(app: string, owner: string, peers: readonly string[]): Promise<number[]> {
-    if (peers.length === 0) return [];
-    const vs = await this.redis.hmget(`${this.keys.c2c(app, owner)}:n`, ...peers);
-    return vs.map((v) => (v === null ? 0 : Math.max(0, Number(v))));
+  /** The owner's registration and its unread from each peer, in the order given (one HMGET). */
+  async perPeer(app: string, owner: string, peers: readonly string[]): Promise<{ registered: boolean; counts: number[] }> {
+    const [marker, ...vs] = await this.redis.hmget(this.keys.c2cCounts(app, owner), ACCOUNT_FIELD, ...peers);
+    return { registered: marker !== null && marker !== undefined, counts: vs.map(count) };
   }
+
+  /**
+   * The owner's registration, total, and the `limit` peers with the most unread (ties by
+   * peer id), for the account summary: one HGETALL of the counts hash, which holds only
+   * peers with something unread.
+   */
+  async top(app: string, owner: string, limit: number): Promise<{ registered: boolean; total: number; peers: { peer: string; unread: number }[] }> {
+    const all = await this.redis.hgetall(this.keys.c2cCounts(app, owner));
+    const peers: { peer: string; unread: number }[] = [];
+    for (const [field, v] of Object.entries(all)) {
+      if (field === TOTAL || field === ACCOUNT_FIELD) continue;
+      const unread = count(v);
+      if (unread > 0) peers.push({ peer: field, unread });
+    }
+    peers.sort((a, b) => b.unread - a.unread || (a.peer < b.peer ? -1 : a.peer > b.peer ? 1 : 0));
+    return { registered: ACCOUNT_FIELD in all, total: count(all[TOTAL]), peers: peers.slice(0, limit) };
+  }
+}
+
+function count(v: string | null | undefined): number {
+  return v === null || v === undefined ? 0 : Math.max(0, Number(v));
 }
