@@ -82,7 +82,7 @@ describe('every event type, produced to the broker, is applied', () => {
     const page = async () => {
       const access = await store.channel.access(Q, srv, chn, ann);
       const p = await store.channel.unreadMentions({ app: Q, serverId: srv, channelId: chn, account: ann, roles: access.roles, position: { time: Date.now(), skip: 0 }, limit: 200 });
-      return { access, bodies: p.messages.map((m) => m.body) };
+      return { access, bodies: p.messages.map((m) => (JSON.parse(m) as { body: string }).body) };
     };
     await apply(
       { type: 'qchat-channel-created', appId: Q, serverId: srv, channelId: chn },

@@ -82,7 +82,8 @@ export interface MentionedMessage {
 }
 
 export interface MentionPage {
-  messages: MentionedMessage[];
+  /** Each message as its answer's JSON text, in page order (see renderMentionedMessage). */
+  messages: string[];
   /** Where the next page starts. When `messages` is empty, the position asked for. */
   next: MentionPosition;
   /** True when at least one more qualifying message lies beyond `next`. */
@@ -132,7 +133,7 @@ export function unpadMsgId(id: string): string {
   return id.replace(/^0+(?=\d)/, '');
 }
 
-interface FixedFields {
+export interface FixedFields {
   fromAccount: string;
   fromNick: string;
   fromClientType: string;
@@ -216,6 +217,8 @@ export class ChannelStore {
       msgIdClient: m.msgIdClient ?? '',
       mentionedAll: e.mentionAll ? 1 : 0,
     };
+    // Stored ready to send: the query splices these with the message's current status,
+    // updateTime, body and ext (channel-query.lua), so no request parses or serialises it.
     const now = Date.now();
     const base = this.keys.channel(e.appId, e.serverId, e.channelId);
     const writes: Promise<unknown>[] = [
@@ -233,7 +236,7 @@ export class ChannelStore {
         m.ext === undefined ? '0' : '1',
         m.ext ?? '',
         m.time,
-        JSON.stringify(fixed),
+        renderFixedFields(fixed),
         m.fromAccount,
         [...targets].join('\n'),
       ),
@@ -385,10 +388,16 @@ export class ChannelStore {
       MIN_POSITION_TIME,
       ...sets,
     );
-    const messages: MentionedMessage[] = [];
+    const messages: string[] = [];
     for (let i = 3; i + 2 < reply.length; i += 3) {
-      const m = composeMessage(String(reply[i]), String(reply[i + 1]), String(reply[i + 2]));
-      if (m) messages.push(m);
+      const id = String(reply[i]);
+      if (id === '') {
+        messages.push(String(reply[i + 1]));
+        continue;
+      }
+      // Stored before fixed fields were kept pre-rendered: composed and serialised here.
+      const m = composeMessage(id, String(reply[i + 1]), String(reply[i + 2]));
+      if (m) messages.push(renderMentionedMessage(m));
     }
     return {
       hasMore: Number(reply[0]) === 1,
@@ -462,6 +471,32 @@ export class ChannelStore {
     const base = this.keys.qchatAccount(app, account);
     return { channels: `${base}:chn`, servers: `${base}:srv` };
   }
+}
+
+/**
+ * The fixed fields of a mention as stored in `B:msg`, ready to send: three JSON member
+ * lists, joined by "\n" (JSON text never holds a raw newline), around which the query puts
+ * the message's current values (channel-query.lua):
+ * `{"msgIdServer":<id>,` seg1 `"updateTime":…,"status":…,` seg2 `"body":…,` seg3 `"ext":…}`.
+ * The member order is the vendor's, as renderMentionedMessage writes it. A value starting
+ * with `{` is the earlier format (the fields as one JSON object), still read.
+ */
+export function renderFixedFields(f: FixedFields): string {
+  return (
+    `"msgIdClient":${JSON.stringify(f.msgIdClient)},"fromAccount":${JSON.stringify(f.fromAccount)},` +
+    `"fromNick":${JSON.stringify(f.fromNick)},"fromClientType":${JSON.stringify(f.fromClientType)},"time":${JSON.stringify(f.time)},` +
+    `\n"mentionedAll":${f.mentionedAll},"type":${JSON.stringify(f.type)},` +
+    `\n"attach":${JSON.stringify(f.attach)},`
+  );
+}
+
+/**
+ * A message as the vendor's JSON object: msgIdServer as a JSON number with its exact digits
+ * (64-bit values survive for clients that parse them as 64-bit integers), every other field
+ * as the vendor types it.
+ */
+export function renderMentionedMessage({ msgIdServer, ...rest }: MentionedMessage): string {
+  return `{"msgIdServer":${msgIdServer},${JSON.stringify(rest).slice(1)}`;
 }
 
 /** Fixed fields + last-writer-wins record → the wire message (null if the data is gone). */

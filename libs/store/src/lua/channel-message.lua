@@ -17,7 +17,7 @@
 -- until its updateTime leaves the retention).
 --
 -- KEYS[1]  <base>:ix    zset  every mention message of the channel: padded id -> time
--- KEYS[2]  <base>:msg   hash  padded id -> the fixed fields, JSON written by the store
+-- KEYS[2]  <base>:msg   hash  padded id -> the fixed fields, pre-rendered by the store
 -- KEYS[3]  <base>:from  hash  padded id -> fromAccount (the query skips the reader's own)
 -- KEYS[4]  <base>:tgt   hash  padded id -> its target sets, suffixes joined by "\n"
 -- KEYS[5]  <base>:upd   hash  padded id -> {s, st, ut, b, bt, e, et} (JSON, numbers as strings)
@@ -36,7 +36,7 @@
 -- ARGV[8]  "1" when a body is given, else "0";  ARGV[9]  body
 -- ARGV[10] "1" when an ext is given, else "0";  ARGV[11] ext
 -- ARGV[12] mention only: message time
--- ARGV[13] mention only: fixed fields JSON
+-- ARGV[13] mention only: fixed fields, pre-rendered (ChannelStore renderFixedFields)
 -- ARGV[14] mention only: fromAccount
 -- ARGV[15] mention only: target suffixes joined by "\n" ("all", "r:<roleId>", "a:<account>")
 --
