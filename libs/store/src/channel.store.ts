@@ -367,6 +367,27 @@ export class ChannelStore {
     return { serverKnown: known > 0, channelKnown: channel === 1, member: member === 1, roles };
   }
 
+  /**
+   * The channels of every server the account is a member of, with its roles there (for the
+   * account summary): its server index, then each server's members, roles and channels, in
+   * two round trips.
+   */
+  async memberChannels(app: string, account: string): Promise<{ serverId: string; channelId: string; roles: string[] }[]> {
+    const servers = (await this.redis.smembers(this.accountKeys(app, account).servers)).sort(compareIds);
+    const rows = await Promise.all(
+      servers.map(async (serverId) => {
+        const s = this.keys.server(app, serverId);
+        const [member, roles, channels] = await Promise.all([
+          this.redis.sismember(`${s}:members`, account),
+          this.redis.smembers(this.rolesKey(s, account)),
+          this.redis.smembers(`${s}:channels`),
+        ]);
+        return member === 1 ? channels.sort(compareIds).map((channelId) => ({ serverId, channelId, roles })) : [];
+      }),
+    );
+    return rows.flat();
+  }
+
   /** One page of the account's unread mentions in a channel: one Lua call (channel-query.lua). */
   async unreadMentions(q: MentionQuery): Promise<MentionPage> {
     const base = this.keys.channel(q.app, q.serverId, q.channelId);
@@ -497,6 +518,11 @@ export function renderFixedFields(f: FixedFields): string {
  */
 export function renderMentionedMessage({ msgIdServer, ...rest }: MentionedMessage): string {
   return `{"msgIdServer":${msgIdServer},${JSON.stringify(rest).slice(1)}`;
+}
+
+/** Decimal ids in numeric order. */
+function compareIds(a: string, b: string): number {
+  return a.length - b.length || (a < b ? -1 : a > b ? 1 : 0);
 }
 
 /** Fixed fields + last-writer-wins record → the wire message (null if the data is gone). */
