@@ -125,9 +125,12 @@ describe('QChat page bytes', () => {
     expect(await pages('dave', 4)).toMatchSnapshot('dave, pages of 4');
   });
 
-  it('answers the same bytes for mentions stored by earlier versions (fixed fields as one JSON object)', async () => {
+  it('answers the same bytes for mentions stored by earlier versions (no rendered answer, fixed fields as one JSON object)', async () => {
     const before = [await pages('alice', 7), await pages('carol', 200), await pages('dave', 4)];
-    const msg = `${new Keyspace(h.config.redis.keyPrefix).channel(APP, SERVER, CHANNEL)}:msg`;
+    const base = new Keyspace(h.config.redis.keyPrefix).channel(APP, SERVER, CHANNEL);
+    const msg = `${base}:msg`;
+    expect(await h.redis.hlen(`${base}:out`)).toBeGreaterThan(40);
+    await h.redis.del(`${base}:out`);
     const stored = await h.redis.hgetall(msg);
     expect(Object.keys(stored).length).toBeGreaterThan(40);
     for (const [id, v] of Object.entries(stored)) {

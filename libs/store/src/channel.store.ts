@@ -161,6 +161,8 @@ interface UpdateRecord {
  * - `B:ix` every mention message by time (retention and page positions), `B:msg` fixed fields,
  *   `B:from` sender, `B:tgt` the sets a message is in, `B:upd` status/body/ext/updateTime as
  *   last-writer-wins registers, `B:pend` updates whose mention has not arrived;
+ * - `B:out`: id → the message's answer JSON, rendered by the write script whenever the
+ *   message or its record changes (pages are assembled by concatenation);
  * - `B:ack`: account → ack time (a max).
  * Per server (`keys.server(app, serverId)` = S): `S:members`, `S:roles:<account>`, `S:channels`.
  * Per account (`keys.qchatAccount(app, account)`): `<prefix>:qacc:{app:account}:chn` (channels where it has keys, by expiry) and
@@ -217,8 +219,8 @@ export class ChannelStore {
       msgIdClient: m.msgIdClient ?? '',
       mentionedAll: e.mentionAll ? 1 : 0,
     };
-    // Stored ready to send: the query splices these with the message's current status,
-    // updateTime, body and ext (channel-query.lua), so no request parses or serialises it.
+    // Stored ready to send: channel-message.lua renders the message's answer from these and
+    // its current status, updateTime, body and ext, so no request parses or serialises it.
     const now = Date.now();
     const base = this.keys.channel(e.appId, e.serverId, e.channelId);
     const writes: Promise<unknown>[] = [
@@ -496,8 +498,8 @@ export class ChannelStore {
 
 /**
  * The fixed fields of a mention as stored in `B:msg`, ready to send: three JSON member
- * lists, joined by "\n" (JSON text never holds a raw newline), around which the query puts
- * the message's current values (channel-query.lua):
+ * lists, joined by "\n" (JSON text never holds a raw newline), around which the write
+ * script puts the message's current values (mention-render.lua) into `B:out`:
  * `{"msgIdServer":<id>,` seg1 `"updateTime":…,"status":…,` seg2 `"body":…,` seg3 `"ext":…}`.
  * The member order is the vendor's, as renderMentionedMessage writes it. A value starting
  * with `{` is the earlier format (the fields as one JSON object), still read.
@@ -532,7 +534,8 @@ function composeMessage(
   recordJson: string,
 ): MentionedMessage | null {
   if (!fixedJson || !recordJson) return null;
-  const f = JSON.parse(fixedJson) as FixedFields;
+  // One JSON object (earlier versions), or renderFixedFields' pieces.
+  const f = JSON.parse(fixedJson.startsWith('{') ? fixedJson : `{${fixedJson.split('\n').join('').slice(0, -1)}}`) as FixedFields;
   const r = JSON.parse(recordJson) as UpdateRecord;
   return {
     msgIdServer: unpadMsgId(id),

@@ -19,12 +19,12 @@
 --
 -- KEYS[1]  <base>:ix    zset  padded id -> time (every mention message of the channel)
 -- KEYS[2]  <base>:from  hash  padded id -> fromAccount
--- KEYS[3]  <base>:msg   hash  padded id -> fixed fields, pre-rendered (ChannelStore
---                             renderFixedFields: three JSON member lists joined by "\n"),
---                             or, if written by an earlier version, one JSON object
+-- KEYS[3]  <base>:msg   hash  padded id -> fixed fields (read only for messages without a
+--                             rendered answer: stored by an earlier version)
 -- KEYS[4]  <base>:upd   hash  padded id -> last-writer-wins record JSON
 -- KEYS[5]  <base>:ack   zset  account -> ack time
--- ARGV[1]  base (target sets are <base>:<suffix>, same hash tag)
+-- ARGV[1]  base (target sets are <base>:<suffix>, the rendered answers <base>:out: same
+--          hash tag)
 -- ARGV[2]  account
 -- ARGV[3]  posTime (ms)
 -- ARGV[4]  posSkip
@@ -36,9 +36,9 @@
 -- ARGV[9..] target set suffixes of the account: "all", "a:<escaped account>", "r:<roleId>"...
 --
 -- Returns { hasMore (0/1), nextTime, nextSkip, then per message three entries: "", the
--- message's answer JSON (assembled here from the pre-rendered fields and the record, the
--- same bytes JSON.stringify writes); or, for fixed fields of the earlier format: id, fixed
--- JSON, record JSON (composed by the store) }.
+-- message's answer JSON as rendered at projection time (channel-message.lua); or, for a
+-- message stored by an earlier version without one: id, fixed fields, record JSON (the
+-- store composes those) }.
 local base, account = ARGV[1], ARGV[2]
 local posTime, posSkip = tonumber(ARGV[3]), tonumber(ARGV[4])
 local limit, cutoff, cap, minTime = tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7]), tonumber(ARGV[8])
@@ -168,43 +168,34 @@ if #page > 0 then
   end
 end
 
--- A string as JSON.stringify writes it: '"', '\\' and control characters below 0x20 escaped
--- (\b \f \n \r \t, else \u00xx), everything else (UTF-8 included) as is.
-local ESC = { ['"'] = '\\"', ['\\'] = '\\\\', ['\b'] = '\\b', ['\f'] = '\\f', ['\n'] = '\\n', ['\r'] = '\\r', ['\t'] = '\\t' }
-local function jstr(s)
-  local e = string.gsub(s, '[%z\1-\31"\\]', function(c)
-    return ESC[c] or string.format('\\u%04x', string.byte(c))
-  end)
-  return '"' .. e .. '"'
-end
-
--- {"msgIdServer":<id>, seg1 "updateTime":…,"status":…, seg2 "body":…, seg3 "ext":…}
-local function render(id, fixed, raw)
-  local s1, s2, s3 = string.match(fixed, '^([^\n]*)\n([^\n]*)\n([^\n]*)$')
-  if not s3 then return nil end
-  local rec = cjson.decode(raw)
-  local mid = string.gsub(id, '^0+(%d)', '%1')
-  return '{"msgIdServer":' .. mid .. ',' .. s1 .. '"updateTime":' .. rec.ut .. ',"status":' .. rec.s .. ',' .. s2
-    .. '"body":' .. jstr(rec.b or '') .. ',' .. s3 .. '"ext":' .. jstr(rec.e or '') .. '}'
-end
-
 local out = { ahead and 1 or 0, int(nextTime), int(nextSkip) }
 for from = 1, #page, 500 do
   local ids = {}
   for i = from, math.min(from + 499, #page) do ids[#ids + 1] = string.sub(page[i], 17) end
-  local fixed = redis.call('HMGET', KEYS[3], unpack(ids))
-  local recs = redis.call('HMGET', KEYS[4], unpack(ids))
+  local texts = redis.call('HMGET', base .. ':out', unpack(ids))
+  local missing = {}
+  for i in ipairs(ids) do
+    if not texts[i] then missing[#missing + 1] = i end
+  end
+  local fixed, recs = {}, {}
+  if #missing > 0 then
+    local mids = {}
+    for k, i in ipairs(missing) do mids[k] = ids[i] end
+    local f = redis.call('HMGET', KEYS[3], unpack(mids))
+    local r = redis.call('HMGET', KEYS[4], unpack(mids))
+    for k, i in ipairs(missing) do
+      fixed[i], recs[i] = f[k], r[k]
+    end
+  end
   for i, id in ipairs(ids) do
-    local f, r = fixed[i], recs[i]
-    local text = f and r and string.sub(f, 1, 1) == '"' and render(id, f, r)
-    if text then
+    if texts[i] then
       out[#out + 1] = ''
-      out[#out + 1] = text
+      out[#out + 1] = texts[i]
       out[#out + 1] = ''
     else
       out[#out + 1] = id
-      out[#out + 1] = f or ''
-      out[#out + 1] = r or ''
+      out[#out + 1] = fixed[i] or ''
+      out[#out + 1] = recs[i] or ''
     end
   end
 end
