@@ -29,6 +29,14 @@ describe('account existence: the per-tenant set of earlier versions', () => {
     await h.redis.hset(keys.c2cCounts(app, 'old-alice'), '', '4', 'old-bob', '4');
     expect(await total('old-alice')).toEqual({ ActionStatus: 'OK', ErrorCode: 0, ErrorInfo: '', AllC2CUnreadMsgNum: 4 });
     expect(await total('nobody')).toEqual({ ActionStatus: 'FAIL', ErrorCode: 90003, ErrorInfo: 'To_Account nobody does not exist' });
+    const perPeer = await tencentPost(h.gateway!.url, 'openim/get_c2c_unread_msg_num', { To_Account: 'old-alice', Peer_Account: ['old-bob', 'nobody'] });
+    expect(perPeer.body).toEqual({
+      ActionStatus: 'OK',
+      ErrorCode: 0,
+      ErrorInfo: '',
+      C2CUnreadMsgNumList: [{ Peer_Account: 'old-bob', C2CUnreadMsgNum: 4 }],
+      ErrorList: [{ Peer_Account: 'nobody', ErrorCode: 70107 }],
+    });
 
     expect(await migrateAccounts(h.config)).toEqual({ generation: 0, tenants: 1, accounts: 2 });
     expect(await h.redis.exists(keys.legacyAccounts(app))).toBe(0);

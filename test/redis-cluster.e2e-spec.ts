@@ -91,6 +91,8 @@ describe('projections on Redis Cluster', () => {
       expect(await store.c2c.total(w.tencentApp, owner)).toEqual(await reference.c2c.total(w.tencentApp, owner));
       expect(await store.directory.existMany(w.tencentApp, w.accounts)).toEqual(await reference.directory.existMany(w.tencentApp, w.accounts));
       expect(await store.group.joinedGroups(w.tencentApp, owner)).toEqual(await reference.group.joinedGroups(w.tencentApp, owner));
+      const peers = w.accounts.slice(0, 10);
+      expect(await store.c2c.perPeerWithPeers(w.tencentApp, owner, peers)).toEqual(await reference.c2c.perPeerWithPeers(w.tencentApp, owner, peers));
     }
 
     // account deletion works on the cluster as well

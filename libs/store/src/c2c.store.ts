@@ -3,13 +3,14 @@ import { ACCOUNT_FIELD, type Keyspace } from './keyspace';
 import type { RedisClient } from './redis.factory';
 import { defineScript } from './scripts';
 
-import type { Result } from 'ioredis';
+import { Cluster, type Result } from 'ioredis';
 
 declare module 'ioredis' {
   interface RedisCommander<Context> {
     unreadC2cMessage(zset: string, reads: string, counts: string, peer: string, msgId: string, time: number): Result<number, Context>;
     unreadC2cRead(zset: string, reads: string, counts: string, peer: string, readTime: number): Result<number, Context>;
     unreadC2cDelete(reads: string, counts: string, zsetPrefix: string): Result<number, Context>;
+    unreadC2cPeers(numKeys: number, ...keysAndArgs: string[]): Result<(string | number | null)[], Context>;
   }
 }
 
@@ -36,6 +37,8 @@ export class C2cStore {
     defineScript(redis, 'unreadC2cMessage', 'c2c-message', 3);
     defineScript(redis, 'unreadC2cRead', 'c2c-read', 3);
     defineScript(redis, 'unreadC2cDelete', 'c2c-delete', 2);
+    // Its number of keys varies with the peers: given as the first argument.
+    defineScript(redis, 'unreadC2cPeers', 'c2c-peers', 'variable');
   }
 
   /** Counts the message for its recipient (`to`), with `from` as the peer. */
@@ -72,6 +75,34 @@ export class C2cStore {
   async perPeer(app: string, owner: string, peers: readonly string[]): Promise<{ registered: boolean; counts: number[] }> {
     const [marker, ...vs] = await this.redis.hmget(this.keys.c2cCounts(app, owner), ACCOUNT_FIELD, ...peers);
     return { registered: marker !== null && marker !== undefined, counts: vs.map(count) };
+  }
+
+  /**
+   * perPeer plus each peer's registration (per account, not counting the fallback to the
+   * earlier per-tenant set: DirectoryStore.legacyExists). On a single Redis one Lua call
+   * (c2c-peers.lua); on a Redis Cluster, where the peers live on other slots, one HMGET and
+   * one HEXISTS per peer issued together (one round trip per node).
+   */
+  async perPeerWithPeers(
+    app: string,
+    owner: string,
+    peers: readonly string[],
+  ): Promise<{ registered: boolean; counts: number[]; peersRegistered: boolean[] }> {
+    if (this.redis instanceof Cluster) {
+      const [own, ...exist] = await Promise.all([
+        this.perPeer(app, owner, peers),
+        ...peers.map((p) => this.redis.hexists(this.keys.c2cCounts(app, p), ACCOUNT_FIELD)),
+      ]);
+      return { ...own, peersRegistered: exist.map((e) => e === 1) };
+    }
+    const keys = [this.keys.c2cCounts(app, owner), ...peers.map((p) => this.keys.c2cCounts(app, p))];
+    const reply = await this.redis.unreadC2cPeers(keys.length, ...keys, ACCOUNT_FIELD, ...peers);
+    const n = peers.length;
+    return {
+      registered: Number(reply[0]) === 1,
+      counts: reply.slice(1, n + 1).map((v) => count(v === null ? null : String(v))),
+      peersRegistered: reply.slice(n + 1, 2 * n + 1).map((v) => Number(v) === 1),
+    };
   }
 
   /**

@@ -17,9 +17,10 @@ export function readScript(name: string, seen: ReadonlySet<string> = new Set()):
 
 /**
  * Registers a Lua script as an ioredis command (EVALSHA with a fallback to EVAL), once per
- * client. Each family store declares its commands' types with `declare module 'ioredis'`.
+ * client (`numberOfKeys` 'variable': the number of keys is the command's first argument). Each family store declares its commands' types with `declare module 'ioredis'`.
  */
-export function defineScript(redis: RedisClient, command: string, file: string, numberOfKeys: number): void {
+export function defineScript(redis: RedisClient, command: string, file: string, numberOfKeys: number | 'variable'): void {
   if (typeof (redis as unknown as Record<string, unknown>)[command] === 'function') return;
-  redis.defineCommand(command, { lua: readScript(file), numberOfKeys });
+  // 'variable': the caller passes the number of keys as the command's first argument.
+  redis.defineCommand(command, numberOfKeys === 'variable' ? { lua: readScript(file) } : { lua: readScript(file), numberOfKeys });
 }

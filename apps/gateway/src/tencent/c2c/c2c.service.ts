@@ -32,8 +32,8 @@ export class C2cService {
 
   /**
    * get_c2c_unread_msg_num. The total is one HMGET on the owner's slot (its existence is a
-   * field of the counts hash); with peers, the owner's HMGET and each peer's existence are
-   * issued in the same tick, so ioredis sends them in one round trip per Redis node.
+   * field of the counts hash); with peers, one Lua call on a single Redis, one round trip
+   * per node on a Cluster (C2cStore.perPeerWithPeers).
    */
   async unread(ctx: TencentRequestContext, body: JsonObject): Promise<TencentBody> {
     const app = ctx.app.sdkAppId;
@@ -49,10 +49,16 @@ export class C2cService {
     if (peers.length > MAX_PEERS) {
       throw new TencentError(C2C_ERRORS.TOO_MANY_ACCOUNTS, `Peer_Account holds ${peers.length} accounts; at most ${MAX_PEERS} are allowed`);
     }
-    const [owner, exist] = await Promise.all([this.store.c2c.perPeer(app, to, peers), this.store.directory.existMany(app, peers)]);
+    const owner = await this.store.c2c.perPeerWithPeers(app, to, peers);
     if (!owner.registered && !(await this.store.directory.legacyExists(app, to))) {
       throw new TencentError(C2C_ERRORS.TO_ACCOUNT, `To_Account ${to} does not exist`);
     }
+    // Peers not found per account may still be in the per-tenant set of earlier versions.
+    const exist = owner.peersRegistered.every(Boolean)
+      ? owner.peersRegistered
+      : await Promise.all(
+          owner.peersRegistered.map((found, i) => (found ? Promise.resolve(true) : this.store.directory.legacyExists(app, peers[i]!))),
+        );
     const list: { Peer_Account: string; C2CUnreadMsgNum: number }[] = [];
     const errors: { Peer_Account: string; ErrorCode: number }[] = [];
     for (let i = 0; i < peers.length; i++) {
