@@ -39,19 +39,39 @@ describe('bench (tiny run)', () => {
   it('has every measurement row of the issue, each with a value, a baseline where one exists, and a verdict', () => {
     expect(report.rows.map((r) => r.id)).toEqual([
       'ingest',
+      'ingest-c2c',
+      'ingest-c2c-naive',
       'freshness.p50',
       'freshness.p99',
+      'freshness.p99.ratio',
       'query.c2c-total.rps',
+      'query.c2c-total.bare',
       'query.c2c-total.p99',
+      'query.c2c-total.redis-commands',
       'query.c2c-peers.rps',
+      'query.c2c-peers.bare',
       'query.c2c-peers.p99',
+      'query.c2c-peers.redis-commands',
       'query.group-list.rps',
+      'query.group-list.bare',
       'query.group-list.p99',
+      'query.group-list.redis-commands',
       'query.qchat-mentions.rps',
+      'query.qchat-mentions.bare',
       'query.qchat-mentions.p99',
+      'query.qchat-mentions.redis-commands',
       'scale.group-message',
       'scale.c2c-memory',
       'scale.mention-memory',
+      'cost.redis.c2c-msg',
+      'cost.redis.c2c-ack',
+      'cost.redis.group-msg',
+      'cost.redis.group-ack',
+      'cost.redis.mention',
+      'cost.redis.channel-msg',
+      'cost.redis.channel-ack',
+      'cost.redis.directory',
+      'cost.bytes.group-member',
     ]);
     for (const r of report.rows) {
       expect(r.note ?? '').not.toMatch(/not available|failed/);
@@ -59,15 +79,26 @@ describe('bench (tiny run)', () => {
       expect(['yes', 'no', 'n/a']).toContain(r.met);
       expect(r.met === 'n/a').toBe(r.target === null);
     }
-    for (const id of ['ingest', 'query.c2c-total.rps', 'query.group-list.rps', 'query.qchat-mentions.rps', 'scale.group-message']) {
+    for (const id of ['ingest', 'ingest-c2c', 'ingest-c2c-naive', 'freshness.p99.ratio', 'query.c2c-total.rps', 'query.group-list.rps', 'query.qchat-mentions.rps', 'scale.group-message']) {
       const r = byId(id);
       expect(r.baseline).toBeGreaterThan(0);
       expect(r.ratio).toBeCloseTo(r.value! / r.baseline!, 6);
     }
-    expect(byId('ingest').target).toEqual({ on: 'ratio', op: '>=', limit: 0.5 });
+    expect(byId('ingest').target).toEqual({ on: 'ratio', op: '>=', limit: 0.6 });
+    expect(byId('ingest-c2c').target).toEqual({ on: 'ratio', op: '>=', limit: 0.3 });
+    expect(byId('ingest-c2c-naive').target).toEqual({ on: 'ratio', op: '>=', limit: 0.8 });
+    expect(byId('freshness.p99.ratio').target).toEqual({ on: 'ratio', op: '<=', limit: 1.3 });
+    expect(byId('ingest').details).toMatchObject({ projector: { cpuMicrosPerEvent: expect.any(Number) } });
+    expect(byId('cost.redis.c2c-msg').value).toBeGreaterThan(0);
+    expect(byId('cost.bytes.group-member').value).toBeGreaterThan(0);
     expect(byId('freshness.p99').target).toEqual({ on: 'value', op: '<=', limit: 100 });
-    expect(byId('query.c2c-total.rps').target).toEqual({ on: 'ratio', op: '>=', limit: 0.35 });
+    expect(byId('query.c2c-total.rps').target).toEqual({ on: 'ratio', op: '>=', limit: 0.85 });
     expect(byId('query.c2c-peers.p99').target).toEqual({ on: 'value', op: '<=', limit: 10 });
+    expect(byId('query.group-list.rps').target).toEqual({ on: 'ratio', op: '>=', limit: 0.6 });
+    expect(byId('query.qchat-mentions.p99').target).toEqual({ on: 'value', op: '<=', limit: 25 });
+    expect(byId('query.c2c-total.redis-commands').target).toEqual({ on: 'value', op: '<=', limit: 1 });
+    expect(byId('query.c2c-total.rps').baselineLabel).toBe('NestJS platform-express floor route, same body');
+    expect(byId('query.c2c-total.bare').baselineLabel).toBe('bare node:http, same body');
     expect(byId('scale.group-message').target).toEqual({ on: 'ratio', op: '<=', limit: 1.2 });
     expect(byId('scale.c2c-memory').target).toEqual({ on: 'value', op: '<=', limit: 120 });
     expect(byId('scale.c2c-memory').value).toBeGreaterThan(0);

@@ -31,3 +31,56 @@ describe('docker-compose.yml', () => {
     expect(() => loadConfig(asStrings)).not.toThrow();
   });
 });
+
+/** docker-compose.ha.yml: the same deployment with Redis under Sentinel (primary, replica, three Sentinels). */
+describe('docker-compose.ha.yml', () => {
+  const file = readFileSync(join(__dirname, '..', 'docker-compose.ha.yml'), 'utf8');
+  const doc = parse(file, { merge: true }) as {
+    services: Record<
+      string,
+      { environment?: Record<string, unknown>; healthcheck?: { test: unknown }; command?: unknown; depends_on?: Record<string, { condition: string }> }
+    >;
+  };
+  const sentinels = ['sentinel-1', 'sentinel-2', 'sentinel-3'];
+  /** The Sentinel configuration each Sentinel writes at start (`$$` is compose's escape for `$`). */
+  const sentinelConf = (name: string) => JSON.stringify(doc.services[name]!.command).replace(/\$\$/g, '$');
+
+  it('has Kafka, a Redis primary and replica, three Sentinels and the apps, all health-checked', () => {
+    expect(Object.keys(doc.services).sort()).toEqual(
+      ['gateway', 'kafka', 'kafka-topics', 'projector', 'redis-primary', 'redis-replica', ...sentinels].sort(),
+    );
+    for (const name of ['kafka', 'redis-primary', 'redis-replica', ...sentinels, 'projector', 'gateway']) {
+      expect(doc.services[name]!.healthcheck).toBeDefined();
+    }
+    expect(JSON.stringify(doc.services['redis-replica']!.command)).toContain('--replicaof redis-primary 6379');
+    for (const name of ['projector', 'gateway']) {
+      for (const s of sentinels) expect(doc.services[name]!.depends_on![s]!.condition).toBe('service_healthy');
+    }
+  });
+
+  it('has every Sentinel monitor the primary under the master name the apps ask for, with quorum 2, announcing its own name', () => {
+    const config = loadConfig(Object.fromEntries(Object.entries(doc.services.projector!.environment!).map(([k, v]) => [k, String(v)])));
+    for (const name of sentinels) {
+      const conf = sentinelConf(name);
+      expect(conf).toContain(`sentinel monitor ${config.redis.sentinel!.masterName} redis-primary 6379 2`);
+      expect(conf).toContain(`sentinel auth-pass ${config.redis.sentinel!.masterName} $REDIS_PASSWORD`);
+      expect(conf).toContain('sentinel announce-ip $SENTINEL_NAME');
+      expect(doc.services[name]!.environment!.SENTINEL_NAME).toBe(name);
+      expect(doc.services[name]!.environment!.REDIS_PASSWORD).toBe(doc.services.projector!.environment!.REDIS_PASSWORD);
+    }
+  });
+
+  it.each(['projector', 'gateway'])('gives %s only variables the config knows, and a valid Sentinel configuration naming the three Sentinels', (name) => {
+    const env = doc.services[name]!.environment!;
+    for (const key of Object.keys(env)) expect(ENV_KEYS).toContain(key);
+    const config = loadConfig(Object.fromEntries(Object.entries(env).map(([k, v]) => [k, String(v)])));
+    expect(config.redis.sentinel!.sentinels).toEqual(sentinels.map((host) => ({ host, port: 26379 })));
+    expect(config.redis.url).toBeUndefined();
+    expect(config.redis.password).toBe('${REDIS_PASSWORD:-change-me}');
+  });
+
+  it('creates every topic the apps use', () => {
+    const script = JSON.stringify(doc.services['kafka-topics']!.command);
+    for (const topic of Object.values(DEFAULT_TOPICS)) expect(script).toContain(topic);
+  });
+});

@@ -1,17 +1,10 @@
-import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
 import Redis, { type Cluster } from 'ioredis';
 import { Keyspace, ProjectionStore, createRedisClient } from '@app/store';
 import { uniq } from './support/harness';
 import { RedisServer } from './support/processes';
-import { snapshot, type Snapshot } from './support/snapshot';
-import { waitFor } from './support/wait';
+import { RedisClusterRig } from './support/cluster-rig';
+import { snapshot } from './support/snapshot';
 import { Workload, applyReference } from './support/workload';
-
-const run = promisify(execFile);
 
 /**
  * The projections on a real three-node Redis Cluster, through the apps' own client factory
@@ -19,33 +12,14 @@ const run = promisify(execFile);
  * state equals that of the same events applied one by one to a single Redis.
  */
 describe('projections on Redis Cluster', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'unread-cluster-'));
-  const nodes: RedisServer[] = [];
+  let rig: RedisClusterRig;
   let cluster: Cluster;
   let single: RedisServer;
   let singleClient: Redis;
 
   beforeAll(async () => {
-    for (let i = 0; i < 3; i++) {
-      nodes.push(
-        await RedisServer.start(['--cluster-enabled', 'yes', '--cluster-config-file', join(dir, `nodes-${i}.conf`), '--cluster-node-timeout', '2000']),
-      );
-    }
-    await run('redis-cli', ['--cluster', 'create', ...nodes.map((n) => `127.0.0.1:${n.port}`), '--cluster-yes']);
-    const probes = nodes.map((n) => new Redis(n.url));
-    try {
-      await waitFor(
-        () => Promise.all(probes.map((p) => p.cluster('INFO'))),
-        (infos) => infos.every((info) => String(info).includes('cluster_state:ok')),
-        { what: 'cluster_state:ok on every node' },
-      );
-    } finally {
-      probes.forEach((p) => p.disconnect());
-    }
-    cluster = createRedisClient(
-      { clusterNodes: nodes.map((n) => ({ host: '127.0.0.1', port: n.port })), keyPrefix: 'u' },
-      { offlineQueue: true, connectionName: 'cluster-test' },
-    ) as Cluster;
+    rig = await RedisClusterRig.start({ masters: 3 });
+    cluster = createRedisClient({ clusterNodes: rig.seeds, keyPrefix: 'u' }, { offlineQueue: true, connectionName: 'cluster-test' }) as Cluster;
     single = await RedisServer.start();
     singleClient = new Redis(single.url);
   });
@@ -54,19 +28,8 @@ describe('projections on Redis Cluster', () => {
     cluster?.disconnect();
     singleClient?.disconnect();
     await single?.stop();
-    for (const n of nodes) await n.stop();
-    rmSync(dir, { recursive: true, force: true });
+    await rig?.stop();
   });
-
-  /** Every master's projection keys, merged (each key lives on exactly one node). */
-  async function clusterSnapshot(prefix: string): Promise<Snapshot> {
-    const parts = await Promise.all(cluster.nodes('master').map((node) => snapshot(node, prefix)));
-    return Object.fromEntries(
-      parts
-        .flatMap((p) => Object.entries(p))
-        .sort(([a], [b]) => (a < b ? -1 : 1)),
-    );
-  }
 
   it('applies a mixed workload of every family in concurrent batches, equal to a single Redis applying it in order', async () => {
     const w = new Workload(11, 8);
@@ -80,7 +43,7 @@ describe('projections on Redis Cluster', () => {
     const expected = await snapshot(singleClient, prefix);
     const families = new Set(Object.keys(expected).map((k) => k.split(':', 1)[0]));
     expect([...families].sort()).toEqual(expect.arrayContaining(['c2c', 'chn', 'grp', 'mbr', 'qacc', 'srv']));
-    expect(await clusterSnapshot(prefix)).toEqual(expected);
+    expect(await rig.snapshot(prefix)).toEqual(expected);
     // keys of one owner, group or channel share a slot; different ones spread over the nodes
     const perNode = await Promise.all(cluster.nodes('master').map((n) => n.dbsize()));
     expect(perNode.filter((k) => k > 0).length).toBeGreaterThan(1);
@@ -101,6 +64,43 @@ describe('projections on Redis Cluster', () => {
     await reference.apply({ type: 'account-deleted', appId: w.tencentApp, account: gone });
     await store.apply({ type: 'account-deleted', appId: w.neteaseApp, account: gone });
     await reference.apply({ type: 'account-deleted', appId: w.neteaseApp, account: gone });
-    expect(await clusterSnapshot(prefix)).toEqual(await snapshot(singleClient, prefix));
+    expect(await rig.snapshot(prefix)).toEqual(await snapshot(singleClient, prefix));
+  });
+
+  it("folds the projector's writes into one call per master (batch.lua, cross-slot), equal to a single Redis; every master records the positions", async () => {
+    const w = new Workload(12, 8);
+    const events = [...w.setup(), ...w.traffic(600)];
+    const prefix = `f${uniq()}`;
+    const store = new ProjectionStore(cluster, new Keyspace(prefix), { mentionRetentionMs: 7 * 24 * 3600 * 1000 });
+    const masters = cluster.nodes('master');
+    await Promise.all(masters.map((m) => m.config('RESETSTAT')));
+    // as the projector does: four partitions' batches in flight at once (batch k of the
+    // workload goes to partition k % 4 as its offsets k*50 … k*50+49), positions after the writes
+    const batches: (typeof events)[] = [];
+    for (let i = 0; i < events.length; i += 50) batches.push(events.slice(i, i + 50));
+    const lastOffset = (k: number) => BigInt(k * 50 + 49);
+    for (let round = 0; round < batches.length; round += 4) {
+      await Promise.all(
+        batches.slice(round, round + 4).map(async (b, j) => {
+          const k = round + j;
+          await store.applyBatch(b);
+          const prev = k < 4 ? -1n : lastOffset(k - 4);
+          expect(await store.recordPosition('t', j, prev, lastOffset(k))).toEqual({ ok: true });
+        }),
+      );
+    }
+    await applyReference(singleClient, prefix, events, 7 * 24 * 3600 * 1000);
+    expect(await rig.snapshot(prefix)).toEqual(await snapshot(singleClient, prefix));
+    // far fewer calls than writes, spread over the masters
+    const calls = await Promise.all(
+      masters.map(async (m) => Number(/cmdstat_evalsha:calls=(\d+)/.exec(await m.info('commandstats'))?.[1] ?? 0)),
+    );
+    expect(calls.filter((c) => c > 0).length).toBe(masters.length);
+    expect(calls.reduce((a, b) => a + b, 0)).toBeLessThan(events.length / 5);
+    // one positions hash per master, each on a slot that master serves, all saying the same
+    const positionKeys = (await Promise.all(masters.map((m) => m.keys(`${prefix}:pos:*`)))).map((k) => k.length);
+    expect(positionKeys).toEqual(masters.map(() => 1));
+    const lastOf = (partition: number) => lastOffset(partition + 4 * Math.floor((batches.length - 1 - partition) / 4));
+    expect(await store.positions([0, 1, 2, 3].map((partition) => ({ topic: 't', partition })))).toEqual([0, 1, 2, 3].map(lastOf));
   });
 });

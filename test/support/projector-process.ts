@@ -26,6 +26,24 @@ export function ensureProjectorBuilt(): void {
   if (!existsSync(MAIN)) throw new Error(`could not build ${MAIN}`);
 }
 
+/** The REDIS_* variables of a Redis configuration (the inverse of loadConfig for them; TLS files are not recreated). */
+function redisEnv(redis: AppConfig['redis']): Record<string, string> {
+  const list = (xs: { host: string; port: number }[]) => xs.map((x) => `${x.host}:${x.port}`).join(',');
+  const env: Record<string, string> = {};
+  if (redis.url) env.REDIS_URL = redis.url;
+  if (redis.clusterNodes?.length) env.REDIS_CLUSTER_NODES = list(redis.clusterNodes);
+  if (redis.sentinel) {
+    env.REDIS_SENTINELS = list(redis.sentinel.sentinels);
+    env.REDIS_SENTINEL_MASTER = redis.sentinel.masterName;
+    if (redis.sentinel.username !== undefined) env.REDIS_SENTINEL_USERNAME = redis.sentinel.username;
+    if (redis.sentinel.password !== undefined) env.REDIS_SENTINEL_PASSWORD = redis.sentinel.password;
+  }
+  if (redis.username !== undefined) env.REDIS_USERNAME = redis.username;
+  if (redis.password !== undefined) env.REDIS_PASSWORD = redis.password;
+  if (redis.db !== undefined) env.REDIS_DB = String(redis.db);
+  return env;
+}
+
 /** The environment that makes an app read `config` (the inverse of loadConfig, for the fields a projector uses). */
 export function envOf(config: AppConfig, overrides: Record<string, string> = {}): NodeJS.ProcessEnv {
   return {
@@ -38,9 +56,11 @@ export function envOf(config: AppConfig, overrides: Record<string, string> = {})
     TOPIC_MENTION: config.kafka.topics.mention,
     TOPIC_DIRECTORY: config.kafka.topics.directory,
     TOPIC_DEAD_LETTER: config.kafka.topics.deadLetter,
-    ...(config.redis.url ? { REDIS_URL: config.redis.url } : {}),
+    ...redisEnv(config.redis),
     REDIS_KEY_PREFIX: config.redis.keyPrefix,
     MENTION_RETENTION_MS: String(config.mentionRetentionMs),
+    PROJECTOR_COMMIT_INTERVAL_MS: String(config.projector.commitIntervalMs),
+    PROJECTOR_MAX_IN_FLIGHT_EVENTS: String(config.projector.maxInFlightEvents),
     LOG_LEVEL: process.env.DEBUG_PROJECTOR ? 'warn' : 'fatal',
     ...overrides,
   };

@@ -1,5 +1,5 @@
 import type Redis from 'ioredis';
-import { NON_PROJECTION_FAMILIES } from '@app/store';
+import { BOOKKEEPING_FAMILIES, NON_PROJECTION_FAMILIES } from '@app/store';
 
 /** One key's content in a canonical form (members and fields sorted). */
 export type KeyDump =
@@ -13,8 +13,11 @@ export type KeyDump =
 /** Every key under `<prefix>:`, with the prefix stripped, in sorted order. */
 export type Snapshot = Record<string, KeyDump>;
 
-/** What `snapshot` leaves out under a base prefix: other generations and NON_PROJECTION_FAMILIES (pointer, rate limits, nonces). */
-export const NOT_PROJECTIONS = new RegExp(`^(g\\d+|${NON_PROJECTION_FAMILIES.join('|')}):`);
+/**
+ * What `snapshot` leaves out under a base prefix: other generations, NON_PROJECTION_FAMILIES
+ * (pointer, rate limits, nonces) and BOOKKEEPING_FAMILIES (applied positions).
+ */
+export const NOT_PROJECTIONS = new RegExp(`^(g\\d+|${[...NON_PROJECTION_FAMILIES, ...BOOKKEEPING_FAMILIES].join('|')}):`);
 
 function sortKeys(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(sortKeys);

@@ -1,12 +1,18 @@
-import { Controller, Inject, Logger } from '@nestjs/common';
+import { Controller, Inject, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { EventPattern, Payload } from '@nestjs/microservices';
 import type { KafkaMessage } from 'kafkajs';
 import { APP_CONFIG, type AppConfig } from '@app/config';
 import { CONSUMED_TOPIC_ROLES, parseEvent, type ConsumedTopicRole, type UnreadEvent } from '@app/contracts';
-import { GENERATIONS, Generations, ProjectionStore } from '@app/store';
+import { GENERATIONS, Generations, ProjectionStore, REDIS, type RedisClient } from '@app/store';
 import { DeadLetterService } from './dead-letter.service';
-import { BATCH_PATTERN, type RecordBatch } from './kafka-batch.transport';
+import { BATCH_PATTERN, KafkaBatchTransport, type BatchOutcome, type RecordBatch } from './kafka-batch.transport';
 import { ProjectorMetrics } from './projector.metrics';
+import { BATCH_TRANSPORT } from './projector.tokens';
+
+/** How often the active generation and the switch fence are read. */
+export const GENERATION_POLL_MS = 100;
+/** How often what Redis holds is compared with what was applied, besides reconnects and switches. */
+export const POSITION_CHECK_MS = 5_000;
 
 /** A Redis error that is the same on every try (a script or type error), unlike a lost connection. */
 function isDeterministic(err: unknown): boolean {
@@ -23,20 +29,32 @@ class GenerationSwitching extends Error {
 
 /**
  * Folds each batch into Redis: parse and validate every record, dead-letter the invalid
- * ones (with the reason), apply the rest, and only then let the transport commit. While
+ * ones (with the reason), apply the rest, then record the batch's position in Redis
+ * (positions.lua) and answer the transport, which commits applied positions only. While
  * Redis is unreachable it retries with backoff and never returns, so no offset moves past
  * an unapplied event.
  *
- * Generations (docs/reliability.md, rebuild): a batch reads the active generation before
- * it applies anything and waits while a rebuild holds the switch fence; it re-reads the
- * pointer before returning (i.e. before the commit) and, when it moved, applies the batch
- * to the new generation too.
+ * The batch's writes go through the store's batch writer: every batch in flight issues its
+ * writes in one tick and they reach Redis folded into one call per node. The position is
+ * recorded only after every write was acknowledged: a Redis that holds a position holds
+ * every write before it; when it holds less than the previous batch (failover to a stale
+ * replica, a restart empty), the transport rewinds the partition (BatchOutcome).
+ *
+ * Generations (docs/reliability.md, rebuild): the active generation and the switch fence
+ * are read in the background (every GENERATION_POLL_MS), not per batch. A batch waits while
+ * a rebuild holds the fence. A batch applied to the old generation after a switch is not
+ * lost: the new generation's positions are the rebuild's, so the next batch's position is
+ * refused there and the partition is re-applied from what the new generation holds; a
+ * switch also re-checks every partition at once (verifyPositions).
  */
 @Controller()
-export class ProjectorConsumer {
+export class ProjectorConsumer implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger('Projector');
   private readonly roleOfTopic: Map<string, ConsumedTopicRole>;
   private readonly keyPrefix: string;
+  private generation?: { active: number; fence?: { generation: number; token: string } };
+  private poll?: NodeJS.Timeout;
+  private verifier?: NodeJS.Timeout;
 
   constructor(
     @Inject(APP_CONFIG) config: AppConfig,
@@ -44,13 +62,57 @@ export class ProjectorConsumer {
     private readonly deadLetter: DeadLetterService,
     private readonly metrics: ProjectorMetrics,
     @Inject(GENERATIONS) private readonly generations: Generations,
+    @Inject(REDIS) private readonly redis: RedisClient,
+    @Inject(BATCH_TRANSPORT) private readonly transport: KafkaBatchTransport,
   ) {
     this.roleOfTopic = new Map(CONSUMED_TOPIC_ROLES.map((r) => [config.kafka.topics[r], r]));
     this.keyPrefix = config.redis.keyPrefix;
   }
 
+  onModuleInit(): void {
+    this.transport.setPositionReader((partitions) => this.current().positions(partitions));
+    this.poll = setInterval(() => void this.readGeneration(), GENERATION_POLL_MS);
+    this.verifier = setInterval(() => void this.verify('periodic check'), POSITION_CHECK_MS);
+    // A reconnect may be to another server (a promoted replica): check what it holds.
+    this.redis.on('ready', this.onReady);
+    void this.readGeneration();
+  }
+
+  onModuleDestroy(): void {
+    clearInterval(this.poll);
+    clearInterval(this.verifier);
+    this.redis.off('ready', this.onReady);
+  }
+
+  private readonly onReady = (): void => void this.verify('Redis reconnected');
+
+  private async verify(why: string): Promise<void> {
+    try {
+      await this.transport.verifyPositions();
+    } catch (err) {
+      this.logger.debug?.(`position check (${why}) failed: ${(err as Error).message}`);
+    }
+  }
+
+  private async readGeneration(): Promise<void> {
+    try {
+      const before = this.generation?.active;
+      this.generation = await this.generations.read();
+      if (before !== undefined && before !== this.generation.active) {
+        this.logger.log(`projection generation ${before} -> ${this.generation.active}`);
+        await this.verify('generation switch');
+      }
+    } catch {
+      // Redis away: batches wait for it anyway; keep the generation read last.
+    }
+  }
+
+  private current(): ProjectionStore {
+    return this.store.forGeneration(this.keyPrefix, this.generation?.active ?? 0);
+  }
+
   @EventPattern(BATCH_PATTERN)
-  async onBatch(@Payload() batch: RecordBatch): Promise<void> {
+  async onBatch(@Payload() batch: RecordBatch): Promise<BatchOutcome> {
     const started = process.hrtime.bigint();
     const role = this.roleOfTopic.get(batch.topic);
     const valid: { event: UnreadEvent; message: KafkaMessage }[] = [];
@@ -66,19 +128,25 @@ export class ProjectorConsumer {
       await this.retrying(batch, 'dead-letter', () => this.deadLetter.send(batch.topic, batch.partition, refused));
       this.metrics.deadLettered.inc(refused.length);
     }
-    if (valid.length > 0) {
-      const generation = await this.retrying(batch, 'generation', () => this.activeGeneration(), () => true, 1_000);
-      await this.apply(batch, valid, this.store.forGeneration(this.keyPrefix, generation));
-      const now = await this.retrying(batch, 'generation', () => this.generations.read());
-      if (now.active !== generation) await this.apply(batch, valid, this.store.forGeneration(this.keyPrefix, now.active));
+    const generation = await this.retrying(batch, 'generation', () => this.activeGeneration(), () => true, 1_000);
+    const store = this.store.forGeneration(this.keyPrefix, generation);
+    if (valid.length > 0) await this.apply(batch, valid, store);
+    const position = await this.retrying(batch, 'redis', () =>
+      store.recordPosition(batch.topic, batch.partition, batch.prevOffset, batch.lastOffset),
+    );
+    if (!position.ok) {
+      this.metrics.rewinds.inc();
+      return { applied: false, heldOffset: position.held };
     }
     this.metrics.applied.inc(valid.length);
     this.metrics.batchSeconds.observe(Number(process.hrtime.bigint() - started) / 1e9);
+    return { applied: true };
   }
 
   /** The active generation, unless a rebuild holds the switch fence (then it throws, to be retried). */
   private async activeGeneration(): Promise<number> {
-    const { active, fence } = await this.generations.read();
+    this.generation ??= await this.generations.read();
+    const { active, fence } = this.generation;
     if (fence) throw new GenerationSwitching(fence.generation);
     return active;
   }
@@ -92,7 +160,7 @@ export class ProjectorConsumer {
       await this.retrying(
         batch,
         'redis',
-        () => store.applyAll(events.map((e) => e.event)),
+        () => store.applyBatch(events.map((e) => e.event)),
         (err) => !isDeterministic(err),
       );
     } catch (err) {

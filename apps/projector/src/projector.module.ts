@@ -5,16 +5,17 @@ import { StoreModule } from '@app/store';
 import { DeadLetterService } from './dead-letter.service';
 import { ProjectorConsumer } from './projector.consumer';
 import { ProjectorMetrics } from './projector.metrics';
-import { KAFKA } from './projector.tokens';
+import type { KafkaBatchTransport } from './kafka-batch.transport';
+import { BATCH_TRANSPORT, KAFKA } from './projector.tokens';
 
 @Module({})
 export class ProjectorModule {
-  static forRoot(config: AppConfig, kafka: Kafka): DynamicModule {
+  static forRoot(config: AppConfig, kafka: Kafka, transport: KafkaBatchTransport): DynamicModule {
     return {
       module: ProjectorModule,
       imports: [ConfigModule.forRoot(config), StoreModule.forRoot({ offlineQueue: true, connectionName: 'unread-projector' })],
       controllers: [ProjectorConsumer],
-      providers: [{ provide: KAFKA, useValue: kafka }, DeadLetterService, ProjectorMetrics],
+      providers: [{ provide: KAFKA, useValue: kafka }, { provide: BATCH_TRANSPORT, useValue: transport }, DeadLetterService, ProjectorMetrics],
     };
   }
 }

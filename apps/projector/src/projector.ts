@@ -28,12 +28,15 @@ export async function startProjector(
     kafka,
     groupId: config.kafka.consumerGroup,
     topics: CONSUMED_TOPIC_ROLES.map((r) => config.kafka.topics[r]),
+    commitIntervalMs: config.projector.commitIntervalMs,
+    maxInFlightEvents: config.projector.maxInFlightEvents,
   });
-  const app = await NestFactory.createMicroservice(ProjectorModule.forRoot(config, kafka), {
+  const app = await NestFactory.createMicroservice(ProjectorModule.forRoot(config, kafka, strategy), {
     strategy,
     logger,
     abortOnError: false,
   });
+  app.get(ProjectorMetrics).watchBehind(() => strategy.behind());
   await app.listen();
   let server: Server | undefined;
   let metricsPort: number | undefined;

@@ -146,6 +146,20 @@ export class RedisServer {
     await exited(this.child);
   }
 
+  /** SIGSTOP: the server stops reading and answering, as a stalled host would (resume() undoes it). */
+  pause(): void {
+    this.child.kill('SIGSTOP');
+  }
+
+  /** SIGCONT, after pause(). */
+  resume(): void {
+    this.child.kill('SIGCONT');
+  }
+
+  get running(): boolean {
+    return this.child.exitCode === null && this.child.signalCode === null;
+  }
+
   /** Starts it again on the same port (after kill). */
   async restart(): Promise<void> {
     this.child = RedisServer.spawn(this.port, this.dir, this.extraArgs);
@@ -153,7 +167,8 @@ export class RedisServer {
   }
 
   async stop(): Promise<void> {
-    if (this.child.exitCode === null && this.child.signalCode === null) {
+    if (this.running) {
+      this.child.kill('SIGCONT'); // a paused server would not act on SIGTERM
       this.child.kill('SIGTERM');
       await exited(this.child);
     }

@@ -3,6 +3,7 @@ import { loadConfig } from '@app/config';
 import { runBenchCommand } from './bench/bench.command';
 import { runLocal } from './local.command';
 import { migrateAccounts } from './migrate-accounts.command';
+import { adoptPositions } from './positions.command';
 import { rebuild } from './rebuild.command';
 
 const USAGE = `usage: node dist/apps/tools/src/main.js <command>
@@ -13,6 +14,9 @@ const USAGE = `usage: node dist/apps/tools/src/main.js <command>
   migrate-accounts
             move account existence from the per-tenant sets of earlier versions to each
             account's own key (docs/projections.md, "Directory")
+  positions adopt
+            record the live group's committed offsets as the applied positions Redis holds,
+            once, when upgrading a deployment that ran before positions existed (docs/reliability.md)
   bench [--quick] [--only ...] [--profile]
             the benchmark with same-run baselines (docs/performance.md; --help for options)
 `;
@@ -38,10 +42,15 @@ async function main(argv: string[]): Promise<void> {
       process.stdout.write(`${JSON.stringify(r)}\n`);
       return;
     }
+    case 'positions':
+      if (argv[1] !== 'adopt') break;
+      await adoptPositions(loadConfig(process.env));
+      return;
     default:
-      process.stderr.write(USAGE);
-      process.exit(2);
+      break;
   }
+  process.stderr.write(USAGE);
+  process.exit(2);
 }
 
 main(process.argv.slice(2)).catch((err: unknown) => {

@@ -8,6 +8,7 @@ import {
   Generations,
   Keyspace,
   ProjectionStore,
+  closeRedisClient,
   createRedisClient,
   generationPrefix,
   isGenerationKey,
@@ -100,8 +101,13 @@ export async function rebuild(config: AppConfig, opts: RebuildOptions = {}): Pro
         else counts.skipped++;
       }
       await applyAll(store, events, log);
+      // The new generation's applied positions: the live projectors continue from them
+      // after the switch (a batch of theirs beyond them is applied again, docs/reliability.md).
+      const key = tp(topic, partition);
+      const recorded = await retry(() => store.recordPosition(topic, partition, (positions.get(key) ?? 0n) - 1n, next - 1n));
+      if (!recorded.ok) throw new Error(`generation ${target} lost its writes of ${topic}[${partition}] while being built (Redis failed over?); run the rebuild again`);
       counts.applied += events.length;
-      positions.set(tp(topic, partition), next);
+      positions.set(key, next);
     });
 
     // 1. Catch up with what the live group has committed.
@@ -148,7 +154,7 @@ export async function rebuild(config: AppConfig, opts: RebuildOptions = {}): Pro
     clearInterval(fenceTimer);
     await consumer?.disconnect().catch(() => undefined);
     await admin.disconnect().catch(() => undefined);
-    await redis.quit().catch(() => redis.disconnect());
+    await closeRedisClient(redis);
   }
 }
 
@@ -156,7 +162,7 @@ export async function rebuild(config: AppConfig, opts: RebuildOptions = {}): Pro
 async function applyAll(store: ProjectionStore, events: UnreadEvent[], log: (line: string) => void): Promise<void> {
   if (events.length === 0) return;
   try {
-    await retry(() => store.applyAll(events));
+    await retry(() => store.applyBatch(events));
   } catch {
     for (const e of events) {
       await retry(() => store.apply(e)).catch((err: unknown) => log(`redis refused an event, skipped: ${(err as Error).message}`));

@@ -1,8 +1,14 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { ConfigError, loadConfig } from './config';
 
 const base = { KAFKA_BROKERS: 'k1:9092,k2:9092', REDIS_URL: 'redis://127.0.0.1:6379' };
 
 describe('loadConfig', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'unread-config-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
   it('applies defaults', () => {
     const c = loadConfig(base);
     expect(c.kafka).toEqual({
@@ -58,7 +64,7 @@ describe('loadConfig', () => {
       'KAFKA_BROKERS: KAFKA_BROKERS must be a comma-separated list of host:port',
       'HTTP_PORT: HTTP_PORT must not be greater than 65535',
       'LOG_LEVEL: LOG_LEVEL must be one of the following values: fatal, error, warn, info, debug, trace, silent',
-      'REDIS_URL or REDIS_CLUSTER_NODES: one of them must be set',
+      'REDIS_URL, REDIS_CLUSTER_NODES or REDIS_SENTINELS: one of them must be set',
       'tenants.tencent.0.sdkAppId: sdkAppId must be a positive integer (as a string or number)',
       'tenants.tencent.0.secretKey: secretKey must be longer than or equal to 1 characters',
       'tenants.tencent.0.admins: admins must contain at least 1 elements',
@@ -69,5 +75,155 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ ...base, REDIS_CLUSTER_NODES: 'h:1', TENANTS_JSON: '{' })).toThrow(
       /REDIS_URL and REDIS_CLUSTER_NODES: set only one of them[\s\S]*TENANTS_JSON: not valid JSON/,
     );
+  });
+
+  /** The problems loadConfig lists for `env` (none: []). */
+  function problemsOf(env: Record<string, string>): string[] {
+    try {
+      loadConfig(env);
+      return [];
+    } catch (err) {
+      if (err instanceof ConfigError) return err.problems;
+      throw err;
+    }
+  }
+
+  const sentinelBase = { KAFKA_BROKERS: 'k:9092', REDIS_SENTINELS: 's1:26379,s2:26380,s3:26381', REDIS_SENTINEL_MASTER: 'unread' };
+
+  describe('Redis under Sentinel', () => {
+    it('reads the Sentinels, the master name, both passwords and the database', () => {
+      const c = loadConfig({
+        ...sentinelBase,
+        REDIS_SENTINEL_USERNAME: 'sentinel-user',
+        REDIS_SENTINEL_PASSWORD: 'sentinel-secret',
+        REDIS_USERNAME: 'unread',
+        REDIS_PASSWORD: 'redis-secret',
+        REDIS_DB: '3',
+      });
+      expect(c.redis).toEqual({
+        url: undefined,
+        clusterNodes: undefined,
+        sentinel: {
+          sentinels: [
+            { host: 's1', port: 26379 },
+            { host: 's2', port: 26380 },
+            { host: 's3', port: 26381 },
+          ],
+          masterName: 'unread',
+          username: 'sentinel-user',
+          password: 'sentinel-secret',
+          tls: undefined,
+        },
+        username: 'unread',
+        password: 'redis-secret',
+        db: 3,
+        tls: undefined,
+        keyPrefix: 'u',
+      });
+    });
+
+    it('turns TLS on for the nodes and, unless told otherwise, for the Sentinels, with the CA file and server name', () => {
+      const ca = join(dir, 'ca.pem');
+      const pem = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
+      writeFileSync(ca, pem);
+      const both = loadConfig({ ...sentinelBase, REDIS_TLS: 'true', REDIS_TLS_CA_FILE: ca, REDIS_TLS_SERVERNAME: 'redis.internal' });
+      expect(both.redis.tls).toEqual({ ca: pem, servername: 'redis.internal' });
+      expect(both.redis.sentinel!.tls).toEqual({ ca: pem, servername: 'redis.internal' });
+      const nodesOnly = loadConfig({ ...sentinelBase, REDIS_TLS: 'true', REDIS_SENTINEL_TLS: 'false' });
+      expect(nodesOnly.redis.tls).toEqual({});
+      expect(nodesOnly.redis.sentinel!.tls).toBeUndefined();
+      const sentinelsOnly = loadConfig({ ...sentinelBase, REDIS_SENTINEL_TLS: 'true' });
+      expect(sentinelsOnly.redis.tls).toBeUndefined();
+      expect(sentinelsOnly.redis.sentinel!.tls).toEqual({});
+    });
+
+    it('refuses, in one message, every variable of a combination that cannot work', () => {
+      expect(
+        problemsOf({
+          KAFKA_BROKERS: 'k:9092',
+          REDIS_SENTINELS: 's1:26379',
+          REDIS_CLUSTER_NODES: 'n1:7000',
+          REDIS_TLS: 'yes',
+          REDIS_SENTINEL_TLS: 'on',
+          REDIS_TLS_SERVERNAME: 'redis.internal',
+        }),
+      ).toEqual([
+        'REDIS_SENTINEL_TLS: REDIS_SENTINEL_TLS must be true or false',
+        'REDIS_TLS: REDIS_TLS must be true or false',
+        'REDIS_CLUSTER_NODES and REDIS_SENTINELS: set only one of them',
+        'REDIS_SENTINEL_MASTER: required with REDIS_SENTINELS (the name in `sentinel monitor <name> …`)',
+        'REDIS_TLS_SERVERNAME: only meaningful with TLS (REDIS_TLS=true, rediss:// or REDIS_SENTINEL_TLS=true)',
+      ]);
+    });
+
+    it('refuses Sentinel-only variables without REDIS_SENTINELS, and malformed Sentinel lists and names', () => {
+      expect(
+        problemsOf({
+          ...base,
+          REDIS_SENTINEL_MASTER: 'unread',
+          REDIS_SENTINEL_USERNAME: 'u',
+          REDIS_SENTINEL_PASSWORD: 'p',
+          REDIS_SENTINEL_TLS: 'true',
+          REDIS_DB: '1',
+        }),
+      ).toEqual([
+        'REDIS_SENTINEL_MASTER: only meaningful with REDIS_SENTINELS',
+        'REDIS_SENTINEL_USERNAME: only meaningful with REDIS_SENTINELS',
+        'REDIS_SENTINEL_PASSWORD: only meaningful with REDIS_SENTINELS',
+        'REDIS_SENTINEL_TLS: only meaningful with REDIS_SENTINELS',
+        'REDIS_DB: only with REDIS_SENTINELS (REDIS_URL carries the database: redis://host:port/N)',
+      ]);
+      expect(problemsOf({ KAFKA_BROKERS: 'k:9092', REDIS_SENTINELS: 's1', REDIS_SENTINEL_MASTER: 'my master' })).toEqual([
+        'REDIS_SENTINELS: REDIS_SENTINELS must be host:port,host:port,...',
+        'REDIS_SENTINEL_MASTER: REDIS_SENTINEL_MASTER must be 1-128 characters without spaces',
+      ]);
+      expect(problemsOf({ KAFKA_BROKERS: 'k:9092', REDIS_CLUSTER_NODES: 'n1:7000', REDIS_DB: '2' })).toEqual([
+        'REDIS_DB: Redis Cluster has only database 0',
+      ]);
+      expect(problemsOf({ ...sentinelBase, REDIS_DB: 'two' })).toEqual(['REDIS_DB: must be an integer, got "two"']);
+    });
+  });
+
+  describe('Redis passwords and TLS', () => {
+    it('gives REDIS_USERNAME and REDIS_PASSWORD to a URL without credentials and to a cluster', () => {
+      expect(loadConfig({ ...base, REDIS_USERNAME: 'unread', REDIS_PASSWORD: 'secret' }).redis).toMatchObject({
+        url: 'redis://127.0.0.1:6379',
+        username: 'unread',
+        password: 'secret',
+      });
+      expect(loadConfig({ KAFKA_BROKERS: 'k:9092', REDIS_CLUSTER_NODES: 'n1:7000', REDIS_PASSWORD: 'secret' }).redis).toMatchObject({
+        clusterNodes: [{ host: 'n1', port: 7000 }],
+        password: 'secret',
+      });
+    });
+
+    it('refuses a password or user name given twice, and TLS settings that contradict the URL or need TLS', () => {
+      expect(
+        problemsOf({
+          KAFKA_BROKERS: 'k:9092',
+          REDIS_URL: 'rediss://admin:pw@redis.internal:6380/2',
+          REDIS_USERNAME: 'unread',
+          REDIS_PASSWORD: 'secret',
+          REDIS_TLS: 'false',
+        }),
+      ).toEqual([
+        'REDIS_PASSWORD: REDIS_URL carries a password already; set it in one place',
+        'REDIS_USERNAME: REDIS_URL carries a user name already; set it in one place',
+        'REDIS_TLS: false contradicts the rediss:// of REDIS_URL',
+      ]);
+      expect(problemsOf({ ...base, REDIS_TLS_CA_FILE: '/nonexistent/ca.pem' })).toEqual([
+        'REDIS_TLS_CA_FILE: only meaningful with TLS (REDIS_TLS=true, rediss:// or REDIS_SENTINEL_TLS=true)',
+        "REDIS_TLS_CA_FILE: cannot read /nonexistent/ca.pem: ENOENT: no such file or directory, open '/nonexistent/ca.pem'",
+      ]);
+      const notPem = join(dir, 'ca.txt');
+      writeFileSync(notPem, 'not a certificate');
+      expect(problemsOf({ ...base, REDIS_TLS: 'true', REDIS_TLS_CA_FILE: notPem })).toEqual([`REDIS_TLS_CA_FILE: ${notPem} holds no PEM certificate`]);
+    });
+
+    it('turns TLS on for rediss:// and for REDIS_TLS=true', () => {
+      expect(loadConfig({ ...base, REDIS_URL: 'rediss://redis.internal:6380' }).redis.tls).toEqual({});
+      expect(loadConfig({ ...base, REDIS_TLS: 'true' }).redis.tls).toEqual({});
+      expect(loadConfig(base).redis.tls).toBeUndefined();
+    });
   });
 });

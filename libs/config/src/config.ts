@@ -41,6 +41,9 @@ export class TenantsConfig {
   @IsArray() @ValidateNested({ each: true }) @Type(() => NeteaseAppConfig) netease: NeteaseAppConfig[] = [];
 }
 
+const HOST_PORT_LIST = /^[^,\s]+:\d+(,[^,\s]+:\d+)*$/;
+const BOOLEAN = ['true', 'false'];
+
 /** Environment variables, as read (strings), with their defaults. Documented in docs/configuration.md. */
 class Env {
   @IsString() @Matches(/^[^,\s]+(,[^,\s]+)*$/, { message: 'KAFKA_BROKERS must be a comma-separated list of host:port' })
@@ -52,10 +55,28 @@ class Env {
   @IsString() @MinLength(1) TOPIC_MENTION = DEFAULT_TOPICS.mention;
   @IsString() @MinLength(1) TOPIC_DIRECTORY = DEFAULT_TOPICS.directory;
   @IsString() @MinLength(1) TOPIC_DEAD_LETTER = DEFAULT_TOPICS.deadLetter;
-  /** Either REDIS_URL (a single Redis) or REDIS_CLUSTER_NODES (host:port,...) */
+  /** Exactly one of REDIS_URL (a single Redis), REDIS_CLUSTER_NODES (host:port,...) or REDIS_SENTINELS (host:port,...). */
   @IsOptional() @Matches(/^rediss?:\/\/.+/, { message: 'REDIS_URL must be a redis:// or rediss:// URL' }) REDIS_URL?: string;
-  @IsOptional() @Matches(/^[^,\s]+:\d+(,[^,\s]+:\d+)*$/, { message: 'REDIS_CLUSTER_NODES must be host:port,host:port,...' })
+  @IsOptional() @Matches(HOST_PORT_LIST, { message: 'REDIS_CLUSTER_NODES must be host:port,host:port,...' })
   REDIS_CLUSTER_NODES?: string;
+  @IsOptional() @Matches(HOST_PORT_LIST, { message: 'REDIS_SENTINELS must be host:port,host:port,...' })
+  REDIS_SENTINELS?: string;
+  /** The master name the Sentinels monitor (`sentinel monitor <name> …`). */
+  @IsOptional() @Matches(/^[^\s]{1,128}$/, { message: 'REDIS_SENTINEL_MASTER must be 1-128 characters without spaces' })
+  REDIS_SENTINEL_MASTER?: string;
+  @IsOptional() @IsString() REDIS_SENTINEL_USERNAME?: string;
+  @IsOptional() @IsString() REDIS_SENTINEL_PASSWORD?: string;
+  @IsOptional() @IsIn(BOOLEAN, { message: 'REDIS_SENTINEL_TLS must be true or false' }) REDIS_SENTINEL_TLS?: string;
+  /** ACL user and password of the Redis nodes (REDIS_URL may carry them instead). */
+  @IsOptional() @IsString() REDIS_USERNAME?: string;
+  @IsOptional() @IsString() REDIS_PASSWORD?: string;
+  /** Database number under Sentinel (REDIS_URL carries its own; Redis Cluster has only 0). */
+  @IsOptional() @IsInt() @Min(0) @Max(65535) REDIS_DB?: number;
+  @IsOptional() @IsIn(BOOLEAN, { message: 'REDIS_TLS must be true or false' }) REDIS_TLS?: string;
+  /** PEM file of the CA(s) that signed the Redis (and Sentinel) certificates; the system's CAs when unset. */
+  @IsOptional() @IsString() REDIS_TLS_CA_FILE?: string;
+  /** The name the Redis certificates are checked against, when it differs from the address connected to (Sentinel answers IPs). */
+  @IsOptional() @IsString() REDIS_TLS_SERVERNAME?: string;
   /** Prefix of every projection key (a deployment can share one Redis between environments). */
   @IsString() @Matches(/^[A-Za-z0-9_.-]{1,32}$/, { message: 'REDIS_KEY_PREFIX must be 1-32 characters of A-Z a-z 0-9 _ . -' })
   REDIS_KEY_PREFIX = 'u';
@@ -71,6 +92,10 @@ class Env {
   @IsInt() @Min(0) @Max(65535) HTTP_PORT = 8080;
   /** Port of the projector's Prometheus /metrics endpoint (0 = any free port). */
   @IsInt() @Min(0) @Max(65535) PROJECTOR_METRICS_PORT = 9464;
+  /** How often the projector commits applied positions to Kafka (coalesced, asynchronous). */
+  @IsInt() @Min(10) @Max(600_000) PROJECTOR_COMMIT_INTERVAL_MS = 100;
+  /** Events fetched but not yet applied, at most, per projector (back-pressure on fetching). */
+  @IsInt() @Min(100) @Max(10_000_000) PROJECTOR_MAX_IN_FLIGHT_EVENTS = 50_000;
   @IsString() HTTP_HOST = '0.0.0.0';
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']) LOG_LEVEL = 'info';
   /** Upper bound on waiting for Redis or the broker before answering an internal error. */
@@ -89,6 +114,17 @@ export const ENV_KEYS = [
   'TOPIC_DEAD_LETTER',
   'REDIS_URL',
   'REDIS_CLUSTER_NODES',
+  'REDIS_SENTINELS',
+  'REDIS_SENTINEL_MASTER',
+  'REDIS_SENTINEL_USERNAME',
+  'REDIS_SENTINEL_PASSWORD',
+  'REDIS_SENTINEL_TLS',
+  'REDIS_USERNAME',
+  'REDIS_PASSWORD',
+  'REDIS_DB',
+  'REDIS_TLS',
+  'REDIS_TLS_CA_FILE',
+  'REDIS_TLS_SERVERNAME',
   'REDIS_KEY_PREFIX',
   'TENANTS_JSON',
   'TENANTS_FILE',
@@ -99,20 +135,49 @@ export const ENV_KEYS = [
   'USERSIG_CACHE_MS',
   'HTTP_PORT',
   'PROJECTOR_METRICS_PORT',
+  'PROJECTOR_COMMIT_INTERVAL_MS',
+  'PROJECTOR_MAX_IN_FLIGHT_EVENTS',
   'HTTP_HOST',
   'LOG_LEVEL',
   'REQUEST_TIMEOUT_MS',
 ] as const satisfies readonly (keyof Env)[];
 
+export interface HostPort {
+  host: string;
+  port: number;
+}
+
+/** TLS towards Redis or the Sentinels: on when present; `ca` is the PEM text of REDIS_TLS_CA_FILE. */
+export interface RedisTls {
+  ca?: string;
+  servername?: string;
+}
+
+/** Where Redis is and how to reach it: exactly one of `url`, `clusterNodes`, `sentinel`. */
+export interface RedisConfig {
+  url?: string;
+  clusterNodes?: HostPort[];
+  sentinel?: { sentinels: HostPort[]; masterName: string; username?: string; password?: string; tls?: RedisTls };
+  /** ACL user and password of the Redis nodes (for `url`, only when the URL carries none). */
+  username?: string;
+  password?: string;
+  /** Database number (Sentinel only; a URL carries its own). */
+  db?: number;
+  /** TLS to the Redis nodes (for `url`, rediss:// turns it on as well). */
+  tls?: RedisTls;
+  keyPrefix: string;
+}
+
 export interface AppConfig {
   kafka: { brokers: string[]; clientId: string; consumerGroup: string; topics: TopicNames };
-  redis: { url?: string; clusterNodes?: { host: string; port: number }[]; keyPrefix: string };
+  redis: RedisConfig;
   tenants: TenantsConfig;
   rateLimits: { tencentPerSecond: number; qchatPerSecond: number; qchatBlockMs: number };
   mentionRetentionMs: number;
   userSigCacheMs: number;
   http: { port: number; host: string };
   projectorMetricsPort: number;
+  projector: { commitIntervalMs: number; maxInFlightEvents: number };
   logLevel: string;
   requestTimeoutMs: number;
 }
@@ -132,7 +197,10 @@ const NUMERIC = new Set([
   'USERSIG_CACHE_MS',
   'HTTP_PORT',
   'PROJECTOR_METRICS_PORT',
+  'PROJECTOR_COMMIT_INTERVAL_MS',
+  'PROJECTOR_MAX_IN_FLIGHT_EVENTS',
   'REQUEST_TIMEOUT_MS',
+  'REDIS_DB',
 ]);
 
 function messages(errors: ValidationError[], prefix: string): string[] {
@@ -141,6 +209,72 @@ function messages(errors: ValidationError[], prefix: string): string[] {
     const own = Object.values(e.constraints ?? {}).map((m) => `${path}: ${m}`);
     return [...own, ...messages(e.children ?? [], path)];
   });
+}
+
+function hostPorts(list: string | undefined): HostPort[] | undefined {
+  return list?.split(',').map((hp) => {
+    const i = hp.lastIndexOf(':');
+    return { host: hp.slice(0, i), port: Number(hp.slice(i + 1)) };
+  });
+}
+
+/**
+ * The combinations of Redis variables that cannot work (each one is a problem of its own,
+ * so the refusal lists them all), and the TLS settings they give.
+ */
+function redisProblems(env: Env, problems: string[]): { nodes?: RedisTls; sentinel?: RedisTls } {
+  const modes = (['REDIS_URL', 'REDIS_CLUSTER_NODES', 'REDIS_SENTINELS'] as const).filter((k) => env[k]);
+  if (modes.length === 0) problems.push('REDIS_URL, REDIS_CLUSTER_NODES or REDIS_SENTINELS: one of them must be set');
+  if (modes.length > 1) problems.push(`${modes.join(' and ')}: set only one of them`);
+
+  const sentinelOnly = ['REDIS_SENTINEL_MASTER', 'REDIS_SENTINEL_USERNAME', 'REDIS_SENTINEL_PASSWORD', 'REDIS_SENTINEL_TLS'] as const;
+  if (env.REDIS_SENTINELS) {
+    if (!env.REDIS_SENTINEL_MASTER) problems.push('REDIS_SENTINEL_MASTER: required with REDIS_SENTINELS (the name in `sentinel monitor <name> …`)');
+  } else {
+    for (const k of sentinelOnly) if (env[k] !== undefined) problems.push(`${k}: only meaningful with REDIS_SENTINELS`);
+  }
+  if (env.REDIS_DB !== undefined && !env.REDIS_SENTINELS) {
+    problems.push(
+      env.REDIS_CLUSTER_NODES
+        ? 'REDIS_DB: Redis Cluster has only database 0'
+        : 'REDIS_DB: only with REDIS_SENTINELS (REDIS_URL carries the database: redis://host:port/N)',
+    );
+  }
+
+  let urlTls = false;
+  if (env.REDIS_URL && /^rediss?:\/\/.+/.test(env.REDIS_URL)) {
+    try {
+      const url = new URL(env.REDIS_URL);
+      urlTls = url.protocol === 'rediss:';
+      if (url.password && env.REDIS_PASSWORD !== undefined) problems.push('REDIS_PASSWORD: REDIS_URL carries a password already; set it in one place');
+      if (url.username && env.REDIS_USERNAME !== undefined) problems.push('REDIS_USERNAME: REDIS_URL carries a user name already; set it in one place');
+    } catch {
+      problems.push('REDIS_URL: not a valid URL');
+    }
+  }
+  if (urlTls && env.REDIS_TLS === 'false') problems.push('REDIS_TLS: false contradicts the rediss:// of REDIS_URL');
+
+  const nodesTls = urlTls || env.REDIS_TLS === 'true';
+  const sentinelTls = Boolean(env.REDIS_SENTINELS) && (env.REDIS_SENTINEL_TLS ?? env.REDIS_TLS) === 'true';
+  const anyTls = nodesTls || sentinelTls;
+  let ca: string | undefined;
+  if (env.REDIS_TLS_CA_FILE !== undefined) {
+    if (!anyTls) problems.push('REDIS_TLS_CA_FILE: only meaningful with TLS (REDIS_TLS=true, rediss:// or REDIS_SENTINEL_TLS=true)');
+    try {
+      ca = readFileSync(env.REDIS_TLS_CA_FILE, 'utf8');
+      if (!ca.includes('-----BEGIN CERTIFICATE-----')) problems.push(`REDIS_TLS_CA_FILE: ${env.REDIS_TLS_CA_FILE} holds no PEM certificate`);
+    } catch (err) {
+      problems.push(`REDIS_TLS_CA_FILE: cannot read ${env.REDIS_TLS_CA_FILE}: ${(err as Error).message}`);
+    }
+  }
+  if (env.REDIS_TLS_SERVERNAME !== undefined && !anyTls) {
+    problems.push('REDIS_TLS_SERVERNAME: only meaningful with TLS (REDIS_TLS=true, rediss:// or REDIS_SENTINEL_TLS=true)');
+  }
+  const tls: RedisTls = {
+    ...(ca !== undefined ? { ca } : {}),
+    ...(env.REDIS_TLS_SERVERNAME !== undefined ? { servername: env.REDIS_TLS_SERVERNAME } : {}),
+  };
+  return { nodes: nodesTls ? tls : undefined, sentinel: sentinelTls ? tls : undefined };
 }
 
 /**
@@ -166,12 +300,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       (p) => !problems.some((q) => q.startsWith(p.split(':')[0] + ':')),
     ),
   );
-  if (!parsed.REDIS_URL && !parsed.REDIS_CLUSTER_NODES) {
-    problems.push('REDIS_URL or REDIS_CLUSTER_NODES: one of them must be set');
-  }
-  if (parsed.REDIS_URL && parsed.REDIS_CLUSTER_NODES) {
-    problems.push('REDIS_URL and REDIS_CLUSTER_NODES: set only one of them');
-  }
+  const redisTls = redisProblems(parsed, problems);
 
   let tenants = new TenantsConfig();
   let tenantsJson: string | undefined = parsed.TENANTS_JSON;
@@ -220,10 +349,20 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     },
     redis: {
       url: parsed.REDIS_URL,
-      clusterNodes: parsed.REDIS_CLUSTER_NODES?.split(',').map((hp) => {
-        const i = hp.lastIndexOf(':');
-        return { host: hp.slice(0, i), port: Number(hp.slice(i + 1)) };
-      }),
+      clusterNodes: hostPorts(parsed.REDIS_CLUSTER_NODES),
+      sentinel: parsed.REDIS_SENTINELS
+        ? {
+            sentinels: hostPorts(parsed.REDIS_SENTINELS)!,
+            masterName: parsed.REDIS_SENTINEL_MASTER!,
+            username: parsed.REDIS_SENTINEL_USERNAME,
+            password: parsed.REDIS_SENTINEL_PASSWORD,
+            tls: redisTls.sentinel,
+          }
+        : undefined,
+      username: parsed.REDIS_USERNAME,
+      password: parsed.REDIS_PASSWORD,
+      db: parsed.REDIS_DB,
+      tls: redisTls.nodes,
       keyPrefix: parsed.REDIS_KEY_PREFIX,
     },
     tenants,
@@ -236,6 +375,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     userSigCacheMs: parsed.USERSIG_CACHE_MS,
     http: { port: parsed.HTTP_PORT, host: parsed.HTTP_HOST },
     projectorMetricsPort: parsed.PROJECTOR_METRICS_PORT,
+    projector: { commitIntervalMs: parsed.PROJECTOR_COMMIT_INTERVAL_MS, maxInFlightEvents: parsed.PROJECTOR_MAX_IN_FLIGHT_EVENTS },
     logLevel: parsed.LOG_LEVEL,
     requestTimeoutMs: parsed.REQUEST_TIMEOUT_MS,
   };

@@ -8,3 +8,4 @@ export * from './redis.factory';
 export * from './scripts';
 export * from './store.module';
 export * from './rate-limiter';
+export * from './batch-writer';

@@ -48,6 +48,13 @@ export function generationKeys(base: string): { active: string; fence: string } 
 }
 
 /**
+ * Families inside each generation that are bookkeeping, not projections: the applied
+ * positions (`pos`, positions.lua). They belong to their generation (a rebuild writes its
+ * own, the old generation's go with it) but hold no unread state.
+ */
+export const BOOKKEEPING_FAMILIES: readonly string[] = ['pos'];
+
+/**
  * Families of keys under REDIS_KEY_PREFIX that are not projections and therefore belong to
  * no generation: the generation pointer, the rate-limit counters, QChat nonces. A rebuild
  * neither copies nor deletes them. Any new non-projection key under the prefix must use a
@@ -246,6 +253,14 @@ export class Keyspace {
   }
 
   /** Pattern that matches every key of this keyspace (for SCAN in tests and tooling). */
+  /**
+   * How far this generation holds each partition's events (positions.lua). One hash per
+   * Redis node on a cluster (the tag picks a slot of the node), one in all otherwise.
+   */
+  positions(tag = 'pos'): string {
+    return `${this.prefix}:pos:{${tag}}`;
+  }
+
   all(): string {
     return `${this.prefix}:*`;
   }

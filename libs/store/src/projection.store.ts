@@ -1,10 +1,23 @@
 import type { UnreadEvent } from '@app/contracts';
+import { Cluster, type Result } from 'ioredis';
+import calculateSlot from 'cluster-key-slot';
+import { BatchWriter } from './batch-writer';
 import { ChannelStore } from './channel.store';
 import { C2cStore } from './c2c.store';
 import { DirectoryStore } from './directory.store';
 import { GroupStore } from './group.store';
 import { Keyspace, generationPrefix } from './keyspace';
 import type { RedisClient } from './redis.factory';
+import { defineScript } from './scripts';
+
+declare module 'ioredis' {
+  interface RedisCommander<Context> {
+    unreadPosition(positions: string, field: string, prev: string, last: string): Result<string | number, Context>;
+  }
+}
+
+/** What `recordPosition` found: recorded, or Redis holds less than the previous batch (`held`: -1 none). */
+export type PositionResult = { ok: true } | { ok: false; held: bigint; none: boolean };
 
 export interface StoreOptions {
   /** How long QChat mention bodies and index entries are kept (ms). */
@@ -25,16 +38,27 @@ export class ProjectionStore {
   readonly group: GroupStore;
   readonly channel: ChannelStore;
   readonly directory: DirectoryStore;
+  private readonly writer: BatchWriter;
+  private folded?: ProjectionStore;
 
   constructor(
     readonly redis: RedisClient,
     readonly keys: Keyspace,
     readonly options: StoreOptions,
+    writer?: BatchWriter,
   ) {
+    this.writer = writer ?? new BatchWriter(redis);
     this.c2c = new C2cStore(redis, keys);
     this.group = new GroupStore(redis, keys);
     this.channel = new ChannelStore(redis, keys, options);
     this.directory = new DirectoryStore(redis, keys, this.c2c, this.group, this.channel);
+    defineScript(redis, 'unreadPosition', 'positions', 1);
+  }
+
+  /** The same stores writing through the batch writer (folded calls); built once. */
+  private get batched(): ProjectionStore {
+    this.folded ??= new ProjectionStore(this.writer.asClient(), this.keys, this.options, this.writer);
+    return this.folded;
   }
 
   /**
@@ -45,7 +69,7 @@ export class ProjectionStore {
     const prefix = generationPrefix(base, generation);
     let store = this.byGeneration.get(prefix);
     if (!store) {
-      store = new ProjectionStore(this.redis, new Keyspace(prefix), this.options);
+      store = new ProjectionStore(this.redis, new Keyspace(prefix), this.options, this.writer);
       this.byGeneration.set(prefix, store);
     }
     return store;
@@ -94,8 +118,91 @@ export class ProjectionStore {
     }
   }
 
-  /** Applies a batch: all writes issued in one tick, resolved when Redis acknowledged every one. */
+  /** Applies events: all writes issued in one tick, resolved when Redis acknowledged every one. */
   async applyAll(events: readonly UnreadEvent[]): Promise<void> {
     await Promise.all(events.map((e) => this.apply(e)));
   }
+
+  /**
+   * The projector's batch path: the same writes as applyAll, folded by the batch writer
+   * with every other write issued in the same tick into one call per Redis node.
+   */
+  async applyBatch(events: readonly UnreadEvent[]): Promise<void> {
+    await this.batched.applyAll(events);
+  }
+
+  /**
+   * Records that this generation holds `partition`'s events up to `last`, provided it holds
+   * them up to `prev` (the previous batch's last offset; -1 for none). Issue it only after
+   * every write of the batch was acknowledged (positions.lua).
+   */
+  async recordPosition(topic: string, partition: number, prev: bigint, last: bigint): Promise<PositionResult> {
+    const field = positionField(topic, partition);
+    const replies = await Promise.all(
+      this.positionKeys().map((key) => this.batched.redis.unreadPosition(key, field, String(prev), String(last))),
+    );
+    let result: PositionResult = { ok: true };
+    for (const r of replies) {
+      if (r === 'ok') continue;
+      const held = Number(r) < 0 ? -1n : BigInt(r);
+      if (result.ok || held < result.held) result = { ok: false, held, none: Number(r) === -2 };
+    }
+    return result;
+  }
+
+  /** What this generation holds per `topic/partition` (-1: none); on a cluster the least any master holds. */
+  async positions(partitions: readonly { topic: string; partition: number }[]): Promise<bigint[]> {
+    if (partitions.length === 0) return [];
+    const fields = partitions.map((p) => positionField(p.topic, p.partition));
+    const perKey = await Promise.all(this.positionKeys().map((key) => this.writer.target.hmget(key, ...fields)));
+    return fields.map((_, i) =>
+      perKey.reduce<bigint>((min, vs, k) => {
+        const v = vs[i] === null || vs[i] === undefined ? -1n : BigInt(vs[i]);
+        return k === 0 || v < min ? v : min;
+      }, -1n),
+    );
+  }
+
+  /**
+   * Records positions only where this generation has none yet for the partition (HSETNX):
+   * for a deployment that ran before positions existed (`unread positions adopt`). Returns
+   * how many fields were set.
+   */
+  async adoptPositions(entries: readonly { topic: string; partition: number; held: bigint }[]): Promise<number> {
+    const set = await Promise.all(
+      this.positionKeys().flatMap((key) =>
+        entries.map((e) => this.writer.target.hsetnx(key, positionField(e.topic, e.partition), String(e.held))),
+      ),
+    );
+    return set.reduce<number>((a, b) => a + b, 0);
+  }
+
+  /**
+   * The positions hashes: one on a single Redis; on Redis Cluster one per master, each under
+   * the first tag `p<i>` whose slot that master serves, so every master records, after its
+   * own writes, how far it holds each partition (a promoted replica of any master is seen).
+   */
+  private positionKeys(): string[] {
+    const client = this.writer.target;
+    if (!(client instanceof Cluster)) return [this.keys.positions()];
+    const masters = new Set(client.nodes('master').map((n) => `${n.options.host}:${n.options.port}`));
+    const keys: string[] = [];
+    for (let i = 0; masters.size > 0 && i < 100_000; i++) {
+      const tag = `p${i}`;
+      const owner = client.slots[tagSlot(tag)]?.[0];
+      if (owner !== undefined && masters.delete(owner)) keys.push(this.keys.positions(tag));
+    }
+    return keys;
+  }
+}
+
+const tagSlots = new Map<string, number>();
+function tagSlot(tag: string): number {
+  let slot = tagSlots.get(tag);
+  if (slot === undefined) tagSlots.set(tag, (slot = calculateSlot(tag)));
+  return slot;
+}
+
+export function positionField(topic: string, partition: number): string {
+  return `${topic}/${partition}`;
 }

@@ -11,7 +11,7 @@ import {
 import { APP_CONFIG, type AppConfig } from '@app/config';
 import { Generations, Keyspace } from './keyspace';
 import { ProjectionStore } from './projection.store';
-import { createRedisClient, type RedisClient } from './redis.factory';
+import { closeRedisClient, createRedisClient, type RedisClient } from './redis.factory';
 
 export const REDIS = Symbol('REDIS');
 /** Injection token of the app's Generations (the active projection generation). */
@@ -92,6 +92,6 @@ export class StoreModule implements OnApplicationShutdown {
   }
 
   async onApplicationShutdown(): Promise<void> {
-    await this.redis.quit().catch(() => this.redis.disconnect());
+    await closeRedisClient(this.redis);
   }
 }

@@ -30,7 +30,8 @@ export interface BenchEnvOptions {
 export const BENCH_DIST = join(ROOT, 'dist', 'apps', 'tools', 'src', 'bench');
 
 /** The two topic sets: `seed` (directory and fixtures), `live` (everything measured afterwards). */
-export type Stage = 'seed' | 'live';
+/** Topic sets of a run: the seed, the live (mixed) stream, and the c2c-only backlog of the second ingest variant. */
+export type Stage = 'seed' | 'live' | 'c2c';
 
 /** A projector or gateway running as its own process from dist. */
 export class AppProcess {
@@ -119,7 +120,7 @@ export class BenchEnv {
     const env = new BenchEnv(options, options.kafkaBrokers?.split(',') ?? broker!.brokers, options.redisUrl ?? redisServer!.url, broker, redisServer);
     if (broker) {
       const topics: Record<string, number> = {};
-      for (const stage of ['seed', 'live'] as const) {
+      for (const stage of ['seed', 'live', 'c2c'] as const) {
         const t = env.topics(stage);
         for (const role of CONSUMED_TOPIC_ROLES) topics[t[role]] = options.partitions;
         topics[t.deadLetter] = 1;
@@ -275,6 +276,16 @@ export class BenchEnv {
     if (chunk.length) await flush();
     await producer.disconnect();
     return sent;
+  }
+
+  /** Removes this run's keys matching `pattern` from its Redis (SCAN + UNLINK). */
+  async deleteKeys(pattern: string): Promise<void> {
+    let cursor = '0';
+    do {
+      const [next, keys] = await this.redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length) await this.redis.unlink(...keys);
+    } while (cursor !== '0');
   }
 
   private async getAdmin(): Promise<Admin> {

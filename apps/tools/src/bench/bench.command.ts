@@ -4,6 +4,7 @@ import { ROOT } from '../local-services';
 import { BenchContext, type BenchMode } from './bench-context';
 import { BenchEnv } from './bench-env';
 import { unavailable, type BenchReport, type BenchRow } from './bench-result';
+import { measureCosts } from './measure-costs';
 import { measureFreshness } from './measure-freshness';
 import { measureIngest } from './measure-ingest';
 import { measureQueries } from './measure-queries';
@@ -11,7 +12,7 @@ import { measureScale } from './measure-scale';
 import { profileText } from './profile-summary';
 import { environmentText, markdownTable, writeResults } from './report';
 
-export const MEASUREMENTS = ['ingest', 'freshness', 'queries', 'scale'] as const;
+export const MEASUREMENTS = ['ingest', 'freshness', 'queries', 'scale', 'costs'] as const;
 export type Measurement = (typeof MEASUREMENTS)[number];
 
 const RUNNERS: Record<Measurement, (ctx: BenchContext) => Promise<BenchRow[]>> = {
@@ -19,6 +20,7 @@ const RUNNERS: Record<Measurement, (ctx: BenchContext) => Promise<BenchRow[]>> =
   freshness: measureFreshness,
   queries: measureQueries,
   scale: measureScale,
+  costs: measureCosts,
 };
 
 export interface BenchOptions {

@@ -1,4 +1,5 @@
 import { FETCH_SETTINGS } from '../../../projector/src/kafka-batch.transport';
+import Redis from 'ioredis';
 import { Kafka, logLevel } from 'kafkajs';
 import { runWorker } from './worker';
 import { nowMs } from './stats';
@@ -7,11 +8,20 @@ export interface ConsumeInput {
   brokers: string[];
   topics: string[];
   groupId: string;
-  /** 'count': read `expected` records and report the rate; 'probe': report when each probe message is seen. */
-  mode: 'count' | 'probe';
+  /**
+   * 'count': read `expected` records and report the rate; 'probe': report when each probe
+   * message is seen; 'naive': like 'count', but also what a team writes instead of the
+   * projector: one HINCRBY per one-to-one message (the recipient's count from the sender),
+   * one pipeline per batch, awaited before the next batch (no dedupe, no read times: not
+   * exact under redelivery).
+   */
+  mode: 'count' | 'probe' | 'naive';
   expected?: number;
   /** probe mode: the recipient whose messages are probes. */
   probeTo?: string;
+  /** naive mode: where to count, and under which key prefix. */
+  redisUrl?: string;
+  keyPrefix?: string;
 }
 
 export interface ConsumeResult {
@@ -39,8 +49,10 @@ runWorker<ConsumeInput, ConsumeResult>(async (input, control) => {
     // the projector's own fetch settings: the same client, configured the same way
     maxWaitTimeInMs: FETCH_SETTINGS.maxWaitTimeInMs,
   });
+  const redis = input.mode === 'naive' ? new Redis(input.redisUrl!) : undefined;
+  const prefix = input.keyPrefix ?? 'naive';
   await consumer.connect();
-  await consumer.subscribe({ topics: input.topics, fromBeginning: input.mode === 'count' });
+  await consumer.subscribe({ topics: input.topics, fromBeginning: input.mode !== 'probe' });
   let count = 0;
   let first: { t: number; count: number } | undefined;
   let last = 0;
@@ -55,20 +67,23 @@ runWorker<ConsumeInput, ConsumeResult>(async (input, control) => {
   await consumer.run({
     partitionsConsumedConcurrently: FETCH_SETTINGS.partitionsConsumedConcurrently,
     eachBatch: async ({ batch }) => {
+      const pipeline = redis?.pipeline();
       for (const m of batch.messages) {
-        const v = JSON.parse(m.value ? m.value.toString('utf8') : 'null') as { to?: string; msgId?: string } | null;
+        const v = JSON.parse(m.value ? m.value.toString('utf8') : 'null') as { to?: string; from?: string; msgId?: string } | null;
         if (input.mode === 'probe' && v && v.to === input.probeTo) process.send!({ type: 'seen', msgId: v.msgId, t: nowMs() });
+        if (pipeline && v?.to && v.from) pipeline.hincrby(`${prefix}:{${v.to}}`, v.from, 1);
       }
+      if (pipeline) await pipeline.exec();
       count += batch.messages.length;
       const t = nowMs();
       first ??= { t, count };
       last = t;
-      if (input.mode === 'count' && count >= (input.expected ?? Infinity)) done();
-      return Promise.resolve();
+      if (input.mode !== 'probe' && count >= (input.expected ?? Infinity)) done();
     },
   });
-  await (input.mode === 'count' ? finished : control.stopped);
+  await (input.mode !== 'probe' ? finished : control.stopped);
   await consumer.disconnect();
+  redis?.disconnect();
   const seconds = first ? (last - first.t) / 1000 : 0;
   const measured = first ? count - first.count : 0;
   return { events: count, measured, seconds, eventsPerSecond: seconds > 0 ? measured / seconds : 0 };

@@ -243,8 +243,8 @@ export function seedCount(world: World): number {
   return s.accounts + 4 + world.groups.length + members + world.queryGroups().length + 50 + 2 * (s.qchatMembers + 1) + s.channels + s.qchatMembers + 3 + s.queryMentions;
 }
 
-const KINDS = ['c2c-msg', 'c2c-ack', 'group-msg', 'group-ack', 'mention', 'channel-msg', 'channel-ack', 'directory'] as const;
-type Kind = (typeof KINDS)[number];
+export const KINDS = ['c2c-msg', 'c2c-ack', 'group-msg', 'group-ack', 'mention', 'channel-msg', 'channel-ack', 'directory'] as const;
+export type Kind = (typeof KINDS)[number];
 const WEIGHTS: Record<Kind, number> = {
   'c2c-msg': 40,
   'c2c-ack': 10,
@@ -263,6 +263,8 @@ export interface StreamOptions {
   excludeGroups?: readonly string[];
   /** Distinguishes message ids of concurrent streams. */
   tag: string;
+  /** Only these kinds (e.g. ['c2c-msg'] for the c2c-only ingest backlog); default: all. */
+  only?: readonly Kind[];
 }
 
 /** The mixed event stream. Each call to `next` returns the next event; times advance by ~0.1 ms per event. */
@@ -289,7 +291,9 @@ export class MixedStream {
     this.rnd = new Prng(seed);
     this.time = startTime;
     this.msgIdServer = 900_000_000 + (seed % 1000) * 10_000_000;
-    this.kinds = KINDS.filter((k) => options.channels || !['mention', 'channel-msg', 'channel-ack'].includes(k));
+    this.kinds = KINDS.filter((k) => options.channels || !['mention', 'channel-msg', 'channel-ack'].includes(k)).filter(
+      (k) => !options.only || options.only.includes(k),
+    );
     this.weights = this.kinds.map((k) => WEIGHTS[k]);
     const excluded = new Set(options.excludeGroups ?? []);
     this.groups = world.groups.filter((g) => !excluded.has(g.id));

@@ -154,5 +154,17 @@ export async function measureFreshness(ctx: BenchContext): Promise<BenchRow[]> {
       note,
       details,
     }),
+    row({
+      id: 'freshness.p99.ratio',
+      group: 'freshness',
+      measurement: 'Freshness p99 against the plain consumer (same run)',
+      value: quantile(samples, 0.99),
+      unit: 'ms',
+      baseline: quantile(kafka, 0.99),
+      baselineLabel: 'ack → plain consumer receives',
+      target: { on: 'ratio', op: '<=', limit: 1.3 },
+      note,
+      details,
+    }),
   ];
 }

@@ -1,0 +1,97 @@
+import Redis from 'ioredis';
+import type { UnreadEvent } from '@app/contracts';
+import { BatchWriter, Keyspace, ProjectionStore } from '@app/store';
+import { uniq } from './support/harness';
+import { RedisServer } from './support/processes';
+import { snapshot } from './support/snapshot';
+import { Workload } from './support/workload';
+
+/**
+ * The projector's write path on a private redis-server: the batch writer folds the writes of
+ * one tick into one batch.lua call, and positions.lua records how far Redis holds each
+ * partition. Folded writes must give exactly what one call per write gives.
+ */
+const APP = '1400000001';
+
+describe('batch writer and applied positions (store, real Redis)', () => {
+  let server: RedisServer;
+  let redis: Redis;
+
+  beforeAll(async () => {
+    server = await RedisServer.start();
+    redis = new Redis(server.url, { enableAutoPipelining: true });
+  });
+  afterAll(async () => {
+    redis.disconnect();
+    await server.stop();
+  });
+
+  const store = (prefix: string) => new ProjectionStore(redis, new Keyspace(prefix), { mentionRetentionMs: 86_400_000 });
+  const c2c = (to: string, from: string, msgId: string, time: number): UnreadEvent =>
+    ({ type: 'message-sent', scope: 'c2c', appId: APP, msgId, from, to, time });
+
+  it('folds a mixed workload into few calls and ends exactly as one call per event', async () => {
+    const w = new Workload(3);
+    const events: UnreadEvent[] = [...w.setup(), ...w.traffic(1_500)];
+    const folded = `f${uniq()}`;
+    const direct = `d${uniq()}`;
+    await redis.config('RESETSTAT');
+    const batches: UnreadEvent[][] = [];
+    for (let i = 0; i < events.length; i += 150) batches.push(events.slice(i, i + 150));
+    for (const b of batches) await store(folded).applyBatch(b);
+    const stats = await redis.info('commandstats');
+    const calls = (name: string) => Number(new RegExp(`cmdstat_${name}:calls=(\\d+)`).exec(stats)?.[1] ?? 0);
+    // a handful of calls per batch (multi-step writes such as account deletion take more), not one per event
+    expect(calls('evalsha') + calls('eval')).toBeLessThan(events.length / 10);
+    for (const e of events) await store(direct).apply(e);
+    expect(await snapshot(redis, folded)).toEqual(await snapshot(redis, direct));
+  });
+
+  it('a write that fails fails alone, with its own error; the others of the call apply', async () => {
+    const prefix = `e${uniq()}`;
+    const s = store(prefix);
+    const keys = new Keyspace(prefix);
+    await redis.set(`${keys.c2c(APP, 'bob')}:n`, 'not a hash');
+    const results = await Promise.allSettled([
+      s.applyBatch([c2c('alice', 'carol', 'm1', 1_000)]),
+      s.applyBatch([c2c('bob', 'carol', 'm2', 1_000)]),
+      s.applyBatch([c2c('alice', 'dave', 'm3', 1_000)]),
+    ]);
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    const err = (results[1] as PromiseRejectedResult).reason as Error;
+    expect(err.name).toBe('ReplyError');
+    expect(err.message).toMatch(/WRONGTYPE/);
+    expect((await s.c2c.total(APP, 'alice')).total).toBe(2);
+  });
+
+  it('every write of one tick goes in one call per node, split at maxOpsPerCall', async () => {
+    const writer = new BatchWriter(redis, { maxOpsPerCall: 10 });
+    const client = writer.asClient();
+    const key = `w${uniq()}`;
+    await client.sadd(key, 'warm-up'); // loads the folded script (EVALSHA, NOSCRIPT, EVAL) once
+    await redis.config('RESETSTAT');
+    const replies = await Promise.all(Array.from({ length: 25 }, (_, i) => client.sadd(key, `m${i}`)));
+    expect(replies).toEqual(Array.from({ length: 25 }, () => 1));
+    const stats = await redis.info('commandstats');
+    expect(Number(/cmdstat_evalsha:calls=(\d+)/.exec(stats)?.[1] ?? 0)).toBe(3);
+    expect(stats).not.toMatch(/cmdstat_eval:/); // (the SADDs run inside the calls and are counted too)
+    expect(await redis.scard(key)).toBe(26);
+  });
+
+  it('positions move forward only from the previous batch, and say what Redis holds when it is behind', async () => {
+    const s = store(`p${uniq()}`);
+    const part = { topic: 'im.message-sent', partition: 3 };
+    // Nothing recorded yet: a first batch (no previous one) is accepted, a continuation is not.
+    expect(await s.recordPosition(part.topic, part.partition, 99n, 150n)).toEqual({ ok: false, held: -1n, none: true });
+    expect(await s.recordPosition(part.topic, part.partition, -1n, 99n)).toEqual({ ok: true });
+    expect(await s.recordPosition(part.topic, part.partition, 99n, 150n)).toEqual({ ok: true });
+    // A redelivered older batch is accepted and moves nothing back.
+    expect(await s.recordPosition(part.topic, part.partition, 20n, 60n)).toEqual({ ok: true });
+    expect(await s.positions([part, { topic: 'im.message-sent', partition: 0 }])).toEqual([150n, -1n]);
+    // A batch that continues past what Redis holds (a promoted replica that missed 151..200) is refused.
+    expect(await s.recordPosition(part.topic, part.partition, 200n, 260n)).toEqual({ ok: false, held: 150n, none: false });
+    // Another partition of a generation that has positions: none for it, but the hash exists.
+    expect(await s.recordPosition('im.read-ack', 1, 10n, 20n)).toEqual({ ok: false, held: -1n, none: false });
+    expect(await s.positions([part])).toEqual([150n]);
+  });
+});

@@ -1,0 +1,293 @@
+/**
+ * What the failover tests observe: a monotone stream whose counts only grow (so any answer
+ * above the model's final value is wrong, whenever it was given), a gateway poller that
+ * classifies every answer it gets during a fault, and per-account comparisons with a model.
+ */
+import type { Cluster, default as Redis } from 'ioredis';
+import { Keyspace, ProjectionStore } from '@app/store';
+import { NETEASE_APP, TENCENT_APP, uniq } from './harness';
+import { qchatPost } from './qchat-client';
+import type { Snapshot } from './snapshot';
+import { tencentPost } from './tencent';
+import { prng, type Ev } from './workload';
+
+const C2C = 'openim/get_c2c_unread_msg_num';
+const GROUPS = 'group_open_http_svc/get_joined_group_list';
+const MENTIONS = 'queryChannelUnReadMentionedMsgPage.action';
+
+/**
+ * Events whose counts never go down: senders write to watchers (one-to-one, in a group,
+ * @-mentions in a QChat channel) and watchers never read, leave or recall. At any time
+ * the true count of a watcher is at most its final value in the model.
+ */
+export class WatchedStream {
+  readonly tag = uniq();
+  readonly watchers: string[];
+  readonly senders: string[];
+  readonly groupId: string;
+  readonly serverId: string;
+  readonly channelId: string;
+  private readonly rnd: () => number;
+  private time = Date.now() - 1_800_000;
+  private seq = 0;
+  private msg = 0;
+  private readonly c2c = new Map<string, Set<string>>();
+  private readonly mentions = new Map<string, Set<string>>();
+
+  constructor(seed: number, watchers = 3) {
+    this.rnd = prng(seed);
+    this.watchers = Array.from({ length: watchers }, (_, i) => `w${i}-${this.tag}`);
+    this.senders = Array.from({ length: 3 }, (_, i) => `s${i}-${this.tag}`);
+    this.groupId = `@TGS#w${this.tag}`;
+    this.serverId = String(500_000 + Math.floor(this.rnd() * 1e6));
+    this.channelId = String(7_000_000 + Math.floor(this.rnd() * 1e6));
+    for (const w of this.watchers) {
+      this.c2c.set(w, new Set());
+      this.mentions.set(w, new Set());
+    }
+  }
+
+  private pick<T>(xs: readonly T[]): T {
+    return xs[Math.floor(this.rnd() * xs.length)]!;
+  }
+
+  setup(): Ev[] {
+    const t = TENCENT_APP.sdkAppId;
+    const n = NETEASE_APP.appKey;
+    const everyone = [...this.watchers, ...this.senders];
+    return [
+      ...everyone.map((account): Ev => ({ type: 'account-registered', appId: t, account })),
+      ...everyone.map((account): Ev => ({ type: 'account-registered', appId: n, account })),
+      { type: 'group-created', appId: t, groupId: this.groupId, groupType: 'Work', name: this.groupId },
+      ...everyone.map((account): Ev => ({ type: 'group-member-joined', appId: t, groupId: this.groupId, account, seq: 0 })),
+      { type: 'qchat-channel-created', appId: n, serverId: this.serverId, channelId: this.channelId },
+      ...everyone.map((account): Ev => ({ type: 'qchat-server-member-joined', appId: n, serverId: this.serverId, account })),
+    ];
+  }
+
+  /** `count` events (plus 10 % producer retries); mentions stay under the query's page of 200 per watcher. */
+  traffic(count: number): Ev[] {
+    const out: Ev[] = [];
+    for (let i = 0; i < count; i++) {
+      const r = this.rnd();
+      const from = this.pick(this.senders);
+      const to = this.pick(this.watchers);
+      this.time += 1 + Math.floor(this.rnd() * 200);
+      if (r < 0.45) {
+        const msgId = `wm${++this.msg}-${this.tag}`;
+        this.c2c.get(to)!.add(msgId);
+        out.push({ type: 'message-sent', scope: 'c2c', appId: TENCENT_APP.sdkAppId, msgId, from, to, time: this.time });
+      } else if (r < 0.8 || this.mentions.get(to)!.size >= 200) {
+        const seq = ++this.seq;
+        out.push({ type: 'message-sent', scope: 'group', appId: TENCENT_APP.sdkAppId, msgId: `wg${seq}-${this.tag}`, groupId: this.groupId, from, seq, time: this.time });
+      } else {
+        const msgIdServer = String(90_000_000 + ++this.msg);
+        this.mentions.get(to)!.add(msgIdServer);
+        out.push({
+          type: 'channel-mention',
+          appId: NETEASE_APP.appKey,
+          serverId: this.serverId,
+          channelId: this.channelId,
+          message: {
+            msgIdServer,
+            msgIdClient: `wc${this.msg}-${this.tag}`,
+            fromAccount: from,
+            fromNick: from,
+            fromClientType: 'REST',
+            time: this.time,
+            updateTime: this.time,
+            status: 0,
+            type: 0,
+            body: `@${to}`,
+            attach: '',
+            ext: '',
+          },
+          mentionAll: false,
+          mentionAccids: [to],
+          mentionRoleIds: [],
+        });
+      }
+      if (this.rnd() < 0.1) out.push(out[out.length - 1]!);
+    }
+    return out;
+  }
+
+  /** The model's counts after every event generated so far. */
+  expected(): Expected {
+    const values: Record<string, number> = {};
+    for (const w of this.watchers) {
+      values[`c2c ${w}`] = this.c2c.get(w)!.size;
+      values[`group ${w}`] = this.seq;
+      values[`mentions ${w}`] = this.mentions.get(w)!.size;
+    }
+    return { values, mentionIds: new Set([...this.mentions.values()].flatMap((s) => [...s])) };
+  }
+}
+
+export interface Expected {
+  /** "c2c <watcher>" / "group <watcher>" / "mentions <watcher>" → count. */
+  values: Record<string, number>;
+  mentionIds: Set<string>;
+}
+
+/** One answer of the gateway: a count, a documented error (Tencent 70169/91000, QChat 503/500), or anything else. */
+export type Answer =
+  | { probe: string; at: number; kind: 'value'; value: number; ids?: string[] }
+  | { probe: string; at: number; kind: 'documented-error'; code: number }
+  | { probe: string; at: number; kind: 'undocumented'; detail: string };
+
+function classifyTencent(probe: string, r: { status: number; body: Record<string, unknown> }, value: (b: Record<string, unknown>) => number | undefined): Answer {
+  const at = Date.now();
+  const b = r.body;
+  if (r.status === 200 && b.ActionStatus === 'OK' && b.ErrorCode === 0) {
+    const v = value(b);
+    if (typeof v === 'number') return { probe, at, kind: 'value', value: v };
+  }
+  if (r.status === 200 && b.ActionStatus === 'FAIL' && (b.ErrorCode === 70169 || b.ErrorCode === 91000) && typeof b.ErrorInfo === 'string') {
+    return { probe, at, kind: 'documented-error', code: b.ErrorCode };
+  }
+  return { probe, at, kind: 'undocumented', detail: `HTTP ${r.status} ${JSON.stringify(b)}` };
+}
+
+/**
+ * Polls the gateway for every watcher's three counts, one round after another, until
+ * stopped, and keeps every answer.
+ */
+export class GatewayWatch {
+  readonly answers: Answer[] = [];
+  private running = false;
+  private loop?: Promise<void>;
+
+  constructor(
+    private readonly baseUrl: string,
+    private readonly stream: WatchedStream,
+    private readonly roundGapMs = 50,
+  ) {}
+
+  /** One answer per probe, now. */
+  async round(): Promise<Answer[]> {
+    const s = this.stream;
+    const out: Answer[] = [];
+    for (const w of s.watchers) {
+      out.push(
+        await this.probe(`c2c ${w}`, async (probe) =>
+          classifyTencent(probe, await tencentPost(this.baseUrl, C2C, { To_Account: w }), (b) => b.AllC2CUnreadMsgNum as number | undefined),
+        ),
+        await this.probe(`group ${w}`, async (probe) =>
+          classifyTencent(probe, await tencentPost(this.baseUrl, GROUPS, { Member_Account: w, ResponseFilter: { SelfInfoFilter: ['UnreadMsgNum'] } }), (b) => {
+            const list = (b.GroupIdList ?? []) as { GroupId: string; SelfInfo?: { UnreadMsgNum?: number } }[];
+            return list.find((g) => g.GroupId === s.groupId)?.SelfInfo?.UnreadMsgNum;
+          }),
+        ),
+        await this.probe(`mentions ${w}`, async (probe) => {
+          const r = await qchatPost(this.baseUrl, MENTIONS, { accid: w, serverId: s.serverId, channelId: s.channelId, limit: '200' });
+          const at = Date.now();
+          const b = r.body as { code?: unknown; desc?: unknown; data?: { msgList?: { msgIdServer: number | string }[] } };
+          if (r.status === 200 && b.code === 200 && Array.isArray(b.data?.msgList)) {
+            const ids = b.data.msgList.map((m) => String(m.msgIdServer));
+            return { probe, at, kind: 'value', value: ids.length, ids };
+          }
+          if (r.status === 200 && (b.code === 500 || b.code === 503) && typeof b.desc === 'string') return { probe, at, kind: 'documented-error', code: b.code };
+          return { probe, at, kind: 'undocumented', detail: `HTTP ${r.status} ${JSON.stringify(b)}` };
+        }),
+      );
+    }
+    return out;
+  }
+
+  private async probe(name: string, work: (probe: string) => Promise<Answer>): Promise<Answer> {
+    try {
+      return await work(name);
+    } catch (err) {
+      return { probe: name, at: Date.now(), kind: 'undocumented', detail: `request failed: ${(err as Error).message}` };
+    }
+  }
+
+  start(): void {
+    this.running = true;
+    this.loop = (async () => {
+      while (this.running) {
+        this.answers.push(...(await this.round()));
+        await new Promise((r) => setTimeout(r, this.roundGapMs));
+      }
+    })();
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    await this.loop;
+  }
+
+  /**
+   * The answers that were wrong against the model's final state: a count above the final
+   * one, a mention the stream never produced, or an answer that is neither a count nor a
+   * documented error.
+   */
+  wrong(final: Expected): string[] {
+    const out: string[] = [];
+    for (const a of this.answers) {
+      if (a.kind === 'undocumented') out.push(`${a.probe}: ${a.detail}`);
+      else if (a.kind === 'value') {
+        const max = final.values[a.probe];
+        if (max === undefined || a.value > max) out.push(`${a.probe}: answered ${a.value}, above the final ${max}`);
+        const unknown = (a.ids ?? []).filter((id) => !final.mentionIds.has(id));
+        if (unknown.length > 0) out.push(`${a.probe}: answered mentions the stream never sent: ${unknown.join(',')}`);
+      }
+    }
+    return out;
+  }
+
+  counts(): { values: number; documentedErrors: number; undocumented: number } {
+    return {
+      values: this.answers.filter((a) => a.kind === 'value').length,
+      documentedErrors: this.answers.filter((a) => a.kind === 'documented-error').length,
+      undocumented: this.answers.filter((a) => a.kind === 'undocumented').length,
+    };
+  }
+}
+
+/** The current answer of every probe: a count, or the error it answered ("error 91000", or the undocumented answer). */
+export function answered(round: Answer[]): Record<string, number | string> {
+  return Object.fromEntries(round.map((a) => [a.probe, a.kind === 'value' ? a.value : a.kind === 'documented-error' ? `error ${a.code}` : a.detail]));
+}
+
+/**
+ * Accounts whose Tencent counts differ from the model's: the one-to-one total and each
+ * joined group's unread, read through the same store code from the live and the reference
+ * prefix ("<account>: c2c 329 ≠ 519").
+ */
+export async function wrongAccounts(
+  live: { redis: Redis | Cluster; prefix: string },
+  reference: { redis: Redis; prefix: string },
+  accounts: readonly string[],
+  mentionRetentionMs: number,
+): Promise<string[]> {
+  const a = new ProjectionStore(live.redis, new Keyspace(live.prefix), { mentionRetentionMs });
+  const b = new ProjectionStore(reference.redis, new Keyspace(reference.prefix), { mentionRetentionMs });
+  const app = TENCENT_APP.sdkAppId;
+  const out: string[] = [];
+  for (const account of accounts) {
+    const [got, want] = await Promise.all([a.c2c.total(app, account).then((r) => r.total), b.c2c.total(app, account).then((r) => r.total)]);
+    const [gotGroups, wantGroups] = await Promise.all([a.group.joinedGroups(app, account), b.group.joinedGroups(app, account)]);
+    const diffs: string[] = [];
+    if (got !== want) diffs.push(`c2c ${got} ≠ ${want}`);
+    if (JSON.stringify(gotGroups) !== JSON.stringify(wantGroups)) diffs.push(`groups ${JSON.stringify(gotGroups)} ≠ ${JSON.stringify(wantGroups)}`);
+    if (diffs.length > 0) out.push(`${account}: ${diffs.join(', ')}`);
+  }
+  return out;
+}
+
+/**
+ * Polls `take` until it equals `expected` or `timeoutMs` passes, and returns the last
+ * snapshot taken (equal to `expected`, or the state the test then reports as wrong).
+ */
+export async function settledSnapshot(take: () => Promise<Snapshot>, expected: Snapshot, timeoutMs: number): Promise<Snapshot> {
+  const deadline = Date.now() + timeoutMs;
+  let last = await take();
+  while (JSON.stringify(last) !== JSON.stringify(expected) && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 500));
+    last = await take();
+  }
+  return last;
+}
+
