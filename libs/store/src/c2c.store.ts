@@ -1,7 +1,7 @@
 import type { C2cMessageSent, C2cReadAck } from '@app/contracts';
 import { ACCOUNT_FIELD, type Keyspace } from './keyspace';
 import type { RedisClient } from './redis.factory';
-import { defineScript } from './scripts';
+import { defineReadScript, defineScript } from './scripts';
 
 import { Cluster, type Result } from 'ioredis';
 
@@ -37,6 +37,8 @@ export class C2cStore {
     defineScript(redis, 'unreadC2cMessage', 'c2c-message', 3);
     defineScript(redis, 'unreadC2cRead', 'c2c-read', 3);
     defineScript(redis, 'unreadC2cDelete', 'c2c-delete', 2);
+    // Its number of keys varies with the peers (given as the first argument).
+    defineReadScript(redis, 'unreadC2cPeers', 'c2c-peers', 'variable');
   }
 
   /** Counts the message for its recipient (`to`), with `from` as the peer. */
@@ -93,9 +95,6 @@ export class C2cStore {
       ]);
       return { ...own, peersRegistered: exist.map((e) => e === 1) };
     }
-    // A read script, defined on first use so the projector's folded writer never carries it;
-    // its number of keys varies with the peers (given as the first argument).
-    defineScript(this.redis, 'unreadC2cPeers', 'c2c-peers', 'variable');
     const keys = [this.keys.c2cCounts(app, owner), ...peers.map((p) => this.keys.c2cCounts(app, p))];
     const reply = await this.redis.unreadC2cPeers(keys.length, ...keys, ACCOUNT_FIELD, ...peers);
     const n = peers.length;

@@ -11,7 +11,7 @@ import type {
 import { Cluster } from 'ioredis';
 import { ACCOUNT_FIELD, type Keyspace } from './keyspace';
 import type { RedisClient } from './redis.factory';
-import { defineScript } from './scripts';
+import { defineReadScript, defineScript } from './scripts';
 
 import type { Result } from 'ioredis';
 
@@ -168,6 +168,7 @@ export class GroupStore {
     defineScript(redis, 'unreadGroupCreated', 'group-created', 1);
     defineScript(redis, 'unreadGroupDismissed', 'group-dismissed', 1);
     defineScript(redis, 'unreadGroupAccountTake', 'group-account-take', 1);
+    defineReadScript(redis, 'unreadGroupList', 'group-list', 2);
   }
 
   /** The group's state hash. */
@@ -290,8 +291,6 @@ export class GroupStore {
     } else {
       // The state key around the group id, as Keyspace builds it (esc leaves \u0000 alone).
       const [head, tail] = this.stateKey(app, '\u0000').split('\u0000') as [string, string];
-      // A read script, defined on first use so the projector's folded writer never carries it.
-      defineScript(this.redis, 'unreadGroupList', 'group-list', 2);
       const reply = await this.redis.unreadGroupList(marker.key, index, head, tail, ACCOUNT_FIELD, f);
       registered = Number(reply[0]) === 1;
       for (let i = 1; i + 5 < reply.length; i += 6) {
