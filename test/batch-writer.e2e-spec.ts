@@ -61,7 +61,7 @@ describe('batch writer and applied positions (store, real Redis)', () => {
     const err = (results[1] as PromiseRejectedResult).reason as Error;
     expect(err.name).toBe('ReplyError');
     expect(err.message).toMatch(/WRONGTYPE/);
-    expect(await s.c2c.total(APP, 'alice')).toBe(2);
+    expect((await s.c2c.total(APP, 'alice')).total).toBe(2);
   });
 
   it('every write of one tick goes in one call per node, split at maxOpsPerCall', async () => {

@@ -45,13 +45,21 @@ describe('bench (tiny run)', () => {
       'freshness.p99',
       'freshness.p99.ratio',
       'query.c2c-total.rps',
+      'query.c2c-total.bare',
       'query.c2c-total.p99',
+      'query.c2c-total.redis-commands',
       'query.c2c-peers.rps',
+      'query.c2c-peers.bare',
       'query.c2c-peers.p99',
+      'query.c2c-peers.redis-commands',
       'query.group-list.rps',
+      'query.group-list.bare',
       'query.group-list.p99',
+      'query.group-list.redis-commands',
       'query.qchat-mentions.rps',
+      'query.qchat-mentions.bare',
       'query.qchat-mentions.p99',
+      'query.qchat-mentions.redis-commands',
       'scale.group-message',
       'scale.c2c-memory',
       'scale.mention-memory',
@@ -84,8 +92,13 @@ describe('bench (tiny run)', () => {
     expect(byId('cost.redis.c2c-msg').value).toBeGreaterThan(0);
     expect(byId('cost.bytes.group-member').value).toBeGreaterThan(0);
     expect(byId('freshness.p99').target).toEqual({ on: 'value', op: '<=', limit: 100 });
-    expect(byId('query.c2c-total.rps').target).toEqual({ on: 'ratio', op: '>=', limit: 0.35 });
+    expect(byId('query.c2c-total.rps').target).toEqual({ on: 'ratio', op: '>=', limit: 0.85 });
     expect(byId('query.c2c-peers.p99').target).toEqual({ on: 'value', op: '<=', limit: 10 });
+    expect(byId('query.group-list.rps').target).toEqual({ on: 'ratio', op: '>=', limit: 0.6 });
+    expect(byId('query.qchat-mentions.p99').target).toEqual({ on: 'value', op: '<=', limit: 25 });
+    expect(byId('query.c2c-total.redis-commands').target).toEqual({ on: 'value', op: '<=', limit: 1 });
+    expect(byId('query.c2c-total.rps').baselineLabel).toBe('NestJS platform-express floor route, same body');
+    expect(byId('query.c2c-total.bare').baselineLabel).toBe('bare node:http, same body');
     expect(byId('scale.group-message').target).toEqual({ on: 'ratio', op: '<=', limit: 1.2 });
     expect(byId('scale.c2c-memory').target).toEqual({ on: 'value', op: '<=', limit: 120 });
     expect(byId('scale.c2c-memory').value).toBeGreaterThan(0);

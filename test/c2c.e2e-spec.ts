@@ -1,4 +1,4 @@
-import { Keyspace } from '@app/store';
+import { ACCOUNT_FIELD, Keyspace } from '@app/store';
 import { drained } from './support/drain';
 import { Harness, TENCENT_APP, uniq } from './support/harness';
 import { scanAll } from './support/snapshot';
@@ -110,7 +110,8 @@ describe('c2c unread: get_c2c_unread_msg_num and admin_set_msg_read', () => {
     await h.send(ack(owner, p, 9000), ack(owner, p, 9000), ack(owner, q, 9000), ack(owner, q, 9999));
     await drained(h);
     expect(await total(owner)).toBe(0);
-    expect(await h.redis.hgetall(`${keys.c2c(APP, owner)}:n`)).toEqual({});
+    // nothing left in the counts hash but the owner's registration
+    expect(await h.redis.hgetall(keys.c2cCounts(APP, owner))).toEqual({ [ACCOUNT_FIELD]: '1' });
     await h.send(msg(p, owner, 'old', 8000), msg(p, owner, 'new', 10_000));
     await drained(h);
     expect(await perPeer(owner, [p, q])).toEqual(

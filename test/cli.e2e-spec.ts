@@ -89,7 +89,7 @@ describe('unread CLI: produce, explain, rebuild', () => {
     expect(sent.map((r) => ({ key: r.key, value: JSON.parse(r.value) as unknown }))).toEqual([good[1]!, good[2]!].map((e) => ({ key: EventProducer.keyOf(e), value: e })));
     expect(sent[0]!.key).toBe(`${APP}:c2c:ann:ben`);
     const store = new ProjectionStore(h.redis, new Keyspace(h.config.redis.keyPrefix), { mentionRetentionMs: h.config.mentionRetentionMs });
-    await waitFor(() => store.c2c.total(APP, 'ann'), (n) => n === 2, { what: 'ann to have the 2 produced messages unread' });
+    await waitFor(async () => (await store.c2c.total(APP, 'ann')).total, (n) => n === 2, { what: 'ann to have the 2 produced messages unread' });
     expect(await store.directory.exists(APP, 'ann')).toBe(true);
   });
 

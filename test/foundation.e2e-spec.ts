@@ -1,3 +1,4 @@
+import { registered } from './support/accounts';
 import { Keyspace } from '@app/store';
 import { Harness } from './support/harness';
 import { waitFor } from './support/wait';
@@ -52,7 +53,7 @@ describe('foundation: projector and gateway against the mock broker and redis-se
   it('applies account-registered from the directory topic', async () => {
     await h.send({ type: 'account-registered', appId: '1400000001', account: 'alice' });
     const keys = new Keyspace(h.config.redis.keyPrefix);
-    await waitFor(() => h.redis.sismember(keys.accounts('1400000001'), 'alice'), (v) => v === 1, { what: 'alice registered' });
+    await waitFor(() => registered(h.redis, keys, '1400000001', 'alice'), (v) => v === 1, { what: 'alice registered' });
   });
 
   it('dead-letters invalid events with the reason and goes on', async () => {
@@ -76,6 +77,6 @@ describe('foundation: projector and gateway against the mock broker and redis-se
     ]);
     expect(letters[0]).toMatchObject({ value: '{not json', headers: { 'x-unread-source-topic': topic } });
     const keys = new Keyspace(h.config.redis.keyPrefix);
-    await waitFor(() => h.redis.sismember(keys.accounts('1400000001'), 'bob'), (v) => v === 1, { what: 'bob registered after the poison' });
+    await waitFor(() => registered(h.redis, keys, '1400000001', 'bob'), (v) => v === 1, { what: 'bob registered after the poison' });
   });
 });

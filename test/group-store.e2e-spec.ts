@@ -315,7 +315,7 @@ describe('group projection (store, real Redis)', () => {
       'm:x': '0:0:0:2',
     });
     expect(await s.group.memberView(APP, g, 'ann')).toMatchObject({ exists: false, member: false });
-    expect(await s.group.joinedGroups(APP, 'ann')).toEqual([]);
+    expect((await s.group.joinedGroups(APP, 'ann')).groups).toEqual([]);
   });
 
   it('lists joined groups by id, skipping left and dismissed ones', async () => {
@@ -334,7 +334,7 @@ describe('group projection (store, real Redis)', () => {
       msg('a', 'x', 1),
       msg('b', 'x', 1),
     ]);
-    const list = await s.group.joinedGroups(APP, 'ann');
+    const list = (await s.group.joinedGroups(APP, 'ann')).groups;
     expect(list.map((v) => [v.groupId, v.type, v.name, v.unread])).toEqual([
       ['a', 'AVChatRoom', '', 0],
       ['b', 'Work', 'Bee', 1],
@@ -371,6 +371,6 @@ describe('group projection (store, real Redis)', () => {
     expect(await redis.hexists(s.group.stateKey(APP, 'g3'), 'm:ann')).toBe(0);
     // Idempotent: a redelivered deletion finds nothing to do.
     await s.group.deleteAccount(APP, 'ann');
-    expect(await s.group.joinedGroups(APP, 'ann')).toEqual([]);
+    expect((await s.group.joinedGroups(APP, 'ann')).groups).toEqual([]);
   });
 });

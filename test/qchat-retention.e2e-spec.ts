@@ -182,10 +182,11 @@ describe('QChat mentions: retention and rate limit', () => {
       (k) => k.length === 0,
       { what: 'channel 2 holds no keys', timeoutMs: 40_000, intervalMs: 200 },
     );
-    // (lone's server membership is not time-bound: only its index of servers remains)
+    // (lone's server membership and registration are not time-bound: only its index of
+    // servers and its counts hash holding the registration marker remain)
     await waitFor(
       () => scan(`${keys.prefix}:*${lone}*`),
-      (k) => k.length === 1 && k[0]!.endsWith(':srv'),
+      (k) => k.length === 2 && k.some((key) => key.endsWith(':srv')) && k.includes(keys.c2cCounts(NETEASE_APP.appKey, lone)),
       { what: 'channel index of lone expired', timeoutMs: 5_000 },
     );
     expect(await call(h, NETEASE_APP, { accid: lone, serverId, channelId: c2 })).toEqual({

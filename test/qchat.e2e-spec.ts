@@ -1,3 +1,4 @@
+import { registered } from './support/accounts';
 import { createHash, randomBytes } from 'node:crypto';
 import { Keyspace, padMsgId } from '@app/store';
 import { Harness, NETEASE_APP, uniq } from './support/harness';
@@ -150,7 +151,7 @@ describe('QChat queryChannelUnReadMentionedMsgPage', () => {
     await waitFor(
       async () => {
         const checks = await Promise.all([
-          ...members.map((m) => h.redis.sismember(keys.accounts(APP), m)),
+          ...members.map((m) => registered(h.redis, keys, APP, m)),
           ...members.map((m) => h.redis.sismember(`${s}:members`, m)),
           h.redis.sismember(`${s}:channels`, channelId),
           ...Object.entries(roles).flatMap(([m, rs]) =>

@@ -133,7 +133,7 @@ describe('Redis under Sentinel, with a Sentinel hanging during the failover', ()
     } finally {
       promoted.disconnect();
     }
-    const expected = await new ProjectionStore(h.redis, new Keyspace(reference), { mentionRetentionMs: RETENTION_MS }).c2c.total(w.tencentApp, w.accounts[0]!);
+    const { total: expected } = await new ProjectionStore(h.redis, new Keyspace(reference), { mentionRetentionMs: RETENTION_MS }).c2c.total(w.tencentApp, w.accounts[0]!);
     const answer = await waitFor(() => tencentPost(h.gateway!.url, 'openim/get_c2c_unread_msg_num', { To_Account: w.accounts[0] }), (r) => r.body.ActionStatus === 'OK', {
       timeoutMs: 20_000,
       intervalMs: 100,

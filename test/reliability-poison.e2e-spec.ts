@@ -1,3 +1,4 @@
+import { registered } from './support/accounts';
 import { DEAD_LETTER_HEADERS, MAX_EVENT_BYTES, MAX_MENTION_TARGETS } from '@app/contracts';
 import { EventProducer } from '@app/kafka';
 import { Keyspace } from '@app/store';
@@ -65,8 +66,8 @@ describe('reliability: poison events', () => {
 
     // The valid record behind the poison, in the same partition, is applied.
     const keys = new Keyspace(h.config.redis.keyPrefix);
-    await waitFor(() => h.redis.sismember(keys.accounts(app), account), (v) => v === 1, { what: 'the valid record after the poison' });
+    await waitFor(() => registered(h.redis, keys, app, account), (v) => v === 1, { what: 'the valid record after the poison' });
     await drainedGroup(h.kafka, h.config);
-    expect(await h.redis.sismember(keys.accounts(app), 'bad\u0000id')).toBe(0);
+    expect(await registered(h.redis, keys, app, 'bad\u0000id')).toBe(0);
   });
 });

@@ -1,3 +1,4 @@
+import { registered } from './support/accounts';
 import { Generations, Keyspace, esc, generationKeys, generationPrefix } from '@app/store';
 import { rebuild } from '../apps/tools/src/rebuild.command';
 import { Harness, uniq } from './support/harness';
@@ -102,7 +103,7 @@ describe('reliability: rebuild from the log, and account deletion', () => {
     await drainedGroup(h.kafka, h.config);
     const after = await snapshot(h.redis, active);
     expect(tagged(Object.keys(after))).toEqual([]);
-    expect(await h.redis.sismember(new Keyspace(active).accounts(w.tencentApp), victim)).toBe(0);
+    expect(await registered(h.redis, new Keyspace(active), w.tencentApp, victim)).toBe(0);
     const r = await tencentPost(h.gateway!.url, C2C, { To_Account: victim });
     expect(r.body).toMatchObject({ ActionStatus: 'FAIL', ErrorCode: 90003 });
     // The same events replayed give the same state (deletion is idempotent and rebuildable).

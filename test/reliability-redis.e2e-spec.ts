@@ -95,10 +95,9 @@ describe('reliability: Redis unavailable', () => {
     expect(await snapshot(h.redis, h.config.redis.keyPrefix)).toEqual(await snapshot(h.redis, reference));
 
     // The gateway recovers by itself, with the exact count.
-    const expected = await new ProjectionStore(h.redis, new Keyspace(reference), { mentionRetentionMs: h.config.mentionRetentionMs }).c2c.total(
-      w.tencentApp,
-      w.accounts[0]!,
-    );
+    const { total: expected } = await new ProjectionStore(h.redis, new Keyspace(reference), {
+      mentionRetentionMs: h.config.mentionRetentionMs,
+    }).c2c.total(w.tencentApp, w.accounts[0]!);
     const ok = await waitFor(() => query().tencent, (r) => r.body.ActionStatus === 'OK', { what: 'the gateway to answer again' });
     expect(ok).toEqual({ status: 200, body: { ActionStatus: 'OK', ErrorCode: 0, ErrorInfo: '', AllC2CUnreadMsgNum: expected } });
   });

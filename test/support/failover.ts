@@ -267,7 +267,7 @@ export async function wrongAccounts(
   const app = TENCENT_APP.sdkAppId;
   const out: string[] = [];
   for (const account of accounts) {
-    const [got, want] = await Promise.all([a.c2c.total(app, account), b.c2c.total(app, account)]);
+    const [got, want] = await Promise.all([a.c2c.total(app, account).then((r) => r.total), b.c2c.total(app, account).then((r) => r.total)]);
     const [gotGroups, wantGroups] = await Promise.all([a.group.joinedGroups(app, account), b.group.joinedGroups(app, account)]);
     const diffs: string[] = [];
     if (got !== want) diffs.push(`c2c ${got} ≠ ${want}`);

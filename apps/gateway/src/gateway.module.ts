@@ -8,6 +8,7 @@ import { HealthController } from './health/health.controller';
 import { GatewayMetrics } from './metrics/gateway.metrics';
 import { MetricsController } from './metrics/metrics.controller';
 import { QchatModule } from './qchat/qchat.module';
+import { SummaryModule } from './summary/summary.module';
 import { TencentModule } from './tencent/tencent.module';
 
 /** Appends admin writes to Kafka (the gateway never writes projections itself). */
@@ -46,6 +47,7 @@ export class GatewayModule {
         GatewayKafkaModule.forRoot(config),
         TencentModule,
         QchatModule,
+        SummaryModule,
       ],
       controllers: [HealthController, MetricsController],
       providers: [{ provide: APP_FILTER, useClass: GatewayExceptionFilter }, GatewayMetrics],

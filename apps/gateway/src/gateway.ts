@@ -5,6 +5,7 @@ import express from 'express';
 import type { AddressInfo } from 'node:net';
 import { nestLogLevels, type AppConfig } from '@app/config';
 import { REDIS, type RedisClient } from '@app/store';
+import { serveOpenApi } from './common/openapi';
 import { GatewayModule } from './gateway.module';
 import { GatewayMetrics, GatewayMetricsMiddleware } from './metrics/gateway.metrics';
 
@@ -39,6 +40,7 @@ export async function startGateway(
   app.use(metrics.use.bind(metrics));
   app.use(express.text({ type: () => true, limit: MAX_BODY }));
   app.enableShutdownHooks();
+  serveOpenApi(app);
   // Give Redis a moment to connect so the first requests do not answer an internal error; a
   // gateway whose Redis is down still starts, answers 91000/500 and reports not ready.
   await redisReady(app.get<RedisClient>(REDIS), Math.min(config.requestTimeoutMs * 2, 5_000));

@@ -31,7 +31,7 @@ export async function explain(store: ProjectionStore, q: ExplainQuery): Promise<
 }
 
 async function overview(store: ProjectionStore, q: ExplainQuery, out: string[]): Promise<void> {
-  const [c2c, groups, channels] = await Promise.all([
+  const [c2c, { groups }, channels] = await Promise.all([
     store.c2c.describe(q.app, q.account),
     store.group.joinedGroups(q.app, q.account),
     store.channel.channelsOf(q.app, q.account),

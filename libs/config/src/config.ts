@@ -24,12 +24,16 @@ export class TencentAppConfig {
   sdkAppId!: string;
   @IsString() @MinLength(1) secretKey!: string;
   @IsArray() @ArrayMinSize(1) @IsString({ each: true }) admins!: string[];
+  /** Bearer token of the account summary API (docs/api/summary.md); without it the API answers 401 for this app. */
+  @IsOptional() @IsString() @MinLength(16, { message: 'apiKey must be at least 16 characters' }) apiKey?: string;
 }
 
 /** A NetEase Yunxin app: the AppKey and AppSecret used for CheckSum. */
 export class NeteaseAppConfig {
   @IsString() @MinLength(1) @MaxLength(128) appKey!: string;
   @IsString() @MinLength(1) appSecret!: string;
+  /** Bearer token of the account summary API (docs/api/summary.md); without it the API answers 401 for this app. */
+  @IsOptional() @IsString() @MinLength(16, { message: 'apiKey must be at least 16 characters' }) apiKey?: string;
 }
 
 export class TenantsConfig {

@@ -1,15 +1,16 @@
 import type { C2cMessageSent, C2cReadAck } from '@app/contracts';
-import type { Keyspace } from './keyspace';
+import { ACCOUNT_FIELD, type Keyspace } from './keyspace';
 import type { RedisClient } from './redis.factory';
-import { defineScript } from './scripts';
+import { defineReadScript, defineScript } from './scripts';
 
-import type { Result } from 'ioredis';
+import { Cluster, type Result } from 'ioredis';
 
 declare module 'ioredis' {
   interface RedisCommander<Context> {
     unreadC2cMessage(zset: string, reads: string, counts: string, peer: string, msgId: string, time: number): Result<number, Context>;
     unreadC2cRead(zset: string, reads: string, counts: string, peer: string, readTime: number): Result<number, Context>;
     unreadC2cDelete(reads: string, counts: string, zsetPrefix: string): Result<number, Context>;
+    unreadC2cPeers(numKeys: number, ...keysAndArgs: string[]): Result<(string | number | null)[], Context>;
   }
 }
 
@@ -32,7 +33,8 @@ const TOTAL = '';
  * `{app:owner}`:
  * - `<base>:z:<peer>`: zset of the owner's unread message ids from that peer, scored by time;
  * - `<base>:r`: hash peer → the owner's read time for that peer (a max);
- * - `<base>:n`: hash peer → unread count from that peer, and field `''` → the total.
+ * - `<base>:n`: hash peer → unread count from that peer, field `''` → the total, and the
+ *   account's registration marker (ACCOUNT_FIELD, written by DirectoryStore).
  * Every write is one Lua call that keeps the three in step: duplicates count once, a message
  * at or before the read time never counts, an ack subtracts exactly what it removed. Fields
  * and zsets that reach zero are removed, so an owner with nothing unread costs only its read
@@ -46,6 +48,8 @@ export class C2cStore {
     defineScript(redis, 'unreadC2cMessage', 'c2c-message', 3);
     defineScript(redis, 'unreadC2cRead', 'c2c-read', 3);
     defineScript(redis, 'unreadC2cDelete', 'c2c-delete', 2);
+    // Its number of keys varies with the peers (given as the first argument).
+    defineReadScript(redis, 'unreadC2cPeers', 'c2c-peers', 'variable');
   }
 
   /** Counts the message for its recipient (`to`), with `from` as the peer. */
@@ -67,10 +71,15 @@ export class C2cStore {
     return this.redis.unreadC2cDelete(`${base}:r`, `${base}:n`, `${base}:z:`);
   }
 
-  /** The owner's total unread over every one-to-one conversation (one HGET). */
-  async total(app: string, owner: string): Promise<number> {
-    const v = await this.redis.hget(`${this.keys.c2c(app, owner)}:n`, TOTAL);
-    return v === null ? 0 : Math.max(0, Number(v));
+  /**
+   * The owner's registration and total unread over every one-to-one conversation: one HMGET
+   * on the owner's slot (existence is a field of the same hash, Keyspace.account).
+   * `registered` is false when the account is not registered per account (see
+   * DirectoryStore for the fallback to the previous layout).
+   */
+  async total(app: string, owner: string): Promise<{ registered: boolean; total: number }> {
+    const [marker, total] = await this.redis.hmget(this.keys.c2cCounts(app, owner), ACCOUNT_FIELD, TOTAL);
+    return { registered: marker !== null && marker !== undefined, total: count(total) };
   }
 
   /**
@@ -80,7 +89,7 @@ export class C2cStore {
   async describe(app: string, owner: string, peer?: string, messageLimit = 50): Promise<{ total: number; peers: C2cPeerState[] }> {
     const base = this.keys.c2c(app, owner);
     const [counts, reads] = await Promise.all([this.redis.hgetall(`${base}:n`), this.redis.hgetall(`${base}:r`)]);
-    const names = peer !== undefined ? [peer] : [...new Set([...Object.keys(counts), ...Object.keys(reads)])].filter((p) => p !== TOTAL).sort();
+    const names = peer !== undefined ? [peer] : [...new Set([...Object.keys(counts), ...Object.keys(reads)])].filter((p) => p !== TOTAL && p !== ACCOUNT_FIELD).sort();
     const peers: C2cPeerState[] = names.map((p) => {
       const state: C2cPeerState = { peer: p, unread: Math.max(0, Number(counts[p] ?? 0)) };
       if (reads[p] !== undefined) state.readTime = Number(reads[p]);
@@ -95,10 +104,58 @@ export class C2cStore {
     return { total: Math.max(0, Number(counts[TOTAL] ?? 0)), peers };
   }
 
-  /** The owner's unread from each peer, in the order given (one HMGET). */
-  async perPeer(app: string, owner: string, peers: readonly string[]): Promise<number[]> {
-    if (peers.length === 0) return [];
-    const vs = await this.redis.hmget(`${this.keys.c2c(app, owner)}:n`, ...peers);
-    return vs.map((v) => (v === null ? 0 : Math.max(0, Number(v))));
+  /** The owner's registration and its unread from each peer, in the order given (one HMGET). */
+  async perPeer(app: string, owner: string, peers: readonly string[]): Promise<{ registered: boolean; counts: number[] }> {
+    const [marker, ...vs] = await this.redis.hmget(this.keys.c2cCounts(app, owner), ACCOUNT_FIELD, ...peers);
+    return { registered: marker !== null && marker !== undefined, counts: vs.map(count) };
   }
+
+  /**
+   * perPeer plus each peer's registration (per account, not counting the fallback to the
+   * earlier per-tenant set: DirectoryStore.legacyExists). On a single Redis one Lua call
+   * (c2c-peers.lua); on a Redis Cluster, where the peers live on other slots, one HMGET and
+   * one HEXISTS per peer issued together (one round trip per node).
+   */
+  async perPeerWithPeers(
+    app: string,
+    owner: string,
+    peers: readonly string[],
+  ): Promise<{ registered: boolean; counts: number[]; peersRegistered: boolean[] }> {
+    if (this.redis instanceof Cluster) {
+      const [own, ...exist] = await Promise.all([
+        this.perPeer(app, owner, peers),
+        ...peers.map((p) => this.redis.hexists(this.keys.c2cCounts(app, p), ACCOUNT_FIELD)),
+      ]);
+      return { ...own, peersRegistered: exist.map((e) => e === 1) };
+    }
+    const keys = [this.keys.c2cCounts(app, owner), ...peers.map((p) => this.keys.c2cCounts(app, p))];
+    const reply = await this.redis.unreadC2cPeers(keys.length, ...keys, ACCOUNT_FIELD, ...peers);
+    const n = peers.length;
+    return {
+      registered: Number(reply[0]) === 1,
+      counts: reply.slice(1, n + 1).map((v) => count(v === null ? null : String(v))),
+      peersRegistered: reply.slice(n + 1, 2 * n + 1).map((v) => Number(v) === 1),
+    };
+  }
+
+  /**
+   * The owner's registration, total, and the `limit` peers with the most unread (ties by
+   * peer id), for the account summary: one HGETALL of the counts hash, which holds only
+   * peers with something unread.
+   */
+  async top(app: string, owner: string, limit: number): Promise<{ registered: boolean; total: number; peers: { peer: string; unread: number }[] }> {
+    const all = await this.redis.hgetall(this.keys.c2cCounts(app, owner));
+    const peers: { peer: string; unread: number }[] = [];
+    for (const [field, v] of Object.entries(all)) {
+      if (field === TOTAL || field === ACCOUNT_FIELD) continue;
+      const unread = count(v);
+      if (unread > 0) peers.push({ peer: field, unread });
+    }
+    peers.sort((a, b) => b.unread - a.unread || (a.peer < b.peer ? -1 : a.peer > b.peer ? 1 : 0));
+    return { registered: ACCOUNT_FIELD in all, total: count(all[TOTAL]), peers: peers.slice(0, limit) };
+  }
+}
+
+function count(v: string | null | undefined): number {
+  return v === null || v === undefined ? 0 : Math.max(0, Number(v));
 }

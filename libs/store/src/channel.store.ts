@@ -82,7 +82,8 @@ export interface MentionedMessage {
 }
 
 export interface MentionPage {
-  messages: MentionedMessage[];
+  /** Each message as its answer's JSON text, in page order (see renderMentionedMessage). */
+  messages: string[];
   /** Where the next page starts. When `messages` is empty, the position asked for. */
   next: MentionPosition;
   /** True when at least one more qualifying message lies beyond `next`. */
@@ -146,7 +147,7 @@ export function unpadMsgId(id: string): string {
   return id.replace(/^0+(?=\d)/, '');
 }
 
-interface FixedFields {
+export interface FixedFields {
   fromAccount: string;
   fromNick: string;
   fromClientType: string;
@@ -174,6 +175,8 @@ interface UpdateRecord {
  * - `B:ix` every mention message by time (retention and page positions), `B:msg` fixed fields,
  *   `B:from` sender, `B:tgt` the sets a message is in, `B:upd` status/body/ext/updateTime as
  *   last-writer-wins registers, `B:pend` updates whose mention has not arrived;
+ * - `B:out`: id → the message's answer JSON, rendered by the write script whenever the
+ *   message or its record changes (pages are assembled by concatenation);
  * - `B:ack`: account → ack time (a max).
  * Per server (`keys.server(app, serverId)` = S): `S:members`, `S:roles:<account>`, `S:channels`.
  * Per account (`keys.qchatAccount(app, account)`): `<prefix>:qacc:{app:account}:chn` (channels where it has keys, by expiry) and
@@ -230,6 +233,8 @@ export class ChannelStore {
       msgIdClient: m.msgIdClient ?? '',
       mentionedAll: e.mentionAll ? 1 : 0,
     };
+    // Stored ready to send: channel-message.lua renders the message's answer from these and
+    // its current status, updateTime, body and ext, so no request parses or serialises it.
     const now = Date.now();
     const base = this.keys.channel(e.appId, e.serverId, e.channelId);
     const writes: Promise<unknown>[] = [
@@ -247,7 +252,7 @@ export class ChannelStore {
         m.ext === undefined ? '0' : '1',
         m.ext ?? '',
         m.time,
-        JSON.stringify(fixed),
+        renderFixedFields(fixed),
         m.fromAccount,
         [...targets].join('\n'),
       ),
@@ -378,6 +383,27 @@ export class ChannelStore {
     return { serverKnown: known > 0, channelKnown: channel === 1, member: member === 1, roles };
   }
 
+  /**
+   * The channels of every server the account is a member of, with its roles there (for the
+   * account summary): its server index, then each server's members, roles and channels, in
+   * two round trips.
+   */
+  async memberChannels(app: string, account: string): Promise<{ serverId: string; channelId: string; roles: string[] }[]> {
+    const servers = (await this.redis.smembers(this.accountKeys(app, account).servers)).sort(compareIds);
+    const rows = await Promise.all(
+      servers.map(async (serverId) => {
+        const s = this.keys.server(app, serverId);
+        const [member, roles, channels] = await Promise.all([
+          this.redis.sismember(`${s}:members`, account),
+          this.redis.smembers(this.rolesKey(s, account)),
+          this.redis.smembers(`${s}:channels`),
+        ]);
+        return member === 1 ? channels.sort(compareIds).map((channelId) => ({ serverId, channelId, roles })) : [];
+      }),
+    );
+    return rows.flat();
+  }
+
   /** One page of the account's unread mentions in a channel: one Lua call (channel-query.lua). */
   async unreadMentions(q: MentionQuery): Promise<MentionPage> {
     const base = this.keys.channel(q.app, q.serverId, q.channelId);
@@ -399,10 +425,16 @@ export class ChannelStore {
       MIN_POSITION_TIME,
       ...sets,
     );
-    const messages: MentionedMessage[] = [];
+    const messages: string[] = [];
     for (let i = 3; i + 2 < reply.length; i += 3) {
-      const m = composeMessage(String(reply[i]), String(reply[i + 1]), String(reply[i + 2]));
-      if (m) messages.push(m);
+      const id = String(reply[i]);
+      if (id === '') {
+        messages.push(String(reply[i + 1]));
+        continue;
+      }
+      // Stored before fixed fields were kept pre-rendered: composed and serialised here.
+      const m = composeMessage(id, String(reply[i + 1]), String(reply[i + 2]));
+      if (m) messages.push(renderMentionedMessage(m));
     }
     return {
       hasMore: Number(reply[0]) === 1,
@@ -438,10 +470,12 @@ export class ChannelStore {
       limit: Math.min(200, limit),
       now,
     });
-    const ids = page.messages.map((m) => padMsgId(m.msgIdServer));
+    // the page's messages are their answers' JSON, ready to send; explain reads them back
+    const parsed = page.messages.map((text) => JSON.parse(text) as MentionedMessage);
+    const ids = parsed.map((m) => padMsgId(m.msgIdServer));
     const targets = ids.length ? await this.redis.hmget(`${base}:tgt`, ...ids) : [];
     const mine = new Set(access.roles);
-    const messages = page.messages.map((message, i) => {
+    const messages = parsed.map((message, i) => {
       const matches: MentionMatch[] = [];
       for (const t of (targets[i] ?? '').split('\n')) {
         if (t === 'all') matches.push({ kind: 'all' });
@@ -530,6 +564,37 @@ export class ChannelStore {
   }
 }
 
+/**
+ * The fixed fields of a mention as stored in `B:msg`, ready to send: three JSON member
+ * lists, joined by "\n" (JSON text never holds a raw newline), around which the write
+ * script puts the message's current values (mention-render.lua) into `B:out`:
+ * `{"msgIdServer":<id>,` seg1 `"updateTime":…,"status":…,` seg2 `"body":…,` seg3 `"ext":…}`.
+ * The member order is the vendor's, as renderMentionedMessage writes it. A value starting
+ * with `{` is the earlier format (the fields as one JSON object), still read.
+ */
+export function renderFixedFields(f: FixedFields): string {
+  return (
+    `"msgIdClient":${JSON.stringify(f.msgIdClient)},"fromAccount":${JSON.stringify(f.fromAccount)},` +
+    `"fromNick":${JSON.stringify(f.fromNick)},"fromClientType":${JSON.stringify(f.fromClientType)},"time":${JSON.stringify(f.time)},` +
+    `\n"mentionedAll":${f.mentionedAll},"type":${JSON.stringify(f.type)},` +
+    `\n"attach":${JSON.stringify(f.attach)},`
+  );
+}
+
+/**
+ * A message as the vendor's JSON object: msgIdServer as a JSON number with its exact digits
+ * (64-bit values survive for clients that parse them as 64-bit integers), every other field
+ * as the vendor types it.
+ */
+export function renderMentionedMessage({ msgIdServer, ...rest }: MentionedMessage): string {
+  return `{"msgIdServer":${msgIdServer},${JSON.stringify(rest).slice(1)}`;
+}
+
+/** Decimal ids in numeric order. */
+function compareIds(a: string, b: string): number {
+  return a.length - b.length || (a < b ? -1 : a > b ? 1 : 0);
+}
+
 /** Fixed fields + last-writer-wins record → the wire message (null if the data is gone). */
 function composeMessage(
   id: string,
@@ -537,7 +602,8 @@ function composeMessage(
   recordJson: string,
 ): MentionedMessage | null {
   if (!fixedJson || !recordJson) return null;
-  const f = JSON.parse(fixedJson) as FixedFields;
+  // One JSON object (earlier versions), or renderFixedFields' pieces.
+  const f = JSON.parse(fixedJson.startsWith('{') ? fixedJson : `{${fixedJson.split('\n').join('').slice(0, -1)}}`) as FixedFields;
   const r = JSON.parse(recordJson) as UpdateRecord;
   return {
     msgIdServer: unpadMsgId(id),

@@ -8,9 +8,10 @@ import type {
   GroupType,
   GroupUnreadSet,
 } from '@app/contracts';
-import type { Keyspace } from './keyspace';
+import { Cluster } from 'ioredis';
+import { ACCOUNT_FIELD, type Keyspace } from './keyspace';
 import type { RedisClient } from './redis.factory';
-import { defineScript } from './scripts';
+import { defineReadScript, defineScript } from './scripts';
 
 import type { Result } from 'ioredis';
 
@@ -28,6 +29,7 @@ declare module 'ioredis' {
     unreadGroupCreated(state: string, groupType: string, name: string): Result<number, Context>;
     unreadGroupDismissed(state: string): Result<number, Context>;
     unreadGroupAccountTake(index: string): Result<string[], Context>;
+    unreadGroupList(counts: string, index: string, stateHead: string, stateTail: string, marker: string, member: string): Result<(string | number | null)[], Context>;
   }
 }
 
@@ -166,6 +168,7 @@ export class GroupStore {
     defineScript(redis, 'unreadGroupCreated', 'group-created', 1);
     defineScript(redis, 'unreadGroupDismissed', 'group-dismissed', 1);
     defineScript(redis, 'unreadGroupAccountTake', 'group-account-take', 1);
+    defineReadScript(redis, 'unreadGroupList', 'group-list', 2);
   }
 
   /** The group's state hash. */
@@ -274,17 +277,34 @@ export class GroupStore {
   }
 
   /**
-   * The groups an account is a member of, ordered by group id, skipping dismissed groups
-   * and groups it is no longer in. Two round trips whatever the count: the index, then one
-   * HMGET per group issued in one tick (one pipeline per Redis node).
+   * The account's registration and the groups it is a member of, ordered by group id,
+   * skipping dismissed groups and groups it is no longer in. On a single Redis one Lua call
+   * (group-list.lua); on a Redis Cluster, where the groups live on other slots, two round
+   * trips: the marker and the index (the account's slot), then one HMGET per group issued
+   * in one tick (one pipeline per node).
    */
-  async joinedGroups(app: string, account: string): Promise<GroupMemberView[]> {
-    const ids = await this.redis.zrangebyscore(this.indexKey(app, account), 1, 1);
+  async joinedGroups(app: string, account: string): Promise<{ registered: boolean; groups: GroupMemberView[] }> {
     const f = field(account);
-    const rows = await Promise.all(
-      ids.map((g) => this.redis.hmget(this.stateKey(app, g), ...META_FIELDS, f)),
-    );
-    return rows.map((values, i) => view(ids[i]!, values)).filter((v) => v.exists && v.member);
+    const marker = this.keys.account(app, account);
+    const index = this.indexKey(app, account);
+    const rows: { id: string; values: (string | null)[] }[] = [];
+    let registered: boolean;
+    if (this.redis instanceof Cluster) {
+      const [exists, ids] = await Promise.all([this.redis.hexists(marker.key, marker.field), this.redis.zrangebyscore(index, 1, 1)]);
+      registered = exists === 1;
+      const values = await Promise.all(ids.map((g) => this.redis.hmget(this.stateKey(app, g), ...META_FIELDS, f)));
+      ids.forEach((id, i) => rows.push({ id, values: values[i]! }));
+    } else {
+      // The state key around the group id, as Keyspace builds it (esc leaves \u0000 alone).
+      const [head, tail] = this.stateKey(app, '\u0000').split('\u0000') as [string, string];
+      const reply = await this.redis.unreadGroupList(marker.key, index, head, tail, ACCOUNT_FIELD, f);
+      registered = Number(reply[0]) === 1;
+      for (let i = 1; i + 5 < reply.length; i += 6) {
+        rows.push({ id: String(reply[i]), values: reply.slice(i + 1, i + 6).map((v) => (v === null ? null : String(v))) });
+      }
+    }
+    const groups = rows.map((r) => view(r.id, r.values)).filter((v) => v.exists && v.member);
+    return { registered, groups };
   }
 }
 

@@ -76,6 +76,21 @@ export function isGenerationKey(key: string, base: string, generation: number): 
 }
 
 /**
+ * The keys of a rate limit (family `rl`, no generation): `base` of the per-window counters
+ * (rate-lease.lua appends `:<window>`) and the block marker, under one hash tag per
+ * (family, tenant, API).
+ */
+export function rateLimitKeys(base: string, family: string, app: string, api: string): { base: string; block: string } {
+  const counters = `${base}:rl:{${esc(family)}:${esc(app)}:${esc(api)}}`;
+  return { base: counters, block: `${counters}:blocked` };
+}
+
+/** The marker of a used QChat Nonce (family `nonce`, no generation). */
+export function nonceKey(base: string, app: string, nonce: string): string {
+  return `${base}:nonce:{${esc(app)}:${esc(nonce)}}`;
+}
+
+/**
  * Projection generations (docs/reliability.md, rebuild). Readers resolve key names through
  * the active generation as last read; writers (the projector) work on an explicit
  * generation per batch (`ProjectionStore.forGeneration`).
@@ -161,6 +176,13 @@ export class Generations implements GenerationSource {
   }
 }
 
+/**
+ * The field of an account's c2c counts hash that says the account is registered. It holds a
+ * control character, which no account id may contain (contracts' isId), so it never meets
+ * a peer's field; its value is "1".
+ */
+export const ACCOUNT_FIELD = '\u0001registered';
+
 export class Keyspace {
   /**
    * @param base REDIS_KEY_PREFIX, or a generation's full prefix when `generations` is omitted
@@ -176,14 +198,33 @@ export class Keyspace {
     return this.generations ? generationPrefix(this.base, this.generations.current()) : this.base;
   }
 
-  /** The set of registered accounts of a tenant (one slot per tenant). */
-  accounts(app: string): string {
+  /**
+   * Where an account's existence is kept: field ACCOUNT_FIELD of its one-to-one counts hash
+   * (`c2cCounts`), under the account's own hash tag beside its projections, so the c2c total
+   * and the existence check are one HMGET on the owner's slot and a tenant of any size
+   * spreads over a cluster (docs/projections.md, "Directory").
+   */
+  account(app: string, account: string): { key: string; field: string } {
+    return { key: this.c2cCounts(app, account), field: ACCOUNT_FIELD };
+  }
+
+  /**
+   * The set of registered accounts of a tenant as kept before per-account existence (one
+   * slot per tenant). Still read as a fallback for accounts not found per account, until
+   * `migrate-accounts` (apps/tools) has moved a deployment's data.
+   */
+  legacyAccounts(app: string): string {
     return `${this.prefix}:acct:{${esc(app)}}`;
   }
 
   /** Base of a one-to-one owner's keys: every key of (app, owner) starts with it. */
   c2c(app: string, owner: string): string {
     return `${this.prefix}:c2c:{${esc(app)}:${esc(owner)}}`;
+  }
+
+  /** The owner's one-to-one counts hash: field '' the total, one field per peer, and ACCOUNT_FIELD. */
+  c2cCounts(app: string, owner: string): string {
+    return `${this.c2c(app, owner)}:n`;
   }
 
   /** Base of a group's keys. */

@@ -1,39 +1,107 @@
-import { esc } from './keyspace';
+import type { Result } from 'ioredis';
+import { rateLimitKeys } from './keyspace';
 import type { RedisClient } from './redis.factory';
 import { defineScript } from './scripts';
 
-import type { Result } from 'ioredis';
-
 declare module 'ioredis' {
   interface RedisCommander<Context> {
-    unreadRateLimit(counterKey: string, blockKey: string, limit: number, windowMs: number, blockMs: number): Result<number, Context>;
+    unreadRateLease(base: string, blockKey: string, limit: number, lease: number, blockMs: number): Result<[number, number], Context>;
   }
 }
 
 /**
- * Per-tenant, per-API call limit held in Redis, so it holds across gateway replicas.
- * Fixed one-second windows: a burst at a window edge may pass up to twice the limit in one
- * rolling second, the usual trade for one round trip per call.
+ * Calls one lease grants: 1/LEASE_PARTS of the limit (at least 1). Smaller leases strand
+ * fewer calls in idle replicas; larger ones cost fewer lease requests (docs/performance.md).
+ */
+export const LEASE_PARTS = 20;
+
+export function leaseSize(limit: number): number {
+  return Math.max(1, Math.ceil(limit / LEASE_PARTS));
+}
+
+interface Lease {
+  /** Calls left to spend locally in this window. */
+  tokens: number;
+  /** Local ms at which the window (or the block) ends: the lease is void from then on. */
+  until: number;
+  /** Redis refused: the window is used up, or the caller is blocked, until `until`. */
+  refused: boolean;
+  /** The lease request in flight, shared by every call that waits for it. */
+  pending?: Promise<void>;
+}
+
+/**
+ * Per-tenant, per-API call limit that holds across gateway replicas without a Redis command
+ * per call. Each replica takes calls from the shared one-second window in leases
+ * (rate-lease.lua: one EVALSHA grants up to leaseSize(limit) calls, never more than the
+ * window has left) and spends them locally; once Redis says the window is used up (or the
+ * caller is blocked) the replica refuses locally until the window (or the block) ends.
+ *
+ * What holds (docs/performance.md, "Rate limits"): in one window at most `limit` calls pass
+ * over all replicas together, whatever their number; fixed windows still let up to twice
+ * the limit through in a rolling second that straddles a window edge, as before. The price
+ * of leases: calls granted to one replica and not spent are stranded there, so with N
+ * replicas a window may refuse calls once up to (N − 1) × (leaseSize − 1) of its quota
+ * sits unspent in other replicas.
  */
 export class RateLimiter {
+  private readonly leases = new Map<string, Lease>();
+
   constructor(
     private readonly redis: RedisClient,
     private readonly prefix: string,
   ) {
-    defineScript(redis, 'unreadRateLimit', 'rate-limit', 2);
+    defineScript(redis, 'unreadRateLease', 'rate-lease', 2);
   }
 
-  /** True when the call may go ahead. */
-  async allow(family: string, app: string, api: string, limit: number, blockMs = 0, windowMs = 1000): Promise<boolean> {
-    const window = Math.floor(Date.now() / windowMs);
-    const tag = `{${esc(family)}:${esc(app)}:${esc(api)}}`;
-    const allowed = await this.redis.unreadRateLimit(
-      `${this.prefix}:rl:${tag}:${window}`,
-      `${this.prefix}:rl:${tag}:blocked`,
-      limit,
-      windowMs * 2,
-      blockMs,
+  /**
+   * True when the call may go ahead. Synchronous while the local lease lasts; a promise
+   * when a lease must be asked for (one round trip, shared by every call waiting for it).
+   */
+  allow(family: string, app: string, api: string, limit: number, blockMs = 0): boolean | Promise<boolean> {
+    const id = `${family}\n${app}\n${api}`;
+    const lease = this.leases.get(id);
+    if (lease && Date.now() < lease.until) {
+      if (lease.tokens > 0) {
+        lease.tokens--;
+        return true;
+      }
+      if (lease.refused) return false;
+    }
+    return this.renew(id, lease, family, app, api, limit, blockMs);
+  }
+
+  private async renew(
+    id: string,
+    lease: Lease | undefined,
+    family: string,
+    app: string,
+    api: string,
+    limit: number,
+    blockMs: number,
+  ): Promise<boolean> {
+    if (lease?.pending) {
+      await lease.pending;
+      return this.allow(family, app, api, limit, blockMs);
+    }
+    const next: Lease = lease ?? { tokens: 0, until: 0, refused: false };
+    this.leases.set(id, next);
+    const sentAt = Date.now();
+    const keys = rateLimitKeys(this.prefix, family, app, api);
+    next.pending = this.redis.unreadRateLease(keys.base, keys.block, limit, leaseSize(limit), blockMs).then(
+      ([granted, ms]) => {
+        // Measured from when the request left: the lease ends no later than Redis's window.
+        next.until = sentAt + Number(ms);
+        next.tokens = Number(granted);
+        next.refused = Number(granted) === 0;
+        next.pending = undefined;
+      },
+      (err: unknown) => {
+        next.pending = undefined;
+        throw err;
+      },
     );
-    return allowed === 1;
+    await next.pending;
+    return this.allow(family, app, api, limit, blockMs);
   }
 }

@@ -76,7 +76,10 @@ export class GatewayExceptionFilter implements ExceptionFilter {
         else res.status(200).json({ code: QCHAT.PARAM, desc: status === 413 ? 'request body too large' : 'bad request' });
         return;
       }
-      res.status(status).json({ statusCode: status, message: status === 404 ? 'not found' : exception.message });
+      // An unmatched path answers a bare "not found" (Express's message would echo the path);
+      // a route's own 404 (the summary API's unknown account) keeps its message.
+      const unmatched = status === 404 && req.route === undefined;
+      res.status(status).json({ statusCode: status, message: unmatched ? 'not found' : exception.message });
       return;
     }
 

@@ -2,7 +2,7 @@ import { Inject, Injectable, type CanActivate, type ExecutionContext } from '@ne
 import type { Request } from 'express';
 import { NETEASE_CHECKSUM_WINDOW_MS, verifyNeteaseRequest } from '@app/auth';
 import { APP_CONFIG, type AppConfig } from '@app/config';
-import { esc, RateLimiter, REDIS, type RedisClient } from '@app/store';
+import { nonceKey, RateLimiter, REDIS, type RedisClient } from '@app/store';
 import { QCHAT, QchatError } from './qchat.errors';
 
 /** A request QchatAuthGuard let through: `qchatApp` is the caller's AppKey. */
@@ -21,7 +21,8 @@ function header(req: Request, name: string): string | undefined {
  *      (constant-time compare) → 414
  *   2. the Nonce, remembered in Redis per app (SET NX PX) for as long as its CurTime stays
  *      acceptable, so a replay to any gateway replica → 431
- *   3. the per-app, per-API rate limit held in Redis (QCHAT_RATE_LIMIT per second, then
+ *   3. the per-app, per-API rate limit shared through Redis, spent from a local lease
+ *      (RateLimiter; QCHAT_RATE_LIMIT per second, then
  *      blocked for QCHAT_RATE_BLOCK_MS) → 416
  * The body is parsed afterwards by the endpoint, so an unauthenticated caller learns nothing from it.
  */
@@ -56,13 +57,7 @@ export class QchatAuthGuard implements CanActivate {
     const ttl = Math.max(1_000, auth.curTimeMs + NETEASE_CHECKSUM_WINDOW_MS - now + 1_000);
     const api = req.path.slice(req.path.lastIndexOf('/') + 1);
     const [fresh, allowed] = await Promise.all([
-      this.redis.set(
-        `${this.config.redis.keyPrefix}:nonce:{${esc(auth.appKey)}:${esc(auth.nonce)}}`,
-        '1',
-        'PX',
-        ttl,
-        'NX',
-      ),
+      this.redis.set(nonceKey(this.config.redis.keyPrefix, auth.appKey, auth.nonce), '1', 'PX', ttl, 'NX'),
       this.limiter.allow(
         'qchat',
         auth.appKey,

@@ -5,6 +5,7 @@ import {
   parseUnreadMentionsForm,
   renderUnreadMentions,
 } from './unread-mentions.dto';
+import { renderMentionedMessage } from '@app/store';
 
 const FORM = 'application/x-www-form-urlencoded;charset=utf-8';
 const NOW = 1_700_000_000_000;
@@ -184,7 +185,7 @@ describe('renderUnreadMentions', () => {
       hasMore: true,
       next: { time: 1669794854264, skip: 2 },
       messages: [
-        {
+        renderMentionedMessage({
           msgIdServer: '18446744073709551615',
           msgIdClient: 'c1',
           fromAccount: 'bob',
@@ -198,7 +199,7 @@ describe('renderUnreadMentions', () => {
           body: '"msgIdServer":"1"',
           attach: '',
           ext: '',
-        },
+        }),
       ],
     });
     expect(text).toBe(

@@ -112,16 +112,14 @@ export function parseUnreadMentionsForm(
 }
 
 /**
- * The success body, as JSON text: msgIdServer and nextTimetag are written as JSON numbers
- * with their exact digits (64-bit values survive for clients that parse them as 64-bit
- * integers), every other field as the vendor types it.
+ * The success body, as JSON text, assembled by concatenation: each message comes from the
+ * store as its JSON text (ChannelStore.unreadMentions), nextTimetag is written as a JSON
+ * number with its exact digits (64-bit values survive for clients that parse them as
+ * 64-bit integers).
  */
 export function renderUnreadMentions(page: MentionPage): string {
-  const msgs = page.messages.map(
-    ({ msgIdServer, ...rest }) => `{"msgIdServer":${msgIdServer},${JSON.stringify(rest).slice(1)}`,
-  );
   return (
     `{"code":200,"data":{"pageInfo":{"nextTimetag":${encodeTimeTag(page.next)},"hasMore":${page.hasMore}},` +
-    `"msgList":[${msgs.join(',')}]}}`
+    `"msgList":[${page.messages.join(',')}]}}`
   );
 }

@@ -10,6 +10,7 @@ import {
 import type { Request } from 'express';
 import type { TencentAppConfig } from '@app/config';
 import { TENCENT, TencentError } from './tencent.errors';
+import { TencentApiDocs } from './tencent.dto';
 import { TencentGuard } from './tencent.guard';
 
 /**
@@ -34,7 +35,7 @@ export type JsonObject = Record<string, unknown>;
  * every route under it passes TencentGuard (URL params, UserSig, admin, rate limit) first.
  */
 export function TencentController(service: string): ClassDecorator {
-  return applyDecorators(Controller(`v4/${service}`), UseGuards(TencentGuard));
+  return applyDecorators(Controller(`v4/${service}`), UseGuards(TencentGuard), TencentApiDocs(service));
 }
 
 /** A Tencent command: POST, and HTTP 200 whatever the outcome. */

@@ -2,7 +2,7 @@ import { Inject, Injectable, type CanActivate, type ExecutionContext } from '@ne
 import { APP_CONFIG, type AppConfig, type TencentAppConfig } from '@app/config';
 import { UserSigVerifier, type UserSigFailure } from '@app/auth';
 import { RateLimiter } from '@app/store';
-import type { TencentRequest } from './tencent-request';
+import type { TencentRequest, TencentRequestContext } from './tencent-request';
 import { TENCENT, TencentError } from './tencent.errors';
 
 const SIG_FAILURES: Record<UserSigFailure, [number, string]> = {
@@ -27,7 +27,8 @@ export const TENCENT_USERSIG = Symbol('TENCENT_USERSIG');
  *   3. UserSig v2: 70003 unparsable, 70014 sdkappid mismatch, 70013 identifier mismatch,
  *      70009 bad signature, 70001 expired (verified signatures are cached briefly)
  *   4. `identifier` is one of the app's admins → else 60010
- *   5. the per-app, per-API rate limit held in Redis → 60007 past it
+ *   5. the per-app, per-API rate limit shared through Redis (spent from a local lease,
+ *      RateLimiter) → 60007 past it
  * The body is parsed afterwards by the endpoint itself (`@TencentBody(code)`), so an
  * unauthenticated or throttled caller never learns anything from its body.
  */
@@ -45,7 +46,7 @@ export class TencentGuard implements CanActivate {
     this.limit = config.rateLimits.tencentPerSecond;
   }
 
-  async canActivate(context: ExecutionContext): Promise<boolean> {
+  canActivate(context: ExecutionContext): boolean | Promise<boolean> {
     const req = context.switchToHttp().getRequest<TencentRequest>();
     const q = req.query as Record<string, string | string[] | undefined>;
 
@@ -75,11 +76,24 @@ export class TencentGuard implements CanActivate {
     }
 
     const api = (req.route as { path?: string } | undefined)?.path ?? req.path;
-    if (!(await this.limiter.allow('tencent', sdkAppId, api, this.limit))) {
-      throw new TencentError(TENCENT.RATE_LIMIT, `over the limit of ${this.limit} calls per second for ${api}`);
-    }
-    req.tencent = { app: tenant.app, identifier, api };
+    const granted: TencentRequestContext = { app: tenant.app, identifier, api };
+    // Synchronous while the replica's lease lasts (no Redis command on the request path).
+    const allowed = this.limiter.allow('tencent', sdkAppId, api, this.limit);
+    if (allowed === true) return this.admit(req, granted);
+    if (allowed === false) throw this.refusal(api);
+    return allowed.then((ok) => {
+      if (!ok) throw this.refusal(api);
+      return this.admit(req, granted);
+    });
+  }
+
+  private admit(req: TencentRequest, ctx: TencentRequestContext): true {
+    req.tencent = ctx;
     return true;
+  }
+
+  private refusal(api: string): TencentError {
+    return new TencentError(TENCENT.RATE_LIMIT, `over the limit of ${this.limit} calls per second for ${api}`);
   }
 }
 

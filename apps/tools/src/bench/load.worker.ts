@@ -21,6 +21,8 @@ export interface LoadResult {
   p50: number;
   p99: number;
   total: number;
+  /** Requests answered during the warm-up (not in `total`). */
+  warmupTotal: number;
   errors: number;
   timeouts: number;
   non2xx: number;
@@ -66,7 +68,7 @@ function run(input: LoadInput, seconds: number, state: { bad: number; sampleBad?
 }
 
 runWorker<LoadInput, LoadResult>(async (input) => {
-  if (input.warmupSeconds > 0) await run(input, input.warmupSeconds, { bad: 0 });
+  const warmup = input.warmupSeconds > 0 ? await run(input, input.warmupSeconds, { bad: 0 }) : undefined;
   const state: { bad: number; sampleBad?: string } = { bad: 0 };
   const r = await run(input, input.durationSeconds, state);
   return {
@@ -74,6 +76,7 @@ runWorker<LoadInput, LoadResult>(async (input) => {
     p50: r.latency.p50,
     p99: r.latency.p99,
     total: r.requests.total,
+    warmupTotal: warmup?.requests.total ?? 0,
     errors: r.errors,
     timeouts: r.timeouts,
     non2xx: r.non2xx,

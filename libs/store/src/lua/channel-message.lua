@@ -17,7 +17,7 @@
 -- until its updateTime leaves the retention).
 --
 -- KEYS[1]  <base>:ix    zset  every mention message of the channel: padded id -> time
--- KEYS[2]  <base>:msg   hash  padded id -> the fixed fields, JSON written by the store
+-- KEYS[2]  <base>:msg   hash  padded id -> the fixed fields, pre-rendered by the store
 -- KEYS[3]  <base>:from  hash  padded id -> fromAccount (the query skips the reader's own)
 -- KEYS[4]  <base>:tgt   hash  padded id -> its target sets, suffixes joined by "\n"
 -- KEYS[5]  <base>:upd   hash  padded id -> {s, st, ut, b, bt, e, et} (JSON, numbers as strings)
@@ -25,6 +25,9 @@
 -- KEYS[7]  <base>:ack   zset  account -> ack time (pruned here with the rest)
 -- Target sets (not in KEYS, built from ARGV[1]): <base>:all, <base>:r:<roleId>,
 -- <base>:a:<escaped account>, zsets of <time><padded id> -> time.
+-- <base>:out (not in KEYS, built from ARGV[1]): hash padded id -> the message's answer JSON,
+-- rendered here (mention-render.lua) whenever its fixed fields or its record change, and
+-- dropped with the message, so a page is assembled by concatenation.
 --
 -- ARGV[1]  base
 -- ARGV[2]  op: "mention" | "update"
@@ -36,7 +39,7 @@
 -- ARGV[8]  "1" when a body is given, else "0";  ARGV[9]  body
 -- ARGV[10] "1" when an ext is given, else "0";  ARGV[11] ext
 -- ARGV[12] mention only: message time
--- ARGV[13] mention only: fixed fields JSON
+-- ARGV[13] mention only: fixed fields, pre-rendered (ChannelStore renderFixedFields)
 -- ARGV[14] mention only: fromAccount
 -- ARGV[15] mention only: target suffixes joined by "\n" ("all", "r:<roleId>", "a:<account>")
 --
@@ -54,6 +57,9 @@ local PRUNE_PER_CALL = 200
 local function int(n)
   return string.format('%d', n)
 end
+
+--#include mention-render
+local OUT = base .. ':out'
 
 -- Keeps a key until `at` at least (its expiry is the newest of its entries' expiries).
 local function extend(key, at)
@@ -85,6 +91,16 @@ local function unindex(mid)
   redis.call('HDEL', KEYS[2], mid)
   redis.call('HDEL', KEYS[3], mid)
   redis.call('HDEL', KEYS[4], mid)
+  redis.call('HDEL', OUT, mid)
+end
+
+-- (Re)renders the answer of an indexed message from its fixed fields and record.
+local function render(mid, fixed, rec, expireAt)
+  local text = fixed and renderMention(mid, fixed, rec)
+  if text then
+    redis.call('HSET', OUT, mid, text)
+    extend(OUT, expireAt)
+  end
 end
 
 -- Retention: drop what is older than the cutoff (bounded per call; keys expire anyway).
@@ -160,7 +176,11 @@ if op == 'update' then
     extend(KEYS[6], ut + retention)
     return 1
   end
-  if terminal(tonumber(rec.s)) then unindex(id) end
+  if terminal(tonumber(rec.s)) then
+    unindex(id)
+  else
+    render(id, redis.call('HGET', KEYS[2], id), rec, t + retention)
+  end
   extend(KEYS[5], math.max(t, ut) + retention)
   return 1
 end
@@ -183,6 +203,7 @@ redis.call('HSET', KEYS[2], id, ARGV[13])
 redis.call('HSET', KEYS[3], id, ARGV[14])
 redis.call('HSET', KEYS[4], id, ARGV[15])
 for _, k in ipairs({ KEYS[2], KEYS[3], KEYS[4] }) do extend(k, time + retention) end
+render(id, ARGV[13], rec, time + retention)
 local m = member(time, id)
 for _, sfx in ipairs(split(ARGV[15])) do
   local key = base .. ':' .. sfx

@@ -19,10 +19,12 @@
 --
 -- KEYS[1]  <base>:ix    zset  padded id -> time (every mention message of the channel)
 -- KEYS[2]  <base>:from  hash  padded id -> fromAccount
--- KEYS[3]  <base>:msg   hash  padded id -> fixed fields JSON
+-- KEYS[3]  <base>:msg   hash  padded id -> fixed fields (read only for messages without a
+--                             rendered answer: stored by an earlier version)
 -- KEYS[4]  <base>:upd   hash  padded id -> last-writer-wins record JSON
 -- KEYS[5]  <base>:ack   zset  account -> ack time
--- ARGV[1]  base (target sets are <base>:<suffix>, same hash tag)
+-- ARGV[1]  base (target sets are <base>:<suffix>, the rendered answers <base>:out: same
+--          hash tag)
 -- ARGV[2]  account
 -- ARGV[3]  posTime (ms)
 -- ARGV[4]  posSkip
@@ -33,7 +35,10 @@
 --          encode); otherwise the page is extended to the end of that millisecond
 -- ARGV[9..] target set suffixes of the account: "all", "a:<escaped account>", "r:<roleId>"...
 --
--- Returns { hasMore (0/1), nextTime, nextSkip, then per message: id, fixed JSON, record JSON }.
+-- Returns { hasMore (0/1), nextTime, nextSkip, then per message three entries: "", the
+-- message's answer JSON as rendered at projection time (channel-message.lua); or, for a
+-- message stored by an earlier version without one: id, fixed fields, record JSON (the
+-- store composes those) }.
 local base, account = ARGV[1], ARGV[2]
 local posTime, posSkip = tonumber(ARGV[3]), tonumber(ARGV[4])
 local limit, cutoff, cap, minTime = tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7]), tonumber(ARGV[8])
@@ -167,12 +172,31 @@ local out = { ahead and 1 or 0, int(nextTime), int(nextSkip) }
 for from = 1, #page, 500 do
   local ids = {}
   for i = from, math.min(from + 499, #page) do ids[#ids + 1] = string.sub(page[i], 17) end
-  local fixed = redis.call('HMGET', KEYS[3], unpack(ids))
-  local recs = redis.call('HMGET', KEYS[4], unpack(ids))
+  local texts = redis.call('HMGET', base .. ':out', unpack(ids))
+  local missing = {}
+  for i in ipairs(ids) do
+    if not texts[i] then missing[#missing + 1] = i end
+  end
+  local fixed, recs = {}, {}
+  if #missing > 0 then
+    local mids = {}
+    for k, i in ipairs(missing) do mids[k] = ids[i] end
+    local f = redis.call('HMGET', KEYS[3], unpack(mids))
+    local r = redis.call('HMGET', KEYS[4], unpack(mids))
+    for k, i in ipairs(missing) do
+      fixed[i], recs[i] = f[k], r[k]
+    end
+  end
   for i, id in ipairs(ids) do
-    out[#out + 1] = id
-    out[#out + 1] = fixed[i] or ''
-    out[#out + 1] = recs[i] or ''
+    if texts[i] then
+      out[#out + 1] = ''
+      out[#out + 1] = texts[i]
+      out[#out + 1] = ''
+    else
+      out[#out + 1] = id
+      out[#out + 1] = fixed[i] or ''
+      out[#out + 1] = recs[i] or ''
+    end
   end
 end
 return out

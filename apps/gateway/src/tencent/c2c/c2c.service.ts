@@ -31,32 +31,41 @@ export class C2cService {
   ) {}
 
   /**
-   * get_c2c_unread_msg_num. The existence check and the counts are issued in the same tick,
-   * so ioredis sends them in one round trip.
+   * get_c2c_unread_msg_num. The total is one HMGET on the owner's slot (its existence is a
+   * field of the counts hash); with peers, one Lua call on a single Redis, one round trip
+   * per node on a Cluster (C2cStore.perPeerWithPeers).
    */
   async unread(ctx: TencentRequestContext, body: JsonObject): Promise<TencentBody> {
     const app = ctx.app.sdkAppId;
     const to = requiredAccount(body, 'To_Account', C2C_ERRORS.TO_ACCOUNT);
     const peers = optionalAccountList(body, 'Peer_Account');
     if (peers === undefined) {
-      const [exists, total] = await Promise.all([this.store.directory.exists(app, to), this.store.c2c.total(app, to)]);
-      if (!exists) throw new TencentError(C2C_ERRORS.TO_ACCOUNT, `To_Account ${to} does not exist`);
+      const { registered, total } = await this.store.c2c.total(app, to);
+      if (!registered && !(await this.store.directory.legacyExists(app, to))) {
+        throw new TencentError(C2C_ERRORS.TO_ACCOUNT, `To_Account ${to} does not exist`);
+      }
       return tencentOk({ AllC2CUnreadMsgNum: total });
     }
     if (peers.length > MAX_PEERS) {
       throw new TencentError(C2C_ERRORS.TOO_MANY_ACCOUNTS, `Peer_Account holds ${peers.length} accounts; at most ${MAX_PEERS} are allowed`);
     }
-    const [exist, counts] = await Promise.all([
-      this.store.directory.existMany(app, [to, ...peers]),
-      this.store.c2c.perPeer(app, to, peers),
-    ]);
-    if (!exist[0]) throw new TencentError(C2C_ERRORS.TO_ACCOUNT, `To_Account ${to} does not exist`);
+    const owner = await this.store.c2c.perPeerWithPeers(app, to, peers);
+    if (!owner.registered && !(await this.store.directory.legacyExists(app, to))) {
+      throw new TencentError(C2C_ERRORS.TO_ACCOUNT, `To_Account ${to} does not exist`);
+    }
+    // Peers not found per account may still be in the per-tenant set of earlier versions.
+    const exist = owner.peersRegistered.every(Boolean)
+      ? owner.peersRegistered
+      : await Promise.all(
+          owner.peersRegistered.map((found, i) => (found ? Promise.resolve(true) : this.store.directory.legacyExists(app, peers[i]!))),
+        );
     const list: { Peer_Account: string; C2CUnreadMsgNum: number }[] = [];
     const errors: { Peer_Account: string; ErrorCode: number }[] = [];
-    peers.forEach((peer, i) => {
-      if (exist[i + 1]) list.push({ Peer_Account: peer, C2CUnreadMsgNum: counts[i] ?? 0 });
+    for (let i = 0; i < peers.length; i++) {
+      const peer = peers[i]!;
+      if (exist[i]) list.push({ Peer_Account: peer, C2CUnreadMsgNum: owner.counts[i] ?? 0 });
       else errors.push({ Peer_Account: peer, ErrorCode: TENCENT.ACCOUNT_NOT_FOUND });
-    });
+    }
     return errors.length > 0
       ? tencentOk({ C2CUnreadMsgNumList: list, ErrorList: errors })
       : tencentOk({ C2CUnreadMsgNumList: list });

@@ -153,8 +153,9 @@ export class GroupService {
   }
 
   /**
-   * get_joined_group_list: the account's existence and its group index in one round trip,
-   * then one HMGET per group in one more. Filtering, TotalCount and paging happen here.
+   * get_joined_group_list: the account's existence, its group index and every group's state
+   * in one Lua call on a single Redis (two round trips on a Cluster, GroupStore.joinedGroups).
+   * Filtering, TotalCount and paging happen here.
    */
   async joinedGroups(ctx: TencentRequestContext, body: JsonObject): Promise<TencentBody> {
     const app = ctx.app.sdkAppId;
@@ -193,11 +194,8 @@ export class GroupService {
 
     if (!isId(account))
       throw new TencentError(TENCENT.ACCOUNT_NOT_FOUND, `Member_Account ${account} does not exist`);
-    const [exists, groups] = await Promise.all([
-      this.store.directory.exists(app, account),
-      this.store.group.joinedGroups(app, account),
-    ]);
-    if (!exists)
+    const { registered, groups } = await this.store.group.joinedGroups(app, account);
+    if (!registered && !(await this.store.directory.legacyExists(app, account)))
       throw new TencentError(TENCENT.ACCOUNT_NOT_FOUND, `Member_Account ${account} does not exist`);
 
     const matching = groups.filter((g) =>

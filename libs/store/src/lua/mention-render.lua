@@ -1,0 +1,25 @@
+-- mention-render (included by channel-message.lua): a mention's answer JSON, rendered when
+-- the message or its last-writer-wins record changes, so the query only concatenates.
+--
+-- fixed: the fixed fields as ChannelStore.renderFixedFields writes them: three JSON member
+-- lists joined by "\n" (JSON text never holds a raw newline). rec: the record as a Lua table
+-- (s, ut, b, e: strings). Output, in the vendor's member order:
+-- {"msgIdServer":<id without padding>, seg1 "updateTime":…,"status":…, seg2 "body":…, seg3 "ext":…}
+-- Strings are escaped as JSON.stringify escapes them: '"', '\' and control characters below
+-- 0x20 (\b \f \n \r \t, else \u00xx), everything else (UTF-8 included) as is. Returns nil for
+-- fixed fields of another format (an earlier version's JSON object).
+local MENTION_ESC = { ['"'] = '\\"', ['\\'] = '\\\\', ['\b'] = '\\b', ['\f'] = '\\f', ['\n'] = '\\n', ['\r'] = '\\r', ['\t'] = '\\t' }
+local function jsonString(s)
+  local e = string.gsub(s, '[%z\1-\31"\\]', function(c)
+    return MENTION_ESC[c] or string.format('\\u%04x', string.byte(c))
+  end)
+  return '"' .. e .. '"'
+end
+
+local function renderMention(paddedId, fixed, rec)
+  local s1, s2, s3 = string.match(fixed, '^([^\n]*)\n([^\n]*)\n([^\n]*)$')
+  if not s3 then return nil end
+  local mid = string.gsub(paddedId, '^0+(%d)', '%1')
+  return '{"msgIdServer":' .. mid .. ',' .. s1 .. '"updateTime":' .. rec.ut .. ',"status":' .. rec.s .. ',' .. s2
+    .. '"body":' .. jsonString(rec.b or '') .. ',' .. s3 .. '"ext":' .. jsonString(rec.e or '') .. '}'
+end
