@@ -33,7 +33,7 @@ async function expectExact(h: Harness, w: Workload, sent: Ev[], live: Redis): Pr
   const reference = `ref${uniq()}`;
   await applyReference(h.redis, reference, sent, RETENTION_MS);
   expect(await snapshot(live, h.config.redis.keyPrefix)).toEqual(await snapshot(h.redis, reference));
-  const expected = await new ProjectionStore(h.redis, new Keyspace(reference), { mentionRetentionMs: RETENTION_MS }).c2c.total(w.tencentApp, w.accounts[0]!);
+  const { total: expected } = await new ProjectionStore(h.redis, new Keyspace(reference), { mentionRetentionMs: RETENTION_MS }).c2c.total(w.tencentApp, w.accounts[0]!);
   const answer = await waitFor(() => tencentPost(h.gateway!.url, C2C, { To_Account: w.accounts[0] }), (r) => r.body.ActionStatus === 'OK', {
     timeoutMs: 20_000,
     intervalMs: 100,

@@ -472,7 +472,7 @@ export class ChannelStore {
     });
     // the page's messages are their answers' JSON, ready to send; explain reads them back
     const parsed = page.messages.map((text) => JSON.parse(text) as MentionedMessage);
-    const ids = parsed.map((m) => padMsgId(m.msgIdServer));
+    const ids = parsed.map((m) => padMsgId(String(m.msgIdServer))); // a number on the wire
     const targets = ids.length ? await this.redis.hmget(`${base}:tgt`, ...ids) : [];
     const mine = new Set(access.roles);
     const messages = parsed.map((message, i) => {
