@@ -72,8 +72,11 @@ interface PartitionState {
   applied?: bigint;
   /** Applied beyond what was committed. */
   dirty: boolean;
-  /** Batches of this partition apply one after the other. */
+  /** Batches of this partition waiting to be applied, in log order. */
+  queue: Item[];
+  /** The partition's applier while it runs (batches of one partition apply one after the other). */
   chain: Promise<void>;
+  running: boolean;
   behind?: BehindPartition;
 }
 
@@ -89,6 +92,9 @@ interface Item {
 
 const tp = (topic: string, partition: number) => `${topic}/${partition}`;
 
+/** Queued batches of one partition handed to the handler together, at most. */
+const MERGE_BATCHES = 16;
+
 /**
  * A Nest microservice transport over kafkajs `eachBatch` (the stock Kafka transport hands
  * over one message at a time), built so that fetching, applying and committing overlap:
@@ -97,7 +103,8 @@ const tp = (topic: string, partition: number) => `${topic}/${partition}`;
  *   batches are applied. In-flight work is bounded (events and bytes): when the bound is
  *   reached `eachBatch` waits, which holds the fetch loop (back-pressure, not heap growth).
  * - Each partition's batches are handed to the handler (BATCH_PATTERN) one after the other,
- *   in log order; partitions run concurrently.
+ *   in log order; batches that queued up meanwhile are handed over together (up to 16);
+ *   partitions run concurrently.
  * - Offsets are committed asynchronously and coalesced (every `commitIntervalMs`), and only
  *   positions the handler applied and recorded in Redis. A crash between apply and commit
  *   re-delivers applied batches, which change nothing (every projection is idempotent).
@@ -232,7 +239,7 @@ export class KafkaBatchTransport extends Server implements CustomTransportStrate
     const key = tp(topic, partition);
     let s = this.partitions.get(key);
     if (!s) {
-      s = { topic, partition, epoch: 0, dirty: false, chain: Promise.resolve() };
+      s = { topic, partition, epoch: 0, dirty: false, queue: [], chain: Promise.resolve(), running: false };
       this.partitions.set(key, s);
     }
     return s;
@@ -278,9 +285,49 @@ export class KafkaBatchTransport extends Server implements CustomTransportStrate
     payload.resolveOffset(batch.lastOffset());
     this.inFlightEvents += batch.messages.length;
     this.inFlightBytes += bytes;
-    state.chain = state.chain.then(() => this.run(consumer, item));
+    state.queue.push(item);
+    if (!state.running) state.chain = this.drain(consumer, state);
     while (!this.closing && (this.inFlightEvents > this.maxEvents || this.inFlightBytes > this.maxBytes)) {
       await new Promise<void>((r) => this.waiters.push(r));
+    }
+  }
+
+  /**
+   * Applies a partition's queued batches, one call of the handler at a time. Batches that
+   * queued up while the previous call ran are handed over together, as one (they are
+   * consecutive in the log): under load a partition's batches grow instead of its queue.
+   */
+  private async drain(consumer: Consumer, state: PartitionState): Promise<void> {
+    state.running = true;
+    try {
+      while (state.queue.length > 0) {
+        const items = state.queue.splice(0, MERGE_BATCHES);
+        const live = items.filter((i) => i.epoch === state.epoch && !this.closing);
+        for (const dropped of items.filter((i) => !live.includes(i))) this.release(dropped.messages.length, dropped.bytes);
+        if (live.length === 0) continue;
+        const first = live[0]!;
+        const merged: Item =
+          live.length === 1
+            ? first
+            : {
+                ...first,
+                messages: live.flatMap((i) => i.messages),
+                last: live[live.length - 1]!.last,
+                bytes: live.reduce((n, i) => n + i.bytes, 0),
+                payload: live[live.length - 1]!.payload,
+              };
+        await this.run(consumer, merged);
+      }
+    } finally {
+      state.running = false;
+    }
+  }
+
+  private release(events: number, bytes: number): void {
+    this.inFlightEvents -= events;
+    this.inFlightBytes -= bytes;
+    if (this.inFlightEvents <= this.maxEvents && this.inFlightBytes <= this.maxBytes) {
+      for (const w of this.waiters.splice(0)) w();
     }
   }
 
@@ -320,11 +367,7 @@ export class KafkaBatchTransport extends Server implements CustomTransportStrate
         this.rewind(consumer, state, outcome.heldOffset);
       }
     } finally {
-      this.inFlightEvents -= item.messages.length;
-      this.inFlightBytes -= item.bytes;
-      if (this.inFlightEvents <= this.maxEvents && this.inFlightBytes <= this.maxBytes) {
-        for (const w of this.waiters.splice(0)) w();
-      }
+      this.release(item.messages.length, item.bytes);
     }
   }
 
