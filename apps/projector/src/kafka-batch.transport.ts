@@ -301,9 +301,11 @@ export class KafkaBatchTransport extends Server implements CustomTransportStrate
     state.running = true;
     try {
       while (state.queue.length > 0) {
-        const items = state.queue.splice(0, MERGE_BATCHES);
-        const live = items.filter((i) => i.epoch === state.epoch && !this.closing);
-        for (const dropped of items.filter((i) => !live.includes(i))) this.release(dropped.messages.length, dropped.bytes);
+        const live: Item[] = [];
+        for (const item of state.queue.splice(0, MERGE_BATCHES)) {
+          if (item.epoch === state.epoch && !this.closing) live.push(item);
+          else this.release(item.messages.length, item.bytes); // rewound or revoked: dropped
+        }
         if (live.length === 0) continue;
         const first = live[0]!;
         const merged: Item =

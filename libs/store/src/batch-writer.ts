@@ -59,7 +59,9 @@ export class BatchWriter {
   private readonly scripts = new Map<string, Script>();
   private pending: Op[] = [];
   private scheduled = false;
-  private foldSource?: { lua: string; sha: string; scripts: number };
+  /** The scripts in fold order: code `i` is byIndex[i - 1]. */
+  private readonly byIndex: Script[] = [];
+  private foldSource?: { lua: string; sha: string };
   private readonly maxOps: number;
 
   constructor(
@@ -98,6 +100,7 @@ export class BatchWriter {
     if (def.numberOfKeys === undefined) throw new Error(`script ${name} must declare its number of keys to be folded`);
     const script: Script = { name, lua: def.lua, numberOfKeys: def.numberOfKeys, index: this.scripts.size + 1 };
     this.scripts.set(name, script);
+    this.byIndex.push(script);
     this.foldSource = undefined;
     const code = String(script.index);
     (this as unknown as Record<string, unknown>)[name] = (...argv: unknown[]) => {
@@ -118,11 +121,11 @@ export class BatchWriter {
 
   private fold(): { lua: string; sha: string } {
     if (!this.foldSource) {
-      const bodies = [...this.scripts.values()].map(
+      const bodies = this.byIndex.map(
         (s) => `S[${s.index}] = function(KEYS, ARGV)\n${s.lua.replace(/^#!.*\n/, '').trimEnd()}\nend`,
       );
       const lua = readScript('batch').replace(/^--#scripts$/m, () => bodies.join('\n'));
-      this.foldSource = { lua, sha: createHash('sha1').update(lua).digest('hex'), scripts: this.scripts.size };
+      this.foldSource = { lua, sha: createHash('sha1').update(lua).digest('hex') };
     }
     return this.foldSource;
   }
@@ -134,10 +137,10 @@ export class BatchWriter {
     if (ops.length === 0) return;
     if (this.redis instanceof Cluster) {
       for (const [node, group] of this.byNode(this.redis, ops)) {
-        for (let i = 0; i < group.length; i += this.maxOps) this.send(node, group.slice(i, i + this.maxOps), true);
+        for (let i = 0; i < group.length; i += this.maxOps) this.send(node, group.slice(i, i + this.maxOps));
       }
     } else {
-      for (let i = 0; i < ops.length; i += this.maxOps) this.send(this.redis, ops.slice(i, i + this.maxOps), false);
+      for (let i = 0; i < ops.length; i += this.maxOps) this.send(this.redis, ops.slice(i, i + this.maxOps));
     }
   }
 
@@ -157,7 +160,7 @@ export class BatchWriter {
     return groups;
   }
 
-  private send(client: Redis | Cluster, ops: Op[], clustered: boolean): void {
+  private send(client: Redis | Cluster, ops: Op[]): void {
     if (client instanceof Cluster) {
       this.oneByOne(client, ops);
       return;
@@ -170,27 +173,28 @@ export class BatchWriter {
       argv.push(op.code, String(op.keys.length), String(op.args.length));
       for (const a of op.args) argv.push(a);
     }
-    const call = (): Promise<unknown> =>
-      client.evalsha(sha, keys.length, ...keys, ...argv).catch((err: Error) => {
+    client
+      .evalsha(sha, keys.length, ...keys, ...argv)
+      .catch((err: Error) => {
         if (!/^NOSCRIPT/.test(err.message)) throw err;
         return client.eval(lua, keys.length, ...keys, ...argv);
-      });
-    call().then(
-      (reply) => settle(ops, reply),
-      (err: Error) => {
-        if (clustered && REDIRECTED.test(err.message) && this.redis instanceof Cluster) {
-          this.oneByOne(this.redis, ops);
-        } else {
-          for (const op of ops) op.reject(err);
-        }
-      },
-    );
+      })
+      .then(
+        (reply) => settle(ops, reply),
+        (err: Error) => {
+          if (this.redis instanceof Cluster && REDIRECTED.test(err.message)) {
+            this.oneByOne(this.redis, ops);
+          } else {
+            for (const op of ops) op.reject(err);
+          }
+        },
+      );
   }
 
   /** Sends each write on its own through the cluster client (it follows MOVED/ASK), in order. */
   private oneByOne(cluster: Cluster, ops: Op[]): void {
     for (const op of ops) {
-      const script = /^\d+$/.test(op.code) ? [...this.scripts.values()][Number(op.code) - 1] : undefined;
+      const script = /^\d+$/.test(op.code) ? this.byIndex[Number(op.code) - 1] : undefined;
       const reply = script
         ? cluster.eval(script.lua, script.numberOfKeys, ...op.keys, ...op.args)
         : cluster.call(op.code, ...op.args);
