@@ -2,19 +2,10 @@ import type Redis from 'ioredis';
 import type { UnreadEvent } from '@app/contracts';
 import { EventProducer } from '@app/kafka';
 import { Keyspace, ProjectionStore } from '@app/store';
+import { prng } from './events';
 import { NETEASE_APP, TENCENT_APP, uniq } from './harness';
 
-/** Seeded PRNG (mulberry32): the same seed gives the same workload on every run. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { prng };
 
 export type Ev = UnreadEvent & Record<string, unknown>;
 
