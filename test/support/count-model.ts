@@ -5,7 +5,8 @@ import { Keyspace, ProjectionStore, type RedisClient } from '@app/store';
  * An independent in-memory model of the unread counts (docs/projections.md), written from the
  * rules, not from the store: the oracle of the reliability tests. It covers the event kinds
  * test/support/workload.ts produces and throws on any other, so a workload that grows a kind
- * the model does not know fails loudly instead of being compared loosely.
+ * the model does not know fails loudly instead of being compared loosely (and account-deleted,
+ * which the rebuild test sends).
  *
  * - one-to-one: per (owner, peer), the distinct message ids from peer to owner later than the
  *   owner's read time for peer (the maximum ack);
@@ -136,9 +137,35 @@ export class CountModel {
         if (e.status !== 1 && e.status !== 2) throw new Error('CountModel: only recall/delete updates are modelled');
         this.recalled.add(key(e.appId, e.serverId, e.channelId, e.msgIdServer));
         return;
+      case 'account-deleted':
+        this.deleteAccount(e.appId, e.account);
+        return;
       default:
         throw new Error(`CountModel: event type ${e.type} is not modelled`);
     }
+  }
+
+  /**
+   * account-deleted: the account's own state in every family goes (its one-to-one counts as an
+   * owner, its group records, its QChat membership, roles and acks); what others hold from it
+   * stays. The model then lists no count of it (the tests check its keys are gone).
+   */
+  private deleteAccount(app: string, account: string): void {
+    this.accounts.get(app)?.delete(account);
+    for (const k of [...this.c2cMessages.keys(), ...this.c2cRead.keys()]) {
+      if (k.startsWith(`${app} ${account} `)) {
+        this.c2cMessages.delete(k);
+        this.c2cRead.delete(k);
+      }
+    }
+    for (const [g, members] of this.groupMembers) {
+      if (!g.startsWith(`${app} `)) continue;
+      members.delete(account);
+      this.joined.delete(`${g} ${account}`);
+    }
+    for (const [server, members] of this.serverMembers) if (server.startsWith(`${app} `)) members.delete(account);
+    for (const k of [...this.roles.keys()]) if (k.startsWith(`${app} `) && k.endsWith(` ${account}`)) this.roles.delete(k);
+    for (const k of [...this.channelAck.keys()]) if (k.startsWith(`${app} `) && k.endsWith(` ${account}`)) this.channelAck.delete(k);
   }
 
   private set<K, V>(map: Map<K, V>, k: K, make: () => V): V {
@@ -243,4 +270,17 @@ export async function expectModelCounts(redis: RedisClient, prefix: string, even
   const expected = modelCounts(events);
   expect(nonZero(expected)).toBeGreaterThan(5);
   expect(await readCounts(redis, prefix, expected, mentionRetentionMs)).toEqual(expected);
+}
+
+/** Every count where `got` differs from `want`, as "`<family> <key>`: got ≠ want" (for a readable failure). */
+export function countDiffs(got: Counts, want: Counts): string[] {
+  const out: string[] = [];
+  for (const family of ['c2c', 'c2cTotal', 'group', 'mentions'] as const) {
+    const a = got[family] as Record<string, unknown>;
+    const b = want[family] as Record<string, unknown>;
+    for (const k of new Set([...Object.keys(a), ...Object.keys(b)])) {
+      if (JSON.stringify(a[k]) !== JSON.stringify(b[k])) out.push(`${family} ${k}: ${JSON.stringify(a[k])} ≠ ${JSON.stringify(b[k])}`);
+    }
+  }
+  return out;
 }

@@ -136,9 +136,10 @@ export class Workload {
 }
 
 /**
- * "A run without the fault": applies events straight to Redis under `prefix`, one at a time
- * in the order given (each partition's order is a subsequence of it, and projections commute
- * across partitions), with the same store code the projector uses.
+ * Applies events straight to Redis under `prefix`, one at a time in the order given, with the
+ * same store code the projector uses: for differential checks of the whole state (Redis
+ * Cluster against one Redis, test/redis-cluster.e2e-spec.ts). Being the code under test, it
+ * is no oracle: the reliability tests compare with the model of test/support/count-model.ts.
  */
 export async function applyReference(redis: Redis, prefix: string, events: readonly Ev[], mentionRetentionMs: number): Promise<void> {
   const store = new ProjectionStore(redis, new Keyspace(prefix), { mentionRetentionMs });
