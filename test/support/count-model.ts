@@ -46,7 +46,9 @@ interface Mention {
 }
 
 export class CountModel {
+  /** app → registered accounts (now), and every account it ever registered. */
   private readonly accounts = new Map<string, Set<string>>();
+  private readonly everRegistered = new Map<string, Set<string>>();
   private readonly c2cRead = new Map<string, number>();
   private readonly c2cMessages = new Map<string, Map<string, number>>();
   private readonly groupMax = new Map<string, number>();
@@ -70,6 +72,7 @@ export class CountModel {
     switch (e.type) {
       case 'account-registered':
         this.set(this.accounts, e.appId, () => new Set<string>()).add(e.account);
+        this.set(this.everRegistered, e.appId, () => new Set<string>()).add(e.account);
         return;
       case 'message-sent':
         if (e.scope === 'c2c') {
@@ -182,17 +185,18 @@ export class CountModel {
   /** The counts the model gives, over every pair, member and channel reader the events name. */
   counts(): Counts {
     const out: Counts = { c2c: {}, c2cTotal: {}, group: {}, mentions: {} };
+    const unread = (app: string, owner: string, peer: string) => {
+      const read = this.c2cRead.get(`${app} ${owner} ${peer}`) ?? -Infinity;
+      return [...(this.c2cMessages.get(`${app} ${owner} ${peer}`)?.values() ?? [])].filter((t) => t > read).length;
+    };
     for (const [app, accounts] of this.accounts) {
+      // peers: every account the app ever had (unread from a deleted account stays its owners')
+      const peers = this.everRegistered.get(app) ?? new Set<string>();
       for (const owner of accounts) {
-        let total = 0;
-        for (const peer of accounts) {
-          if (peer === owner) continue;
-          const read = this.c2cRead.get(`${app} ${owner} ${peer}`) ?? -Infinity;
-          const n = [...(this.c2cMessages.get(`${app} ${owner} ${peer}`)?.values() ?? [])].filter((t) => t > read).length;
-          out.c2c[`${app} ${owner} ${peer}`] = n;
-          total += n;
-        }
-        out.c2cTotal[`${app} ${owner}`] = total;
+        for (const peer of peers) if (peer !== owner) out.c2c[`${app} ${owner} ${peer}`] = unread(app, owner, peer);
+        // the total: from every sender, registered or not
+        const senders = [...this.c2cMessages.keys()].filter((k) => k.startsWith(`${app} ${owner} `)).map((k) => k.split(' ')[2]!);
+        out.c2cTotal[`${app} ${owner}`] = senders.reduce((sum, peer) => sum + unread(app, owner, peer), 0);
       }
     }
     for (const [g, members] of this.groupMembers) {
