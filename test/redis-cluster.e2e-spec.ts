@@ -1,5 +1,6 @@
 import Redis, { type Cluster } from 'ioredis';
 import { Keyspace, ProjectionStore, createRedisClient } from '@app/store';
+import { expectModelCounts } from './support/count-model';
 import { uniq } from './support/harness';
 import { RedisServer } from './support/processes';
 import { RedisClusterRig } from './support/cluster-rig';
@@ -9,7 +10,8 @@ import { Workload, applyReference } from './support/workload';
 /**
  * The projections on a real three-node Redis Cluster, through the apps' own client factory
  * (ioredis Cluster, auto-pipelining): every family's Lua stays within one slot, and the
- * state equals that of the same events applied one by one to a single Redis.
+ * state equals that of the same events applied one by one to a single Redis (a differential
+ * check of the whole state), and its counts equal the independent model's.
  */
 describe('projections on Redis Cluster', () => {
   let rig: RedisClusterRig;
@@ -44,6 +46,7 @@ describe('projections on Redis Cluster', () => {
     const families = new Set(Object.keys(expected).map((k) => k.split(':', 1)[0]));
     expect([...families].sort()).toEqual(expect.arrayContaining(['c2c', 'chn', 'grp', 'mbr', 'qacc', 'srv']));
     expect(await rig.snapshot(prefix)).toEqual(expected);
+    await expectModelCounts(cluster, prefix, events, 7 * 24 * 3600 * 1000);
     // keys of one owner, group or channel share a slot; different ones spread over the nodes
     const perNode = await Promise.all(cluster.nodes('master').map((n) => n.dbsize()));
     expect(perNode.filter((k) => k > 0).length).toBeGreaterThan(1);
@@ -91,6 +94,7 @@ describe('projections on Redis Cluster', () => {
     }
     await applyReference(singleClient, prefix, events, 7 * 24 * 3600 * 1000);
     expect(await rig.snapshot(prefix)).toEqual(await snapshot(singleClient, prefix));
+    await expectModelCounts(cluster, prefix, events, 7 * 24 * 3600 * 1000);
     // far fewer calls than writes, spread over the masters
     const calls = await Promise.all(
       masters.map(async (m) => Number(/cmdstat_evalsha:calls=(\d+)/.exec(await m.info('commandstats'))?.[1] ?? 0)),
