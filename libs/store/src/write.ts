@@ -1,0 +1,103 @@
+import { createHash } from 'node:crypto';
+import { ReplyError } from 'ioredis';
+import type { RedisClient } from './redis.factory';
+import { readScript } from './scripts';
+
+/**
+ * The write path (docs/projections.md, "The write path"). A store never writes through a
+ * client: it turns events into `Write`s, plain data saying what runs on Redis, and a
+ * `Writer` carries them: `DirectWriter` one Redis call per write, `BatchWriter` (the
+ * projector) every write of a tick folded into one call per Redis node. Reads always go to
+ * the real client.
+ *
+ * A write is a script (`lua/<name>.lua`) or a Redis command; `keys` are every key it
+ * touches (a script's KEYS, a command's keys, which come first in its arguments), all of one
+ * hash tag, so one write lives in one slot and the node is the first key's; `args` are a
+ * script's ARGV or the command's arguments after its keys.
+ */
+export type Write = ScriptWrite | CommandWrite;
+
+export interface ScriptWrite {
+  readonly script: Script;
+  readonly keys: readonly string[];
+  readonly args: readonly (string | number)[];
+}
+
+export interface CommandWrite {
+  /** A Redis command name, upper case (`SADD`, `HSET`, …). */
+  readonly command: string;
+  readonly keys: readonly string[];
+  readonly args: readonly (string | number)[];
+}
+
+/** Carries writes to Redis. The replies come back in the order of `writes`. */
+export interface Writer {
+  /**
+   * Runs `writes`, in order per Redis node (each atomically), and resolves with their
+   * replies once Redis acknowledged every one. A write that fails rejects the call with the
+   * error Redis gave for it (its text unchanged); writes are idempotent, so the caller
+   * retries the whole list.
+   */
+  run(writes: readonly Write[]): Promise<unknown[]>;
+}
+
+/** A write script: `lua/<name>.lua` and its SHA1 (what EVALSHA names it by). */
+export interface Script {
+  readonly name: string;
+  readonly lua: string;
+  readonly sha: string;
+}
+
+const loaded = new Map<string, Script>();
+
+/** The write script `lua/<name>.lua` (read once per process). */
+export function script(name: string): Script {
+  let s = loaded.get(name);
+  if (!s) {
+    const lua = readScript(name);
+    s = { name, lua, sha: createHash('sha1').update(lua).digest('hex') };
+    loaded.set(name, s);
+  }
+  return s;
+}
+
+/** Every write script loaded so far (the folded call embeds them all). */
+export function loadedScripts(): Script[] {
+  return [...loaded.values()];
+}
+
+/** A write that runs `script` with these KEYS and ARGV. */
+export function runScript(s: Script, keys: readonly string[], args: readonly (string | number)[]): ScriptWrite {
+  return { script: s, keys, args };
+}
+
+/** A write that runs a Redis command: `command keys… args…`. */
+export function command(name: string, keys: readonly string[], args: readonly (string | number)[] = []): CommandWrite {
+  return { command: name, keys, args };
+}
+
+export function isScript(w: Write): w is ScriptWrite {
+  return (w as ScriptWrite).script !== undefined;
+}
+
+/** Sends one write through a client (EVALSHA, EVAL when the script is not cached). */
+export function send(client: RedisClient, w: Write): Promise<unknown> {
+  if (!isScript(w)) return client.call(w.command, ...w.keys, ...w.args.map(String));
+  const argv = [...w.keys, ...w.args.map(String)];
+  return client.evalsha(w.script.sha, w.keys.length, ...argv).catch((err: Error) => {
+    if (!(err instanceof ReplyError) || !err.message.startsWith('NOSCRIPT')) throw err;
+    return client.eval(w.script.lua, w.keys.length, ...argv);
+  });
+}
+
+/**
+ * One Redis call per write, all issued in the same tick (ioredis auto-pipelining sends them
+ * in one round trip per node, in order). Used everywhere but the projector's batches.
+ */
+export class DirectWriter implements Writer {
+  constructor(private readonly redis: RedisClient) {}
+
+  run(writes: readonly Write[]): Promise<unknown[]> {
+    return Promise.all(writes.map((w) => send(this.redis, w)));
+  }
+}
