@@ -51,7 +51,8 @@ describe('batch writer and applied positions (store, real Redis)', () => {
     const prefix = `e${uniq()}`;
     const s = store(prefix);
     const keys = new Keyspace(prefix);
-    await redis.set(`${keys.c2c(APP, 'bob')}:n`, 'not a hash');
+    // bob's read times are not a hash: his write fails on its first command, before it wrote anything
+    await redis.set(`${keys.c2c(APP, 'bob')}:r`, 'not a hash');
     const results = await Promise.allSettled([
       s.applyBatch([c2c('alice', 'carol', 'm1', 1_000)]),
       s.applyBatch([c2c('bob', 'carol', 'm2', 1_000)]),

@@ -3,7 +3,7 @@ import { Cluster, ReplyError, type Redis } from 'ioredis';
 import calculateSlot from 'cluster-key-slot';
 import type { RedisClient } from './redis.factory';
 import { readScript } from './scripts';
-import { isScript, loadedScripts, send, type Write, type Writer } from './write';
+import { isScript, loadedScripts, registerScripts, send, type Write, type Writer } from './write';
 
 interface Op {
   write: Write;
@@ -42,6 +42,7 @@ export class BatchWriter implements Writer {
     opts: BatchWriterOptions = {},
   ) {
     this.maxOps = opts.maxOpsPerCall ?? 500;
+    registerScripts(redis);
   }
 
   run(writes: readonly Write[]): Promise<unknown[]> {
@@ -102,7 +103,14 @@ export class BatchWriter implements Writer {
       this.oneByOne(this.redis, ops);
       return;
     }
-    const { lua, sha } = this.fold();
+    let folded: { lua: string; sha: string };
+    try {
+      folded = this.fold();
+    } catch (err) {
+      for (const op of ops) op.reject(err);
+      return;
+    }
+    const { lua, sha } = folded;
     const keys: string[] = [];
     const argv: string[] = [];
     for (const { write: w } of ops) {

@@ -80,10 +80,33 @@ export function isScript(w: Write): w is ScriptWrite {
   return (w as ScriptWrite).script !== undefined;
 }
 
-/** Sends one write through a client (EVALSHA, EVAL when the script is not cached). */
+/** The ioredis command a write script is registered as on a client (see `send`). */
+function commandName(s: Script): string {
+  return `unreadWrite_${s.name.replace(/-/g, '_')}`;
+}
+
+type ScriptCommand = (numKeys: number, ...keysAndArgs: string[]) => Promise<unknown>;
+
+/**
+ * Registers every write script loaded so far as an ioredis command of `client` (once). Done
+ * when a writer is built, never on first use: a command defined after ioredis has built an
+ * auto-pipeline is missing from it (redis/ioredis#1931). ioredis sends a pipeline's scripts
+ * with EVALSHA after loading the missing ones, so a script the node has not cached (after a
+ * restart or a failover) still runs in its place among the commands issued around it.
+ */
+export function registerScripts(client: RedisClient): void {
+  for (const s of loadedScripts()) {
+    const name = commandName(s);
+    if (typeof (client as unknown as Record<string, unknown>)[name] !== 'function') client.defineCommand(name, { lua: s.lua });
+  }
+}
+
+/** Sends one write through a client (a script as its registered command, see registerScripts). */
 export function send(client: RedisClient, w: Write): Promise<unknown> {
   if (!isScript(w)) return client.call(w.command, ...w.keys, ...w.args.map(String));
   const argv = [...w.keys, ...w.args.map(String)];
+  const run = (client as unknown as Record<string, ScriptCommand | undefined>)[commandName(w.script)];
+  if (run) return run.call(client, w.keys.length, ...argv);
   return client.evalsha(w.script.sha, w.keys.length, ...argv).catch((err: Error) => {
     if (!(err instanceof ReplyError) || !err.message.startsWith('NOSCRIPT')) throw err;
     return client.eval(w.script.lua, w.keys.length, ...argv);
@@ -95,7 +118,9 @@ export function send(client: RedisClient, w: Write): Promise<unknown> {
  * in one round trip per node, in order). Used everywhere but the projector's batches.
  */
 export class DirectWriter implements Writer {
-  constructor(private readonly redis: RedisClient) {}
+  constructor(private readonly redis: RedisClient) {
+    registerScripts(redis);
+  }
 
   run(writes: readonly Write[]): Promise<unknown[]> {
     return Promise.all(writes.map((w) => send(this.redis, w)));

@@ -143,7 +143,7 @@ local function merge(o, id, status, utime)
   return rec
 end
 
-local written = {} -- KEYS positions of the target sets added to
+local written = {} -- positions (in the keys) of the target sets added to
 local changed = 0
 local o = 2
 while o < #ARGV do
