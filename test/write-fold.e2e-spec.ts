@@ -79,7 +79,7 @@ describe('folding a batch before Redis (store, real Redis)', () => {
       }
       // the model: the read time of (owner, peer) is its highest ack; a message counts once if after it
       const read = new Map<string, number>();
-      for (const e of stream) if (e.type === 'read-ack') read.set(`${e.account}/${e.peer}`, Math.max(read.get(`${e.account}/${e.peer}`) ?? -1, e.readTime));
+      for (const e of stream) if (e.type === 'read-ack' && e.scope === 'c2c') read.set(`${e.account}/${e.peer}`, Math.max(read.get(`${e.account}/${e.peer}`) ?? -1, e.readTime));
       const unread = new Map<string, Set<string>>();
       for (const e of stream) {
         if (e.type !== 'message-sent' || e.scope !== 'c2c' || e.from === e.to) continue;
@@ -106,7 +106,7 @@ describe('folding a batch before Redis (store, real Redis)', () => {
 
   it('one-to-one: a batch of one peer to one owner is one read-time check, one ZADD NX and two HINCRBYs', async () => {
     const s = store(`o${uniq()}`);
-    const batch: UnreadEvent[] = Array.from({ length: 200 }, (_, i) => ({ type: 'message-sent', scope: 'c2c', appId: APP, msgId: `m${i % 150}`, from: 'p', to: 'o', time: 1_000 + i }));
+    const batch: UnreadEvent[] = Array.from({ length: 200 }, (_, i) => ({ type: 'message-sent', scope: 'c2c', appId: APP, msgId: `m${i % 150}`, from: 'p', to: 'o', time: 1_000 + (i % 150) }));
     batch.push({ type: 'read-ack', scope: 'c2c', appId: APP, account: 'o', peer: 'p', readTime: 1_009 });
     await s.applyBatch([{ type: 'message-sent', scope: 'c2c', appId: APP, msgId: 'warm', from: 'x', to: 'y', time: 1 }]);
     await redis.config('RESETSTAT');
@@ -125,8 +125,8 @@ describe('folding a batch before Redis (store, real Redis)', () => {
       const members = ['u1', 'u2', 'u3'];
       const pick = <T>(xs: T[]) => xs[Math.floor(rnd() * xs.length)]!;
       const setup: UnreadEvent[] = groups.flatMap((g) => [
-        { type: 'group-created', appId: APP, groupId: g, groupType: 'Public' } as UnreadEvent,
-        ...members.map((m) => ({ type: 'group-member-joined', appId: APP, groupId: g, account: m, seq: 0 }) as UnreadEvent),
+        { type: 'group-created', appId: APP, groupId: g, groupType: 'Public' },
+        ...members.map((m) => ({ type: 'group-member-joined', appId: APP, groupId: g, account: m, seq: 0 })),
       ]);
       const stream: UnreadEvent[] = [];
       for (let i = 0; i < 1_500; i++) {
@@ -170,9 +170,9 @@ describe('folding a batch before Redis (store, real Redis)', () => {
             type: 'channel-mention', appId: APP, serverId: '9', channelId,
             message: { msgIdServer: String(1000 + i), fromAccount: from, time, body: `b${i}` },
             mentionAccids: [pick(accounts), pick(accounts)], mentionAll: rnd() < 0.2,
-          } as UnreadEvent);
+          });
         } else if (r < 0.6) {
-          stream.push({ type: 'channel-message-updated', appId: APP, serverId: '9', channelId, msgIdServer: String(1000 + Math.floor(rnd() * i)), status: rnd() < 0.5 ? 1 : 0, updateTime: time, body: `e${i}` } as UnreadEvent);
+          stream.push({ type: 'channel-message-updated', appId: APP, serverId: '9', channelId, msgIdServer: String(1000 + Math.floor(rnd() * i)), status: rnd() < 0.5 ? 1 : 0, updateTime: time, body: `e${i}` });
         } else {
           stream.push({ type: 'read-ack', scope: 'channel', appId: APP, serverId: '9', channelId, account: pick(accounts), ackTime: time - Math.floor(rnd() * 50_000) });
         }
