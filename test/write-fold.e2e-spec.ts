@@ -124,9 +124,9 @@ describe('folding a batch before Redis (store, real Redis)', () => {
       const groups = ['g1', 'g2'];
       const members = ['u1', 'u2', 'u3'];
       const pick = <T>(xs: T[]) => xs[Math.floor(rnd() * xs.length)]!;
-      const setup: UnreadEvent[] = groups.flatMap((g) => [
+      const setup = groups.flatMap((g): UnreadEvent[] => [
         { type: 'group-created', appId: APP, groupId: g, groupType: 'Public' },
-        ...members.map((m) => ({ type: 'group-member-joined', appId: APP, groupId: g, account: m, seq: 0 })),
+        ...members.map((m): UnreadEvent => ({ type: 'group-member-joined', appId: APP, groupId: g, account: m, seq: 0 })),
       ]);
       const stream: UnreadEvent[] = [];
       for (let i = 0; i < 1_500; i++) {

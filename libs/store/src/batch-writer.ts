@@ -18,8 +18,9 @@ export interface BatchWriterOptions {
 
 /**
  * The projector's Writer: every write given to `run` in one tick is folded, in order, into
- * one `batch.lua` call per Redis node (split every `maxOpsPerCall` writes); each write's
- * reply comes back in its place.
+ * one `batch.lua` call per Redis node (on a Redis Cluster: per slot, each sent to the master
+ * that serves it), split every `maxOpsPerCall` writes; each write's reply comes back in its
+ * place.
  *
  * Guarantees, compared with one call per write (DirectWriter): the same writes run, in the
  * same order per node (one connection per node, calls sent in order), each atomically (a
@@ -74,7 +75,7 @@ export class BatchWriter implements Writer {
     this.pending = [];
     if (ops.length === 0) return;
     if (this.redis instanceof Cluster) {
-      for (const [node, group] of this.byNode(this.redis, ops)) {
+      for (const { node, ops: group } of this.bySlot(this.redis, ops).values()) {
         for (let i = 0; i < group.length; i += this.maxOps) this.call(node, group.slice(i, i + this.maxOps));
       }
     } else {
@@ -82,18 +83,25 @@ export class BatchWriter implements Writer {
     }
   }
 
-  /** Groups writes by the master that serves their slot (unknown slots go through the cluster client). */
-  private byNode(cluster: Cluster, ops: Op[]): Map<Redis | Cluster, Op[]> {
+  /**
+   * Groups writes by slot, each with the master that serves it (unknown: the cluster client).
+   * Redis Cluster refuses a call whose declared keys span slots, `allow-cross-slot-keys` or
+   * not (that flag only lets a script reach keys it did not declare), so on a cluster a
+   * folded call holds one slot's writes: one owner's, one group's, one channel's.
+   */
+  private bySlot(cluster: Cluster, ops: Op[]): Map<number, { node: Redis | Cluster; ops: Op[] }> {
     const masters = new Map<string, Redis>();
     for (const node of cluster.nodes('master')) masters.set(`${node.options.host}:${node.options.port}`, node);
-    const groups = new Map<Redis | Cluster, Op[]>();
+    const groups = new Map<number, { node: Redis | Cluster; ops: Op[] }>();
     for (const op of ops) {
       const key = op.write.keys[0];
-      const owner = key === undefined ? undefined : cluster.slots[calculateSlot(key)]?.[0];
-      const node: Redis | Cluster = (owner && masters.get(owner)) || cluster;
-      let group = groups.get(node);
-      if (!group) groups.set(node, (group = []));
-      group.push(op);
+      const slot = key === undefined ? -1 : calculateSlot(key);
+      let group = groups.get(slot);
+      if (!group) {
+        const owner = cluster.slots[slot]?.[0];
+        groups.set(slot, (group = { node: (owner && masters.get(owner)) || cluster, ops: [] }));
+      }
+      group.ops.push(op);
     }
     return groups;
   }

@@ -1,16 +1,11 @@
-import type { Result } from 'ioredis';
 import { esc, type Keyspace } from './keyspace';
 import type { ChannelAccess, QchatMembershipStore } from './qchat-membership.store';
 import { MAX_POSITION_SKIP, MIN_POSITION_TIME, padMsgId, type MentionedMessage, type MentionPage, type MentionQuery } from './qchat-wire';
 import type { RedisClient } from './redis.factory';
-import { defineScript } from './scripts';
 import type { StoreOptions } from './store-options';
+import { evalScript, script } from './write';
 
-declare module 'ioredis' {
-  interface RedisCommander<Context> {
-    qchatChannelQuery(numKeys: number, ...keysAndArgs: (string | number)[]): Result<(string | number)[], Context>;
-  }
-}
+const QUERY = script('channel-query');
 
 /** Why a mention counts for an account: the sets of the channel it was found in. */
 export type MentionMatch = { kind: 'all' } | { kind: 'account' } | { kind: 'role'; roleId: string };
@@ -33,11 +28,7 @@ export class MentionStore {
     private readonly keys: Keyspace,
     private readonly options: StoreOptions,
     private readonly membership: QchatMembershipStore,
-  ) {
-    // Registered now, never on first use: a command defined after ioredis has built an
-    // auto-pipeline is missing from it (redis/ioredis#1931: "results[i] is not iterable").
-    defineScript(redis, 'qchatChannelQuery', 'channel-query', 'variable');
-  }
+  ) {}
 
   /** One page of the account's unread mentions in a channel: one Lua call (channel-query.lua). */
   async unreadMentions(q: MentionQuery): Promise<MentionPage> {
@@ -45,9 +36,8 @@ export class MentionStore {
     const now = q.now ?? Date.now();
     const sets = ['all', `a:${esc(q.account)}`, ...[...new Set(q.roles)].map((r) => `r:${r}`)];
     const keys = [`${base}:ix`, `${base}:tgt`, `${base}:ack`, `${base}:out`, ...sets.map((s) => `${base}:${s}`)];
-    const reply = await this.redis.qchatChannelQuery(
-      keys.length,
-      ...keys,
+    // EVALSHA, which ioredis routes by its first key also on a Cluster (its number of keys varies)
+    const reply = (await evalScript(this.redis, QUERY, keys, [
       q.account,
       q.position.time,
       q.position.skip,
@@ -56,7 +46,7 @@ export class MentionStore {
       MAX_POSITION_SKIP,
       MIN_POSITION_TIME,
       ...sets,
-    );
+    ])) as (string | number)[];
     return {
       hasMore: Number(reply[0]) === 1,
       next: { time: Number(reply[1]), skip: Number(reply[2]) },

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { ReplyError } from 'ioredis';
+import { Cluster, ReplyError } from 'ioredis';
 import type { RedisClient } from './redis.factory';
 import { readScript } from './scripts';
 
@@ -41,7 +41,7 @@ export interface Writer {
   run(writes: readonly Write[]): Promise<unknown[]>;
 }
 
-/** A write script: `lua/<name>.lua` and its SHA1 (what EVALSHA names it by). */
+/** A script of `lua/`: its source and SHA1 (what EVALSHA names it by). */
 export interface Script {
   readonly name: string;
   readonly lua: string;
@@ -88,13 +88,17 @@ function commandName(s: Script): string {
 type ScriptCommand = (numKeys: number, ...keysAndArgs: string[]) => Promise<unknown>;
 
 /**
- * Registers every write script loaded so far as an ioredis command of `client` (once). Done
- * when a writer is built, never on first use: a command defined after ioredis has built an
- * auto-pipeline is missing from it (redis/ioredis#1931). ioredis sends a pipeline's scripts
- * with EVALSHA after loading the missing ones, so a script the node has not cached (after a
- * restart or a failover) still runs in its place among the commands issued around it.
+ * Registers every write script loaded so far as an ioredis command of a single Redis client
+ * (once). Done when a writer is built, never on first use: a command defined after ioredis
+ * has built an auto-pipeline is missing from it (redis/ioredis#1931). ioredis sends a
+ * pipeline's scripts with EVALSHA after loading the missing ones, so a script the node has
+ * not cached (after a restart or a failover) still runs in its place among the commands
+ * issued around it. Not on a Cluster: ioredis routes an auto-pipelined custom command by its
+ * first argument (here the number of keys), so there scripts go as EVALSHA, which it routes
+ * by its first key (with EVAL after a NOSCRIPT).
  */
 export function registerScripts(client: RedisClient): void {
+  if (client instanceof Cluster) return;
   for (const s of loadedScripts()) {
     const name = commandName(s);
     if (typeof (client as unknown as Record<string, unknown>)[name] !== 'function') client.defineCommand(name, { lua: s.lua });
@@ -107,9 +111,15 @@ export function send(client: RedisClient, w: Write): Promise<unknown> {
   const argv = [...w.keys, ...w.args.map(String)];
   const run = (client as unknown as Record<string, ScriptCommand | undefined>)[commandName(w.script)];
   if (run) return run.call(client, w.keys.length, ...argv);
-  return client.evalsha(w.script.sha, w.keys.length, ...argv).catch((err: Error) => {
+  return evalScript(client, w.script, w.keys, w.args);
+}
+
+/** Runs a script with EVALSHA (EVAL when the node has not cached it): reads, and writes on a Cluster. */
+export function evalScript(client: RedisClient, s: Script, keys: readonly string[], args: readonly (string | number)[]): Promise<unknown> {
+  const argv = [...keys, ...args.map(String)];
+  return client.evalsha(s.sha, keys.length, ...argv).catch((err: Error) => {
     if (!(err instanceof ReplyError) || !err.message.startsWith('NOSCRIPT')) throw err;
-    return client.eval(w.script.lua, w.keys.length, ...argv);
+    return client.eval(s.lua, keys.length, ...argv);
   });
 }
 

@@ -1,10 +1,11 @@
-#!lua flags=allow-cross-slot-keys
+#!lua
 -- batch: many projection writes in one call. The projector folds every write its batches
 -- issue in one tick (write scripts and plain commands, libs/store/src/write.ts) into one call
--- per Redis node, instead of one EVALSHA per write. Each write runs exactly as its own call
--- would, in the order given. The flag lets one call touch keys of several slots that the node
--- serves (Redis Cluster, Redis >= 7); a key of a slot the node does not serve makes the whole
--- call fail before anything runs (MOVED/ASK), and the caller sends its writes one by one
+-- per Redis node (on a Redis Cluster one per slot: Redis refuses declared keys of several
+-- slots in one call), instead of one EVALSHA per write. Each write runs exactly as its own
+-- call would, in the order given, and touches only keys declared in KEYS (the shebang makes
+-- Redis hold it to that). A slot the node no longer serves makes the whole call fail before
+-- anything runs (MOVED/ASK), and the caller sends its writes one by one
 -- (libs/store/src/batch-writer.ts). A write that raises an error stops the call there (the
 -- writes before it stay applied); the caller then sends every write of the call alone, so
 -- each gets its own reply or error (writes are idempotent).
