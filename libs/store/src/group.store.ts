@@ -196,9 +196,7 @@ export class GroupStore {
     }
     return writes.map((w) => {
       if (!('senders' in w)) return w;
-      const args: (string | number)[] = [w.max];
-      for (const [f, seq] of w.senders) args.push(f, seq);
-      return runScript(MESSAGES, [w.state], args);
+      return runScript(MESSAGES, [w.state], [w.max, w.senders.size, ...w.senders.keys(), ...w.senders.values()]);
     });
   }
 

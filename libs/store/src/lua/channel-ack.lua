@@ -33,7 +33,7 @@ for i = 3, #ARGV, 2 do
 end
 if m == 0 then return 0 end
 redis.call('ZADD', KEYS[1], 'GT', unpack(kept))
-local at = newest + retention
-local cur = redis.call('PEXPIRETIME', KEYS[1])
-if cur == -1 or cur < at then redis.call('PEXPIREAT', KEYS[1], int(at)) end
+-- never shortened: GT moves a later expiry, NX sets the first one (the key has none yet)
+local at = int(newest + retention)
+if redis.call('PEXPIREAT', KEYS[1], at, 'GT') == 0 then redis.call('PEXPIREAT', KEYS[1], at, 'NX') end
 return m / 2

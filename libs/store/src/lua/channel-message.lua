@@ -207,8 +207,9 @@ end
 for ki in pairs(written) do
   redis.call('ZREMRANGEBYSCORE', KEYS[ki], '-inf', '(' .. int(cutoff))
 end
+-- never shortened: GT moves a later expiry, NX sets the first one (a key without one yet;
+-- neither touches a key that does not exist)
 for ki, at in pairs(expiry) do
-  local cur = redis.call('PEXPIRETIME', KEYS[ki])
-  if cur ~= -2 and (cur == -1 or cur < at) then redis.call('PEXPIREAT', KEYS[ki], int(at)) end
+  if redis.call('PEXPIREAT', KEYS[ki], int(at), 'GT') == 0 then redis.call('PEXPIREAT', KEYS[ki], int(at), 'NX') end
 end
 return changed
