@@ -33,7 +33,17 @@ while p < #ARGV do
   end
   local added = 0
   if n > 0 then
-    if not cut then
+    -- every message after the read time: added straight from ARGV, no table
+    local all = true
+    if cut then
+      for j = first, last, 2 do
+        if tonumber(ARGV[j]) <= cut then
+          all = false
+          break
+        end
+      end
+    end
+    if all then
       added = redis.call('ZADD', zset, 'NX', unpack(ARGV, first, last))
     else
       local fresh, m = {}, 0
