@@ -17,7 +17,8 @@ describe('folding write scripts into batch.lua', () => {
   });
 
   it('folds every write script of the store', () => {
-    const reads = new Set(['batch', 'channel-query', 'rate-lease', 'mention-render', 'group-record', 'generation-fence', 'generation-flip']);
+    // every script a store loads with script() is embedded in the folded call (channel-query too)
+    const reads = new Set(['batch', 'rate-lease', 'mention-render', 'group-record', 'generation-fence', 'generation-flip']);
     const names = readdirSync(join(__dirname, 'lua'))
       .map((f) => f.replace(/\.lua$/, ''))
       .filter((n) => !reads.has(n));
