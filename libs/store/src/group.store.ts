@@ -171,13 +171,17 @@ export class GroupStore {
   // ---- writes (projector) ---------------------------------------------------------------
 
   /**
-   * The writes of group events, in event order per group, except that each run of a group's
-   * messages (up to its next other event) is folded into one group-messages write at the
-   * run's place: messages only raise maxima, so they commute with each other.
+   * The writes of group events, in event order per group, except that events that commute
+   * are folded into one write at the place of the first: a group's messages (they only raise
+   * `max` and their senders' `ownSeq`) up to the group's next dismissal or join without seq
+   * (which reads `max`), and a member's read acks (a max of `ackSeq`) up to its next
+   * override or the group's dismissal. Every other event writes other components or other
+   * fields, so moving a folded write before it changes nothing.
    */
   writes(events: readonly GroupEvent[]): Write[] {
-    const writes: (Write | MessageRun)[] = [];
+    const writes: (Write | MessageRun | AckRun)[] = [];
     const runs = new Map<string, MessageRun>();
+    const acks = new Map<string, Map<string, AckRun>>();
     for (const e of events) {
       const state = this.stateKey(e.appId, e.groupId);
       if (e.type === 'message-sent') {
@@ -191,19 +195,39 @@ export class GroupStore {
         if (e.seq > (run.senders.get(f) ?? 0)) run.senders.set(f, e.seq);
         continue;
       }
-      runs.delete(state);
+      if (e.type === 'read-ack') {
+        let members = acks.get(state);
+        if (!members) acks.set(state, (members = new Map<string, AckRun>()));
+        const f = field(e.account);
+        const run = members.get(f);
+        if (run) {
+          if (e.readSeq > run.seq) run.seq = e.readSeq;
+        } else {
+          const fresh: AckRun = { state, field: f, seq: e.readSeq };
+          members.set(f, fresh);
+          writes.push(fresh);
+        }
+        continue;
+      }
+      if (e.type === 'group-dismissed') {
+        runs.delete(state);
+        acks.delete(state);
+      } else if (e.type === 'group-member-joined' && e.seq === undefined) {
+        runs.delete(state);
+      } else if (e.type === 'group-unread-set') {
+        acks.get(state)?.delete(field(e.account));
+      }
       for (const w of this.eventWrites(state, e)) writes.push(w);
     }
     return writes.map((w) => {
-      if (!('senders' in w)) return w;
-      return runScript(MESSAGES, [w.state], [w.max, w.senders.size, ...w.senders.keys(), ...w.senders.values()]);
+      if ('senders' in w) return runScript(MESSAGES, [w.state], [w.max, w.senders.size, ...w.senders.keys(), ...w.senders.values()]);
+      if ('field' in w) return runScript(READ_ACK, [w.state], [w.field, w.seq]);
+      return w;
     });
   }
 
-  private eventWrites(state: string, e: Exclude<GroupEvent, GroupMessageSent>): Write[] {
+  private eventWrites(state: string, e: Exclude<GroupEvent, GroupMessageSent | GroupReadAck>): Write[] {
     switch (e.type) {
-      case 'read-ack':
-        return [runScript(READ_ACK, [state], [field(e.account), e.readSeq])];
       case 'group-unread-set':
         return [runScript(UNREAD_SET, [state], [field(e.account), e.readSeq, e.maxSeq === undefined ? '' : e.maxSeq])];
       case 'group-created':
@@ -283,6 +307,13 @@ interface MessageRun {
   state: string;
   max: number;
   senders: Map<string, number>;
+}
+
+/** A run of one member's read acks in a group, folded to their max (GroupStore.writes). */
+interface AckRun {
+  state: string;
+  field: string;
+  seq: number;
 }
 
 function field(account: string): string {
