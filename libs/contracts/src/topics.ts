@@ -1,4 +1,4 @@
-/** Default topic names (DESIGN.md, event contracts v1). Deployments may rename them in config. */
+/** Default topic names (docs/events.md, event contracts v1). Deployments may rename them in config. */
 export const DEFAULT_TOPICS = {
   messageSent: 'im.message-sent',
   readAck: 'im.read-ack',

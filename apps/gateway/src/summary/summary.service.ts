@@ -42,7 +42,7 @@ export class SummaryService {
       this.store.group.joinedGroups(appId, account),
       this.channels(appId, account),
     ]);
-    if (!c2c.registered && !(await this.store.directory.legacyExists(appId, account))) {
+    if (!c2c.registered) {
       throw new NotFoundException(`account ${account} not found`);
     }
     const byUnread = groups.groups

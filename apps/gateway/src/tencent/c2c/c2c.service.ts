@@ -41,7 +41,7 @@ export class C2cService {
     const peers = optionalAccountList(body, 'Peer_Account');
     if (peers === undefined) {
       const { registered, total } = await this.store.c2c.total(app, to);
-      if (!registered && !(await this.store.directory.legacyExists(app, to))) {
+      if (!registered) {
         throw new TencentError(C2C_ERRORS.TO_ACCOUNT, `To_Account ${to} does not exist`);
       }
       return tencentOk({ AllC2CUnreadMsgNum: total });
@@ -50,15 +50,10 @@ export class C2cService {
       throw new TencentError(C2C_ERRORS.TOO_MANY_ACCOUNTS, `Peer_Account holds ${peers.length} accounts; at most ${MAX_PEERS} are allowed`);
     }
     const owner = await this.store.c2c.perPeerWithPeers(app, to, peers);
-    if (!owner.registered && !(await this.store.directory.legacyExists(app, to))) {
+    if (!owner.registered) {
       throw new TencentError(C2C_ERRORS.TO_ACCOUNT, `To_Account ${to} does not exist`);
     }
-    // Peers not found per account may still be in the per-tenant set of earlier versions.
-    const exist = owner.peersRegistered.every(Boolean)
-      ? owner.peersRegistered
-      : await Promise.all(
-          owner.peersRegistered.map((found, i) => (found ? Promise.resolve(true) : this.store.directory.legacyExists(app, peers[i]!))),
-        );
+    const exist = owner.peersRegistered;
     const list: { Peer_Account: string; C2CUnreadMsgNum: number }[] = [];
     const errors: { Peer_Account: string; ErrorCode: number }[] = [];
     for (let i = 0; i < peers.length; i++) {

@@ -195,7 +195,7 @@ export class GroupService {
     if (!isId(account))
       throw new TencentError(TENCENT.ACCOUNT_NOT_FOUND, `Member_Account ${account} does not exist`);
     const { registered, groups } = await this.store.group.joinedGroups(app, account);
-    if (!registered && !(await this.store.directory.legacyExists(app, account)))
+    if (!registered)
       throw new TencentError(TENCENT.ACCOUNT_NOT_FOUND, `Member_Account ${account} does not exist`);
 
     const matching = groups.filter((g) =>
