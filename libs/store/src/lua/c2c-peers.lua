@@ -1,3 +1,4 @@
+#!lua flags=no-writes
 -- c2c-peers: get_c2c_unread_msg_num with peers in one call (single Redis only: each peer's
 -- registration lives on the peer's own slot, so on a Redis Cluster the store issues the same
 -- reads as one HMGET plus one HEXISTS per peer in one round trip per node instead).

@@ -1,3 +1,4 @@
+#!lua flags=no-writes
 -- group-list: everything get_joined_group_list reads, in one call (single Redis only: the
 -- groups' state hashes live on other slots than the account, so on a Redis Cluster the
 -- store reads the same in two round trips instead, GroupStore.joinedGroups).
