@@ -5,7 +5,7 @@
  * eachBatch call each, as kafkajs does per fetched partition; every admin answer can be held
  * back (a Gate) to open the windows a real broker opens by being slow.
  */
-import type { Batch, EachBatchPayload, KafkaMessage } from 'kafkajs';
+import type { EachBatchPayload, KafkaMessage } from 'kafkajs';
 
 export class Gate {
   private opened = false;
@@ -40,7 +40,7 @@ export interface Delivered {
 type Listener = (event: { payload: unknown }) => void;
 
 export function message(offset: bigint | number, value = `v${offset}`): KafkaMessage {
-  return { offset: String(offset), key: null, value: Buffer.from(value), timestamp: '0', attributes: 0, headers: {} } as KafkaMessage;
+  return { offset: String(offset), key: null, value: Buffer.from(value), timestamp: '0', attributes: 0, headers: {} };
 }
 
 export class FakeConsumer {
@@ -57,7 +57,7 @@ export class FakeConsumer {
   readonly resumed: string[] = [];
   readonly commits: { topic: string; partition: number; offset: string }[][] = [];
   /** What commitOffsets does (default: succeed). */
-  commitImpl: (offsets: { topic: string; partition: number; offset: string }[]) => Promise<void> = async () => undefined;
+  commitImpl: (offsets: { topic: string; partition: number; offset: string }[]) => Promise<void> = () => Promise.resolve();
   running = true;
   disconnected = false;
   /** Bumped by join(): a payload of an older generation is stale. */
@@ -74,8 +74,9 @@ export class FakeConsumer {
   }
   async connect(): Promise<void> {}
   async subscribe(): Promise<void> {}
-  async run(config: { eachBatch: (payload: EachBatchPayload) => Promise<void> }): Promise<void> {
+  run(config: { eachBatch: (payload: EachBatchPayload) => Promise<void> }): Promise<void> {
     this.eachBatch = config.eachBatch;
+    return Promise.resolve();
   }
   get isRunningLoop(): boolean {
     return this.eachBatch !== undefined;
@@ -93,9 +94,10 @@ export class FakeConsumer {
     this.commits.push(offsets);
     await this.commitImpl(offsets);
   }
-  async disconnect(): Promise<void> {
+  disconnect(): Promise<void> {
     this.running = false;
     this.disconnected = true;
+    return Promise.resolve();
   }
 
   /** The group (re)joined with this assignment (kafkajs emits GROUP_JOIN). */
@@ -124,13 +126,13 @@ export class FakeConsumer {
       lastOffset: () => messages[messages.length - 1]!.offset,
       offsetLag: () => '0',
       offsetLagLow: () => '0',
-    } as unknown as Batch;
+    };
     const payload = {
       batch,
       resolveOffset: (o: string) => void resolved.push(o),
-      heartbeat: async () => undefined,
+      heartbeat: () => Promise.resolve(),
       pause: () => () => undefined,
-      commitOffsetsIfNecessary: async () => undefined,
+      commitOffsetsIfNecessary: () => Promise.resolve(),
       uncommittedOffsets: () => ({ topics: [] }),
       isRunning: () => this.running,
       isStale: () => generation !== this.generation,
@@ -197,4 +199,11 @@ export async function until(cond: () => boolean, what: string, ms = 2_000): Prom
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 2));
   }
+}
+
+/** Resolves when `listen` reports success, rejects with its error. */
+export function listening(listen: (cb: (err?: unknown) => void) => Promise<void>): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    void listen((err?: unknown) => (err === undefined ? resolve() : reject(err instanceof Error ? err : new Error('listen failed'))));
+  });
 }

@@ -1,5 +1,5 @@
 import type { Kafka } from 'kafkajs';
-import { FakeKafka, until } from '../../../test/support/fake-kafkajs';
+import { FakeKafka, listening, until } from '../../../test/support/fake-kafkajs';
 import { BATCH_PATTERN, KafkaBatchTransport, type BatchOutcome, type RecordBatch } from './kafka-batch.transport';
 
 /**
@@ -32,11 +32,11 @@ describe('KafkaBatchTransport: the rewind window', () => {
     const redis = new RedisModel();
     const calls: RecordBatch[] = [];
     const transport = new KafkaBatchTransport({ kafka: kafka as unknown as Kafka, groupId: 'g', topics: ['t'], commitIntervalMs: 5 });
-    transport.addHandler(BATCH_PATTERN, async (b: RecordBatch) => {
+    transport.addHandler(BATCH_PATTERN, (b: RecordBatch) => {
       calls.push(b);
-      return redis.apply(b);
+      return Promise.resolve(redis.apply(b));
     }, false);
-    await new Promise<void>((resolve, reject) => void transport.listen((err) => (err ? reject(err as Error) : resolve())));
+    await listening((cb) => transport.listen(cb));
     const consumer = kafka.last;
     consumer.join({ t: [0] });
 
