@@ -101,7 +101,7 @@ describe.each(REFUSALS)('reliability: Redis refuses writes ($cls)', (refusal) =>
   beforeAll(async () => {
     h = await Harness.start({ partitions: 4, projector: false });
     h.projector = await startProjector(h.config, { logger: process.env.DEBUG_PROJECTOR ? undefined : false, metricsPort: 0 });
-    const qchatAccounts = w.accounts.map((account) => ({ type: 'account-registered', appId: w.neteaseApp, account }) as Ev);
+    const qchatAccounts = w.accounts.map((account) => ({ type: 'account-registered', appId: w.neteaseApp, account }));
     const t = Date.now() - 120_000;
     const mention = {
       type: 'channel-mention',
