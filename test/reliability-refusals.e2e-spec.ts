@@ -1,5 +1,6 @@
-import type Redis from 'ioredis';
+import Redis from 'ioredis';
 import { startProjector } from '../apps/projector/src/projector';
+import { RedisClusterRig } from './support/cluster-rig';
 import { Harness, uniq } from './support/harness';
 import { drained } from './support/drain';
 import { qchatHeaders, qchatPost } from './support/qchat-client';
@@ -81,7 +82,8 @@ const REFUSALS: Refusal[] = [
       await redis.config('SET', 'maxmemory-policy', 'noeviction');
       const info = await redis.info('memory');
       const used = Number(/used_memory:(\d+)/.exec(info)![1]);
-      await redis.config('SET', 'maxmemory', String(used + 64 * 1024));
+      // Just under what it uses: the next write that may grow memory is refused (noeviction).
+      await redis.config('SET', 'maxmemory', String(used - 256 * 1024));
     },
     accept: async (redis) => void (await redis.config('SET', 'maxmemory', '0')),
   },
@@ -92,14 +94,54 @@ const REFUSALS: Refusal[] = [
   },
 ];
 
-describe.each(REFUSALS)('reliability: Redis refuses writes ($cls)', (refusal) => {
+/** Where the refusal happens: the single Redis, or one master of a Redis Cluster. */
+interface Target {
+  name: string;
+  start(): Promise<{ h: Harness; refusing: Redis; stop(): Promise<void> }>;
+}
+
+const SINGLE: Target = {
+  name: 'one Redis',
+  start: async () => {
+    const h = await Harness.start({ partitions: 4, projector: false });
+    return { h, refusing: h.redis, stop: () => Promise.resolve() };
+  },
+};
+
+const CLUSTER_MASTER: Target = {
+  name: 'one master of a Redis Cluster',
+  start: async () => {
+    const rig = await RedisClusterRig.start({ masters: 3 });
+    const h = await Harness.start({ partitions: 4, projector: false, env: rig.env() });
+    const [shard] = await rig.shards();
+    const refusing = new Redis(shard!.master.port, '127.0.0.1');
+    return {
+      h,
+      refusing,
+      stop: async () => {
+        refusing.disconnect();
+        await rig.stop();
+      },
+    };
+  },
+};
+
+const CASES: [Refusal, Target][] = [
+  [REFUSALS[0]!, SINGLE],
+  [REFUSALS[1]!, SINGLE],
+  [REFUSALS[0]!, CLUSTER_MASTER],
+];
+
+describe.each(CASES)('reliability: Redis refuses writes (%#)', (refusal, target) => {
   let h: Harness;
+  let refusing: Redis;
+  let stopTarget: () => Promise<void>;
   const seed = Math.floor(Math.random() * 1e9);
   const w = new Workload(seed, 20);
   const model = new C2cModel(w.tencentApp, w.accounts, rng(seed));
 
   beforeAll(async () => {
-    h = await Harness.start({ partitions: 4, projector: false });
+    ({ h, refusing, stop: stopTarget } = await target.start());
     h.projector = await startProjector(h.config, { logger: process.env.DEBUG_PROJECTOR ? undefined : false, metricsPort: 0 });
     const qchatAccounts = w.accounts.map((account) => ({ type: 'account-registered', appId: w.neteaseApp, account }));
     const t = Date.now() - 120_000;
@@ -120,8 +162,9 @@ describe.each(REFUSALS)('reliability: Redis refuses writes ($cls)', (refusal) =>
     await drained(h);
   });
   afterAll(async () => {
-    await refusal.accept(h.redis).catch(() => undefined);
+    await refusal.accept(refusing).catch(() => undefined);
     await h.stop();
+    await stopTarget();
   });
 
   const metrics = async () => samples(await (await fetch(`http://127.0.0.1:${h.projector!.metricsPort}/metrics`)).text());
@@ -139,14 +182,14 @@ describe.each(REFUSALS)('reliability: Redis refuses writes ($cls)', (refusal) =>
     return { total, peers, list, mentions };
   };
 
-  it(`waits at the offset while Redis refuses (${refusal.cls}), answers every vendor read normally, dead-letters nothing, and is exact afterwards`, async () => {
+  it(`${target.name}: waits at the offset while Redis refuses (${refusal.cls}), answers every vendor read normally, dead-letters nothing, and is exact afterwards`, async () => {
     const before = await reads();
     for (const r of [before.total, before.peers, before.list]) expect(r.body).toMatchObject({ ActionStatus: 'OK', ErrorCode: 0 });
     expect(before.mentions.body).toMatchObject({ code: 200, data: { msgList: [expect.objectContaining({ msgIdServer: 90000001 })] } });
 
     const first = model.messages(200);
     await h.send(...first.slice(0, 100));
-    await refusal.refuse(h.redis);
+    await refusal.refuse(refusing);
     await h.send(...first.slice(100), ...model.messages(1_500));
 
     // The projector waits on Redis: the metric by class, then /ready false after its bound.
@@ -174,7 +217,7 @@ describe.each(REFUSALS)('reliability: Redis refuses writes ($cls)', (refusal) =>
     expect((await qchatPost(h.gateway!.url, MENTIONS, form, headers)).body).toMatchObject({ code: 200 });
     expect(await qchatPost(h.gateway!.url, MENTIONS, form, headers)).toEqual({ status: 200, body: { code: 431, desc: 'repeated request: Nonce already used' } });
 
-    await refusal.accept(h.redis);
+    await refusal.accept(refusing);
     await drained(h, 90_000);
     expect(await waitFor(ready, (r) => r.status === 200, { what: 'ready again' })).toEqual({
       status: 200,
