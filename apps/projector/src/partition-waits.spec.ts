@@ -1,4 +1,4 @@
-import { PartitionWaits } from './partition-waits';
+import { PartitionWaits, WAIT_READY_BOUND_MS, heldPartitions } from './partition-waits';
 
 describe('PartitionWaits', () => {
   it('keeps the start of a wait at the same offset, restarts it at another, and ends it', () => {
@@ -13,5 +13,19 @@ describe('PartitionWaits', () => {
     w.begin('t', 1, 5n, 'oom', 'OOM', 0);
     w.end('t', 0);
     expect(w.all().map((x) => x.partition)).toEqual([1]);
+  });
+});
+
+describe('heldPartitions (what makes /ready false)', () => {
+  it('lists paused ("behind") partitions at once and waiting ones after the bound', () => {
+    const w = new PartitionWaits();
+    w.begin('t', 1, 40n, 'noreplicas', 'NOREPLICAS', 0);
+    w.begin('t', 2, 7n, 'oom', 'OOM', 5_000);
+    const behind = [{ topic: 't', partition: 0, heldOffset: 9n, logStart: 20n }];
+    expect(heldPartitions(behind, w, WAIT_READY_BOUND_MS)).toEqual([
+      { topic: 't', partition: 0, state: 'behind', offset: '10' },
+      { topic: 't', partition: 1, state: 'waiting: noreplicas', offset: '40' },
+    ]);
+    expect(heldPartitions([], new PartitionWaits(), 0)).toEqual([]);
   });
 });

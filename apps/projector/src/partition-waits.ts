@@ -1,4 +1,5 @@
 import type { RedisWaitClass } from '@app/contracts';
+import type { BehindPartition } from './batch-queue';
 
 /**
  * How long a partition may wait on Redis (a refusal of its own state, docs/reliability.md
@@ -49,4 +50,25 @@ export class PartitionWaits {
   overdue(boundMs = WAIT_READY_BOUND_MS, now = Date.now()): PartitionWait[] {
     return this.all().filter((w) => now - w.since >= boundMs);
   }
+}
+
+/** A partition that keeps the projector from being ready (the `partitions` of /ready's body). */
+export interface HeldPartition {
+  topic: string;
+  partition: number;
+  /** `behind` (paused: Redis is behind what the log still has) or `waiting: <class>`. */
+  state: string;
+  /** The first offset not applied. */
+  offset: string;
+}
+
+/**
+ * The partitions that make /ready false: every paused ("behind") partition, and every one
+ * waiting on Redis for WAIT_READY_BOUND_MS or longer.
+ */
+export function heldPartitions(behind: readonly BehindPartition[], waits: PartitionWaits, now = Date.now()): HeldPartition[] {
+  return [
+    ...behind.map((b) => ({ topic: b.topic, partition: b.partition, state: 'behind', offset: String(b.heldOffset + 1n) })),
+    ...waits.overdue(WAIT_READY_BOUND_MS, now).map((w) => ({ topic: w.topic, partition: w.partition, state: `waiting: ${w.class}`, offset: String(w.offset) })),
+  ];
 }

@@ -7,7 +7,7 @@ import { createKafka } from '@app/kafka';
 import { REDIS, type RedisClient } from '@app/store';
 import { KafkaBatchTransport } from './kafka-batch.transport';
 import { LagMonitor } from './lag.monitor';
-import { PartitionWaits, WAIT_READY_BOUND_MS } from './partition-waits';
+import { PartitionWaits, heldPartitions as heldOf } from './partition-waits';
 import { ProjectorMetrics } from './projector.metrics';
 import { ProjectorModule } from './projector.module';
 import { ConsumerWatch, RedisProbe } from './readiness.monitor';
@@ -53,16 +53,8 @@ export async function startProjector(
   lag.start(config.projectorMonitorIntervalMs);
   redis.start(config.projectorMonitorIntervalMs);
 
-  /**
-   * Partitions that keep the projector from being ready: paused because Redis is behind
-   * what the log has (strategy.behind()), or waiting on Redis longer than WAIT_READY_BOUND_MS.
-   */
-  const heldPartitions = () => [
-    ...strategy.behind().map((b) => ({ topic: b.topic, partition: b.partition, state: 'behind', offset: String(b.heldOffset + 1n) })),
-    ...waits
-      .overdue(WAIT_READY_BOUND_MS)
-      .map((w) => ({ topic: w.topic, partition: w.partition, state: `waiting: ${w.class}`, offset: String(w.offset) })),
-  ];
+  /** Partitions that keep the projector from being ready (behind, or waiting on Redis too long). */
+  const heldPartitions = () => heldOf(strategy.behind(), waits);
   const ready = async (res: ServerResponse) => {
     const redisOk = await redis.probe();
     const joined = consumerWatch.isJoined;
