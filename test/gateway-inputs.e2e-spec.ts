@@ -5,7 +5,7 @@ import { waitFor } from './support/wait';
 
 const C2C = 'openim/get_c2c_unread_msg_num';
 const SET = 'group_open_http_svc/set_unread_msg_num';
-const KEY = `k-${uniq()}`;
+const KEY = `summary-key-${uniq()}`;
 
 /**
  * Issue 16, item 5: gateway inputs that break the id rules are answered before Redis is

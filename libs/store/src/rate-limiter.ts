@@ -47,11 +47,11 @@ interface Lease {
  * replicas a window may refuse calls once up to (N − 1) × (leaseSize − 1) of its quota
  * sits unspent in other replicas.
  *
- * When Redis cannot grant a lease (it refuses writes: full, no replicas, read-only, a failed
- * snapshot; or it does not answer), the replica does not fail the call: it counts a
+ * When Redis refuses to grant a lease (it refuses writes: full, no replicas, read-only, a
+ * failed snapshot; any error reply), the replica does not fail the call: it counts a
  * one-second window of its own with the full limit (and the block, when one is configured)
- * and asks Redis again when that window ends. Calls keep being answered as long as Redis
- * can be read; the limit then holds per replica, so N replicas let at most N × limit calls
+ * and asks Redis again when that window ends. (When Redis does not answer at all, the call
+ * fails as its reads would.) Calls keep being answered as long as Redis can be read; the limit then holds per replica, so N replicas let at most N × limit calls
  * through per second while Redis refuses (docs/reliability.md, "When Redis says no").
  */
 export class RateLimiter {
@@ -118,6 +118,9 @@ export class RateLimiter {
         next.pending = undefined;
       },
       (err: unknown) => {
+        next.pending = undefined;
+        // Redis did not answer (away, timed out): the call's own reads fail the same way; say so.
+        if (!(err instanceof Error) || err.name !== 'ReplyError') throw err;
         const now = Date.now();
         next.until = now + 1_000 - (now % 1_000);
         next.tokens = limit;
@@ -127,7 +130,7 @@ export class RateLimiter {
         this.localWindows++;
         if (now - this.lastWarning >= 10_000) {
           this.lastWarning = now;
-          this.logger.warn(`Redis did not grant a rate-limit lease (${(err as Error).message}); limiting on this replica alone (${limit}/s per replica) until it does`);
+          this.logger.warn(`Redis did not grant a rate-limit lease (${(err).message}); limiting on this replica alone (${limit}/s per replica) until it does`);
         }
       },
     );

@@ -119,8 +119,9 @@ export class QchatAuthGuard implements CanActivate {
     return true;
   }
 
-  /** Redis did not remember the Nonce (it refuses writes, or is away): this replica does. */
+  /** Redis refused to remember the Nonce (an error reply: it refuses writes): this replica does. */
   private rememberLocally(key: string, expiresAt: number, err: Error): boolean {
+    if (err.name !== 'ReplyError') throw err; // Redis did not answer: the request's reads fail the same way
     const now = Date.now();
     if (now - this.lastWarning >= 10_000) {
       this.lastWarning = now;
