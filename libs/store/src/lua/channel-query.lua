@@ -1,3 +1,4 @@
+#!lua flags=no-writes
 -- channel-query: one page of the messages of a QChat channel that @-mention an account and
 -- that it has not read (queryChannelUnReadMentionedMsgPage), newest first.
 --
