@@ -10,7 +10,6 @@ import {
   ProjectionStore,
   closeRedisClient,
   createRedisClient,
-  defineScript,
   generationPrefix,
   isGenerationKey,
   type RedisClient,
@@ -65,12 +64,7 @@ export async function rebuild(config: AppConfig, opts: RebuildOptions = {}): Pro
   const fenceTtlMs = opts.fenceTtlMs ?? 30_000;
   const base = config.redis.keyPrefix;
   const redis = createRedisClient(config.redis, { offlineQueue: true, connectionName: 'unread-rebuild' });
-  const generations = new Generations(redis, base);
-  // Every script the switch calls is defined before an auto-pipeline is built: one defined
-  // on first use while the fence's extensions are in flight is missing from it
-  // (redis/ioredis#1931: "pipeline[functionName] is not a function").
-  defineScript(redis, 'unreadGenerationFence', 'generation-fence', 1);
-  defineScript(redis, 'unreadGenerationFlip', 'generation-flip', 2);
+  const generations = new Generations(redis, base); // defines the switch's scripts up front (ioredis#1931)
   const kafka = createKafka(config.kafka, `${config.kafka.clientId}-rebuild`, (level, message) => {
     if (level === 'error') log(message);
   });

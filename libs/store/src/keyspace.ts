@@ -108,6 +108,10 @@ export class Generations implements GenerationSource {
     readonly base: string,
   ) {
     this.keys = generationKeys(base);
+    // Defined when the client is given, never on first use: a command defined after ioredis
+    // built an auto-pipeline is missing from it (redis/ioredis#1931).
+    defineScript(redis, 'unreadGenerationFence', 'generation-fence', 1);
+    defineScript(redis, 'unreadGenerationFlip', 'generation-flip', 2);
   }
 
   /** The generation read last (0 before any read). */
@@ -135,23 +139,20 @@ export class Generations implements GenerationSource {
 
   /** Extends the fence set with `token`; false when it expired or is not ours. */
   async extendFence(generation: number, token: string, ttlMs: number): Promise<boolean> {
-    defineScript(this.redis, 'unreadGenerationFence', 'generation-fence', 1);
     return (await this.redis.unreadGenerationFence(this.keys.fence, `${generation} ${token}`, ttlMs)) === 1;
   }
 
   /** Activates `generation` and lifts the fence, atomically, if the fence is still ours. */
   async flip(generation: number, token: string): Promise<boolean> {
-    defineScript(this.redis, 'unreadGenerationFlip', 'generation-flip', 2);
     const ok = (await this.redis.unreadGenerationFlip(this.keys.active, this.keys.fence, generation, `${generation} ${token}`)) === 1;
     if (ok) {
       this.active = generation;
-      }
+    }
     return ok;
   }
 
   /** Lifts the fence set with `token` (a rebuild that gives up). */
   async dropFence(generation: number, token: string): Promise<void> {
-    defineScript(this.redis, 'unreadGenerationFence', 'generation-fence', 1);
     await this.redis.unreadGenerationFence(this.keys.fence, `${generation} ${token}`, 1);
   }
 }
