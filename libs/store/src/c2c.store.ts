@@ -1,4 +1,4 @@
-import type { C2cMessageSent, C2cReadAck } from '@app/contracts';
+import type { C2cMessageRecalled, C2cMessageSent, C2cReadAck } from '@app/contracts';
 import { ACCOUNT_FIELD, type Keyspace } from './keyspace';
 import type { RedisClient } from './redis.factory';
 import { defineReadScript, defineScript } from './scripts';
@@ -7,7 +7,8 @@ import { Cluster, type Result } from 'ioredis';
 
 declare module 'ioredis' {
   interface RedisCommander<Context> {
-    unreadC2cMessage(zset: string, reads: string, counts: string, peer: string, msgId: string, time: number): Result<number, Context>;
+    unreadC2cMessage(zset: string, reads: string, counts: string, recalled: string, peer: string, msgId: string, time: number): Result<number, Context>;
+    unreadC2cRecall(zset: string, reads: string, counts: string, recalled: string, peer: string, msgId: string, time: number): Result<number, Context>;
     unreadC2cRead(zset: string, reads: string, counts: string, peer: string, readTime: number): Result<number, Context>;
     unreadC2cDelete(reads: string, counts: string, zsetPrefix: string): Result<number, Context>;
     unreadC2cPeers(numKeys: number, ...keysAndArgs: string[]): Result<(string | number | null)[], Context>;
@@ -45,18 +46,38 @@ export class C2cStore {
     private readonly redis: RedisClient,
     private readonly keys: Keyspace,
   ) {
-    defineScript(redis, 'unreadC2cMessage', 'c2c-message', 3);
+    // Recall (issue 17): c2c-message.lua's 4th key is the owner's tombstones (c2c-recall.lua).
+    defineScript(redis, 'unreadC2cMessage', 'c2c-message', 4);
+    defineScript(redis, 'unreadC2cRecall', 'c2c-recall', 4);
     defineScript(redis, 'unreadC2cRead', 'c2c-read', 3);
     defineScript(redis, 'unreadC2cDelete', 'c2c-delete', 2);
     // Its number of keys varies with the peers (given as the first argument).
     defineReadScript(redis, 'unreadC2cPeers', 'c2c-peers', 'variable');
   }
 
-  /** Counts the message for its recipient (`to`), with `from` as the peer. */
+  /** Counts the message for its recipient (`to`), with `from` as the peer; a `noUnread` message counts for no one (no write). */
   messageSent(e: C2cMessageSent): Promise<number> {
+    if (e.from === e.to || e.noUnread === true) return Promise.resolve(0);
+    const base = this.keys.c2c(e.appId, e.to);
+    return this.redis.unreadC2cMessage(`${base}:z:${e.from}`, `${base}:r`, `${base}:n`, this.keys.c2cRecalled(e.appId, e.to), e.from, e.msgId, e.time);
+  }
+
+  /** The message stops counting for its recipient, before or after it is applied (c2c-recall.lua). */
+  messageRecalled(e: C2cMessageRecalled): Promise<number> {
     if (e.from === e.to) return Promise.resolve(0);
     const base = this.keys.c2c(e.appId, e.to);
-    return this.redis.unreadC2cMessage(`${base}:z:${e.from}`, `${base}:r`, `${base}:n`, e.from, e.msgId, e.time);
+    return this.redis.unreadC2cRecall(`${base}:z:${e.from}`, `${base}:r`, `${base}:n`, this.keys.c2cRecalled(e.appId, e.to), e.from, e.msgId, e.time);
+  }
+
+  /** The owner's tombstones from `peer` (`unread explain`): recalled message ids with their times, oldest first. */
+  async recalled(app: string, owner: string, peer: string, limit = 50): Promise<{ msgId: string; time: number }[]> {
+    const flat = await this.redis.zrange(this.keys.c2cRecalled(app, owner), 0, -1, 'WITHSCORES');
+    const out: { msgId: string; time: number }[] = [];
+    for (let i = 0; i + 1 < flat.length && out.length < limit; i += 2) {
+      const [p, msgId] = flat[i]!.split('\n', 2);
+      if (p === peer && msgId !== undefined) out.push({ msgId, time: Number(flat[i + 1]) });
+    }
+    return out;
   }
 
   /** `account` read everything from `peer` up to `readTime`. */
@@ -65,10 +86,12 @@ export class C2cStore {
     return this.redis.unreadC2cRead(`${base}:z:${e.peer}`, `${base}:r`, `${base}:n`, e.peer, e.readTime);
   }
 
-  /** Removes every one-to-one key of the account (as owner). */
+  /** Removes every one-to-one key of the account (as owner), its tombstones and receive options with them. */
   deleteAccount(app: string, account: string): Promise<number> {
     const base = this.keys.c2c(app, account);
-    return this.redis.unreadC2cDelete(`${base}:r`, `${base}:n`, `${base}:z:`);
+    // Issue 17: the tombstones and receive options share the owner's slot; deleted in the same tick.
+    const extra = this.redis.del(this.keys.c2cRecalled(app, account), this.keys.receiveOptions(app, account));
+    return Promise.all([this.redis.unreadC2cDelete(`${base}:r`, `${base}:n`, `${base}:z:`), extra]).then(([n, m]) => n + m);
   }
 
   /**

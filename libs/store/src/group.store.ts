@@ -3,6 +3,7 @@ import type {
   GroupDismissed,
   GroupMemberJoined,
   GroupMemberLeft,
+  GroupMessageRecalled,
   GroupMessageSent,
   GroupReadAck,
   GroupType,
@@ -22,6 +23,8 @@ declare module 'ioredis' {
       seq: string,
       senderField: string,
     ): Result<number, Context>;
+    unreadGroupMessageUncounted(state: string, uncounted: string, seq: string, senderField: string): Result<number, Context>;
+    unreadGroupRecall(state: string, uncounted: string, seq: string): Result<number, Context>;
     unreadGroupReadAck(state: string, field: string, readSeq: string): Result<number, Context>;
     unreadGroupUnreadSet(state: string, field: string, readSeq: string, fence: string): Result<number, Context>;
     unreadGroupMemberJoined(state: string, field: string, seq: string): Result<number, Context>;
@@ -69,7 +72,10 @@ export interface GroupMemberView {
   member: boolean;
   /** The read position: groupReadSeq(record). */
   readSeq: number;
-  /** max(0, maxSeq − readSeq); always 0 for group types that keep no unread count. */
+  /**
+   * max(0, maxSeq − readSeq) minus the seqs in (readSeq, maxSeq] that do not count
+   * (recalled, or sent with noUnread); always 0 for group types that keep no unread count.
+   */
   unread: number;
 }
 
@@ -93,17 +99,23 @@ export function groupReadSeq(r: GroupMemberRecord): number {
   return Math.max(r.ackSeq, r.joinSeq > fence ? r.joinSeq : 0, r.ownSeq > fence ? r.ownSeq : 0);
 }
 
-/** The unread count of a member record in a group (pure: DESIGN.md, unread = max(0, maxSeq − readSeq)). */
+/**
+ * The unread count of a member record in a group (pure: DESIGN.md, unread = max(0, maxSeq −
+ * readSeq)), less `uncounted`: how many seqs in (readSeq, maxSeq] do not count (recalled or
+ * noUnread; docs/projections.md).
+ */
 export function groupUnread(
   type: GroupType | undefined,
   maxSeq: number,
   r: GroupMemberRecord,
+  uncounted = 0,
 ): number {
   if (type && GROUP_TYPES_WITHOUT_UNREAD.includes(type)) return 0;
-  return Math.max(0, maxSeq - groupReadSeq(r));
+  return Math.max(0, maxSeq - groupReadSeq(r) - uncounted);
 }
 
-const META_FIELDS = ['max', 'type', 'name', 'state'] as const;
+// 'nc' (issue 17): how many seqs the group's uncounted set holds; absent = none, no ZCOUNT.
+const META_FIELDS = ['max', 'type', 'name', 'state', 'nc'] as const;
 
 /**
  * Group unread without fan-out (DESIGN.md). Keys:
@@ -161,6 +173,8 @@ export class GroupStore {
     private readonly keys: Keyspace,
   ) {
     defineScript(redis, 'unreadGroupMessageSent', 'group-message-sent', 1);
+    defineScript(redis, 'unreadGroupMessageUncounted', 'group-message-uncounted', 2);
+    defineScript(redis, 'unreadGroupRecall', 'group-recall', 2);
     defineScript(redis, 'unreadGroupReadAck', 'group-read-ack', 1);
     defineScript(redis, 'unreadGroupUnreadSet', 'group-unread-set', 1);
     defineScript(redis, 'unreadGroupMemberJoined', 'group-member-joined', 1);
@@ -183,12 +197,25 @@ export class GroupStore {
 
   // ---- writes (projector) ---------------------------------------------------------------
 
+  /** The group's seqs that do not count (recalled or noUnread). */
+  uncountedKey(app: string, groupId: string): string {
+    return this.keys.groupUncounted(app, groupId);
+  }
+
   messageSent(e: GroupMessageSent): Promise<unknown> {
+    if (e.noUnread === true) {
+      return this.redis.unreadGroupMessageUncounted(this.stateKey(e.appId, e.groupId), this.uncountedKey(e.appId, e.groupId), String(e.seq), field(e.from));
+    }
     return this.redis.unreadGroupMessageSent(
       this.stateKey(e.appId, e.groupId),
       String(e.seq),
       field(e.from),
     );
+  }
+
+  /** The seq stops counting for every member: O(1), no member touched (group-recall.lua). */
+  messageRecalled(e: GroupMessageRecalled): Promise<unknown> {
+    return this.redis.unreadGroupRecall(this.stateKey(e.appId, e.groupId), this.uncountedKey(e.appId, e.groupId), String(e.seq));
   }
 
   readAck(e: GroupReadAck): Promise<unknown> {
@@ -217,7 +244,9 @@ export class GroupStore {
   }
 
   dismissed(e: GroupDismissed): Promise<unknown> {
-    return this.redis.unreadGroupDismissed(this.stateKey(e.appId, e.groupId));
+    // Issue 17: the uncounted set goes with the member records (same slot, same tick; the
+    // script drops the 'nc' field with the rest of the state).
+    return Promise.all([this.redis.unreadGroupDismissed(this.stateKey(e.appId, e.groupId)), this.redis.unlink(this.uncountedKey(e.appId, e.groupId))]);
   }
 
   memberJoined(e: GroupMemberJoined): Promise<unknown> {
@@ -260,20 +289,41 @@ export class GroupStore {
 
   // ---- reads (gateway) ------------------------------------------------------------------
 
-  /** One (group, account): a single HMGET. */
+  /** One (group, account): a single HMGET (and one ZCOUNT when the group has seqs that do not count). */
   async memberView(app: string, groupId: string, account: string): Promise<GroupMemberView> {
     const values = await this.redis.hmget(
       this.stateKey(app, groupId),
       ...META_FIELDS,
       field(account),
     );
-    return view(groupId, values);
+    return (await this.settle(app, [view(groupId, values)]))[0]!;
   }
 
-  /** One (group, account) with the member's stored record, the parts its read seq is made of (`unread explain`). */
-  async memberDetail(app: string, groupId: string, account: string): Promise<{ view: GroupMemberView; record: GroupMemberRecord }> {
+  /**
+   * One (group, account) with the member's stored record, the parts its read seq is made
+   * of, and the seqs in (readSeq, maxSeq] that do not count (`unread explain`, at most 50).
+   */
+  async memberDetail(app: string, groupId: string, account: string): Promise<{ view: GroupMemberView; record: GroupMemberRecord; uncounted: number[] }> {
     const values = await this.redis.hmget(this.stateKey(app, groupId), ...META_FIELDS, field(account));
-    return { view: view(groupId, values), record: parseMemberRecord(values[META_FIELDS.length]) };
+    const raw = view(groupId, values);
+    const [settled] = await this.settle(app, [raw]);
+    const uncounted = raw.maxSeq > raw.readSeq
+      ? (await this.redis.zrangebyscore(this.uncountedKey(app, groupId), `(${raw.readSeq}`, raw.maxSeq, 'LIMIT', 0, 50)).map(Number)
+      : [];
+    return { view: settled!, record: parseMemberRecord(values[META_FIELDS.length]), uncounted };
+  }
+
+  /**
+   * Subtracts, from every view with unread whose group has seqs that do not count, the
+   * number of them in (readSeq, maxSeq]: one ZCOUNT per such group (O(log n)), issued
+   * together (one round trip per node). Views of groups without any pass unchanged.
+   */
+  async settle(app: string, views: GroupMemberView[]): Promise<GroupMemberView[]> {
+    const pending = views.filter((v) => v.unread > 0 && (uncountedTotal.get(v) ?? 0) > 0);
+    if (pending.length === 0) return views;
+    const counts = await Promise.all(pending.map((v) => this.redis.zcount(this.uncountedKey(app, v.groupId), `(${v.readSeq}`, v.maxSeq)));
+    pending.forEach((v, i) => (v.unread = Math.max(0, v.unread - counts[i]!)));
+    return views;
   }
 
   /**
@@ -299,12 +349,13 @@ export class GroupStore {
       const [head, tail] = this.stateKey(app, '\u0000').split('\u0000') as [string, string];
       const reply = await this.redis.unreadGroupList(marker.key, index, head, tail, ACCOUNT_FIELD, f);
       registered = Number(reply[0]) === 1;
-      for (let i = 1; i + 5 < reply.length; i += 6) {
-        rows.push({ id: String(reply[i]), values: reply.slice(i + 1, i + 6).map((v) => (v === null ? null : String(v))) });
+      const width = META_FIELDS.length + 1; // group-list.lua: the meta fields and the record, after the id
+      for (let i = 1; i + width < reply.length; i += width + 1) {
+        rows.push({ id: String(reply[i]), values: reply.slice(i + 1, i + width + 1).map((v) => (v === null ? null : String(v))) });
       }
     }
     const groups = rows.map((r) => view(r.id, r.values)).filter((v) => v.exists && v.member);
-    return { registered, groups };
+    return { registered, groups: await this.settle(app, groups) };
   }
 }
 
@@ -312,12 +363,16 @@ function field(account: string): string {
   return `m:${account}`;
 }
 
+/** How many uncounted seqs each raw view's group holds (its 'nc' field), kept beside the view for settle(). */
+const uncountedTotal = new WeakMap<GroupMemberView, number>();
+
+/** The view from the meta fields and the record, before settle() subtracts the uncounted seqs. */
 function view(groupId: string, values: (string | null)[]): GroupMemberView {
-  const [max, type, name, state, record] = values;
+  const [max, type, name, state, nc, record] = values;
   const r = parseMemberRecord(record);
   const maxSeq = Number(max ?? 0);
   const groupType = (type ?? undefined) as GroupType | undefined;
-  return {
+  const v: GroupMemberView = {
     groupId,
     exists: state === '1',
     type: groupType,
@@ -327,4 +382,6 @@ function view(groupId: string, values: (string | null)[]): GroupMemberView {
     readSeq: groupReadSeq(r),
     unread: groupUnread(groupType, maxSeq, r),
   };
+  if (nc) uncountedTotal.set(v, Number(nc));
+  return v;
 }

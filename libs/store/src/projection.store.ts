@@ -6,6 +6,7 @@ import { ChannelStore } from './channel.store';
 import { C2cStore } from './c2c.store';
 import { DirectoryStore } from './directory.store';
 import { GroupStore } from './group.store';
+import { ReceiveOptionStore } from './receive-option.store';
 import { Keyspace, generationPrefix } from './keyspace';
 import type { RedisClient } from './redis.factory';
 import { defineScript } from './scripts';
@@ -38,6 +39,7 @@ export class ProjectionStore {
   readonly group: GroupStore;
   readonly channel: ChannelStore;
   readonly directory: DirectoryStore;
+  readonly receiveOptions: ReceiveOptionStore;
   private readonly writer: BatchWriter;
   private folded?: ProjectionStore;
 
@@ -52,6 +54,7 @@ export class ProjectionStore {
     this.group = new GroupStore(redis, keys);
     this.channel = new ChannelStore(redis, keys, options);
     this.directory = new DirectoryStore(redis, keys, this.c2c, this.group, this.channel);
+    this.receiveOptions = new ReceiveOptionStore(redis, keys);
     defineScript(redis, 'unreadPosition', 'positions', 1);
   }
 
@@ -81,6 +84,10 @@ export class ProjectionStore {
         if (event.scope === 'c2c') return this.c2c.messageSent(event);
         if (event.scope === 'group') return this.group.messageSent(event);
         return this.channel.messageSent(event);
+      case 'message-recalled': // issue 17: one Lua call each (c2c-recall.lua, group-recall.lua)
+        return event.scope === 'c2c' ? this.c2c.messageRecalled(event) : this.group.messageRecalled(event);
+      case 'receive-option-set':
+        return this.receiveOptions.set(event);
       case 'read-ack':
         if (event.scope === 'c2c') return this.c2c.readAck(event);
         if (event.scope === 'group') return this.group.readAck(event);

@@ -13,15 +13,16 @@
 -- ARGV[3]  the registration marker field
 -- ARGV[4]  the account's member field in a group's state hash: m:<account>
 --
--- Returns { registered (0/1), then per group in index order: id, max, type, name, state, record }.
+-- Returns { registered (0/1), then per group in index order: id, max, type, name, state, nc,
+-- record } ('nc', issue 17: how many seqs of the group do not count; GroupStore.settle).
 local out = { redis.call('HEXISTS', KEYS[1], ARGV[3]) }
 local ids = redis.call('ZRANGE', KEYS[2], 1, 1, 'BYSCORE')
 local function esc(id)
   return (string.gsub(id, '[%%{}:]', function(c) return string.format('%%%02X', string.byte(c)) end))
 end
 for _, g in ipairs(ids) do
-  local v = redis.call('HMGET', ARGV[1] .. esc(g) .. ARGV[2], 'max', 'type', 'name', 'state', ARGV[4])
+  local v = redis.call('HMGET', ARGV[1] .. esc(g) .. ARGV[2], 'max', 'type', 'name', 'state', 'nc', ARGV[4])
   out[#out + 1] = g
-  for i = 1, 5 do out[#out + 1] = v[i] or false end
+  for i = 1, 6 do out[#out + 1] = v[i] or false end
 end
 return out
