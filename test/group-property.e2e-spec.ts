@@ -57,7 +57,7 @@ function scenario(seed: number, id: string, groupCount: number, accounts: string
         ack.set(account, Math.max(ack.get(account) ?? 0, readSeq));
         acks.push({ type: 'read-ack', scope: 'group', appId: APP, account, groupId, readSeq });
       }
-      if (rnd() < 0.5) {
+      for (let k = Math.floor(rnd() * 4); k > 0; k--) {
         const option = pick(RECEIVE_OPTIONS);
         const time = Math.floor(rnd() * 4);
         directory.push({ type: 'receive-option-set', scope: 'group', appId: APP, account, groupId, option, time });
