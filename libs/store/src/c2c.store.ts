@@ -36,6 +36,8 @@ const TOTAL = '';
  * - `<base>:r`: hash peer → the owner's read time for that peer (a max);
  * - `<base>:n`: hash peer → unread count from that peer, field `''` → the total, and the
  *   account's registration marker (ACCOUNT_FIELD, written by DirectoryStore).
+ * - `<base>:x` (issue 17): zset of tombstones `<peer>\n<msgId>` → time, for messages recalled
+ *   while still unread or before they arrived: a recalled message never counts again.
  * Every write is one Lua call that keeps the three in step: duplicates count once, a message
  * at or before the read time never counts, an ack subtracts exactly what it removed. Fields
  * and zsets that reach zero are removed, so an owner with nothing unread costs only its read

@@ -123,6 +123,9 @@ const META_FIELDS = ['max', 'type', 'name', 'state', 'nc'] as const;
  *   `name`, `state` ('1' created, '0' dismissed, absent = never created) and, per account
  *   that has any state in the group, a field `m:<account>` holding its record
  *   `<member 0|1>:<joinSeq>:<ackSeq>:<ownSeq>[:<fence>]`.
+ * - `<group base>:nc` (sorted set, same slot; issue 17): the seqs that do not count (recalled,
+ *   or sent with noUnread), counted by the state hash's field `nc`; a member's unread
+ *   subtracts those in (readSeq, max] (settle(), one ZCOUNT per group that has any).
  * - `<member base>:groups` (sorted set, slot `{app:account}`): the account's group index,
  *   score 1 while a member, 0 after leaving (kept so account deletion can find the group to
  *   clean), members ordered by group id, which is the paging order of get_joined_group_list.
