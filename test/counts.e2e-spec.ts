@@ -180,4 +180,15 @@ describe('recall, noUnread, receive options, badge and the batch API', () => {
     const res = await fetch(`${h.gateway!.url}/v1/apps/${APP}/unread`, { method: 'POST', body: JSON.stringify({ accounts: ['alice'] }) });
     expect({ status: res.status, body: await res.json() }).toEqual({ status: 401, body: { statusCode: 401, message: 'missing bearer token' } });
   });
+
+  it("set_unread_msg_num: recalled and noUnread seqs are positions for the clamp, never unread", async () => {
+    // g1: max 8, seqs 2, 5, 7, 8 do not count. N = 3 → read seq 5: of 6, 7, 8 only 6 counts.
+    expect(await post('group_open_http_svc/set_unread_msg_num', { GroupId: 'g1', Member_Account: 'alice', UnreadMsgNum: 3 })).toEqual(ok());
+    await drained(h);
+    expect((await groupsOf('alice'))[0]).toEqual({ GroupId: 'g1', SelfInfo: { UnreadMsgNum: 1 } });
+    // N above the message count clamps to read seq 0: 8 seqs, 4 of them do not count
+    expect(await post('group_open_http_svc/set_unread_msg_num', { GroupId: 'g1', Member_Account: 'alice', UnreadMsgNum: 100 })).toEqual(ok());
+    await drained(h);
+    expect((await groupsOf('alice'))[0]).toEqual({ GroupId: 'g1', SelfInfo: { UnreadMsgNum: 4 } });
+  });
 });
