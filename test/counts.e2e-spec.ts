@@ -36,7 +36,7 @@ describe('recall, noUnread, receive options, badge and the batch API', () => {
     time,
   });
   const perPeer = (owner: string, peers: string[]) => post(UNREAD, { To_Account: owner, Peer_Account: peers });
-  const groupsOf = async (account: string) => (await post(LIST, { Member_Account: account, ResponseFilter: { SelfInfoFilter: ['UnreadMsgNum'] } })).body.GroupIdList;
+  const groupsOf = async (account: string) => (await post(LIST, { Member_Account: account, ResponseFilter: { SelfInfoFilter: ['UnreadMsgNum'] } })).body.GroupIdList as unknown[];
   async function api(method: 'GET' | 'POST', path: string, body?: unknown): Promise<{ status: number; body: unknown }> {
     const res = await fetch(`${h.gateway!.url}${path}`, {
       method,
