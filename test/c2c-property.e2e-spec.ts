@@ -1,4 +1,4 @@
-import { Keyspace, ProjectionStore, badgeOf, readAccountsUnread } from '@app/store';
+import { DirectWriter, Keyspace, ProjectionStore, badgeOf, readAccountsUnread } from '@app/store';
 import { RECEIVE_OPTIONS, type C2cMessageRecalled, type C2cMessageSent, type C2cReadAck, type C2cReceiveOptionSet, type ReceiveOption } from '@app/contracts';
 import { drained } from './support/drain';
 import { Harness, NETEASE_APP, TENCENT_APP, uniq } from './support/harness';
@@ -123,10 +123,14 @@ describe('c2c property: random messages, acks, recalls and receive options, dupl
       const keys = new Keyspace(`prop${uniq()}`);
       const projections = new ProjectionStore(h.redis, keys, { mentionRetentionMs: 60_000 });
       const store = projections.c2c;
+      const writer = new DirectWriter(h.redis);
       const accounts = Array.from({ length: 20 }, (_, i) => `a${i}`);
       const { delivered, perPeer, total, badge } = scenario(seed, accounts, 20_000);
       for (let i = 0; i < delivered.length; i += 500) {
-        await projections.applyAll(delivered.slice(i, i + 500));
+        const chunk = delivered.slice(i, i + 500);
+        // alternately folded (one write per owner) and one write per event, all at once
+        if ((i / 500) % 2 === 0) await writer.run(projections.writes(chunk));
+        else await Promise.all(chunk.map((e) => writer.run(projections.writes([e]))));
       }
       const read = await readAccountsUnread(projections, APP, accounts);
       expect(read.map((u) => badgeOf(u, 0))).toEqual(accounts.map(badge));
@@ -136,7 +140,7 @@ describe('c2c property: random messages, acks, recalls and receive options, dupl
         // the zsets are in step with the counts
         for (const p of accounts) expect(await h.redis.zcard(`${keys.c2c(APP, owner)}:z:${p}`)).toBe(perPeer(owner, p));
       }
-      for (const owner of accounts) await store.deleteAccount(APP, owner);
+      for (const owner of accounts) await store.deleteAccount(writer, APP, owner);
       expect(await h.redis.keys(`${keys.prefix}:*`)).toEqual([]);
     });
   }, 120_000);

@@ -4,6 +4,7 @@ import { ConfigModule, type AppConfig } from '@app/config';
 import { StoreModule } from '@app/store';
 import { DeadLetterService } from './dead-letter.service';
 import { ProjectorConsumer } from './projector.consumer';
+import { PartitionWaits } from './partition-waits';
 import { ProjectorMetrics } from './projector.metrics';
 import type { KafkaBatchTransport } from './kafka-batch.transport';
 import { BATCH_TRANSPORT, KAFKA } from './projector.tokens';
@@ -15,7 +16,7 @@ export class ProjectorModule {
       module: ProjectorModule,
       imports: [ConfigModule.forRoot(config), StoreModule.forRoot({ offlineQueue: true, connectionName: 'unread-projector' })],
       controllers: [ProjectorConsumer],
-      providers: [{ provide: KAFKA, useValue: kafka }, { provide: BATCH_TRANSPORT, useValue: transport }, DeadLetterService, ProjectorMetrics],
+      providers: [{ provide: KAFKA, useValue: kafka }, { provide: BATCH_TRANSPORT, useValue: transport }, DeadLetterService, ProjectorMetrics, PartitionWaits],
     };
   }
 }

@@ -5,7 +5,7 @@ import { DEFAULT_RECEIVE_OPTION, type ReceiveOptions } from './receive-option.st
 /** Everything one-to-one and group an account has unread, with its receive options (summary and batch APIs). */
 export interface AccountUnread {
   account: string;
-  /** Registered per account, or in the tenant's set of the previous layout. */
+  /** Registered (the marker in the account's one-to-one counts hash). */
   registered: boolean;
   /** The one-to-one total and every peer with unread, most first (ties by peer id). */
   c2c: { total: number; peers: { peer: string; unread: number }[] };
@@ -17,10 +17,12 @@ export interface AccountUnread {
 /**
  * Reads several accounts at once: for each, the c2c counts hash and the receive options
  * (both on the account's slot) and its groups (GroupStore.joinedGroups), every account's
- * commands issued in the same tick, so ioredis' auto-pipelining sends them in one round
- * trip per Redis node (group seqs that do not count cost one more, GroupStore.settle; on a
- * Cluster the groups take their two round trips, see joinedGroups). Accounts not found per
- * account are looked up in the legacy set (one command each, unknown accounts only).
+ * commands issued in the same tick, so ioredis' auto-pipelining sends each step in one
+ * round trip per Redis node, whatever the number of accounts: (1) every account's counts
+ * hash, options hash, marker and group index; (2) one HMGET per group; (3) only when a
+ * group has seqs that do not count, one ZCOUNT per such group (GroupStore.settle). On a
+ * Cluster each step is one round trip per node that holds any of its keys (the accounts'
+ * and groups' slots spread over the masters), issued in parallel.
  */
 export async function readAccountsUnread(store: ProjectionStore, app: string, accounts: readonly string[]): Promise<AccountUnread[]> {
   const read = await Promise.all(
@@ -28,13 +30,13 @@ export async function readAccountsUnread(store: ProjectionStore, app: string, ac
       Promise.all([store.c2c.top(app, account, Number.POSITIVE_INFINITY), store.receiveOptions.read(app, account), store.group.joinedGroups(app, account)]),
     ),
   );
-  return Promise.all(
-    read.map(async ([c2c, options, groups], i) => {
-      const account = accounts[i]!;
-      const registered = c2c.registered || groups.registered || (await store.directory.legacyExists(app, account));
-      return { account, registered, c2c: { total: c2c.total, peers: c2c.peers }, groups: groups.groups, options };
-    }),
-  );
+  return read.map(([c2c, options, groups], i) => ({
+    account: accounts[i]!,
+    registered: c2c.registered || groups.registered,
+    c2c: { total: c2c.total, peers: c2c.peers },
+    groups: groups.groups,
+    options,
+  }));
 }
 
 /**

@@ -9,32 +9,29 @@ import type {
   GroupType,
   GroupUnreadSet,
 } from '@app/contracts';
-import { Cluster } from 'ioredis';
-import { ACCOUNT_FIELD, type Keyspace } from './keyspace';
+import type { Keyspace } from './keyspace';
 import type { RedisClient } from './redis.factory';
-import { defineReadScript, defineScript } from './scripts';
+import { command, runScript, script, type Write, type Writer } from './write';
 
-import type { Result } from 'ioredis';
+const MESSAGES = script('group-messages');
+const READ_ACK = script('group-read-ack');
+const UNREAD_SET = script('group-unread-set');
+const MEMBER_JOINED = script('group-member-joined');
+const MEMBER_LEFT = script('group-member-left');
+const CREATED = script('group-created');
+const DISMISSED = script('group-dismissed');
+const ACCOUNT_TAKE = script('group-account-take');
 
-declare module 'ioredis' {
-  interface RedisCommander<Context> {
-    unreadGroupMessageSent(
-      state: string,
-      seq: string,
-      senderField: string,
-    ): Result<number, Context>;
-    unreadGroupMessageUncounted(state: string, uncounted: string, seq: string, senderField: string): Result<number, Context>;
-    unreadGroupRecall(state: string, uncounted: string, seq: string): Result<number, Context>;
-    unreadGroupReadAck(state: string, field: string, readSeq: string): Result<number, Context>;
-    unreadGroupUnreadSet(state: string, field: string, readSeq: string, fence: string): Result<number, Context>;
-    unreadGroupMemberJoined(state: string, field: string, seq: string): Result<number, Context>;
-    unreadGroupMemberLeft(state: string, field: string): Result<number, Context>;
-    unreadGroupCreated(state: string, groupType: string, name: string): Result<number, Context>;
-    unreadGroupDismissed(state: string): Result<number, Context>;
-    unreadGroupAccountTake(index: string): Result<string[], Context>;
-    unreadGroupList(counts: string, index: string, stateHead: string, stateTail: string, marker: string, member: string): Result<(string | number | null)[], Context>;
-  }
-}
+/** The group events of a batch. */
+export type GroupEvent =
+  | GroupMessageSent
+  | GroupMessageRecalled
+  | GroupReadAck
+  | GroupUnreadSet
+  | GroupCreated
+  | GroupDismissed
+  | GroupMemberJoined
+  | GroupMemberLeft;
 
 /** Group types whose members keep no unread count (the vendor: their clients do not support it). */
 export const GROUP_TYPES_WITHOUT_UNREAD: readonly GroupType[] = [
@@ -100,9 +97,9 @@ export function groupReadSeq(r: GroupMemberRecord): number {
 }
 
 /**
- * The unread count of a member record in a group (pure: DESIGN.md, unread = max(0, maxSeq −
- * readSeq)), less `uncounted`: how many seqs in (readSeq, maxSeq] do not count (recalled or
- * noUnread; docs/projections.md).
+ * The unread count of a member record in a group (pure: unread = max(0, maxSeq − readSeq),
+ * docs/projections.md), less `uncounted`: how many seqs in (readSeq, maxSeq] do not count
+ * (recalled or noUnread).
  */
 export function groupUnread(
   type: GroupType | undefined,
@@ -114,23 +111,23 @@ export function groupUnread(
   return Math.max(0, maxSeq - groupReadSeq(r) - uncounted);
 }
 
-// 'nc' (issue 17): how many seqs the group's uncounted set holds; absent = none, no ZCOUNT.
+// 'nc': how many seqs the group's set of seqs that do not count holds; absent = none, no ZCOUNT.
 const META_FIELDS = ['max', 'type', 'name', 'state', 'nc'] as const;
 
 /**
- * Group unread without fan-out (DESIGN.md). Keys:
+ * Group unread without fan-out (docs/projections.md, "Group"). Keys:
  * - `<group base>:state` (hash, slot `{app:groupId}`): `max` (highest message seq), `type`,
  *   `name`, `state` ('1' created, '0' dismissed, absent = never created) and, per account
  *   that has any state in the group, a field `m:<account>` holding its record
- *   `<member 0|1>:<joinSeq>:<ackSeq>:<ownSeq>[:<fence>]`.
- * - `<group base>:nc` (sorted set, same slot; issue 17): the seqs that do not count (recalled,
- *   or sent with noUnread), counted by the state hash's field `nc`; a member's unread
- *   subtracts those in (readSeq, max] (settle(), one ZCOUNT per group that has any).
+ *   `<member 0|1>:<joinSeq>:<ackSeq>:<ownSeq>[:<fence>]`, and `nc`, the size of:
+ * - `<group base>:nc` (sorted set, same slot, Keyspace.groupUncounted): the seqs that do
+ *   not count (recalled, or sent with noUnread); a member's unread subtracts those in
+ *   (readSeq, max] (settle(), one ZCOUNT per group that has any).
  * - `<member base>:groups` (sorted set, slot `{app:account}`): the account's group index,
  *   score 1 while a member, 0 after leaving (kept so account deletion can find the group to
  *   clean), members ordered by group id, which is the paging order of get_joined_group_list.
  *
- * A group message is one Lua call touching two hash fields whatever the group's size; a
+ * A batch's messages to a group are one Lua call touching one hash field per sender plus `max`, whatever the group's size; a
  * member's unread is computed at read time: max(0, max − readSeq), readSeq = groupReadSeq().
  *
  * Why each component is kept apart (interleavings). Events are ordered only within one
@@ -165,8 +162,7 @@ const META_FIELDS = ['max', 'type', 'name', 'state', 'nc'] as const;
  *   state '0'; late messages or acks only touch fields of a group that answers as absent.
  *   Account-side indexes are not fanned out to: readers skip dismissed groups.
  * - The account index write of a join/leave is a separate command on the account's slot,
- *   issued in the same tick as the group-side Lua, so both follow the group's directory
- *   order. account-deleted (keyed by account) is not ordered with a group's joins; a join
+ *   written right after the group-side Lua, so both follow the group's directory order. account-deleted (keyed by account) is not ordered with a group's joins; a join
  *   applied after the deletion re-creates an index entry for a deleted account, which reads
  *   refuse because the account no longer exists.
  */
@@ -174,23 +170,16 @@ export class GroupStore {
   constructor(
     private readonly redis: RedisClient,
     private readonly keys: Keyspace,
-  ) {
-    defineScript(redis, 'unreadGroupMessageSent', 'group-message-sent', 1);
-    defineScript(redis, 'unreadGroupMessageUncounted', 'group-message-uncounted', 2);
-    defineScript(redis, 'unreadGroupRecall', 'group-recall', 2);
-    defineScript(redis, 'unreadGroupReadAck', 'group-read-ack', 1);
-    defineScript(redis, 'unreadGroupUnreadSet', 'group-unread-set', 1);
-    defineScript(redis, 'unreadGroupMemberJoined', 'group-member-joined', 1);
-    defineScript(redis, 'unreadGroupMemberLeft', 'group-member-left', 1);
-    defineScript(redis, 'unreadGroupCreated', 'group-created', 1);
-    defineScript(redis, 'unreadGroupDismissed', 'group-dismissed', 1);
-    defineScript(redis, 'unreadGroupAccountTake', 'group-account-take', 1);
-    defineReadScript(redis, 'unreadGroupList', 'group-list', 2);
-  }
+  ) {}
 
   /** The group's state hash. */
   stateKey(app: string, groupId: string): string {
     return `${this.keys.group(app, groupId)}:state`;
+  }
+
+  /** The group's seqs that do not count (recalled or noUnread). */
+  uncountedKey(app: string, groupId: string): string {
+    return this.keys.groupUncounted(app, groupId);
   }
 
   /** The account's group index. */
@@ -200,94 +189,105 @@ export class GroupStore {
 
   // ---- writes (projector) ---------------------------------------------------------------
 
-  /** The group's seqs that do not count (recalled or noUnread). */
-  uncountedKey(app: string, groupId: string): string {
-    return this.keys.groupUncounted(app, groupId);
-  }
-
-  messageSent(e: GroupMessageSent): Promise<unknown> {
-    if (e.noUnread === true) {
-      return this.redis.unreadGroupMessageUncounted(this.stateKey(e.appId, e.groupId), this.uncountedKey(e.appId, e.groupId), String(e.seq), field(e.from));
+  /**
+   * The writes of group events, in event order per group, except that events that commute
+   * are folded into one write at the place of the first: a group's messages and recalls
+   * (they only raise `max` and their senders' `ownSeq`, and add seqs to the set of seqs that
+   * do not count: a recall, or a message with noUnread) up to the group's next dismissal
+   * (which drops the set) or join without seq (which reads `max`), and a member's read acks (a max of `ackSeq`) up to its next
+   * override or the group's dismissal. Every other event writes other components or other
+   * fields, so moving a folded write before it changes nothing.
+   */
+  writes(events: readonly GroupEvent[]): Write[] {
+    const writes: (Write | MessageRun | AckRun)[] = [];
+    const runs = new Map<string, MessageRun>();
+    const acks = new Map<string, Map<string, AckRun>>();
+    for (const e of events) {
+      const state = this.stateKey(e.appId, e.groupId);
+      if (e.type === 'message-sent' || e.type === 'message-recalled') {
+        let run = runs.get(state);
+        if (!run) {
+          runs.set(state, (run = { state, uncountedKey: this.uncountedKey(e.appId, e.groupId), max: 0, senders: new Map(), uncounted: new Set() }));
+          writes.push(run);
+        }
+        if (e.type === 'message-recalled' || e.noUnread === true) run.uncounted.add(e.seq);
+        if (e.type === 'message-recalled') continue;
+        if (e.seq > run.max) run.max = e.seq;
+        const f = field(e.from);
+        if (e.seq > (run.senders.get(f) ?? 0)) run.senders.set(f, e.seq);
+        continue;
+      }
+      if (e.type === 'read-ack') {
+        let members = acks.get(state);
+        if (!members) acks.set(state, (members = new Map<string, AckRun>()));
+        const f = field(e.account);
+        const run = members.get(f);
+        if (run) {
+          if (e.readSeq > run.seq) run.seq = e.readSeq;
+        } else {
+          const fresh: AckRun = { state, field: f, seq: e.readSeq };
+          members.set(f, fresh);
+          writes.push(fresh);
+        }
+        continue;
+      }
+      if (e.type === 'group-dismissed') {
+        runs.delete(state);
+        acks.delete(state);
+      } else if (e.type === 'group-member-joined' && e.seq === undefined) {
+        runs.delete(state);
+      } else if (e.type === 'group-unread-set') {
+        acks.get(state)?.delete(field(e.account));
+      }
+      for (const w of this.eventWrites(state, e)) writes.push(w);
     }
-    return this.redis.unreadGroupMessageSent(
-      this.stateKey(e.appId, e.groupId),
-      String(e.seq),
-      field(e.from),
-    );
+    return writes.map((w) => {
+      if ('senders' in w) {
+        return runScript(MESSAGES, [w.state, w.uncountedKey], [w.max, w.senders.size, ...w.senders.keys(), ...w.senders.values(), ...w.uncounted]);
+      }
+      if ('field' in w) return runScript(READ_ACK, [w.state], [w.field, w.seq]);
+      return w;
+    });
   }
 
-  /** The seq stops counting for every member: O(1), no member touched (group-recall.lua). */
-  messageRecalled(e: GroupMessageRecalled): Promise<unknown> {
-    return this.redis.unreadGroupRecall(this.stateKey(e.appId, e.groupId), this.uncountedKey(e.appId, e.groupId), String(e.seq));
-  }
-
-  readAck(e: GroupReadAck): Promise<unknown> {
-    return this.redis.unreadGroupReadAck(
-      this.stateKey(e.appId, e.groupId),
-      field(e.account),
-      String(e.readSeq),
-    );
-  }
-
-  unreadSet(e: GroupUnreadSet): Promise<unknown> {
-    return this.redis.unreadGroupUnreadSet(
-      this.stateKey(e.appId, e.groupId),
-      field(e.account),
-      String(e.readSeq),
-      e.maxSeq === undefined ? '' : String(e.maxSeq),
-    );
-  }
-
-  created(e: GroupCreated): Promise<unknown> {
-    return this.redis.unreadGroupCreated(
-      this.stateKey(e.appId, e.groupId),
-      e.groupType,
-      e.name ?? '',
-    );
-  }
-
-  dismissed(e: GroupDismissed): Promise<unknown> {
-    // Issue 17: the uncounted set goes with the member records (same slot, same tick; the
-    // script drops the 'nc' field with the rest of the state).
-    return Promise.all([this.redis.unreadGroupDismissed(this.stateKey(e.appId, e.groupId)), this.redis.unlink(this.uncountedKey(e.appId, e.groupId))]);
-  }
-
-  memberJoined(e: GroupMemberJoined): Promise<unknown> {
-    return Promise.all([
-      this.redis.unreadGroupMemberJoined(
-        this.stateKey(e.appId, e.groupId),
-        field(e.account),
-        e.seq === undefined ? '' : String(e.seq),
-      ),
-      this.redis.zadd(this.indexKey(e.appId, e.account), 1, e.groupId),
-    ]);
-  }
-
-  memberLeft(e: GroupMemberLeft): Promise<unknown> {
-    return Promise.all([
-      this.redis.unreadGroupMemberLeft(this.stateKey(e.appId, e.groupId), field(e.account)),
-      this.redis.zadd(this.indexKey(e.appId, e.account), 0, e.groupId),
-    ]);
+  private eventWrites(state: string, e: Exclude<GroupEvent, GroupMessageSent | GroupMessageRecalled | GroupReadAck>): Write[] {
+    switch (e.type) {
+      case 'group-unread-set':
+        return [runScript(UNREAD_SET, [state], [field(e.account), e.readSeq, e.maxSeq === undefined ? '' : e.maxSeq])];
+      case 'group-created':
+        return [runScript(CREATED, [state], [e.groupType, e.name ?? ''])];
+      case 'group-dismissed':
+        // the seqs that do not count go with the member records (same slot; the script drops 'nc')
+        return [runScript(DISMISSED, [state], []), command('UNLINK', [this.uncountedKey(e.appId, e.groupId)])];
+      case 'group-member-joined':
+        return [
+          runScript(MEMBER_JOINED, [state], [field(e.account), e.seq === undefined ? '' : e.seq]),
+          command('ZADD', [this.indexKey(e.appId, e.account)], [1, e.groupId]),
+        ];
+      case 'group-member-left':
+        return [
+          runScript(MEMBER_LEFT, [state], [field(e.account)]),
+          command('ZADD', [this.indexKey(e.appId, e.account)], [0, e.groupId]),
+        ];
+    }
   }
 
   /**
    * Removes the account's group index and its records in every group of that index. The
    * groups are only known once the index is read, so this is the one write in three steps:
-   * (1) take the index (read + delete, atomic on the account's slot), issued in the batch's
-   * tick; (2) read the index again: anything there was re-added by events after the deletion
-   * in the same batch (an account id registered again and joining), and those groups keep
-   * their records; (3) delete the record in each other group (independent HDELs, one tick).
-   * Every step is idempotent, and the batch commits only after all three.
+   * (1) take the index (read + delete, atomic on the account's slot); (2) read the index
+   * again: anything there was re-added by events applied since (an account id registered
+   * again and joining), and those groups keep their records; (3) delete the record in each
+   * other group (independent HDELs, one tick). Every step is idempotent, and the batch
+   * commits only after all three.
    */
-  async deleteAccount(app: string, account: string): Promise<void> {
+  async deleteAccount(writer: Writer, app: string, account: string): Promise<void> {
     const index = this.indexKey(app, account);
-    const taken = await this.redis.unreadGroupAccountTake(index);
+    const [taken] = (await writer.run([runScript(ACCOUNT_TAKE, [index], [])])) as [string[]];
     if (taken.length === 0) return;
     const since = new Set(await this.redis.zrange(index, 0, -1));
     const f = field(account);
-    await Promise.all(
-      taken.filter((g) => !since.has(g)).map((g) => this.redis.hdel(this.stateKey(app, g), f)),
-    );
+    await writer.run(taken.filter((g) => !since.has(g)).map((g) => command('HDEL', [this.stateKey(app, g)], [f])));
   }
 
   // ---- reads (gateway) ------------------------------------------------------------------
@@ -309,10 +309,9 @@ export class GroupStore {
   async memberDetail(app: string, groupId: string, account: string): Promise<{ view: GroupMemberView; record: GroupMemberRecord; uncounted: number[] }> {
     const values = await this.redis.hmget(this.stateKey(app, groupId), ...META_FIELDS, field(account));
     const raw = view(groupId, values);
+    const uncounted =
+      raw.maxSeq > raw.readSeq ? (await this.redis.zrangebyscore(this.uncountedKey(app, groupId), `(${raw.readSeq}`, raw.maxSeq, 'LIMIT', 0, 50)).map(Number) : [];
     const [settled] = await this.settle(app, [raw]);
-    const uncounted = raw.maxSeq > raw.readSeq
-      ? (await this.redis.zrangebyscore(this.uncountedKey(app, groupId), `(${raw.readSeq}`, raw.maxSeq, 'LIMIT', 0, 50)).map(Number)
-      : [];
     return { view: settled!, record: parseMemberRecord(values[META_FIELDS.length]), uncounted };
   }
 
@@ -331,35 +330,39 @@ export class GroupStore {
 
   /**
    * The account's registration and the groups it is a member of, ordered by group id,
-   * skipping dismissed groups and groups it is no longer in. On a single Redis one Lua call
-   * (group-list.lua); on a Redis Cluster, where the groups live on other slots, two round
-   * trips: the marker and the index (the account's slot), then one HMGET per group issued
-   * in one tick (one pipeline per node).
+   * skipping dismissed groups and groups it is no longer in: two round trips, the marker and
+   * the index (the account's slot), then one HMGET per group issued in one tick (one pipeline
+   * per node), and a third for groups with seqs that do not count (settle: one ZCOUNT each,
+   * one tick).
    */
   async joinedGroups(app: string, account: string): Promise<{ registered: boolean; groups: GroupMemberView[] }> {
     const f = field(account);
     const marker = this.keys.account(app, account);
-    const index = this.indexKey(app, account);
-    const rows: { id: string; values: (string | null)[] }[] = [];
-    let registered: boolean;
-    if (this.redis instanceof Cluster) {
-      const [exists, ids] = await Promise.all([this.redis.hexists(marker.key, marker.field), this.redis.zrangebyscore(index, 1, 1)]);
-      registered = exists === 1;
-      const values = await Promise.all(ids.map((g) => this.redis.hmget(this.stateKey(app, g), ...META_FIELDS, f)));
-      ids.forEach((id, i) => rows.push({ id, values: values[i]! }));
-    } else {
-      // The state key around the group id, as Keyspace builds it (esc leaves \u0000 alone).
-      const [head, tail] = this.stateKey(app, '\u0000').split('\u0000') as [string, string];
-      const reply = await this.redis.unreadGroupList(marker.key, index, head, tail, ACCOUNT_FIELD, f);
-      registered = Number(reply[0]) === 1;
-      const width = META_FIELDS.length + 1; // group-list.lua: the meta fields and the record, after the id
-      for (let i = 1; i + width < reply.length; i += width + 1) {
-        rows.push({ id: String(reply[i]), values: reply.slice(i + 1, i + width + 1).map((v) => (v === null ? null : String(v))) });
-      }
-    }
-    const groups = rows.map((r) => view(r.id, r.values)).filter((v) => v.exists && v.member);
-    return { registered, groups: await this.settle(app, groups) };
+    const [exists, ids] = await Promise.all([
+      this.redis.hexists(marker.key, marker.field),
+      this.redis.zrangebyscore(this.indexKey(app, account), 1, 1),
+    ]);
+    const values = await Promise.all(ids.map((g) => this.redis.hmget(this.stateKey(app, g), ...META_FIELDS, f)));
+    const groups = ids.map((id, i) => view(id, values[i]!)).filter((v) => v.exists && v.member);
+    return { registered: exists === 1, groups: await this.settle(app, groups) };
   }
+}
+
+/** A run of one group's messages and recalls, folded (GroupStore.writes). */
+interface MessageRun {
+  state: string;
+  uncountedKey: string;
+  max: number;
+  senders: Map<string, number>;
+  /** Seqs recalled, or of messages sent with noUnread. */
+  uncounted: Set<number>;
+}
+
+/** A run of one member's read acks in a group, folded to their max (GroupStore.writes). */
+interface AckRun {
+  state: string;
+  field: string;
+  seq: number;
 }
 
 function field(account: string): string {

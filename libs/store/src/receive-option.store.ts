@@ -1,14 +1,9 @@
 import { RECEIVE_OPTIONS, type ReceiveOption, type ReceiveOptionSetEvent } from '@app/contracts';
-import type { Result } from 'ioredis';
 import type { Keyspace } from './keyspace';
 import type { RedisClient } from './redis.factory';
-import { defineScript } from './scripts';
+import { runScript, script, type Write } from './write';
 
-declare module 'ioredis' {
-  interface RedisCommander<Context> {
-    unreadReceiveOption(options: string, field: string, time: string, rank: string, option: string): Result<number, Context>;
-  }
-}
+const RECEIVE_OPTION = script('receive-option');
 
 /** An account's receive options: one-to-one peer → option, group id → option (absent = AcceptAndNotify). */
 export interface ReceiveOptions {
@@ -30,13 +25,25 @@ export class ReceiveOptionStore {
   constructor(
     private readonly redis: RedisClient,
     private readonly keys: Keyspace,
-  ) {
-    defineScript(redis, 'unreadReceiveOption', 'receive-option', 1);
-  }
+  ) {}
 
-  set(e: ReceiveOptionSetEvent): Promise<number> {
-    const f = e.scope === 'c2c' ? `c:${e.peer}` : `g:${e.groupId}`;
-    return this.redis.unreadReceiveOption(this.keys.receiveOptions(e.appId, e.account), f, String(e.time), String(RECEIVE_OPTIONS.indexOf(e.option)), e.option);
+  /**
+   * The writes of receive-option events, folded: per (account, conversation) only the
+   * option that wins (latest time, at equal times the more muted), which is what applying
+   * them all in any order leaves; one receive-option.lua write each.
+   */
+  writes(events: readonly ReceiveOptionSetEvent[]): Write[] {
+    const winners = new Map<string, { key: string; field: string; time: number; rank: number; option: ReceiveOption }>();
+    for (const e of events) {
+      const key = this.keys.receiveOptions(e.appId, e.account);
+      const f = e.scope === 'c2c' ? `c:${e.peer}` : `g:${e.groupId}`;
+      const rank = RECEIVE_OPTIONS.indexOf(e.option);
+      const id = `${key}\n${f}`;
+      const held = winners.get(id);
+      if (held && (held.time > e.time || (held.time === e.time && held.rank >= rank))) continue;
+      winners.set(id, { key, field: f, time: e.time, rank, option: e.option });
+    }
+    return [...winners.values()].map((w) => runScript(RECEIVE_OPTION, [w.key], [w.field, w.time, w.rank, w.option]));
   }
 
   /** The account's options (one HGETALL). */

@@ -1,4 +1,4 @@
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { MAX_ID_LENGTH } from '@app/contracts';
 
 export class ConversationUnreadDto {
@@ -32,6 +32,7 @@ export class ChannelUnreadDto {
 export class ChannelSectionDto {
   @ApiProperty({ type: 'integer', minimum: 0, example: 3 }) total!: number;
   @ApiProperty({ type: [ChannelUnreadDto], description: 'channels with unread mentions, most first, at most limit' }) items!: ChannelUnreadDto[];
+  @ApiPropertyOptional({ enum: [true], description: 'present when the account is in more channels than one summary counts (100, in server and channel id order)' }) capped?: true;
 }
 
 /** GET /v1/apps/{appId}/accounts/{account}/unread (docs/api/summary.md). */
@@ -53,6 +54,7 @@ export class AccountTotalsDto {
   @ApiProperty({ type: 'integer', minimum: 0, description: 'as get_c2c_unread_msg_num answers it', example: 7 }) c2c!: number;
   @ApiProperty({ type: 'integer', minimum: 0, description: 'over every group of the account, as the vendor counts', example: 6 }) groups!: number;
   @ApiProperty({ type: 'integer', minimum: 0, description: 'unread QChat mentions (each channel at most 200)', example: 3 }) channels!: number;
+  @ApiPropertyOptional({ enum: [true], description: 'present when the account is in more than 100 channels: `channels` counts the first 100 in (server id, channel id) order' }) channelsCapped?: true;
   @ApiProperty({ type: 'integer', minimum: 0, description: 'the same over conversations whose receive option is AcceptAndNotify', example: 9 }) badge!: number;
 }
 

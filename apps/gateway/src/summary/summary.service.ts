@@ -13,7 +13,7 @@ export interface AccountSummary {
   account: string;
   c2c: { total: number; conversations: { peer: string; unread: number }[] };
   groups: { total: number; items: { groupId: string; unread: number }[] };
-  channels: { total: number; items: { serverId: string; channelId: string; unread: number; more: boolean }[] };
+  channels: { total: number; items: { serverId: string; channelId: string; unread: number; more: boolean }[]; capped?: true };
   /** Everything above over conversations whose receive option is AcceptAndNotify (docs/api/summary.md). */
   badge: number;
 }
@@ -24,6 +24,8 @@ export interface AccountTotals {
   c2c: number;
   groups: number;
   channels: number;
+  /** Present when the account is in more than MAX_SUMMARY_CHANNELS channels: `channels` counts the first ones. */
+  channelsCapped?: true;
   badge: number;
 }
 
@@ -63,6 +65,13 @@ function batchAccounts(text: unknown): string[] {
 /** What the mention count of one channel reads at most (one page of the QChat query). */
 const CHANNEL_COUNT_CAP = 200;
 
+/**
+ * Channels whose mentions one summary counts, at most (the fan-out: one mention query per
+ * channel). An account in more channels gets the first ones in (server id, channel id)
+ * order and `channels.capped: true` (docs/api/summary.md).
+ */
+export const MAX_SUMMARY_CHANNELS = 100;
+
 function limitOf(text: unknown): number {
   if (text === undefined || text === '') return DEFAULT_SUMMARY_LIMIT;
   if (typeof text !== 'string' || !/^[0-9]{1,4}$/.test(text) || Number(text) < 1 || Number(text) > MAX_SUMMARY_LIMIT) {
@@ -76,9 +85,11 @@ export class SummaryService {
   constructor(private readonly store: ProjectionStore) {}
 
   /**
-   * One-to-one (one HGETALL) and groups (one Lua call on a single Redis) are read together
-   * in one round trip per node; channels take two more (server index, then each server) and
-   * one query per channel, issued together.
+   * One-to-one and receive options (one HGETALL each, the account's slot) and groups (the
+   * index, then one HMGET per group, then one ZCOUNT per group with seqs that do not count:
+   * GroupStore.joinedGroups) are read together, each step one round trip per node
+   * (readAccountsUnread); channels take two more (server index, then each server) and one
+   * query per channel (at most MAX_SUMMARY_CHANNELS), issued together.
    */
   async summary(appId: string, account: string, limitText: unknown): Promise<AccountSummary> {
     const limit = limitOf(limitText);
@@ -88,14 +99,18 @@ export class SummaryService {
     const byUnread = u!.groups
       .filter((g) => g.unread > 0)
       .sort((a, b) => b.unread - a.unread || (a.groupId < b.groupId ? -1 : a.groupId > b.groupId ? 1 : 0));
-    const mentioned = channels.filter((c) => c.unread > 0);
+    const mentioned = channels.items.filter((c) => c.unread > 0);
     const channelTotal = mentioned.reduce((s, c) => s + c.unread, 0);
     return {
       appId,
       account,
       c2c: { total: u!.c2c.total, conversations: u!.c2c.peers.slice(0, limit) },
       groups: { total: byUnread.reduce((s, g) => s + g.unread, 0), items: byUnread.slice(0, limit).map((g) => ({ groupId: g.groupId, unread: g.unread })) },
-      channels: { total: channelTotal, items: mentioned.slice(0, limit) },
+      channels: {
+        total: channelTotal,
+        items: mentioned.slice(0, limit),
+        ...(channels.capped ? { capped: true as const } : {}),
+      },
       badge: badgeOf(u!, channelTotal),
     };
   }
@@ -116,15 +131,23 @@ export class SummaryService {
     const byAccount = new Map<string, AccountTotals>();
     rows.forEach((u, i) => {
       if (!u.registered) return;
-      const channelTotal = channels[i]!.reduce((s, c) => s + c.unread, 0);
-      byAccount.set(u.account, { account: u.account, c2c: u.c2c.total, groups: groupTotal(u), channels: channelTotal, badge: badgeOf(u, channelTotal) });
+      const channelTotal = channels[i]!.items.reduce((s, c) => s + c.unread, 0);
+      byAccount.set(u.account, {
+        account: u.account,
+        c2c: u.c2c.total,
+        groups: groupTotal(u),
+        channels: channelTotal,
+        ...(channels[i]!.capped ? { channelsCapped: true as const } : {}),
+        badge: badgeOf(u, channelTotal),
+      });
     });
     return { appId, accounts: [...byAccount.values()], notFound: accounts.filter((a) => !byAccount.has(a)) };
   }
 
   /** Unread mentions per channel of the account's servers, most first (ties by ids). */
-  private async channels(app: string, account: string): Promise<AccountSummary['channels']['items']> {
-    const chans = await this.store.channel.memberChannels(app, account);
+  private async channels(app: string, account: string): Promise<{ items: AccountSummary['channels']['items']; capped: boolean }> {
+    const all = await this.store.channel.memberChannels(app, account);
+    const chans = all.slice(0, MAX_SUMMARY_CHANNELS); // in (server id, channel id) order
     const now = Date.now();
     const counted = await Promise.all(
       chans.map(async (c) => {
@@ -132,6 +155,6 @@ export class SummaryService {
         return { serverId: c.serverId, channelId: c.channelId, unread: page.messages.length, more: page.hasMore };
       }),
     );
-    return counted.sort((a, b) => b.unread - a.unread);
+    return { items: counted.sort((a, b) => b.unread - a.unread), capped: all.length > MAX_SUMMARY_CHANNELS };
   }
 }

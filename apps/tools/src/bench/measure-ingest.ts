@@ -40,7 +40,7 @@ export function batchStats(a: ProjectorCounters, b: ProjectorCounters): { batche
  * The projector's rate over n events: from the end of its first batch to the last event,
  * from its own counters (applied + dead-lettered) sampled every 25 ms.
  */
-async function projectorRate(app: AppProcess, metricsUrl: string, n: number) {
+export async function projectorRate(app: AppProcess, metricsUrl: string, n: number) {
   let first: { t: number; c: number; cpu: number } | undefined;
   let lastCpu = 0;
   let last = { t: 0, c: 0 };
