@@ -17,9 +17,10 @@ async function luaUsec(ctx: BenchContext): Promise<number> {
  * group, through Kafka and the live projector, as Redis Lua µs per recall (INFO
  * commandstats over the recalls: the projector folds many into one call), alternating over
  * rounds, median. A recall adds its seq to the group's set of seqs that do not count and
- * touches no member (group-recall.lua), so the ratio should stay near 1. The recalled seqs
- * are ones the scale measurement's messages used (or above them): the cost does not depend
- * on whether the message was applied. Runs after measureScale (bench.command.ts, `scale`).
+ * touches no member (group-messages.lua: recalls fold with the group's messages), so the
+ * ratio should stay near 1. The recalled seqs are ones the scale measurement's messages
+ * used (or above them): the cost does not depend on whether the message was applied. Runs
+ * after measureScale (bench.command.ts, `scale`).
  */
 export async function measureRecall(ctx: BenchContext): Promise<BenchRow[]> {
   const { env, world } = ctx;
