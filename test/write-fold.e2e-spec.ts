@@ -191,6 +191,20 @@ describe('folding a batch before Redis (store, real Redis)', () => {
     });
   });
 
+  it('groups: a batch recalling 5 000 seqs of one group is one write, and the member counts what is left', async () => {
+    const s = store(`k${uniq()}`);
+    const batch: UnreadEvent[] = [
+      { type: 'group-created', appId: APP, groupId: 'big', groupType: 'Work' },
+      { type: 'group-member-joined', appId: APP, groupId: 'big', account: 'm', seq: 0 },
+    ];
+    for (let seq = 1; seq <= 6_000; seq++) batch.push({ type: 'message-sent', scope: 'group', appId: APP, msgId: `b${seq}`, groupId: 'big', from: 'w', seq, time: 1_000 + seq });
+    for (let seq = 2; seq <= 10_000; seq += 2) batch.push({ type: 'message-recalled', scope: 'group', appId: APP, groupId: 'big', seq });
+    expect(s.writes(batch).filter((w) => 'script' in w && w.script.name === 'group-messages')).toHaveLength(1);
+    await s.applyBatch(batch);
+    // 6 000 messages, the even seqs recalled (3 000 of them up to 6 000; the 2 000 above wait for their messages)
+    expect((await s.group.memberView(APP, 'big', 'm')).unread).toBe(3_000);
+  });
+
   it('one-to-one: a batch of one peer to one owner is one read-time check, one ZADD NX and two HINCRBYs', async () => {
     const s = store(`o${uniq()}`);
     const batch: UnreadEvent[] = Array.from({ length: 200 }, (_, i) => ({ type: 'message-sent', scope: 'c2c', appId: APP, msgId: `m${i % 150}`, from: 'p', to: 'o', time: 1_000 + (i % 150) }));

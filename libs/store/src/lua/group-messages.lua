@@ -6,7 +6,8 @@
 -- state hash's field 'nc' keeps (readers skip the ZCOUNT of groups without it). All three
 -- are maxima or set unions, so duplicates, redelivery, a recall before its message and any
 -- order agree, and the caller may fold any run of a group's messages and recalls into one
--- call. One HMGET reads what it needs, one HSET writes what changed, one ZADD adds the seqs.
+-- call. One HMGET reads what it needs, one HSET writes what changed, one ZADD per 1000 seqs
+-- adds the seqs.
 --
 -- KEYS[1]  the group's state hash (fields: max, nc, type, name, state, m:<account> records)
 -- KEYS[2]  the group's set of seqs that do not count (zset, score = member = seq)
@@ -36,14 +37,17 @@ for i = 1, n do
   end
 end
 if k > 0 then redis.call('HSET', KEYS[1], unpack(set)) end
+-- one ZADD per 1000 seqs (unpack's stack bounds one call's arguments; a batch may recall thousands)
 local added = 0
-if #ARGV > 2 + 2 * n then
-  local pairs, q = {}, 0
-  for i = 3 + 2 * n, #ARGV do
-    pairs[q + 1], pairs[q + 2] = ARGV[i], ARGV[i]
+local i = 3 + 2 * n
+while i <= #ARGV do
+  local zargs, q = {}, 0
+  while i <= #ARGV and q < 2000 do
+    zargs[q + 1], zargs[q + 2] = ARGV[i], ARGV[i]
     q = q + 2
+    i = i + 1
   end
-  added = redis.call('ZADD', KEYS[2], unpack(pairs))
-  if added > 0 then redis.call('HINCRBY', KEYS[1], 'nc', added) end
+  added = added + redis.call('ZADD', KEYS[2], unpack(zargs))
 end
+if added > 0 then redis.call('HINCRBY', KEYS[1], 'nc', added) end
 return added
