@@ -63,6 +63,7 @@ describe('bench (tiny run)', () => {
       'scale.group-message',
       'scale.c2c-memory',
       'scale.mention-memory',
+      'scale.group-recall',
       'cost.redis.c2c-msg',
       'cost.redis.c2c-ack',
       'cost.redis.group-msg',

@@ -1,15 +1,20 @@
-import { C2cStore, DirectWriter, Keyspace } from '@app/store';
-import type { C2cMessageSent, C2cReadAck } from '@app/contracts';
+import { DirectWriter, Keyspace, ProjectionStore, badgeOf, readAccountsUnread } from '@app/store';
+import { RECEIVE_OPTIONS, type C2cMessageRecalled, type C2cMessageSent, type C2cReadAck, type C2cReceiveOptionSet, type ReceiveOption } from '@app/contracts';
 import { drained } from './support/drain';
-import { Harness, TENCENT_APP, uniq } from './support/harness';
+import { Harness, NETEASE_APP, TENCENT_APP, uniq } from './support/harness';
 import { tencentPost } from './support/tencent';
 import { prng } from './support/workload';
 
 const APP = TENCENT_APP.sdkAppId;
 
-type Ev = C2cMessageSent | C2cReadAck;
+type Ev = C2cMessageSent | C2cReadAck | C2cMessageRecalled | C2cReceiveOptionSet;
+const KEY = 'summary-key-of-the-c2c-property-test';
 
-/** A random stream over `n` accounts, and the counts a straightforward in-memory model gives. */
+/**
+ * A random stream over `n` accounts (messages, some with noUnread; acks; recalls of some
+ * messages, placed anywhere in the stream, so often before their message; receive options
+ * with colliding times), and the counts and badge a straightforward in-memory model gives.
+ */
 function scenario(seed: number, accounts: string[], events: number) {
   const rnd = prng(seed);
   const pick = <T>(xs: T[]): T => xs[Math.floor(rnd() * xs.length)]!;
@@ -19,8 +24,26 @@ function scenario(seed: number, accounts: string[], events: number) {
     let b = pick(accounts);
     if (rnd() < 0.05) b = a; // self messages and acks happen too
     const time = 1_000 + Math.floor(rnd() * 200) * 10;
-    if (rnd() < 0.75) stream.push({ type: 'message-sent', scope: 'c2c', appId: APP, msgId: `m${i}`, from: a, to: b, time });
-    else stream.push({ type: 'read-ack', scope: 'c2c', appId: APP, account: a, peer: b, readTime: time });
+    const r = rnd();
+    if (r < 0.7) {
+      const m: C2cMessageSent = { type: 'message-sent', scope: 'c2c', appId: APP, msgId: `m${i}`, from: a, to: b, time };
+      if (rnd() < 0.1) m.noUnread = true;
+      stream.push(m);
+    } else if (r < 0.93) stream.push({ type: 'read-ack', scope: 'c2c', appId: APP, account: a, peer: b, readTime: time });
+    else stream.push({ type: 'receive-option-set', scope: 'c2c', appId: APP, account: a, peer: b, option: pick([...RECEIVE_OPTIONS]), time: Math.floor(rnd() * 20) });
+  }
+  // recalls of ~15% of the messages (fields copied from the message)
+  for (const e of [...stream]) {
+    if (e.type === 'message-sent' && rnd() < 0.15) stream.push({ type: 'message-recalled', scope: 'c2c', appId: APP, msgId: e.msgId, from: e.from, to: e.to, time: e.time });
+  }
+  const recalled = new Set(stream.filter((e) => e.type === 'message-recalled').map((e) => e.msgId));
+  // the latest option per (owner, peer): greatest time, ties to the more muted option
+  const option = new Map<string, { time: number; option: ReceiveOption }>();
+  for (const e of stream) {
+    if (e.type !== 'receive-option-set') continue;
+    const k = `${e.account}\n${e.peer}`;
+    const held = option.get(k);
+    if (!held || e.time > held.time || (e.time === held.time && RECEIVE_OPTIONS.indexOf(e.option) > RECEIVE_OPTIONS.indexOf(held.option))) option.set(k, { time: e.time, option: e.option });
   }
   // the model: per (owner, peer) the read time is the max ack; a message is unread if after it
   const readTime = new Map<string, number>();
@@ -29,19 +52,21 @@ function scenario(seed: number, accounts: string[], events: number) {
   }
   const count = new Map<string, number>();
   for (const e of stream) {
-    if (e.type !== 'message-sent' || e.from === e.to) continue;
+    if (e.type !== 'message-sent' || e.from === e.to || e.noUnread || recalled.has(e.msgId)) continue;
     const k = `${e.to}\n${e.from}`;
     if (e.time > (readTime.get(k) ?? -1)) count.set(k, (count.get(k) ?? 0) + 1);
   }
   const perPeer = (owner: string, peer: string) => count.get(`${owner}\n${peer}`) ?? 0;
   const total = (owner: string) => accounts.reduce((s, p) => s + perPeer(owner, p), 0);
+  const badge = (owner: string) =>
+    accounts.reduce((s, p) => s + ((option.get(`${owner}\n${p}`)?.option ?? 'AcceptAndNotify') === 'AcceptAndNotify' ? perPeer(owner, p) : 0), 0);
   // delivery: every event once, ~30% again, all shuffled
   const delivered = [...stream, ...stream.filter(() => rnd() < 0.3)];
   for (let i = delivered.length - 1; i > 0; i--) {
     const j = Math.floor(rnd() * (i + 1));
     [delivered[i], delivered[j]] = [delivered[j]!, delivered[i]!];
   }
-  return { delivered, perPeer, total };
+  return { delivered, perPeer, total, badge };
 }
 
 function withSeed(seed: number, run: () => Promise<void>): Promise<void> {
@@ -53,10 +78,10 @@ function withSeed(seed: number, run: () => Promise<void>): Promise<void> {
 
 const seedOf = (salt: number) => (process.env.C2C_SEED ? Number(process.env.C2C_SEED) : (Date.now() ^ salt) >>> 0);
 
-describe('c2c property: random messages and acks, duplicated and shuffled, match an in-memory model', () => {
+describe('c2c property: random messages, acks, recalls and receive options, duplicated and shuffled, match an in-memory model', () => {
   let h: Harness;
   beforeAll(async () => {
-    h = await Harness.start();
+    h = await Harness.start({ env: { TENANTS_JSON: JSON.stringify({ tencent: [{ ...TENCENT_APP, apiKey: KEY }], netease: [NETEASE_APP] }) } });
   });
   afterAll(async () => {
     await h.stop();
@@ -67,7 +92,7 @@ describe('c2c property: random messages and acks, duplicated and shuffled, match
     await withSeed(seed, async () => {
       const id = uniq();
       const accounts = Array.from({ length: 6 }, (_, i) => `u${i}-${id}`);
-      const { delivered, perPeer, total } = scenario(seed, accounts, 400);
+      const { delivered, perPeer, total, badge } = scenario(seed, accounts, 400);
       await h.send(...accounts.map((account) => ({ type: 'account-registered', appId: APP, account })));
       for (let i = 0; i < delivered.length; i += 50) await h.send(...delivered.slice(i, i + 50));
       await drained(h);
@@ -83,6 +108,12 @@ describe('c2c property: random messages and acks, duplicated and shuffled, match
           C2CUnreadMsgNumList: peers.map((peer) => ({ Peer_Account: peer, C2CUnreadMsgNum: perPeer(owner, peer) })),
         });
       }
+      const res = await fetch(`${h.gateway!.url}/v1/apps/${APP}/unread`, { method: 'POST', headers: { Authorization: `Bearer ${KEY}` }, body: JSON.stringify({ accounts }) });
+      expect(await res.json()).toEqual({
+        appId: APP,
+        accounts: accounts.map((account) => ({ account, c2c: total(account), groups: 0, channels: 0, badge: badge(account) })),
+        notFound: [],
+      });
     });
   }, 120_000);
 
@@ -90,16 +121,19 @@ describe('c2c property: random messages and acks, duplicated and shuffled, match
     const seed = seedOf(0xbeef);
     await withSeed(seed, async () => {
       const keys = new Keyspace(`prop${uniq()}`);
-      const store = new C2cStore(h.redis, keys);
+      const projections = new ProjectionStore(h.redis, keys, { mentionRetentionMs: 60_000 });
+      const store = projections.c2c;
       const writer = new DirectWriter(h.redis);
       const accounts = Array.from({ length: 20 }, (_, i) => `a${i}`);
-      const { delivered, perPeer, total } = scenario(seed, accounts, 20_000);
+      const { delivered, perPeer, total, badge } = scenario(seed, accounts, 20_000);
       for (let i = 0; i < delivered.length; i += 500) {
         const chunk = delivered.slice(i, i + 500);
         // alternately folded (one write per owner) and one write per event, all at once
-        if ((i / 500) % 2 === 0) await writer.run(store.writes(chunk));
-        else await Promise.all(chunk.map((e) => writer.run(store.writes([e]))));
+        if ((i / 500) % 2 === 0) await writer.run(projections.writes(chunk));
+        else await Promise.all(chunk.map((e) => writer.run(projections.writes([e]))));
       }
+      const read = await readAccountsUnread(projections, APP, accounts);
+      expect(read.map((u) => badgeOf(u, 0))).toEqual(accounts.map(badge));
       for (const owner of accounts) {
         expect((await store.total(APP, owner)).total).toBe(total(owner));
         expect((await store.perPeer(APP, owner, accounts)).counts).toEqual(accounts.map((p) => perPeer(owner, p)));

@@ -161,9 +161,12 @@ describe('unread CLI: produce, explain, rebuild', () => {
           'one-to-one: 5 unread',
           '  from bob: 3 unread, never read',
           `  from carol: 2 unread, read up to ${iso(T - 50_000)}`,
-          'groups: 1 joined, 3 unread',
-          `  ${SAMPLE.groupId}: 3 unread (max seq 4, read seq 1)`,
+          'groups: 2 joined, 5 unread',
+          `  ${SAMPLE.groupId}: 3 unread (max seq 5, read seq 1, 1 recalled or not counted)`,
+          `  ${SAMPLE.mutedGroupId}: 2 unread (max seq 2, read seq 0); receive option Discard (not in the badge)`,
           'qchat channels with keys of alice: 0',
+          `receive options: group ${SAMPLE.mutedGroupId} Discard`,
+          'badge: 8 (everything above over conversations whose receive option is AcceptAndNotify)',
           '',
         ].join('\n'),
       );
@@ -174,6 +177,8 @@ describe('unread CLI: produce, explain, rebuild', () => {
           'groups: 0 joined, 0 unread',
           'qchat channels with keys of alice: 1',
           `  ${SAMPLE.serverId}/${SAMPLE.channelId}: 3 unread mentions`,
+          'receive options: none set (every conversation AcceptAndNotify)',
+          'badge: 3 (everything above over conversations whose receive option is AcceptAndNotify)',
           '',
         ].join('\n'),
       );
@@ -183,6 +188,8 @@ describe('unread CLI: produce, explain, rebuild', () => {
           'one-to-one: 0 unread',
           'groups: 0 joined, 0 unread',
           'qchat channels with keys of nobody: 0',
+          'receive options: none set (every conversation AcceptAndNotify)',
+          'badge: 0 (everything above over conversations whose receive option is AcceptAndNotify)',
           '',
         ].join('\n'),
       );
@@ -193,6 +200,7 @@ describe('unread CLI: produce, explain, rebuild', () => {
         [
           'alice (app 1400000000): registered',
           'one-to-one from carol: 2 unread (of 5 in total)',
+          '  receive option: AcceptAndNotify (never set)',
           `  read time: ${iso(T - 50_000)}: messages from carol at or before it are read`,
           '  unread messages, oldest first:',
           `    ${iso(T - 30_000)} c2`,
@@ -204,11 +212,14 @@ describe('unread CLI: produce, explain, rebuild', () => {
         [
           'alice (app 1400000000): registered',
           'one-to-one from bob: 3 unread (of 5 in total)',
+          '  receive option: AcceptAndNotify (never set)',
           '  read time: never (every message from bob to alice counts)',
           '  unread messages, oldest first:',
           `    ${iso(T - 40_000)} b0`,
           `    ${iso(T - 39_999)} b1`,
           `    ${iso(T - 39_998)} b2`,
+          '  recalled after the read time (never count, also if the message comes again):',
+          `    ${iso(T - 39_997)} b3`,
           '',
         ].join('\n'),
       );
@@ -219,10 +230,12 @@ describe('unread CLI: produce, explain, rebuild', () => {
         [
           'alice (app 1400000000): registered',
           `group ${SAMPLE.groupId} (Work, "Launch team"): 3 unread`,
+          '  receive option (MsgFlag): AcceptAndNotify',
           '  member: yes',
-          '  max seq 4 (the highest message seq projected)',
+          '  max seq 5 (the highest message seq projected)',
           '  read seq 1 = max of: read acks 1, join seq 0, own messages up to seq 0',
-          '  unread = max(0, 4 - 1) = 3',
+          '  seqs after the read seq that do not count (recalled or sent with noUnread): 5',
+          '  unread = max(0, 5 - 1) - 1 = 3',
           '',
         ].join('\n'),
       );
@@ -230,11 +243,13 @@ describe('unread CLI: produce, explain, rebuild', () => {
         [
           'dave (app 1400000000): registered',
           `group ${SAMPLE.groupId} (Work, "Launch team"): 2 unread`,
+          '  receive option (MsgFlag): AcceptAndNotify',
           '  member: yes',
-          '  max seq 4 (the highest message seq projected)',
+          '  max seq 5 (the highest message seq projected)',
           "  read seq 2 = max of: read acks 2, join seq 0 (at or below the override's max seq 4: superseded), own messages up to seq 0 (at or below the override's max seq 4: superseded)",
           '  admin override (group-unread-set) replaced the read acks at max seq 4',
-          '  unread = max(0, 4 - 2) = 2',
+          '  seqs after the read seq that do not count (recalled or sent with noUnread): 5',
+          '  unread = max(0, 5 - 2) - 1 = 2',
           '',
         ].join('\n'),
       );
@@ -288,10 +303,10 @@ describe('unread CLI: produce, explain, rebuild', () => {
       const seen = new Map(rows.map((m) => [m![1]!, [Number(m![2]), Number(m![3])]]));
       // every topic gets lines; the totals are what each topic holds
       expect(Object.fromEntries([...seen].map(([t, [, total]]) => [t, total]))).toEqual({
-        [h.topics.messageSent]: 2 + sampleEvents(T).filter((e) => e.type === 'message-sent').length,
+        [h.topics.messageSent]: 2 + sampleEvents(T).filter((e) => e.type === 'message-sent' || e.type === 'message-recalled').length,
         [h.topics.readAck]: 1 + sampleEvents(T).filter((e) => e.type === 'read-ack').length,
         [h.topics.mention]: sampleEvents(T).filter((e) => e.type === 'channel-mention').length,
-        [h.topics.directory]: 2 + sampleEvents(T).filter((e) => !['message-sent', 'read-ack', 'channel-mention'].includes(e.type)).length,
+        [h.topics.directory]: 2 + sampleEvents(T).filter((e) => !['message-sent', 'message-recalled', 'read-ack', 'channel-mention'].includes(e.type)).length,
       });
     });
 

@@ -102,4 +102,33 @@ describe('gateway: inputs checked before Redis; summary rate limit', () => {
       new Set([JSON.stringify({ status: 429, body: { statusCode: 429, message: 'more than 50 summary requests per second for this app' } })]),
     );
   });
+
+  it('summary and batch share one rate limit: past 50 of them together in a second, 429 with the same body', async () => {
+    const summaryUrl = `${h.gateway!.url}/v1/apps/${NETEASE_APP.appKey}/accounts/${alice}/unread`;
+    const batchUrl = `${h.gateway!.url}/v1/apps/${NETEASE_APP.appKey}/unread`;
+    // the previous test may have spent this second's window: wait until a request passes again (bounded)
+    for (let i = 0; i < 200 && (await fetch(summaryUrl, { headers: { authorization: `Bearer ${KEY}` } })).status !== 200; i++);
+    const results = await Promise.all(
+      Array.from({ length: 160 }, async (_, i) => {
+        const batch = i % 2 === 1;
+        const res = batch
+          ? await fetch(batchUrl, { method: 'POST', headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' }, body: JSON.stringify({ accounts: [alice] }) })
+          : await fetch(summaryUrl, { headers: { authorization: `Bearer ${KEY}` } });
+        return { batch, status: res.status, body: (await res.json()) as Record<string, unknown> };
+      }),
+    );
+    const ok = results.filter((r) => r.status === 200);
+    const refused = results.filter((r) => r.status !== 200);
+    // one limit over both routes: at most twice 50 over a window edge, whatever the mix (80 of each were sent)
+    expect(ok.length).toBeGreaterThan(0);
+    expect(ok.length).toBeLessThanOrEqual(100);
+    expect(refused.some((r) => r.batch)).toBe(true);
+    for (const r of ok) {
+      if (r.batch) expect(r.body).toMatchObject({ appId: NETEASE_APP.appKey, accounts: [{ account: alice }], notFound: [] });
+      else expect(r.body).toMatchObject({ appId: NETEASE_APP.appKey, account: alice });
+    }
+    expect(new Set(refused.map((r) => JSON.stringify({ status: r.status, body: r.body })))).toEqual(
+      new Set([JSON.stringify({ status: 429, body: { statusCode: 429, message: 'more than 50 summary requests per second for this app' } })]),
+    );
+  });
 });

@@ -1,11 +1,11 @@
 import Redis, { type Cluster } from 'ioredis';
-import { Keyspace, ProjectionStore, createRedisClient } from '@app/store';
+import { Keyspace, ProjectionStore, createRedisClient, readAccountsUnread } from '@app/store';
 import { expectModelCounts } from './support/count-model';
 import { uniq } from './support/harness';
 import { RedisServer } from './support/processes';
 import { RedisClusterRig } from './support/cluster-rig';
 import { snapshot } from './support/snapshot';
-import { Workload, applyReference } from './support/workload';
+import { Workload, applyReference, countsTraffic } from './support/workload';
 
 /**
  * The projections on a real three-node Redis Cluster, through the apps' own client factory
@@ -35,7 +35,10 @@ describe('projections on Redis Cluster', () => {
 
   it('applies a mixed workload of every family in concurrent batches, equal to a single Redis applying it in order', async () => {
     const w = new Workload(11, 8);
-    const events = [...w.setup(), ...w.traffic(600)];
+    const traffic = [...w.setup(), ...w.traffic(600)];
+    // recalls, noUnread and receive options (issue 17), with group seqs continuing the traffic's
+    const lastSeq = (g: string) => Math.max(0, ...traffic.map((e) => (e.type === 'message-sent' && e.scope === 'group' && e.groupId === g ? e.seq : 0)));
+    const events = [...traffic, ...countsTraffic(w, 17, 300, Object.fromEntries(w.groups.map((g) => [g, lastSeq(g)])))];
     const prefix = `c${uniq()}`;
     const store = new ProjectionStore(cluster, new Keyspace(prefix), { mentionRetentionMs: 7 * 24 * 3600 * 1000 });
     // as the projector does: a batch's writes issued together, batch after batch
@@ -60,6 +63,10 @@ describe('projections on Redis Cluster', () => {
       const peers = w.accounts.slice(0, 10);
       expect(await store.c2c.perPeerWithPeers(w.tencentApp, owner, peers)).toEqual(await reference.c2c.perPeerWithPeers(w.tencentApp, owner, peers));
     }
+    // the badge's reads (c2c counts, receive options, groups with their uncounted seqs) agree too
+    expect(await readAccountsUnread(store, w.tencentApp, w.accounts)).toEqual(await readAccountsUnread(reference, w.tencentApp, w.accounts));
+    const uncounted = await Promise.all(w.groups.map((g) => singleClient.zcard(new Keyspace(prefix).groupUncounted(w.tencentApp, g))));
+    expect(uncounted.every((n) => n > 0)).toBe(true);
 
     // account deletion works on the cluster as well
     const gone = w.accounts[0]!;
@@ -86,7 +93,9 @@ describe('projections on Redis Cluster', () => {
 
   it("folds the projector's writes into one call per slot (batch.lua), equal to a single Redis; every master records the positions", async () => {
     const w = new Workload(12, 8);
-    const events = [...w.setup(), ...w.traffic(600)];
+    const traffic = [...w.setup(), ...w.traffic(600)];
+    const lastSeq = (g: string) => Math.max(0, ...traffic.map((e) => (e.type === 'message-sent' && e.scope === 'group' && e.groupId === g ? e.seq : 0)));
+    const events = [...traffic, ...countsTraffic(w, 18, 200, Object.fromEntries(w.groups.map((g) => [g, lastSeq(g)])))];
     const prefix = `f${uniq()}`;
     const store = new ProjectionStore(cluster, new Keyspace(prefix), { mentionRetentionMs: 7 * 24 * 3600 * 1000 });
     const masters = cluster.nodes('master');

@@ -97,6 +97,7 @@ describe('GET /v1/apps/{appId}/accounts/{account}/unread', () => {
             { serverId: '5', channelId: '51', unread: 1, more: false },
           ],
         },
+        badge: 16,
       },
     });
   });
@@ -111,6 +112,7 @@ describe('GET /v1/apps/{appId}/accounts/{account}/unread', () => {
         c2c: { total: 7, conversations: [{ peer: 'bob', unread: 3 }] },
         groups: { total: 6, items: [{ groupId: 'g-public', unread: 5 }] },
         channels: { total: 3, items: [{ serverId: '5', channelId: '50', unread: 2, more: false }] },
+        badge: 16,
       },
     });
     for (const bad of ['0', '101', 'x', '1.5']) {

@@ -104,6 +104,107 @@ describe('folding a batch before Redis (store, real Redis)', () => {
     });
   });
 
+  it('recalls and noUnread fold with their messages (same batch, either order, redelivered): a recalled or noUnread message never counts', async () => {
+    const seed = seedOf(0x7ec1);
+    await withSeed(seed, async () => {
+      const rnd = prng(seed);
+      const accounts = ['a', 'b', 'c'];
+      const pick = () => accounts[Math.floor(rnd() * accounts.length)]!;
+      const groups = ['g1', 'g2'];
+      const stream: UnreadEvent[] = [];
+      for (const g of groups) {
+        stream.push({ type: 'group-created', appId: APP, groupId: g, groupType: 'Work' });
+        for (const a of accounts) stream.push({ type: 'group-member-joined', appId: APP, groupId: g, account: a, seq: 0 });
+      }
+      const seqs = new Map<string, number>();
+      for (let i = 0; i < 2_000; i++) {
+        const r = rnd();
+        const [x, y] = [pick(), pick()];
+        const time = 1_000 + Math.floor(rnd() * 200) * 10;
+        const id = `m${Math.floor(rnd() * 600)}`; // ids repeat: a recall often meets its message
+        if (r < 0.35) stream.push({ type: 'message-sent', scope: 'c2c', appId: APP, msgId: id, from: x, to: y, time: 1_000 + Number(id.slice(1)) * 3, ...(rnd() < 0.15 ? { noUnread: true } : {}) });
+        else if (r < 0.5) stream.push({ type: 'message-recalled', scope: 'c2c', appId: APP, msgId: id, from: x, to: y, time: 1_000 + Number(id.slice(1)) * 3 });
+        else if (r < 0.55) stream.push({ type: 'read-ack', scope: 'c2c', appId: APP, account: x, peer: y, readTime: time });
+        else {
+          const g = groups[Math.floor(rnd() * groups.length)]!;
+          const max = seqs.get(g) ?? 0;
+          if (r < 0.8) {
+            seqs.set(g, max + 1);
+            stream.push({ type: 'message-sent', scope: 'group', appId: APP, msgId: `${g}-${max + 1}`, groupId: g, from: x, seq: max + 1, time, ...(rnd() < 0.15 ? { noUnread: true } : {}) });
+          } else if (r < 0.95) {
+            stream.push({ type: 'message-recalled', scope: 'group', appId: APP, groupId: g, seq: 1 + Math.floor(rnd() * (max + 5)) });
+          } else stream.push({ type: 'read-ack', scope: 'group', appId: APP, groupId: g, account: x, readSeq: Math.floor(rnd() * (max + 1)) });
+        }
+      }
+      // the model, from the rules: c2c unread = messages (not noUnread) − recalled − at or before the read time
+      const read = new Map<string, number>();
+      const recalled = new Set<string>();
+      const sent = new Map<string, Map<string, number>>();
+      for (const e of stream) {
+        if (e.type === 'read-ack' && e.scope === 'c2c') read.set(`${e.account}/${e.peer}`, Math.max(read.get(`${e.account}/${e.peer}`) ?? -1, e.readTime));
+        if (e.type === 'message-recalled' && e.scope === 'c2c') recalled.add(`${e.to}/${e.from}/${e.msgId}`);
+        if (e.type === 'message-sent' && e.scope === 'c2c' && e.from !== e.to && e.noUnread !== true) {
+          const k = `${e.to}/${e.from}`;
+          sent.set(k, (sent.get(k) ?? new Map<string, number>()).set(e.msgId, e.time));
+        }
+      }
+      const count = (o: string, p: string) => [...(sent.get(`${o}/${p}`) ?? [])].filter(([id, t]) => t > (read.get(`${o}/${p}`) ?? -1) && !recalled.has(`${o}/${p}/${id}`)).length;
+      // groups: the seqs in (readSeq, max] that were neither recalled nor noUnread
+      const gMax = new Map<string, number>();
+      const own = new Map<string, number>();
+      const ack = new Map<string, number>();
+      const uncounted = new Map<string, Set<number>>();
+      for (const e of stream) {
+        if (e.type === 'message-sent' && e.scope === 'group') {
+          gMax.set(e.groupId, Math.max(gMax.get(e.groupId) ?? 0, e.seq));
+          own.set(`${e.groupId}/${e.from}`, Math.max(own.get(`${e.groupId}/${e.from}`) ?? 0, e.seq));
+          if (e.noUnread === true) uncounted.set(e.groupId, (uncounted.get(e.groupId) ?? new Set()).add(e.seq));
+        }
+        if (e.type === 'message-recalled' && e.scope === 'group') uncounted.set(e.groupId, (uncounted.get(e.groupId) ?? new Set()).add(e.seq));
+        if (e.type === 'read-ack' && e.scope === 'group') ack.set(`${e.groupId}/${e.account}`, Math.max(ack.get(`${e.groupId}/${e.account}`) ?? 0, e.readSeq));
+      }
+      const groupUnread = (g: string, a: string) => {
+        const max = gMax.get(g) ?? 0;
+        const rs = Math.max(own.get(`${g}/${a}`) ?? 0, ack.get(`${g}/${a}`) ?? 0);
+        let n = 0;
+        for (let q = rs + 1; q <= max; q++) if (!uncounted.get(g)?.has(q)) n++;
+        return n;
+      };
+
+      const prefix = `r${uniq()}`;
+      const s = store(prefix);
+      // every event once, many twice (redelivery), shuffled across batches: a message and its recall meet in every order
+      await applyFolded(s, deliveries(rnd, stream.slice(2 + 2 * accounts.length), 200).map((b, i) => (i === 0 ? [...stream.slice(0, 2 + 2 * accounts.length), ...b] : b)));
+      const c2cHeld = accounts.flatMap((o) => accounts.map((p) => count(o, p)));
+      expect(c2cHeld.some((n) => n > 0)).toBe(true);
+      expect([...recalled].some((k) => sent.has(k.split('/').slice(0, 2).join('/')))).toBe(true);
+      for (const o of accounts) {
+        expect((await s.c2c.perPeer(APP, o, accounts)).counts).toEqual(accounts.map((p) => count(o, p)));
+        expect((await s.c2c.total(APP, o)).total).toBe(accounts.reduce((n, p) => n + count(o, p), 0));
+      }
+      for (const g of groups) for (const a of accounts) expect([g, a, (await s.group.memberView(APP, g, a)).unread]).toEqual([g, a, groupUnread(g, a)]);
+      // and one call per event gives the same state (the fold changes nothing)
+      const one = store(prefix.replace(/^r/, 'q'));
+      for (const e of stream) await one.apply(e);
+      for (const e of stream) await one.apply(e);
+      for (const o of accounts) expect((await one.c2c.perPeer(APP, o, accounts)).counts).toEqual(accounts.map((p) => count(o, p)));
+    });
+  });
+
+  it('groups: a batch recalling 5 000 seqs of one group is one write, and the member counts what is left', async () => {
+    const s = store(`k${uniq()}`);
+    const batch: UnreadEvent[] = [
+      { type: 'group-created', appId: APP, groupId: 'big', groupType: 'Work' },
+      { type: 'group-member-joined', appId: APP, groupId: 'big', account: 'm', seq: 0 },
+    ];
+    for (let seq = 1; seq <= 6_000; seq++) batch.push({ type: 'message-sent', scope: 'group', appId: APP, msgId: `b${seq}`, groupId: 'big', from: 'w', seq, time: 1_000 + seq });
+    for (let seq = 2; seq <= 10_000; seq += 2) batch.push({ type: 'message-recalled', scope: 'group', appId: APP, groupId: 'big', seq });
+    expect(s.writes(batch).filter((w) => 'script' in w && w.script.name === 'group-messages')).toHaveLength(1);
+    await s.applyBatch(batch);
+    // 6 000 messages, the even seqs recalled (3 000 of them up to 6 000; the 2 000 above wait for their messages)
+    expect((await s.group.memberView(APP, 'big', 'm')).unread).toBe(3_000);
+  });
+
   it('one-to-one: a batch of one peer to one owner is one read-time check, one ZADD NX and two HINCRBYs', async () => {
     const s = store(`o${uniq()}`);
     const batch: UnreadEvent[] = Array.from({ length: 200 }, (_, i) => ({ type: 'message-sent', scope: 'c2c', appId: APP, msgId: `m${i % 150}`, from: 'p', to: 'o', time: 1_000 + (i % 150) }));

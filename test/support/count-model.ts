@@ -9,10 +9,13 @@ import { Keyspace, ProjectionStore, type RedisClient } from '@app/store';
  * which the rebuild test sends).
  *
  * - one-to-one: per (owner, peer), the distinct message ids from peer to owner later than the
- *   owner's read time for peer (the maximum ack);
- * - group: per (account, group), max(0, the group's highest seq − readSeq), readSeq =
- *   max(ackSeq, joinSeq, ownSeq) with ackSeq raised by acks and replaced by
- *   group-unread-set (no maxSeq: no fence), in log order (both on the group's key);
+ *   owner's read time for peer (the maximum ack), never recalled (in any order) and not sent
+ *   with noUnread;
+ * - group: per (account, group), the seqs in (readSeq, the group's highest seq] that were
+ *   neither recalled nor sent with noUnread, readSeq = max(ackSeq, joinSeq, ownSeq) with
+ *   ackSeq raised by acks and replaced by group-unread-set (no maxSeq: no fence), in log
+ *   order (both on the group's key);
+ * - receive options change no count (they are the badge's, which this model leaves out);
  * - QChat channel: per (account, channel), the mentions reaching the account (@all, direct,
  *   or a role it holds), not sent by it, never recalled/deleted, later than its ack time
  *   (the maximum of its acks and its own channel messages' times).
@@ -60,6 +63,10 @@ export class CountModel {
   private readonly roles = new Map<string, Set<string>>();
   private readonly mentionsOf = new Map<string, Map<string, Mention>>();
   private readonly recalled = new Set<string>();
+  /** `<app> <owner> <peer> <msgId>` of every recalled one-to-one message. */
+  private readonly c2cRecalled = new Set<string>();
+  /** `<app> <groupId>` → the seqs recalled or sent with noUnread. */
+  private readonly groupUncounted = new Map<string, Set<number>>();
   private readonly channelAck = new Map<string, number>();
 
   apply(events: readonly UnreadEvent[]): this {
@@ -76,17 +83,24 @@ export class CountModel {
         return;
       case 'message-sent':
         if (e.scope === 'c2c') {
-          if (e.from === e.to) return;
+          if (e.from === e.to || e.noUnread === true) return;
           this.set(this.c2cMessages, key(e.appId, e.to, e.from), () => new Map<string, number>()).set(e.msgId, e.time);
         } else if (e.scope === 'group') {
           const g = key(e.appId, e.groupId);
           this.groupMax.set(g, Math.max(this.groupMax.get(g) ?? 0, e.seq));
           const m = this.member(g, e.from);
           m.ownSeq = Math.max(m.ownSeq, e.seq);
+          if (e.noUnread === true) this.set(this.groupUncounted, g, () => new Set<number>()).add(e.seq);
         } else {
           const c = key(e.appId, e.serverId, e.channelId, e.from);
           this.channelAck.set(c, Math.max(this.channelAck.get(c) ?? -Infinity, e.time));
         }
+        return;
+      case 'message-recalled':
+        if (e.scope === 'c2c') this.c2cRecalled.add(key(e.appId, e.to, e.from, e.msgId));
+        else this.set(this.groupUncounted, key(e.appId, e.groupId), () => new Set<number>()).add(e.seq);
+        return;
+      case 'receive-option-set':
         return;
       case 'read-ack':
         if (e.scope === 'c2c') {
@@ -187,7 +201,7 @@ export class CountModel {
     const out: Counts = { c2c: {}, c2cTotal: {}, group: {}, mentions: {} };
     const unread = (app: string, owner: string, peer: string) => {
       const read = this.c2cRead.get(`${app} ${owner} ${peer}`) ?? -Infinity;
-      return [...(this.c2cMessages.get(`${app} ${owner} ${peer}`)?.values() ?? [])].filter((t) => t > read).length;
+      return [...(this.c2cMessages.get(`${app} ${owner} ${peer}`) ?? [])].filter(([id, t]) => t > read && !this.c2cRecalled.has(`${app} ${owner} ${peer} ${id}`)).length;
     };
     for (const [app, accounts] of this.accounts) {
       // peers: every account the app ever had (unread from a deleted account stays its owners')
@@ -203,7 +217,9 @@ export class CountModel {
       const max = this.groupMax.get(g) ?? 0;
       for (const [account, m] of members) {
         if (!this.joined.has(`${g} ${account}`)) continue;
-        out.group[`${g} ${account}`] = Math.max(0, max - Math.max(m.ackSeq, m.joinSeq, m.ownSeq));
+        const read = Math.max(m.ackSeq, m.joinSeq, m.ownSeq);
+        const uncounted = [...(this.groupUncounted.get(g) ?? [])].filter((s) => s > read && s <= max).length;
+        out.group[`${g} ${account}`] = Math.max(0, max - read - uncounted);
       }
     }
     for (const [c, { app, serverId }] of this.channels) {

@@ -136,6 +136,57 @@ export class Workload {
 }
 
 /**
+ * Issue 17's events over a workload's accounts and groups (after its setup and traffic):
+ * c2c messages with and without noUnread, recalls of earlier messages and recalls that come
+ * before their message, group messages (some noUnread) with recalls on both sides, and
+ * receive options for peers and groups with colliding times.
+ */
+export function countsTraffic(w: Workload, seed: number, count: number, firstSeq: Record<string, number>): Ev[] {
+  const rnd = prng(seed);
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)]!;
+  const t = w.tencentApp;
+  const out: Ev[] = [];
+  const sent: { msgId: string; from: string; to: string; time: number }[] = [];
+  const seq = new Map(Object.entries(firstSeq));
+  let time = Date.now() - 1_800_000;
+  for (let i = 0; i < count; i++) {
+    const r = rnd();
+    const from = pick(w.accounts);
+    const to = pick(w.accounts.filter((a) => a !== from));
+    time += 1 + Math.floor(rnd() * 100);
+    const m = { msgId: `r${i}-${w.tag}`, from, to, time };
+    if (r < 0.25) {
+      out.push({ type: 'message-sent', scope: 'c2c', appId: t, ...m, ...(rnd() < 0.2 ? { noUnread: true } : {}) });
+      sent.push(m);
+    } else if (r < 0.35 && sent.length > 0) {
+      out.push({ type: 'message-recalled', scope: 'c2c', appId: t, ...pick(sent) });
+    } else if (r < 0.4) {
+      // the recall first, then its message
+      out.push({ type: 'message-recalled', scope: 'c2c', appId: t, ...m }, { type: 'message-sent', scope: 'c2c', appId: t, ...m });
+    } else if (r < 0.65) {
+      const groupId = pick(w.groups);
+      const s = (seq.get(groupId) ?? 0) + 1;
+      seq.set(groupId, s);
+      const recallFirst = rnd() < 0.1;
+      if (recallFirst) out.push({ type: 'message-recalled', scope: 'group', appId: t, groupId, seq: s });
+      out.push({ type: 'message-sent', scope: 'group', appId: t, msgId: `rg${s}-${w.tag}`, groupId, from, seq: s, time, ...(rnd() < 0.15 ? { noUnread: true } : {}) });
+    } else if (r < 0.75) {
+      const groupId = pick(w.groups);
+      out.push({ type: 'message-recalled', scope: 'group', appId: t, groupId, seq: 1 + Math.floor(rnd() * (seq.get(groupId) ?? 1)) });
+    } else if (r < 0.85) {
+      const groupId = pick(w.groups);
+      out.push({ type: 'read-ack', scope: 'group', appId: t, account: from, groupId, readSeq: Math.floor(rnd() * ((seq.get(groupId) ?? 0) + 1)) });
+    } else {
+      const option = pick(['AcceptAndNotify', 'AcceptNotNotify', 'Discard'] as const);
+      const target = rnd() < 0.5 ? { scope: 'c2c' as const, peer: to } : { scope: 'group' as const, groupId: pick(w.groups) };
+      out.push({ type: 'receive-option-set', appId: t, account: from, option, time: Math.floor(rnd() * 5), ...target });
+    }
+    if (rnd() < 0.1) out.push(out[out.length - 1]!);
+  }
+  return out;
+}
+
+/**
  * Applies events straight to Redis under `prefix`, one at a time in the order given, with the
  * same store code the projector uses: for differential checks of the whole state (Redis
  * Cluster against one Redis, test/redis-cluster.e2e-spec.ts). Being the code under test, it

@@ -25,6 +25,8 @@ export async function runLocal(env: NodeJS.ProcessEnv): Promise<void> {
   const broker = await MockBroker.start({ brokers: 1, topics });
   const secretKey = randomBytes(16).toString('hex');
   const appSecret = randomBytes(12).toString('hex');
+  // the summary API's bearer key, for both sample tenants (issue 17: without one it cannot be tried)
+  const apiKey = randomBytes(16).toString('hex');
   const childEnv: NodeJS.ProcessEnv = {
     ...env,
     KAFKA_BROKERS: broker.bootstrap,
@@ -32,8 +34,8 @@ export async function runLocal(env: NodeJS.ProcessEnv): Promise<void> {
     HTTP_PORT: port,
     HTTP_HOST: '127.0.0.1',
     TENANTS_JSON: JSON.stringify({
-      tencent: [{ sdkAppId: SAMPLE.sdkAppId, secretKey, admins: [SAMPLE.admin] }],
-      netease: [{ appKey: SAMPLE.appKey, appSecret }],
+      tencent: [{ sdkAppId: SAMPLE.sdkAppId, secretKey, admins: [SAMPLE.admin], apiKey }],
+      netease: [{ appKey: SAMPLE.appKey, appSecret, apiKey }],
     }),
   };
   const config = loadConfig(childEnv); // fails here, with every problem listed, if env is off
@@ -95,12 +97,16 @@ unread is running (Ctrl-C stops everything):
   redis       ${redis.url}
   projector metrics http://127.0.0.1:${config.projectorMetricsPort}/metrics   (readiness: /ready)
 
-Sample data: accounts ${SAMPLE.accounts.join(', ')}; alice has unread one-to-one messages from bob and carol,
-group ${SAMPLE.groupId} and QChat channel ${SAMPLE.serverId}/${SAMPLE.channelId} with mentions of alice.
+Sample data: accounts ${SAMPLE.accounts.join(', ')}; alice has unread one-to-one messages from bob and carol
+(one of bob's recalled, dave's notice sent with noUnread), group ${SAMPLE.groupId} (one message recalled),
+group ${SAMPLE.mutedGroupId} that she muted (Discard: in the vendor counts, not in the badge), and QChat
+channel ${SAMPLE.serverId}/${SAMPLE.channelId} with mentions of alice.
 
 curl -s -X POST "${base}/v4/openim/get_c2c_unread_msg_num?${q}" -d '{"To_Account":"alice"}'
 curl -s -X POST "${base}/v4/openim/get_c2c_unread_msg_num?${q}" -d '{"To_Account":"alice","Peer_Account":["bob","carol","nobody"]}'
-curl -s -X POST "${base}/v4/group_open_http_svc/get_joined_group_list?${q}" -d '{"Member_Account":"alice","ResponseFilter":{"SelfInfoFilter":["UnreadMsgNum"]}}'
+curl -s -X POST "${base}/v4/group_open_http_svc/get_joined_group_list?${q}" -d '{"Member_Account":"alice","ResponseFilter":{"SelfInfoFilter":["MsgFlag","UnreadMsgNum"]}}'
+curl -s "${base}/v1/apps/${SAMPLE.sdkAppId}/accounts/alice/unread" -H "Authorization: Bearer ${apiKey}"
+curl -s -X POST "${base}/v1/apps/${SAMPLE.sdkAppId}/unread" -H "Authorization: Bearer ${apiKey}" -d '{"accounts":["alice","bob","nobody"]}'
 NONCE=$(date +%s%N); CURTIME=$(date +%s); CHECKSUM=$(printf '%s' "${appSecret}$NONCE$CURTIME" | sha1sum | cut -d' ' -f1); \\
 curl -s -X POST "${base}/nimserver/qchat/queryChannelUnReadMentionedMsgPage.action" -H "AppKey: ${SAMPLE.appKey}" -H "Nonce: $NONCE" -H "CurTime: $CURTIME" -H "CheckSum: $CHECKSUM" -H 'Content-Type: application/x-www-form-urlencoded;charset=utf-8' -d 'accid=alice&serverId=${SAMPLE.serverId}&channelId=${SAMPLE.channelId}&limit=10'
 

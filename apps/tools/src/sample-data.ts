@@ -6,6 +6,8 @@ export const SAMPLE = {
   appKey: 'local-demo-appkey',
   accounts: ['alice', 'bob', 'carol', 'dave'],
   groupId: '@TGS#2LOCALDEMO',
+  /** A group alice muted (receive option Discard): counted by the vendor APIs, not in the badge. */
+  mutedGroupId: '@TGS#2LOCALNEWS',
   serverId: '87834762',
   channelId: '25372323',
   roleId: '5001',
@@ -14,7 +16,10 @@ export const SAMPLE = {
 /** alice's one-to-one unread total in the sample: 3 from bob, 2 from carol. */
 export const SAMPLE_ALICE_UNREAD = 5;
 
-/** A small, realistic history: unread one-to-one messages, a group, QChat mentions. */
+/**
+ * A small, realistic history: unread one-to-one messages (one recalled, one system notice
+ * sent with noUnread), a group (one message recalled), a group alice muted, QChat mentions.
+ */
 export function sampleEvents(now: number): UnreadEvent[] {
   const app = SAMPLE.sdkAppId;
   const qapp = SAMPLE.appKey;
@@ -33,15 +38,27 @@ export function sampleEvents(now: number): UnreadEvent[] {
   for (let i = 0; i < 2; i++) {
     events.push(e({ type: 'message-sent', scope: 'c2c', appId: app, msgId: `c${i + 2}`, from: 'carol', to: 'alice', time: now - 30_000 + i }));
   }
+  // bob's fourth message was recalled (it no longer counts); dave's notice counts for no one
+  events.push(e({ type: 'message-sent', scope: 'c2c', appId: app, msgId: 'b3', from: 'bob', to: 'alice', time: now - 39_997 }));
+  events.push(e({ type: 'message-recalled', scope: 'c2c', appId: app, msgId: 'b3', from: 'bob', to: 'alice', time: now - 39_997 }));
+  events.push(e({ type: 'message-sent', scope: 'c2c', appId: app, msgId: 'notice-1', from: 'dave', to: 'alice', time: now - 35_000, noUnread: true }));
   // a work group with 4 messages, alice joined at seq 0 and has read up to 1
   events.push(e({ type: 'group-created', appId: app, groupId: SAMPLE.groupId, groupType: 'Work', name: 'Launch team' }));
   for (const account of SAMPLE.accounts) {
     events.push(e({ type: 'group-member-joined', appId: app, groupId: SAMPLE.groupId, account, seq: 0 }));
   }
-  for (let seq = 1; seq <= 4; seq++) {
+  for (let seq = 1; seq <= 5; seq++) {
     events.push(e({ type: 'message-sent', scope: 'group', appId: app, msgId: `g${seq}`, groupId: SAMPLE.groupId, from: 'bob', seq, time: now - 20_000 + seq }));
   }
+  events.push(e({ type: 'message-recalled', scope: 'group', appId: app, groupId: SAMPLE.groupId, seq: 5, msgId: 'g5' }));
   events.push(e({ type: 'read-ack', scope: 'group', appId: app, account: 'alice', groupId: SAMPLE.groupId, readSeq: 1 }));
+  // a public group alice muted: 2 unread that the vendor APIs count and the badge leaves out
+  events.push(e({ type: 'group-created', appId: app, groupId: SAMPLE.mutedGroupId, groupType: 'Public', name: 'Announcements' }));
+  events.push(e({ type: 'group-member-joined', appId: app, groupId: SAMPLE.mutedGroupId, account: 'alice', seq: 0 }));
+  for (let seq = 1; seq <= 2; seq++) {
+    events.push(e({ type: 'message-sent', scope: 'group', appId: app, msgId: `n${seq}`, groupId: SAMPLE.mutedGroupId, from: 'dave', seq, time: now - 15_000 + seq }));
+  }
+  events.push(e({ type: 'receive-option-set', scope: 'group', appId: app, account: 'alice', groupId: SAMPLE.mutedGroupId, option: 'Discard', time: now - 5_000 }));
   // QChat: a server with a channel; alice holds a role; mentions of alice, of the role and @all
   events.push(e({ type: 'qchat-channel-created', appId: qapp, serverId: SAMPLE.serverId, channelId: SAMPLE.channelId }));
   for (const account of SAMPLE.accounts) {

@@ -29,6 +29,7 @@ import {
 
 export const EVENT_TYPES = [
   'message-sent',
+  'message-recalled',
   'read-ack',
   'group-unread-set',
   'channel-mention',
@@ -45,6 +46,7 @@ export const EVENT_TYPES = [
   'qchat-channel-deleted',
   'qchat-role-member-added',
   'qchat-role-member-removed',
+  'receive-option-set',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
@@ -53,6 +55,13 @@ export type Scope = (typeof SCOPES)[number];
 
 export const GROUP_TYPES = ['Private', 'Work', 'Public', 'ChatRoom', 'Meeting', 'AVChatRoom', 'Community'] as const;
 export type GroupType = (typeof GROUP_TYPES)[number];
+
+/**
+ * Tencent's receive options (`MsgFlag`, `modify_group_member_info`; the SDK's receive
+ * option for a one-to-one peer). Only AcceptAndNotify conversations count in the badge.
+ */
+export const RECEIVE_OPTIONS = ['AcceptAndNotify', 'AcceptNotNotify', 'Discard'] as const;
+export type ReceiveOption = (typeof RECEIVE_OPTIONS)[number];
 
 /** Fields every event carries. */
 export abstract class BaseEvent {
@@ -75,6 +84,8 @@ export class C2cMessageSent extends BaseEvent {
   @IsId() from!: string;
   @IsId() to!: string;
   @IsUnixMillis() time!: number;
+  /** Extension (optional, default false): delivered but counted for nobody (Tencent's SendMsgControl NoUnread). */
+  @IsOptional() @IsBoolean() noUnread?: boolean;
 }
 
 export class GroupMessageSent extends BaseEvent {
@@ -86,6 +97,8 @@ export class GroupMessageSent extends BaseEvent {
   /** The group's message sequence number, contiguous from 1. */
   @IsInt() @Min(1) @IsCount() seq!: number;
   @IsUnixMillis() time!: number;
+  /** Extension (optional, default false): the seq advances but never counts as unread for anyone. */
+  @IsOptional() @IsBoolean() noUnread?: boolean;
 }
 
 export class ChannelMessageSent extends BaseEvent {
@@ -96,6 +109,29 @@ export class ChannelMessageSent extends BaseEvent {
   @ToIdString() @IsUint64String() channelId!: string;
   @IsId() from!: string;
   @IsUnixMillis() time!: number;
+}
+
+/**
+ * Extension: a one-to-one message was recalled. It carries the recalled message's own
+ * fields and travels on im.message-sent with the message's partition key; it commutes with
+ * the message (a recall applied first means the message never counts).
+ */
+export class C2cMessageRecalled extends BaseEvent {
+  type!: 'message-recalled';
+  scope!: 'c2c';
+  @IsId() msgId!: string;
+  @IsId() from!: string;
+  @IsId() to!: string;
+  @IsUnixMillis() time!: number;
+}
+
+/** Extension: a group message was recalled: its seq stops counting for every member. */
+export class GroupMessageRecalled extends BaseEvent {
+  type!: 'message-recalled';
+  scope!: 'group';
+  @IsId() groupId!: string;
+  @IsInt() @Min(1) @IsCount() seq!: number;
+  @IsOptional() @IsId() msgId?: string;
 }
 
 // ---- im.read-ack -----------------------------------------------------------------------
@@ -266,7 +302,32 @@ export class QchatRoleMemberRemoved extends BaseEvent {
   @IsId() account!: string;
 }
 
+/**
+ * Extension: an account's receive option for one conversation (a one-to-one peer or a
+ * group). The option with the latest `time` wins whatever the order (at equal times the
+ * more muted one: Discard over AcceptNotNotify over AcceptAndNotify).
+ */
+export class C2cReceiveOptionSet extends BaseEvent {
+  type!: 'receive-option-set';
+  scope!: 'c2c';
+  @IsId() account!: string;
+  @IsId() peer!: string;
+  @IsIn(RECEIVE_OPTIONS) option!: ReceiveOption;
+  @IsUnixMillis() time!: number;
+}
+
+export class GroupReceiveOptionSet extends BaseEvent {
+  type!: 'receive-option-set';
+  scope!: 'group';
+  @IsId() account!: string;
+  @IsId() groupId!: string;
+  @IsIn(RECEIVE_OPTIONS) option!: ReceiveOption;
+  @IsUnixMillis() time!: number;
+}
+
 export type MessageSentEvent = C2cMessageSent | GroupMessageSent | ChannelMessageSent;
+export type MessageRecalledEvent = C2cMessageRecalled | GroupMessageRecalled;
+export type ReceiveOptionSetEvent = C2cReceiveOptionSet | GroupReceiveOptionSet;
 export type ReadAckEvent = C2cReadAck | GroupReadAck | ChannelReadAck;
 export type DirectoryEvent =
   | AccountRegistered
@@ -280,11 +341,13 @@ export type DirectoryEvent =
   | QchatChannelCreated
   | QchatChannelDeleted
   | QchatRoleMemberAdded
-  | QchatRoleMemberRemoved;
+  | QchatRoleMemberRemoved
+  | ReceiveOptionSetEvent;
 
-/** Every valid event, discriminated by `type` (and `scope` for message-sent and read-ack). */
+/** Every valid event, discriminated by `type` (and `scope` for message-sent, message-recalled, read-ack and receive-option-set). */
 export type UnreadEvent =
   | MessageSentEvent
+  | MessageRecalledEvent
   | ReadAckEvent
   | GroupUnreadSet
   | ChannelMention

@@ -7,6 +7,10 @@ import type { ConsumedTopicRole } from './topics';
 export const EXAMPLES: { topic: ConsumedTopicRole; event: { type: string } & Record<string, unknown> }[] = [
   { topic: 'messageSent', event: { type: 'message-sent', scope: 'c2c', appId: '1400000000', eventId: 'e-1', msgId: '144115233406616973-1700000000-42', from: 'bob', to: 'alice', time: 1700000000123 } },
   { topic: 'messageSent', event: { type: 'message-sent', scope: 'group', appId: '1400000000', msgId: 'g-1', groupId: '@TGS#2CLUZEAEJ', from: 'bob', seq: 57, time: 1700000000456 } },
+  { topic: 'messageSent', event: { type: 'message-sent', scope: 'c2c', appId: '1400000000', msgId: '144115233406616973-1700000001-43', from: 'system', to: 'alice', time: 1700000001000, noUnread: true } },
+  { topic: 'messageSent', event: { type: 'message-sent', scope: 'group', appId: '1400000000', msgId: 'g-2', groupId: '@TGS#2CLUZEAEJ', from: 'bob', seq: 58, time: 1700000001456, noUnread: true } },
+  { topic: 'messageSent', event: { type: 'message-recalled', scope: 'c2c', appId: '1400000000', msgId: '144115233406616973-1700000000-42', from: 'bob', to: 'alice', time: 1700000000123 } },
+  { topic: 'messageSent', event: { type: 'message-recalled', scope: 'group', appId: '1400000000', groupId: '@TGS#2CLUZEAEJ', seq: 57, msgId: 'g-1' } },
   { topic: 'messageSent', event: { type: 'message-sent', scope: 'channel', appId: 'go9dnk49bkd9jd9vmel1kglw0803mgq3', msgIdServer: '16846554', serverId: '87834762', channelId: '25372323', from: 'bob', time: 1700000000789 } },
   { topic: 'readAck', event: { type: 'read-ack', scope: 'c2c', appId: '1400000000', account: 'alice', peer: 'bob', readTime: 1700000000999 } },
   { topic: 'readAck', event: { type: 'read-ack', scope: 'group', appId: '1400000000', account: 'alice', groupId: '@TGS#2CLUZEAEJ', readSeq: 50 } },
@@ -50,5 +54,7 @@ export const EXAMPLES: { topic: ConsumedTopicRole; event: { type: string } & Rec
   { topic: 'directory', event: { type: 'qchat-channel-created', appId: 'go9dnk49bkd9jd9vmel1kglw0803mgq3', serverId: '87834762', channelId: '25372323' } },
   { topic: 'directory', event: { type: 'qchat-channel-deleted', appId: 'go9dnk49bkd9jd9vmel1kglw0803mgq3', serverId: '87834762', channelId: '25370000' } },
   { topic: 'directory', event: { type: 'qchat-role-member-added', appId: 'go9dnk49bkd9jd9vmel1kglw0803mgq3', serverId: '87834762', roleId: '5001', account: 'alice' } },
+  { topic: 'directory', event: { type: 'receive-option-set', scope: 'c2c', appId: '1400000000', account: 'alice', peer: 'newsbot', option: 'AcceptNotNotify', time: 1700000002000 } },
+  { topic: 'directory', event: { type: 'receive-option-set', scope: 'group', appId: '1400000000', account: 'alice', groupId: '@TGS#2CLUZEAEJ', option: 'Discard', time: 1700000002001 } },
   { topic: 'directory', event: { type: 'qchat-role-member-removed', appId: 'go9dnk49bkd9jd9vmel1kglw0803mgq3', serverId: '87834762', roleId: '5001', account: 'carol' } },
 ];

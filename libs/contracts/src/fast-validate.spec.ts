@@ -53,6 +53,8 @@ const VALUES: unknown[] = [
   {},
   'Work',
   'Secret',
+  'Discard',
+  'AcceptAndNotify',
 ];
 
 /** Every example with one field (top level or in `message`) replaced by each value, or removed, or an extra field added. */

@@ -1,4 +1,4 @@
-import { GROUP_TYPES } from './events';
+import { GROUP_TYPES, RECEIVE_OPTIONS } from './events';
 import { MAX_ID_LENGTH, MAX_MENTION_TARGETS, MAX_TEXT_LENGTH, isId } from './validators';
 
 /**
@@ -20,6 +20,7 @@ type Rule =
   | 'clientType' // IsString + MaxLength(32)
   | 'text' // IsString + MaxLength(MAX_TEXT_LENGTH)
   | 'groupType' // IsIn(GROUP_TYPES)
+  | 'receiveOption' // IsIn(RECEIVE_OPTIONS)
   | 'idOrNumber' // ToIdString + IsId (msgIdClient)
   | 'idList' // IsArray + ArrayMaxSize + IsId each
   | 'uint64List'; // IsArray + ArrayMaxSize + ToIdList + IsUint64String each
@@ -52,8 +53,10 @@ const MESSAGE: Schema = {
 
 /** Schemas by shape key: `type` or `type/scope`. */
 export const FAST_SCHEMAS: Record<string, Schema> = {
-  'message-sent/c2c': { ...BASE, msgId: req('id'), from: req('id'), to: req('id'), time: req('count') },
-  'message-sent/group': { ...BASE, msgId: req('id'), groupId: req('id'), from: req('id'), seq: req('seq'), time: req('count') },
+  'message-sent/c2c': { ...BASE, msgId: req('id'), from: req('id'), to: req('id'), time: req('count'), noUnread: opt('bool') },
+  'message-sent/group': { ...BASE, msgId: req('id'), groupId: req('id'), from: req('id'), seq: req('seq'), time: req('count'), noUnread: opt('bool') },
+  'message-recalled/c2c': { ...BASE, msgId: req('id'), from: req('id'), to: req('id'), time: req('count') },
+  'message-recalled/group': { ...BASE, groupId: req('id'), seq: req('seq'), msgId: opt('id') },
   'message-sent/channel': { ...BASE, msgIdServer: req('uint64'), serverId: req('uint64'), channelId: req('uint64'), from: req('id'), time: req('count') },
   'read-ack/c2c': { ...BASE, account: req('id'), peer: req('id'), readTime: req('count') },
   'read-ack/group': { ...BASE, account: req('id'), groupId: req('id'), readSeq: req('count') },
@@ -81,6 +84,8 @@ export const FAST_SCHEMAS: Record<string, Schema> = {
   'qchat-channel-deleted': { ...BASE, serverId: req('uint64'), channelId: req('uint64') },
   'qchat-role-member-added': { ...BASE, serverId: req('uint64'), roleId: req('uint64'), account: req('id') },
   'qchat-role-member-removed': { ...BASE, serverId: req('uint64'), roleId: req('uint64'), account: req('id') },
+  'receive-option-set/c2c': { ...BASE, account: req('id'), peer: req('id'), option: req('receiveOption'), time: req('count') },
+  'receive-option-set/group': { ...BASE, account: req('id'), groupId: req('id'), option: req('receiveOption'), time: req('count') },
 };
 
 /** channel-mention has a nested message: checked by its own function below. */
@@ -94,6 +99,7 @@ const MENTION: Schema = {
 };
 
 const GROUP_TYPE_SET = new Set<string>(GROUP_TYPES);
+const RECEIVE_OPTION_SET = new Set<string>(RECEIVE_OPTIONS);
 const UINT64 = /^(0|[1-9][0-9]{0,19})$/;
 const UINT64_MAX = 18446744073709551615n;
 
@@ -129,6 +135,8 @@ function convert(rule: Rule, v: unknown): unknown {
       return typeof v === 'string' && v.length <= MAX_TEXT_LENGTH ? v : NO;
     case 'groupType':
       return typeof v === 'string' && GROUP_TYPE_SET.has(v) ? v : NO;
+    case 'receiveOption':
+      return typeof v === 'string' && RECEIVE_OPTION_SET.has(v) ? v : NO;
     case 'idOrNumber': {
       const s = typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 ? String(v) : v;
       return isId(s) ? s : NO;

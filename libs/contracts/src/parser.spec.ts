@@ -55,6 +55,12 @@ describe('event contracts v1', () => {
     [{ type: 'group-created', appId: 'a', groupId: 'g', groupType: 'Secret' }, 'groupType must be one of the following values: Private, Work, Public, ChatRoom, Meeting, AVChatRoom, Community'],
     [{ type: 'channel-mention', appId: 'a', serverId: '1', channelId: '1', message: { fromAccount: 'a', time: 1 } }, 'message.msgIdServer must be an unsigned 64-bit integer (number or decimal string)'],
     [{ type: 'channel-mention', appId: 'a', serverId: '1', channelId: '1', message: { msgIdServer: '1', fromAccount: 'a', time: 1 }, mentionAccids: new Array(1001).fill('x') }, 'mentionAccids must contain no more than 1000 elements'],
+    [{ type: 'message-sent', scope: 'c2c', appId: 'a', msgId: 'm', from: 'x', to: 'y', time: 1, noUnread: 'yes' }, 'noUnread must be a boolean value'],
+    [{ type: 'message-recalled', scope: 'channel', appId: 'a' }, 'scope must be one of c2c, group'],
+    [{ type: 'message-recalled', scope: 'group', appId: 'a', groupId: 'g', seq: 0 }, 'seq must not be less than 1'],
+    [{ type: 'message-recalled', scope: 'c2c', appId: 'a', msgId: 'm', from: 'x', to: 'y' }, 'time must be Unix milliseconds (a non-negative integer)'],
+    [{ type: 'receive-option-set', scope: 'group', appId: 'a', account: 'x', groupId: 'g', option: 'Mute', time: 1 }, 'option must be one of the following values: AcceptAndNotify, AcceptNotNotify, Discard'],
+    [{ type: 'receive-option-set', scope: 'c2c', appId: 'a', account: 'x', option: 'Discard', time: 1 }, 'peer must be a non-empty string'],
   ])('refuses invalid event #%#', (value, reason) => {
     const r = parseEvent(buf(value));
     expect(r.ok).toBe(false);
@@ -71,6 +77,17 @@ describe('event contracts v1', () => {
       reason: `event is ${MAX_EVENT_BYTES + 1} bytes, more than the ${MAX_EVENT_BYTES} allowed`,
     });
     expect(parseEvent(null)).toEqual({ ok: false, reason: 'empty value' });
+  });
+
+  it('keeps recalls on the message topic and receive options on the directory topic', () => {
+    expect(parseEvent(buf({ type: 'message-recalled', scope: 'group', appId: 'a', groupId: 'g', seq: 3 }), 'directory')).toEqual({
+      ok: false,
+      reason: 'type "message-recalled" does not belong on the directory topic',
+    });
+    expect(parseEvent(buf({ type: 'receive-option-set', scope: 'c2c', appId: 'a', account: 'x', peer: 'y', option: 'Discard', time: 1 }), 'messageSent')).toEqual({
+      ok: false,
+      reason: 'type "receive-option-set" does not belong on the messageSent topic',
+    });
   });
 
   it('ignores fields it does not know (producers may add fields)', () => {

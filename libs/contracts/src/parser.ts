@@ -3,7 +3,9 @@ import { validateSync, type ValidationError } from 'class-validator';
 import {
   AccountDeleted,
   AccountRegistered,
+  C2cMessageRecalled,
   C2cMessageSent,
+  C2cReceiveOptionSet,
   C2cReadAck,
   ChannelMention,
   ChannelMessageSent,
@@ -14,7 +16,9 @@ import {
   GroupDismissed,
   GroupMemberJoined,
   GroupMemberLeft,
+  GroupMessageRecalled,
   GroupMessageSent,
+  GroupReceiveOptionSet,
   GroupReadAck,
   GroupUnreadSet,
   QchatChannelCreated,
@@ -42,6 +46,10 @@ const SHAPES: Record<EventType, { topic: ConsumedTopicRole; byScope?: Record<str
     topic: 'messageSent',
     byScope: { c2c: C2cMessageSent, group: GroupMessageSent, channel: ChannelMessageSent },
   },
+  'message-recalled': {
+    topic: 'messageSent',
+    byScope: { c2c: C2cMessageRecalled, group: GroupMessageRecalled },
+  },
   'read-ack': {
     topic: 'readAck',
     byScope: { c2c: C2cReadAck, group: GroupReadAck, channel: ChannelReadAck },
@@ -61,6 +69,10 @@ const SHAPES: Record<EventType, { topic: ConsumedTopicRole; byScope?: Record<str
   'qchat-channel-deleted': { topic: 'directory', shape: QchatChannelDeleted },
   'qchat-role-member-added': { topic: 'directory', shape: QchatRoleMemberAdded },
   'qchat-role-member-removed': { topic: 'directory', shape: QchatRoleMemberRemoved },
+  'receive-option-set': {
+    topic: 'directory',
+    byScope: { c2c: C2cReceiveOptionSet, group: GroupReceiveOptionSet },
+  },
 };
 
 const KNOWN_TYPES = new Set<string>(EVENT_TYPES);

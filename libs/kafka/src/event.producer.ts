@@ -42,6 +42,9 @@ export class EventProducer {
   /** The partition key of an event (docs/events.md: conversation for messages and acks, entity for directory). */
   static keyOf(e: UnreadEvent): string {
     switch (e.type) {
+      case 'message-recalled': // the recalled message's own key (docs/events.md)
+        if (e.scope === 'c2c') return `${e.appId}:c2c:${[e.from, e.to].sort().join(':')}`;
+        return `${e.appId}:group:${e.groupId}`;
       case 'message-sent':
         if (e.scope === 'c2c') return `${e.appId}:c2c:${[e.from, e.to].sort().join(':')}`;
         if (e.scope === 'group') return `${e.appId}:group:${e.groupId}`;
@@ -57,6 +60,7 @@ export class EventProducer {
         return `${e.appId}:channel:${e.serverId}:${e.channelId}`;
       case 'account-registered':
       case 'account-deleted':
+      case 'receive-option-set': // keyed by the account whose option it is
         return `${e.appId}:account:${e.account}`;
       case 'group-created':
       case 'group-dismissed':

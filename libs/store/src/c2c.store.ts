@@ -1,7 +1,7 @@
-import type { C2cMessageSent, C2cReadAck } from '@app/contracts';
+import type { C2cMessageRecalled, C2cMessageSent, C2cReadAck } from '@app/contracts';
 import { ACCOUNT_FIELD, type Keyspace } from './keyspace';
 import type { RedisClient } from './redis.factory';
-import { runScript, script, type Write, type Writer } from './write';
+import { command, runScript, script, type Write, type Writer } from './write';
 
 /** One peer of an owner, as `unread explain` shows it. */
 export interface C2cPeerState {
@@ -24,14 +24,16 @@ const DELETE = script('c2c-delete');
 const MAX_MESSAGES_PER_WRITE = 1_000;
 
 /** The one-to-one events of a batch. */
-export type C2cEvent = C2cMessageSent | C2cReadAck;
+export type C2cEvent = C2cMessageSent | C2cMessageRecalled | C2cReadAck;
 
-/** What a batch does to one (owner, peer): the highest read ack, and the messages. */
+/** What a batch does to one (owner, peer): the highest read ack, the messages and the recalls. */
 interface PeerFold {
   peer: string;
   ack?: number;
   /** time, msgId pairs. */
   messages: string[];
+  /** time, msgId pairs of recalled messages. */
+  recalls: string[];
 }
 
 /**
@@ -40,12 +42,16 @@ interface PeerFold {
  * - `<base>:z:<peer>`: zset of the owner's unread message ids from that peer, scored by time;
  * - `<base>:r`: hash peer → the owner's read time for that peer (a max);
  * - `<base>:n`: hash peer → unread count from that peer, field `''` → the total, and the
- *   account's registration marker (ACCOUNT_FIELD, written by DirectoryStore).
+ *   account's registration marker (ACCOUNT_FIELD, written by DirectoryStore);
+ * - `<base>:x` (Keyspace.c2cRecalled): zset of tombstones `<peer>\n<msgId>` → time, for
+ *   messages recalled while unread or before they arrived: a recalled message never counts
+ *   again (issue 17);
+ * - `<base>:o` (Keyspace.receiveOptions): the owner's receive options (ReceiveOptionStore).
  * The writes of a batch are folded per owner into one c2c-apply.lua call that keeps the three
  * in step: duplicates count once, a message at or before the read time never counts, an ack
- * subtracts exactly what it removed. Fields and zsets that reach zero are removed, so an
+ * subtracts exactly what it removed, a recall takes the message out and keeps it out. Fields and zsets that reach zero are removed, so an
  * owner with nothing unread costs only its read times. A message counts only for its
- * recipient; a message to oneself counts for no one.
+ * recipient; a message to oneself or sent with `noUnread` counts for no one (no write).
  */
 export class C2cStore {
   constructor(
@@ -55,15 +61,17 @@ export class C2cStore {
 
   /**
    * The writes of one-to-one events, folded: one c2c-apply write per owner (more for an owner
-   * with over MAX_MESSAGES_PER_WRITE messages), with per peer the highest ack and every
-   * message. Messages and acks commute, so any events of a batch fold together, whatever
-   * their order and topics.
+   * with over MAX_MESSAGES_PER_WRITE messages and recalls), with per peer the highest ack,
+   * every message and every recall. Messages, recalls and acks commute (c2c-apply.lua), so
+   * any events of a batch fold together, whatever their order and topics: a recall folded
+   * with its message, before or after it, means the message never counts.
    */
   writes(events: readonly C2cEvent[]): Write[] {
     const owners = new Map<string, { app: string; owner: string; peers: Map<string, PeerFold>; messages: number }[]>();
     for (const e of events) {
-      const msg = e.type === 'message-sent';
+      const msg = e.type !== 'read-ack';
       if (msg && e.from === e.to) continue;
+      if (e.type === 'message-sent' && e.noUnread === true) continue;
       const app = e.appId;
       const owner = msg ? e.to : e.account;
       const peer = msg ? e.from : e.peer;
@@ -73,9 +81,12 @@ export class C2cStore {
       let chunk = chunks[chunks.length - 1];
       if (!chunk || (msg && chunk.messages >= MAX_MESSAGES_PER_WRITE)) chunks.push((chunk = { app, owner, peers: new Map(), messages: 0 }));
       let fold = chunk.peers.get(peer);
-      if (!fold) chunk.peers.set(peer, (fold = { peer, messages: [] }));
-      if (msg) {
+      if (!fold) chunk.peers.set(peer, (fold = { peer, messages: [], recalls: [] }));
+      if (e.type === 'message-sent') {
         fold.messages.push(String(e.time), e.msgId);
+        chunk.messages++;
+      } else if (e.type === 'message-recalled') {
+        fold.recalls.push(String(e.time), e.msgId);
         chunk.messages++;
       } else if (fold.ack === undefined || e.readTime > fold.ack) {
         fold.ack = e.readTime;
@@ -85,12 +96,13 @@ export class C2cStore {
     for (const chunks of owners.values()) {
       for (const { app, owner, peers } of chunks) {
         const base = this.keys.c2c(app, owner);
-        const keys = [`${base}:r`, `${base}:n`];
+        const keys = [`${base}:r`, `${base}:n`, this.keys.c2cRecalled(app, owner)];
         const args: string[] = [];
         for (const f of peers.values()) {
           keys.push(`${base}:z:${f.peer}`);
-          args.push(f.peer, f.ack === undefined ? '' : String(f.ack), String(f.messages.length / 2));
+          args.push(f.peer, f.ack === undefined ? '' : String(f.ack), String(f.messages.length / 2), String(f.recalls.length / 2));
           for (const m of f.messages) args.push(m);
+          for (const m of f.recalls) args.push(m);
         }
         writes.push(runScript(APPLY, keys, args));
       }
@@ -101,7 +113,8 @@ export class C2cStore {
   /**
    * Removes every one-to-one key of the account (as owner): reads the peers it has unread
    * messages from, then deletes their zsets, the counts and the read times in one call,
-   * which refuses (and names them) when a peer was counted since; then again with them.
+   * which refuses (and names them) when a peer was counted since; then again with them. The
+   * tombstones and the receive options (same slot) go in the same call to the writer.
    */
   async deleteAccount(writer: Writer, app: string, account: string): Promise<void> {
     const base = this.keys.c2c(app, account);
@@ -110,11 +123,23 @@ export class C2cStore {
       const list = [...peers];
       const [missing] = (await writer.run([
         runScript(DELETE, [`${base}:r`, `${base}:n`, ...list.map((p) => `${base}:z:${p}`)], [ACCOUNT_FIELD, ...list]),
-      ])) as [string[]];
+        command('DEL', [this.keys.c2cRecalled(app, account), this.keys.receiveOptions(app, account)]),
+      ])) as [string[], number];
       if (missing.length === 0) return;
       for (const p of missing) peers.add(p);
     }
     throw new Error(`ERR c2c keys of ${account} kept changing during its deletion; the batch is retried`);
+  }
+
+  /** The owner's tombstones from `peer` (`unread explain`): recalled message ids with their times, oldest first. */
+  async recalled(app: string, owner: string, peer: string, limit = 50): Promise<{ msgId: string; time: number }[]> {
+    const flat = await this.redis.zrange(this.keys.c2cRecalled(app, owner), 0, -1, 'WITHSCORES');
+    const out: { msgId: string; time: number }[] = [];
+    for (let i = 0; i + 1 < flat.length && out.length < limit; i += 2) {
+      const [p, msgId] = flat[i]!.split('\n', 2);
+      if (p === peer && msgId !== undefined) out.push({ msgId, time: Number(flat[i + 1]) });
+    }
+    return out;
   }
 
   /**

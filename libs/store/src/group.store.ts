@@ -3,6 +3,7 @@ import type {
   GroupDismissed,
   GroupMemberJoined,
   GroupMemberLeft,
+  GroupMessageRecalled,
   GroupMessageSent,
   GroupReadAck,
   GroupType,
@@ -24,6 +25,7 @@ const ACCOUNT_TAKE = script('group-account-take');
 /** The group events of a batch. */
 export type GroupEvent =
   | GroupMessageSent
+  | GroupMessageRecalled
   | GroupReadAck
   | GroupUnreadSet
   | GroupCreated
@@ -67,7 +69,10 @@ export interface GroupMemberView {
   member: boolean;
   /** The read position: groupReadSeq(record). */
   readSeq: number;
-  /** max(0, maxSeq − readSeq); always 0 for group types that keep no unread count. */
+  /**
+   * max(0, maxSeq − readSeq) minus the seqs in (readSeq, maxSeq] that do not count
+   * (recalled, or sent with noUnread); always 0 for group types that keep no unread count.
+   */
   unread: number;
 }
 
@@ -91,24 +96,33 @@ export function groupReadSeq(r: GroupMemberRecord): number {
   return Math.max(r.ackSeq, r.joinSeq > fence ? r.joinSeq : 0, r.ownSeq > fence ? r.ownSeq : 0);
 }
 
-/** The unread count of a member record in a group (pure: unread = max(0, maxSeq − readSeq), docs/projections.md). */
+/**
+ * The unread count of a member record in a group (pure: unread = max(0, maxSeq − readSeq),
+ * docs/projections.md), less `uncounted`: how many seqs in (readSeq, maxSeq] do not count
+ * (recalled or noUnread).
+ */
 export function groupUnread(
   type: GroupType | undefined,
   maxSeq: number,
   r: GroupMemberRecord,
+  uncounted = 0,
 ): number {
   if (type && GROUP_TYPES_WITHOUT_UNREAD.includes(type)) return 0;
-  return Math.max(0, maxSeq - groupReadSeq(r));
+  return Math.max(0, maxSeq - groupReadSeq(r) - uncounted);
 }
 
-const META_FIELDS = ['max', 'type', 'name', 'state'] as const;
+// 'nc': how many seqs the group's set of seqs that do not count holds; absent = none, no ZCOUNT.
+const META_FIELDS = ['max', 'type', 'name', 'state', 'nc'] as const;
 
 /**
  * Group unread without fan-out (docs/projections.md, "Group"). Keys:
  * - `<group base>:state` (hash, slot `{app:groupId}`): `max` (highest message seq), `type`,
  *   `name`, `state` ('1' created, '0' dismissed, absent = never created) and, per account
  *   that has any state in the group, a field `m:<account>` holding its record
- *   `<member 0|1>:<joinSeq>:<ackSeq>:<ownSeq>[:<fence>]`.
+ *   `<member 0|1>:<joinSeq>:<ackSeq>:<ownSeq>[:<fence>]`, and `nc`, the size of:
+ * - `<group base>:nc` (sorted set, same slot, Keyspace.groupUncounted): the seqs that do
+ *   not count (recalled, or sent with noUnread); a member's unread subtracts those in
+ *   (readSeq, max] (settle(), one ZCOUNT per group that has any).
  * - `<member base>:groups` (sorted set, slot `{app:account}`): the account's group index,
  *   score 1 while a member, 0 after leaving (kept so account deletion can find the group to
  *   clean), members ordered by group id, which is the paging order of get_joined_group_list.
@@ -163,6 +177,11 @@ export class GroupStore {
     return `${this.keys.group(app, groupId)}:state`;
   }
 
+  /** The group's seqs that do not count (recalled or noUnread). */
+  uncountedKey(app: string, groupId: string): string {
+    return this.keys.groupUncounted(app, groupId);
+  }
+
   /** The account's group index. */
   indexKey(app: string, account: string): string {
     return `${this.keys.member(app, account)}:groups`;
@@ -172,9 +191,10 @@ export class GroupStore {
 
   /**
    * The writes of group events, in event order per group, except that events that commute
-   * are folded into one write at the place of the first: a group's messages (they only raise
-   * `max` and their senders' `ownSeq`) up to the group's next dismissal or join without seq
-   * (which reads `max`), and a member's read acks (a max of `ackSeq`) up to its next
+   * are folded into one write at the place of the first: a group's messages and recalls
+   * (they only raise `max` and their senders' `ownSeq`, and add seqs to the set of seqs that
+   * do not count: a recall, or a message with noUnread) up to the group's next dismissal
+   * (which drops the set) or join without seq (which reads `max`), and a member's read acks (a max of `ackSeq`) up to its next
    * override or the group's dismissal. Every other event writes other components or other
    * fields, so moving a folded write before it changes nothing.
    */
@@ -184,12 +204,14 @@ export class GroupStore {
     const acks = new Map<string, Map<string, AckRun>>();
     for (const e of events) {
       const state = this.stateKey(e.appId, e.groupId);
-      if (e.type === 'message-sent') {
+      if (e.type === 'message-sent' || e.type === 'message-recalled') {
         let run = runs.get(state);
         if (!run) {
-          runs.set(state, (run = { state, max: 0, senders: new Map() }));
+          runs.set(state, (run = { state, uncountedKey: this.uncountedKey(e.appId, e.groupId), max: 0, senders: new Map(), uncounted: new Set() }));
           writes.push(run);
         }
+        if (e.type === 'message-recalled' || e.noUnread === true) run.uncounted.add(e.seq);
+        if (e.type === 'message-recalled') continue;
         if (e.seq > run.max) run.max = e.seq;
         const f = field(e.from);
         if (e.seq > (run.senders.get(f) ?? 0)) run.senders.set(f, e.seq);
@@ -220,20 +242,23 @@ export class GroupStore {
       for (const w of this.eventWrites(state, e)) writes.push(w);
     }
     return writes.map((w) => {
-      if ('senders' in w) return runScript(MESSAGES, [w.state], [w.max, w.senders.size, ...w.senders.keys(), ...w.senders.values()]);
+      if ('senders' in w) {
+        return runScript(MESSAGES, [w.state, w.uncountedKey], [w.max, w.senders.size, ...w.senders.keys(), ...w.senders.values(), ...w.uncounted]);
+      }
       if ('field' in w) return runScript(READ_ACK, [w.state], [w.field, w.seq]);
       return w;
     });
   }
 
-  private eventWrites(state: string, e: Exclude<GroupEvent, GroupMessageSent | GroupReadAck>): Write[] {
+  private eventWrites(state: string, e: Exclude<GroupEvent, GroupMessageSent | GroupMessageRecalled | GroupReadAck>): Write[] {
     switch (e.type) {
       case 'group-unread-set':
         return [runScript(UNREAD_SET, [state], [field(e.account), e.readSeq, e.maxSeq === undefined ? '' : e.maxSeq])];
       case 'group-created':
         return [runScript(CREATED, [state], [e.groupType, e.name ?? ''])];
       case 'group-dismissed':
-        return [runScript(DISMISSED, [state], [])];
+        // the seqs that do not count go with the member records (same slot; the script drops 'nc')
+        return [runScript(DISMISSED, [state], []), command('UNLINK', [this.uncountedKey(e.appId, e.groupId)])];
       case 'group-member-joined':
         return [
           runScript(MEMBER_JOINED, [state], [field(e.account), e.seq === undefined ? '' : e.seq]),
@@ -267,27 +292,48 @@ export class GroupStore {
 
   // ---- reads (gateway) ------------------------------------------------------------------
 
-  /** One (group, account): a single HMGET. */
+  /** One (group, account): a single HMGET (and one ZCOUNT when the group has seqs that do not count). */
   async memberView(app: string, groupId: string, account: string): Promise<GroupMemberView> {
     const values = await this.redis.hmget(
       this.stateKey(app, groupId),
       ...META_FIELDS,
       field(account),
     );
-    return view(groupId, values);
+    return (await this.settle(app, [view(groupId, values)]))[0]!;
   }
 
-  /** One (group, account) with the member's stored record, the parts its read seq is made of (`unread explain`). */
-  async memberDetail(app: string, groupId: string, account: string): Promise<{ view: GroupMemberView; record: GroupMemberRecord }> {
+  /**
+   * One (group, account) with the member's stored record, the parts its read seq is made
+   * of, and the seqs in (readSeq, maxSeq] that do not count (`unread explain`, at most 50).
+   */
+  async memberDetail(app: string, groupId: string, account: string): Promise<{ view: GroupMemberView; record: GroupMemberRecord; uncounted: number[] }> {
     const values = await this.redis.hmget(this.stateKey(app, groupId), ...META_FIELDS, field(account));
-    return { view: view(groupId, values), record: parseMemberRecord(values[META_FIELDS.length]) };
+    const raw = view(groupId, values);
+    const uncounted =
+      raw.maxSeq > raw.readSeq ? (await this.redis.zrangebyscore(this.uncountedKey(app, groupId), `(${raw.readSeq}`, raw.maxSeq, 'LIMIT', 0, 50)).map(Number) : [];
+    const [settled] = await this.settle(app, [raw]);
+    return { view: settled!, record: parseMemberRecord(values[META_FIELDS.length]), uncounted };
+  }
+
+  /**
+   * Subtracts, from every view with unread whose group has seqs that do not count, the
+   * number of them in (readSeq, maxSeq]: one ZCOUNT per such group (O(log n)), issued
+   * together (one round trip per node). Views of groups without any pass unchanged.
+   */
+  async settle(app: string, views: GroupMemberView[]): Promise<GroupMemberView[]> {
+    const pending = views.filter((v) => v.unread > 0 && (uncountedTotal.get(v) ?? 0) > 0);
+    if (pending.length === 0) return views;
+    const counts = await Promise.all(pending.map((v) => this.redis.zcount(this.uncountedKey(app, v.groupId), `(${v.readSeq}`, v.maxSeq)));
+    pending.forEach((v, i) => (v.unread = Math.max(0, v.unread - counts[i]!)));
+    return views;
   }
 
   /**
    * The account's registration and the groups it is a member of, ordered by group id,
    * skipping dismissed groups and groups it is no longer in: two round trips, the marker and
    * the index (the account's slot), then one HMGET per group issued in one tick (one pipeline
-   * per node).
+   * per node), and a third for groups with seqs that do not count (settle: one ZCOUNT each,
+   * one tick).
    */
   async joinedGroups(app: string, account: string): Promise<{ registered: boolean; groups: GroupMemberView[] }> {
     const f = field(account);
@@ -298,15 +344,18 @@ export class GroupStore {
     ]);
     const values = await Promise.all(ids.map((g) => this.redis.hmget(this.stateKey(app, g), ...META_FIELDS, f)));
     const groups = ids.map((id, i) => view(id, values[i]!)).filter((v) => v.exists && v.member);
-    return { registered: exists === 1, groups };
+    return { registered: exists === 1, groups: await this.settle(app, groups) };
   }
 }
 
-/** A run of one group's messages, folded (GroupStore.writes). */
+/** A run of one group's messages and recalls, folded (GroupStore.writes). */
 interface MessageRun {
   state: string;
+  uncountedKey: string;
   max: number;
   senders: Map<string, number>;
+  /** Seqs recalled, or of messages sent with noUnread. */
+  uncounted: Set<number>;
 }
 
 /** A run of one member's read acks in a group, folded to their max (GroupStore.writes). */
@@ -320,12 +369,16 @@ function field(account: string): string {
   return `m:${account}`;
 }
 
+/** How many uncounted seqs each raw view's group holds (its 'nc' field), kept beside the view for settle(). */
+const uncountedTotal = new WeakMap<GroupMemberView, number>();
+
+/** The view from the meta fields and the record, before settle() subtracts the uncounted seqs. */
 function view(groupId: string, values: (string | null)[]): GroupMemberView {
-  const [max, type, name, state, record] = values;
+  const [max, type, name, state, nc, record] = values;
   const r = parseMemberRecord(record);
   const maxSeq = Number(max ?? 0);
   const groupType = (type ?? undefined) as GroupType | undefined;
-  return {
+  const v: GroupMemberView = {
     groupId,
     exists: state === '1',
     type: groupType,
@@ -335,4 +388,6 @@ function view(groupId: string, values: (string | null)[]): GroupMemberView {
     readSeq: groupReadSeq(r),
     unread: groupUnread(groupType, maxSeq, r),
   };
+  if (nc) uncountedTotal.set(v, Number(nc));
+  return v;
 }

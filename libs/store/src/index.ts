@@ -15,3 +15,5 @@ export * from './scripts';
 export * from './store.module';
 export * from './rate-limiter';
 export * from './batch-writer';
+export * from './receive-option.store';
+export * from './account-unread';

@@ -199,6 +199,24 @@ export class Keyspace {
     return `${this.c2c(app, owner)}:n`;
   }
 
+  /** The owner's one-to-one tombstones: zset '<peer>\n<msgId>' → message time (c2c-apply.lua). */
+  c2cRecalled(app: string, owner: string): string {
+    return `${this.c2c(app, owner)}:x`;
+  }
+
+  /**
+   * The account's receive options (receive-option.lua): one hash on the account's slot,
+   * beside its one-to-one counts, so the badge reads both in one round trip.
+   */
+  receiveOptions(app: string, account: string): string {
+    return `${this.c2c(app, account)}:o`;
+  }
+
+  /** A group's seqs that do not count (recalled, or sent with noUnread): zset score = member = seq. */
+  groupUncounted(app: string, groupId: string): string {
+    return `${this.group(app, groupId)}:nc`;
+  }
+
   /** Base of a group's keys. */
   group(app: string, groupId: string): string {
     return `${this.prefix}:grp:{${esc(app)}:${esc(groupId)}}`;

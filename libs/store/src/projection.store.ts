@@ -1,4 +1,4 @@
-import type { UnreadEvent } from '@app/contracts';
+import type { ReceiveOptionSetEvent, UnreadEvent } from '@app/contracts';
 import { Cluster } from 'ioredis';
 import calculateSlot from 'cluster-key-slot';
 import { BatchWriter } from './batch-writer';
@@ -7,6 +7,7 @@ import type { ChannelEvent } from './channel.projection';
 import { C2cStore, type C2cEvent } from './c2c.store';
 import { DirectoryStore } from './directory.store';
 import { GroupStore, type GroupEvent } from './group.store';
+import { ReceiveOptionStore } from './receive-option.store';
 import { Keyspace, generationPrefix } from './keyspace';
 import type { RedisClient } from './redis.factory';
 import type { StoreOptions } from './store-options';
@@ -37,6 +38,7 @@ export class ProjectionStore {
   readonly group: GroupStore;
   readonly channel: ChannelStore;
   readonly directory: DirectoryStore;
+  readonly receiveOptions: ReceiveOptionStore;
   private readonly folded: Writer;
   private readonly direct: Writer;
 
@@ -52,6 +54,7 @@ export class ProjectionStore {
     this.group = new GroupStore(redis, keys);
     this.channel = new ChannelStore(redis, keys, options);
     this.directory = new DirectoryStore(redis, keys, this.c2c, this.group, this.channel);
+    this.receiveOptions = new ReceiveOptionStore(redis, keys);
   }
 
   /**
@@ -76,9 +79,17 @@ export class ProjectionStore {
     const c2c: C2cEvent[] = [];
     const group: GroupEvent[] = [];
     const channel: ChannelEvent[] = [];
+    const options: ReceiveOptionSetEvent[] = [];
     const other: Write[] = [];
     for (const e of events) {
       switch (e.type) {
+        case 'message-recalled':
+          if (e.scope === 'c2c') c2c.push(e);
+          else group.push(e);
+          break;
+        case 'receive-option-set':
+          options.push(e);
+          break;
         case 'message-sent':
         case 'read-ack':
           if (e.scope === 'c2c') c2c.push(e);
@@ -111,7 +122,7 @@ export class ProjectionStore {
           break;
       }
     }
-    return [...this.c2c.writes(c2c), ...this.group.writes(group), ...this.channel.writes(channel), ...other];
+    return [...this.c2c.writes(c2c), ...this.group.writes(group), ...this.channel.writes(channel), ...this.receiveOptions.writes(options), ...other];
   }
 
   /** Applies one event, one Redis call per write. */

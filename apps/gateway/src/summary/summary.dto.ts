@@ -42,4 +42,25 @@ export class AccountSummaryDto {
   @ApiProperty({ type: C2cSectionDto }) c2c!: C2cSectionDto;
   @ApiProperty({ type: GroupSectionDto }) groups!: GroupSectionDto;
   @ApiProperty({ type: ChannelSectionDto }) channels!: ChannelSectionDto;
+  @ApiProperty({ type: 'integer', minimum: 0, description: 'c2c + groups + channels over conversations whose receive option is AcceptAndNotify', example: 9 }) badge!: number;
+}
+
+export class BatchUnreadRequestDto {
+  @ApiProperty({ type: [String], minItems: 1, maxItems: 100, description: 'account ids; a repeated one is answered once', example: ['alice', 'bob', 'nobody'] }) accounts!: string[];
+}
+
+export class AccountTotalsDto {
+  @ApiProperty({ example: 'alice' }) account!: string;
+  @ApiProperty({ type: 'integer', minimum: 0, description: 'as get_c2c_unread_msg_num answers it', example: 7 }) c2c!: number;
+  @ApiProperty({ type: 'integer', minimum: 0, description: 'over every group of the account, as the vendor counts', example: 6 }) groups!: number;
+  @ApiProperty({ type: 'integer', minimum: 0, description: 'unread QChat mentions (each channel at most 200)', example: 3 }) channels!: number;
+  @ApiPropertyOptional({ enum: [true], description: 'present when the account is in more than 100 channels: `channels` counts the first 100 in (server id, channel id) order' }) channelsCapped?: true;
+  @ApiProperty({ type: 'integer', minimum: 0, description: 'the same over conversations whose receive option is AcceptAndNotify', example: 9 }) badge!: number;
+}
+
+/** POST /v1/apps/{appId}/unread (docs/api/summary.md). */
+export class BatchUnreadDto {
+  @ApiProperty({ example: '1400000000' }) appId!: string;
+  @ApiProperty({ type: [AccountTotalsDto], description: 'registered accounts, in the order asked' }) accounts!: AccountTotalsDto[];
+  @ApiProperty({ type: [String], description: 'accounts that are not registered, in the order asked', example: ['nobody'] }) notFound!: string[];
 }

@@ -1,13 +1,17 @@
 import { Module } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '@app/config';
 import { RateLimiter, REDIS, type RedisClient } from '@app/store';
+import { SummaryBatchController } from './summary-batch.controller';
 import { SummaryController } from './summary.controller';
 import { SummaryGuard } from './summary.guard';
 import { SummaryService } from './summary.service';
 
-/** GET /v1/apps/{appId}/accounts/{account}/unread, behind a per-tenant bearer key and rate limit. */
+/**
+ * GET /v1/apps/{appId}/accounts/{account}/unread and POST /v1/apps/{appId}/unread, behind a
+ * per-tenant bearer key and one rate limit shared by both (SummaryGuard).
+ */
 @Module({
-  controllers: [SummaryController],
+  controllers: [SummaryController, SummaryBatchController],
   providers: [
     SummaryService,
     SummaryGuard,

@@ -1,9 +1,11 @@
 import { BadRequestException, Injectable, NotFoundException } from '@nestjs/common';
 import { isId } from '@app/contracts';
-import { ProjectionStore } from '@app/store';
+import { ProjectionStore, badgeOf, readAccountsUnread, type AccountUnread } from '@app/store';
 
 export const DEFAULT_SUMMARY_LIMIT = 20;
 export const MAX_SUMMARY_LIMIT = 100;
+/** Accounts per call of the batch form. */
+export const MAX_BATCH_ACCOUNTS = 100;
 
 /** The answer of GET /v1/apps/{appId}/accounts/{account}/unread (docs/api/summary.md). */
 export interface AccountSummary {
@@ -12,6 +14,52 @@ export interface AccountSummary {
   c2c: { total: number; conversations: { peer: string; unread: number }[] };
   groups: { total: number; items: { groupId: string; unread: number }[] };
   channels: { total: number; items: { serverId: string; channelId: string; unread: number; more: boolean }[]; capped?: true };
+  /** Everything above over conversations whose receive option is AcceptAndNotify (docs/api/summary.md). */
+  badge: number;
+}
+
+/** One registered account in the answer of POST /v1/apps/{appId}/unread. */
+export interface AccountTotals {
+  account: string;
+  c2c: number;
+  groups: number;
+  channels: number;
+  /** Present when the account is in more than MAX_SUMMARY_CHANNELS channels: `channels` counts the first ones. */
+  channelsCapped?: true;
+  badge: number;
+}
+
+/** The answer of POST /v1/apps/{appId}/unread (docs/api/summary.md). */
+export interface BatchUnread {
+  appId: string;
+  accounts: AccountTotals[];
+  /** Accounts that are not registered, in the order asked (like Tencent's ErrorList, apart from the answers). */
+  notFound: string[];
+}
+
+function groupTotal(u: AccountUnread): number {
+  return u.groups.reduce((s, g) => s + g.unread, 0);
+}
+
+const BATCH_SHAPE = `the body must be a JSON object {"accounts": [...]} with 1 to ${MAX_BATCH_ACCOUNTS} account ids (strings)`;
+
+/** The distinct accounts of a batch body, in the order given; anything else is a 400. */
+function batchAccounts(text: unknown): string[] {
+  let body: unknown;
+  try {
+    body = typeof text === 'string' ? JSON.parse(text) : undefined;
+  } catch {
+    throw new BadRequestException(BATCH_SHAPE);
+  }
+  const accounts = (body as { accounts?: unknown } | null)?.accounts;
+  if (
+    typeof body !== 'object' || body === null || Array.isArray(body) ||
+    !Array.isArray(accounts) || accounts.length < 1 || accounts.length > MAX_BATCH_ACCOUNTS ||
+    !accounts.every((a): a is string => typeof a === 'string')
+  ) {
+    throw new BadRequestException(BATCH_SHAPE);
+  }
+  return [...new Set(accounts)];
 }
 
 /** What the mention count of one channel reads at most (one page of the QChat query). */
@@ -37,36 +85,63 @@ export class SummaryService {
   constructor(private readonly store: ProjectionStore) {}
 
   /**
-   * One-to-one (one HGETALL) and groups (one Lua call on a single Redis) are read together
-   * in one round trip per node; channels take two more (server index, then each server) and
-   * one query per channel, issued together.
+   * One-to-one and receive options (one HGETALL each, the account's slot) and groups (the
+   * index, then one HMGET per group, then one ZCOUNT per group with seqs that do not count:
+   * GroupStore.joinedGroups) are read together, each step one round trip per node
+   * (readAccountsUnread); channels take two more (server index, then each server) and one
+   * query per channel (at most MAX_SUMMARY_CHANNELS), issued together.
    */
   async summary(appId: string, account: string, limitText: unknown): Promise<AccountSummary> {
     const limit = limitOf(limitText);
     if (!isId(account)) throw new NotFoundException(`account ${account} not found`);
-    const [c2c, groups, channels] = await Promise.all([
-      this.store.c2c.top(appId, account, limit),
-      this.store.group.joinedGroups(appId, account),
-      this.channels(appId, account),
-    ]);
-    if (!c2c.registered) {
-      throw new NotFoundException(`account ${account} not found`);
-    }
-    const byUnread = groups.groups
+    const [[u], channels] = await Promise.all([readAccountsUnread(this.store, appId, [account]), this.channels(appId, account)]);
+    if (!u!.registered) throw new NotFoundException(`account ${account} not found`);
+    const byUnread = u!.groups
       .filter((g) => g.unread > 0)
       .sort((a, b) => b.unread - a.unread || (a.groupId < b.groupId ? -1 : a.groupId > b.groupId ? 1 : 0));
     const mentioned = channels.items.filter((c) => c.unread > 0);
+    const channelTotal = mentioned.reduce((s, c) => s + c.unread, 0);
     return {
       appId,
       account,
-      c2c: { total: c2c.total, conversations: c2c.peers },
+      c2c: { total: u!.c2c.total, conversations: u!.c2c.peers.slice(0, limit) },
       groups: { total: byUnread.reduce((s, g) => s + g.unread, 0), items: byUnread.slice(0, limit).map((g) => ({ groupId: g.groupId, unread: g.unread })) },
       channels: {
-        total: mentioned.reduce((s, c) => s + c.unread, 0),
+        total: channelTotal,
         items: mentioned.slice(0, limit),
         ...(channels.capped ? { capped: true as const } : {}),
       },
+      badge: badgeOf(u!, channelTotal),
     };
+  }
+
+  /**
+   * The batch form for push services: totals and badge of 1–100 accounts. The one-to-one
+   * and group parts of every account go out together (readAccountsUnread: one round trip per
+   * Redis node); channels as in the summary, every account's issued together. Accounts that
+   * are not ids or not registered are listed in `notFound`; a repeated account is answered once.
+   */
+  async batch(appId: string, bodyText: unknown): Promise<BatchUnread> {
+    const accounts = batchAccounts(bodyText);
+    const known = accounts.filter((a) => isId(a));
+    const [rows, channels] = await Promise.all([
+      readAccountsUnread(this.store, appId, known),
+      Promise.all(known.map((a) => this.channels(appId, a))),
+    ]);
+    const byAccount = new Map<string, AccountTotals>();
+    rows.forEach((u, i) => {
+      if (!u.registered) return;
+      const channelTotal = channels[i]!.items.reduce((s, c) => s + c.unread, 0);
+      byAccount.set(u.account, {
+        account: u.account,
+        c2c: u.c2c.total,
+        groups: groupTotal(u),
+        channels: channelTotal,
+        ...(channels[i]!.capped ? { channelsCapped: true as const } : {}),
+        badge: badgeOf(u, channelTotal),
+      });
+    });
+    return { appId, accounts: [...byAccount.values()], notFound: accounts.filter((a) => !byAccount.has(a)) };
   }
 
   /** Unread mentions per channel of the account's servers, most first (ties by ids). */

@@ -10,6 +10,7 @@ import { measureFetch } from './measure-fetch';
 import { measureFreshness } from './measure-freshness';
 import { measureIngest } from './measure-ingest';
 import { measureQueries } from './measure-queries';
+import { measureRecall } from './measure-recall';
 import { measureScale } from './measure-scale';
 import { profileText } from './profile-summary';
 import { environmentText, markdownTable, writeResults } from './report';
@@ -23,7 +24,8 @@ const RUNNERS: Record<Measurement, (ctx: BenchContext) => Promise<BenchRow[]>> =
   ingest: measureIngest,
   freshness: measureFreshness,
   queries: measureQueries,
-  scale: measureScale,
+  // group recall cost (issue 17, measure-recall.ts) runs with the scale rows
+  scale: async (ctx) => [...(await measureScale(ctx)), ...(await measureRecall(ctx))],
   costs: measureCosts,
   fetch: measureFetch,
 };

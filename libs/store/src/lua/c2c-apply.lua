@@ -1,29 +1,40 @@
 -- c2c-apply: the one-to-one events of a batch for one owner, folded per peer (messages to
--- the owner from that peer, and the owner's read acks of that peer). A message is unread
--- for the owner unless the owner read that peer up to (or past) its time, or it is already
--- counted; a read ack moves the owner's read time for the peer forward and takes every
--- unread message at or before it out. Per peer the zset, its count and the owner's total
--- move together: the count is raised by what ZADD NX actually added and lowered by what
--- ZREMRANGEBYSCORE actually removed (fields at 0 are deleted, never negative), so
--- redelivered, duplicated or reordered events count exactly once. Messages and acks
--- commute (the final state is the same in any order), so the caller may fold any of them
--- together: one read-time check, one ZADD NX and at most one HINCRBY per peer.
+-- the owner from that peer, recalls of them, and the owner's read acks of that peer). A
+-- message is unread for the owner unless the owner read that peer up to (or past) its
+-- time, it was recalled, or it is already counted; a read ack moves the owner's read time
+-- for the peer forward and takes every unread message at or before it out; a recall takes
+-- the message out if it is counted and leaves a tombstone (`<peer>\n<msgId>` in KEYS[3],
+-- scored by the message's time), so the message applied or re-applied later never counts.
+-- A recall at or before the read time needs no tombstone: such a message never counts (the
+-- read time only moves forward). Per peer the zset, its count and the owner's total move
+-- together: the count is raised by what ZADD NX actually added and lowered by what ZREM
+-- and ZREMRANGEBYSCORE actually removed (fields at 0 are deleted, never negative), so
+-- redelivered, duplicated or reordered events count exactly once. Messages, recalls and
+-- acks commute (the final state is the same in any order: this call applies a peer's ack,
+-- then its recalls, then its messages, which is one of those orders), so the caller may
+-- fold any of them together: one read-time check, one ZADD NX and at most one HINCRBY per
+-- peer, plus one ZSCORE per message only when the owner has tombstones.
 --
 -- KEYS[1]      hash peer → the owner's read time (ms) for that peer
 -- KEYS[2]      hash peer → unread count from that peer, plus field '' → the owner's total
--- KEYS[2 + i]  zset of the owner's unread message ids from peer i, scored by time (ms)
--- ARGV, per peer i in the order of KEYS[3..]: the peer, the highest read time (ms) of its
---          acks ('' for none), the number n of messages, then n pairs: time (ms), message id
+-- KEYS[3]      zset of the owner's tombstones: '<peer>\n<message id>' scored by message time
+-- KEYS[3 + i]  zset of the owner's unread message ids from peer i, scored by time (ms)
+-- ARGV, per peer i in the order of KEYS[4..]: the peer, the highest read time (ms) of its
+--          acks ('' for none), the number n of messages, the number r of recalls, then n
+--          pairs time (ms), message id (the messages), then r pairs time (ms), message id
+--          (the recalled messages)
 --
--- Returns the change of the owner's total (messages counted minus messages read).
+-- Returns the change of the owner's total (messages counted minus messages read or recalled).
 local total = 0
 local i, p = 0, 0
+local tombs = nil -- whether KEYS[3] exists (read once, on the first message that needs it)
 while p < #ARGV do
   i = i + 1
-  local peer, ack, n = ARGV[p + 1], ARGV[p + 2], tonumber(ARGV[p + 3])
-  local first, last = p + 4, p + 3 + 2 * n
-  p = last
-  local zset = KEYS[2 + i]
+  local peer, ack, n, r = ARGV[p + 1], ARGV[p + 2], tonumber(ARGV[p + 3]), tonumber(ARGV[p + 4])
+  local first, last = p + 5, p + 4 + 2 * n
+  local rfirst, rlast = last + 1, last + 2 * r
+  p = rlast
+  local zset = KEYS[3 + i]
   local read = redis.call('HGET', KEYS[1], peer)
   local cut = read and tonumber(read)
   local raise = false
@@ -31,11 +42,28 @@ while p < #ARGV do
     raise = true
     cut = tonumber(ack)
   end
+  local removed = 0
+  if raise then
+    redis.call('HSET', KEYS[1], peer, ack)
+    removed = redis.call('ZREMRANGEBYSCORE', zset, '-inf', ack)
+  end
+  -- recalls of messages after the read time: tombstone, and out of the zset if counted
+  local recalled = nil
+  for j = rfirst, rlast, 2 do
+    if not cut or tonumber(ARGV[j]) > cut then
+      redis.call('ZADD', KEYS[3], ARGV[j], peer .. '\n' .. ARGV[j + 1])
+      tombs = true
+      removed = removed + redis.call('ZREM', zset, ARGV[j + 1])
+      recalled = recalled or {}
+      recalled[ARGV[j + 1]] = true
+    end
+  end
   local added = 0
   if n > 0 then
-    -- every message after the read time: added straight from ARGV, no table
-    local all = true
-    if cut then
+    if tombs == nil then tombs = redis.call('EXISTS', KEYS[3]) == 1 end
+    -- every message after the read time and never recalled: added straight from ARGV
+    local all = not tombs
+    if all and cut then
       for j = first, last, 2 do
         if tonumber(ARGV[j]) <= cut then
           all = false
@@ -48,20 +76,17 @@ while p < #ARGV do
     else
       local fresh, m = {}, 0
       for j = first, last, 2 do
-        if tonumber(ARGV[j]) > cut then
+        local id = ARGV[j + 1]
+        if (not cut or tonumber(ARGV[j]) > cut)
+          and not (recalled and recalled[id])
+          and not redis.call('ZSCORE', KEYS[3], peer .. '\n' .. id) then
           fresh[m + 1] = ARGV[j]
-          fresh[m + 2] = ARGV[j + 1]
+          fresh[m + 2] = id
           m = m + 2
         end
       end
       if m > 0 then added = redis.call('ZADD', zset, 'NX', unpack(fresh)) end
     end
-  end
-  local removed = 0
-  if raise then
-    redis.call('HSET', KEYS[1], peer, ack)
-    -- what was added above lies after the ack: only earlier messages go
-    removed = redis.call('ZREMRANGEBYSCORE', zset, '-inf', ack)
   end
   local delta = added - removed
   if delta ~= 0 then

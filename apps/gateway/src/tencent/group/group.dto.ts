@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { GROUP_TYPES, MAX_ID_LENGTH } from '@app/contracts';
+import { GROUP_TYPES, MAX_ID_LENGTH, RECEIVE_OPTIONS } from '@app/contracts';
 import type { ErrorDoc } from '../../common/openapi';
 import { TENCENT } from '../tencent.errors';
 import { TencentOkDto } from '../tencent.dto';
@@ -25,7 +25,7 @@ export const SET_UNREAD_ERRORS: readonly ErrorDoc[] = [
 
 export class ResponseFilterDto {
   @ApiPropertyOptional({ type: [String], description: 'base fields to return: Type, Name (others are not kept)', example: ['Type', 'Name'] }) GroupBaseInfoFilter?: string[];
-  @ApiPropertyOptional({ type: [String], description: 'self fields to return: UnreadMsgNum', example: ['UnreadMsgNum'] }) SelfInfoFilter?: string[];
+  @ApiPropertyOptional({ type: [String], description: 'self fields to return: MsgFlag, UnreadMsgNum', example: ['MsgFlag', 'UnreadMsgNum'] }) SelfInfoFilter?: string[];
 }
 
 /** get_joined_group_list's body (validated by GroupService.joinedGroups). */
@@ -40,14 +40,15 @@ export class JoinedGroupListRequestDto {
 }
 
 export class SelfInfoDto {
-  @ApiProperty({ type: 'integer', minimum: 0, example: 4 }) UnreadMsgNum!: number;
+  @ApiPropertyOptional({ enum: RECEIVE_OPTIONS, description: 'with SelfInfoFilter MsgFlag: the receive option (AcceptAndNotify when never set)', example: 'AcceptAndNotify' }) MsgFlag?: string;
+  @ApiPropertyOptional({ type: 'integer', minimum: 0, description: 'with SelfInfoFilter UnreadMsgNum', example: 4 }) UnreadMsgNum?: number;
 }
 
 export class JoinedGroupDto {
   @ApiProperty({ example: '@TGS#2J4SZEAEL' }) GroupId!: string;
   @ApiPropertyOptional({ enum: GROUP_TYPES, description: 'with GroupBaseInfoFilter Type' }) Type?: string;
   @ApiPropertyOptional({ description: 'with GroupBaseInfoFilter Name', example: 'team' }) Name?: string;
-  @ApiPropertyOptional({ type: SelfInfoDto, description: 'with SelfInfoFilter UnreadMsgNum' }) SelfInfo?: SelfInfoDto;
+  @ApiPropertyOptional({ type: SelfInfoDto, description: 'with SelfInfoFilter MsgFlag or UnreadMsgNum' }) SelfInfo?: SelfInfoDto;
 }
 
 export class JoinedGroupListResponseDto extends TencentOkDto {

@@ -9,7 +9,7 @@ import {
   type GroupUnreadSet,
 } from '@app/contracts';
 import { EventProducer } from '@app/kafka';
-import { GROUP_TYPES_WITHOUT_UNREAD, ProjectionStore, type GroupMemberView } from '@app/store';
+import { DEFAULT_RECEIVE_OPTION, GROUP_TYPES_WITHOUT_UNREAD, ProjectionStore, type GroupMemberView, type ReceiveOptions } from '@app/store';
 import { requiredAccount, type JsonObject, type TencentRequestContext } from '../tencent-request';
 import { TENCENT, TencentError, tencentOk, type TencentBody } from '../tencent.errors';
 
@@ -196,7 +196,11 @@ export class GroupService {
 
     if (!isId(account))
       throw new TencentError(TENCENT.ACCOUNT_NOT_FOUND, `Member_Account ${account} does not exist`);
-    const { registered, groups } = await this.store.group.joinedGroups(app, account);
+    // MsgFlag (issue 17): the account's receive options, read beside the groups only when asked.
+    const [{ registered, groups }, options] = await Promise.all([
+      this.store.group.joinedGroups(app, account),
+      self.has('MsgFlag') ? this.store.receiveOptions.read(app, account) : undefined,
+    ]);
     if (!registered)
       throw new TencentError(TENCENT.ACCOUNT_NOT_FOUND, `Member_Account ${account} does not exist`);
 
@@ -206,7 +210,7 @@ export class GroupService {
     const page = matching.slice(offset, limit === undefined ? undefined : offset + limit);
     return tencentOk({
       TotalCount: matching.length,
-      GroupIdList: page.map((g) => groupInfo(g, base, self)),
+      GroupIdList: page.map((g) => groupInfo(g, base, self, options)),
     });
   }
 }
@@ -215,10 +219,14 @@ function groupInfo(
   g: GroupMemberView,
   base: Set<string>,
   self: Set<string>,
+  options: ReceiveOptions | undefined,
 ): Record<string, unknown> {
   const info: Record<string, unknown> = { GroupId: g.groupId };
   if (base.has('Type')) info.Type = g.type;
   if (base.has('Name')) info.Name = g.name;
-  if (self.has('UnreadMsgNum')) info.SelfInfo = { UnreadMsgNum: g.unread };
+  const selfInfo: Record<string, unknown> = {};
+  if (options) selfInfo.MsgFlag = options.groups.get(g.groupId) ?? DEFAULT_RECEIVE_OPTION;
+  if (self.has('UnreadMsgNum')) selfInfo.UnreadMsgNum = g.unread;
+  if (Object.keys(selfInfo).length > 0) info.SelfInfo = selfInfo;
   return info;
 }

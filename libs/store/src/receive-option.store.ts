@@ -1,0 +1,65 @@
+import { RECEIVE_OPTIONS, type ReceiveOption, type ReceiveOptionSetEvent } from '@app/contracts';
+import type { Keyspace } from './keyspace';
+import type { RedisClient } from './redis.factory';
+import { runScript, script, type Write } from './write';
+
+const RECEIVE_OPTION = script('receive-option');
+
+/** An account's receive options: one-to-one peer → option, group id → option (absent = AcceptAndNotify). */
+export interface ReceiveOptions {
+  c2c: Map<string, ReceiveOption>;
+  groups: Map<string, ReceiveOption>;
+}
+
+/** The option a conversation has when none was ever set (Tencent's default). */
+export const DEFAULT_RECEIVE_OPTION: ReceiveOption = 'AcceptAndNotify';
+
+/**
+ * Receive options (Tencent's MsgFlag and the SDK's one-to-one receive option), one hash per
+ * account on the account's slot (`Keyspace.receiveOptions`): field `c:<peer>` or
+ * `g:<groupId>` → `<time>:<rank>:<option>`. The latest option wins whatever the order
+ * (receive-option.lua). Options change no vendor count; they decide what the badge counts.
+ * An option back to AcceptAndNotify is stored like any other (its time must win later).
+ */
+export class ReceiveOptionStore {
+  constructor(
+    private readonly redis: RedisClient,
+    private readonly keys: Keyspace,
+  ) {}
+
+  /**
+   * The writes of receive-option events, folded: per (account, conversation) only the
+   * option that wins (latest time, at equal times the more muted), which is what applying
+   * them all in any order leaves; one receive-option.lua write each.
+   */
+  writes(events: readonly ReceiveOptionSetEvent[]): Write[] {
+    const winners = new Map<string, { key: string; field: string; time: number; rank: number; option: ReceiveOption }>();
+    for (const e of events) {
+      const key = this.keys.receiveOptions(e.appId, e.account);
+      const f = e.scope === 'c2c' ? `c:${e.peer}` : `g:${e.groupId}`;
+      const rank = RECEIVE_OPTIONS.indexOf(e.option);
+      const id = `${key}\n${f}`;
+      const held = winners.get(id);
+      if (held && (held.time > e.time || (held.time === e.time && held.rank >= rank))) continue;
+      winners.set(id, { key, field: f, time: e.time, rank, option: e.option });
+    }
+    return [...winners.values()].map((w) => runScript(RECEIVE_OPTION, [w.key], [w.field, w.time, w.rank, w.option]));
+  }
+
+  /** The account's options (one HGETALL). */
+  async read(app: string, account: string): Promise<ReceiveOptions> {
+    return parseReceiveOptions(await this.redis.hgetall(this.keys.receiveOptions(app, account)));
+  }
+}
+
+/** The options from the stored hash (fields the store never writes are ignored). */
+export function parseReceiveOptions(hash: Record<string, string>): ReceiveOptions {
+  const out: ReceiveOptions = { c2c: new Map(), groups: new Map() };
+  for (const [f, v] of Object.entries(hash)) {
+    const option = v.slice(v.indexOf(':', v.indexOf(':') + 1) + 1) as ReceiveOption;
+    if (!(RECEIVE_OPTIONS as readonly string[]).includes(option)) continue;
+    if (f.startsWith('c:')) out.c2c.set(f.slice(2), option);
+    else if (f.startsWith('g:')) out.groups.set(f.slice(2), option);
+  }
+  return out;
+}
