@@ -106,17 +106,23 @@ describe('gateway: inputs checked before Redis; summary rate limit', () => {
   it('summary and batch share one rate limit: past 50 of them together in a second, 429 with the same body', async () => {
     const summaryUrl = `${h.gateway!.url}/v1/apps/${NETEASE_APP.appKey}/accounts/${alice}/unread`;
     const batchUrl = `${h.gateway!.url}/v1/apps/${NETEASE_APP.appKey}/unread`;
-    // the previous test may have spent this second's window: wait until a request passes again (bounded)
-    for (let i = 0; i < 200 && (await fetch(summaryUrl, { headers: { authorization: `Bearer ${KEY}` } })).status !== 200; i++);
-    const results = await Promise.all(
-      Array.from({ length: 160 }, async (_, i) => {
-        const batch = i % 2 === 1;
-        const res = batch
-          ? await fetch(batchUrl, { method: 'POST', headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' }, body: JSON.stringify({ accounts: [alice] }) })
-          : await fetch(summaryUrl, { headers: { authorization: `Bearer ${KEY}` } });
-        return { batch, status: res.status, body: (await res.json()) as Record<string, unknown> };
-      }),
-    );
+    const burst = () =>
+      Promise.all(
+        Array.from({ length: 160 }, async (_, i) => {
+          const batch = i % 2 === 1;
+          const res = batch
+            ? await fetch(batchUrl, { method: 'POST', headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' }, body: JSON.stringify({ accounts: [alice] }) })
+            : await fetch(summaryUrl, { headers: { authorization: `Bearer ${KEY}` } });
+          return { batch, status: res.status, body: (await res.json()) as Record<string, unknown> };
+        }),
+      );
+    // The previous test (or a slow box) may have spent the window a burst lands in: burst
+    // again, a few times at most, until one gets through; every burst obeys the limit.
+    let results = await burst();
+    for (let round = 1; round < 5 && !results.some((r) => r.status === 200); round++) {
+      expect(new Set(results.map((r) => r.status))).toEqual(new Set([429]));
+      results = await burst();
+    }
     const ok = results.filter((r) => r.status === 200);
     const refused = results.filter((r) => r.status !== 200);
     // one limit over both routes: at most twice 50 over a window edge, whatever the mix (80 of each were sent)
