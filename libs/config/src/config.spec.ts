@@ -21,6 +21,7 @@ describe('loadConfig', () => {
         mention: 'im.mention',
         directory: 'im.directory',
         deadLetter: 'im.dead-letter',
+        unreadChanged: 'im.unread-changed',
       },
     });
     expect(c.rateLimits).toEqual({ tencentPerSecond: 200, qchatPerSecond: 100, qchatBlockMs: 10_000 });

@@ -55,6 +55,9 @@ class Env {
   @IsString() @MinLength(1) TOPIC_MENTION = DEFAULT_TOPICS.mention;
   @IsString() @MinLength(1) TOPIC_DIRECTORY = DEFAULT_TOPICS.directory;
   @IsString() @MinLength(1) TOPIC_DEAD_LETTER = DEFAULT_TOPICS.deadLetter;
+  @IsString() @MinLength(1) TOPIC_UNREAD_CHANGED = DEFAULT_TOPICS.unreadChanged;
+  /** Whether the projector writes the change feed (TOPIC_UNREAD_CHANGED). */
+  @IsIn(BOOLEAN, { message: 'CHANGE_FEED must be true or false' }) CHANGE_FEED = 'true';
   /** Exactly one of REDIS_URL (a single Redis), REDIS_CLUSTER_NODES (host:port,...) or REDIS_SENTINELS (host:port,...). */
   @IsOptional() @Matches(/^rediss?:\/\/.+/, { message: 'REDIS_URL must be a redis:// or rediss:// URL' }) REDIS_URL?: string;
   @IsOptional() @Matches(HOST_PORT_LIST, { message: 'REDIS_CLUSTER_NODES must be host:port,host:port,...' })
@@ -114,6 +117,8 @@ export const ENV_KEYS = [
   'TOPIC_MENTION',
   'TOPIC_DIRECTORY',
   'TOPIC_DEAD_LETTER',
+  'TOPIC_UNREAD_CHANGED',
+  'CHANGE_FEED',
   'REDIS_URL',
   'REDIS_CLUSTER_NODES',
   'REDIS_SENTINELS',
@@ -182,6 +187,8 @@ export interface AppConfig {
   projectorMetricsPort: number;
   projector: { commitIntervalMs: number; maxInFlightEvents: number };
   projectorMonitorIntervalMs: number;
+  /** The change feed (docs/events.md): on by default, written to kafka.topics.unreadChanged. */
+  changeFeed: { enabled: boolean };
   logLevel: string;
   requestTimeoutMs: number;
 }
@@ -351,6 +358,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: { require
         mention: parsed.TOPIC_MENTION,
         directory: parsed.TOPIC_DIRECTORY,
         deadLetter: parsed.TOPIC_DEAD_LETTER,
+        unreadChanged: parsed.TOPIC_UNREAD_CHANGED,
       },
     },
     redis: {
@@ -383,6 +391,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: { require
     projectorMetricsPort: parsed.PROJECTOR_METRICS_PORT,
     projector: { commitIntervalMs: parsed.PROJECTOR_COMMIT_INTERVAL_MS, maxInFlightEvents: parsed.PROJECTOR_MAX_IN_FLIGHT_EVENTS },
     projectorMonitorIntervalMs: parsed.PROJECTOR_MONITOR_INTERVAL_MS,
+    changeFeed: { enabled: parsed.CHANGE_FEED === 'true' },
     logLevel: parsed.LOG_LEVEL,
     requestTimeoutMs: parsed.REQUEST_TIMEOUT_MS,
   };

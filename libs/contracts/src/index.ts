@@ -4,3 +4,4 @@ export * from './refusal';
 export * from './topics';
 export * from './validators';
 export * from './examples';
+export * from './unread-changed';

@@ -9,3 +9,5 @@ export * from './scripts';
 export * from './store.module';
 export * from './rate-limiter';
 export * from './batch-writer';
+export * from './account-totals';
+export * from './feed-versions';
