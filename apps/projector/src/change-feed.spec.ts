@@ -50,7 +50,7 @@ describe('feedAccountsOfBatch', () => {
       { event: c2c, message: { timestamp: '100' } },
       { event: { ...c2c, to: 'dave' } as UnreadEvent, message: { timestamp: '150' } },
       { event: ack, message: { timestamp: '300' } },
-      { event: { ...ack, appId: '1400000009' } as UnreadEvent, message: { timestamp: '200' } },
+      { event: { ...ack, appId: '1400000009' }, message: { timestamp: '200' } },
       { event: example('message-sent', 'group'), message: { timestamp: '400' } },
     ]);
     expect(got).toEqual([

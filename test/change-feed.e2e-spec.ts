@@ -1,0 +1,126 @@
+import { Harness, TENCENT_APP, uniq } from './support/harness';
+import { lastPerKey, readFeed } from './support/feed';
+import { ProjectorProcess, drainedGroup, ensureProjectorBuilt } from './support/projector-process';
+import { waitFor } from './support/wait';
+import { prng, type Ev } from './support/workload';
+
+const APP = TENCENT_APP.sdkAppId;
+const KEY = 'change-feed-test-api-key-00000001';
+
+/** The independent oracle: one-to-one unread per owner from the events alone (duplicates once, reads as a max). */
+class C2cModel {
+  private readonly messages = new Map<string, Map<string, number>>(); // owner|peer -> msgId -> time
+  private readonly reads = new Map<string, number>();
+  apply(e: Ev): void {
+    if (e.type === 'message-sent' && e.scope === 'c2c' && e.from !== e.to) {
+      const k = `${e.to}|${e.from}`;
+      const m = this.messages.get(k) ?? new Map<string, number>();
+      m.set(e.msgId, e.time);
+      this.messages.set(k, m);
+    } else if (e.type === 'read-ack' && e.scope === 'c2c') {
+      const k = `${e.account}|${e.peer}`;
+      this.reads.set(k, Math.max(this.reads.get(k) ?? -1, e.readTime));
+    }
+  }
+  total(owner: string): number {
+    let n = 0;
+    for (const [k, m] of this.messages) {
+      if (!k.startsWith(`${owner}|`)) continue;
+      const read = this.reads.get(k) ?? -1;
+      for (const t of m.values()) if (t > read) n++;
+    }
+    return n;
+  }
+}
+
+/** One-to-one messages and acks between `accounts` (their conversations spread over the partitions). */
+function c2cStream(seed: number, accounts: readonly string[], count: number): Ev[] {
+  const rnd = prng(seed);
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)]!;
+  let time = Date.now() - 3_600_000;
+  const out: Ev[] = [];
+  for (let i = 0; i < count; i++) {
+    const from = pick(accounts);
+    const to = pick(accounts.filter((a) => a !== from));
+    time += 1 + Math.floor(rnd() * 100);
+    if (rnd() < 0.7) out.push({ type: 'message-sent', scope: 'c2c', appId: APP, msgId: `m${i}-${seed}`, from, to, time } as Ev);
+    else out.push({ type: 'read-ack', scope: 'c2c', appId: APP, account: to, peer: from, readTime: time - Math.floor(rnd() * 2_000) } as Ev);
+  }
+  return out;
+}
+
+describe('change feed (im.unread-changed)', () => {
+  let h: Harness;
+  const procs: ProjectorProcess[] = [];
+
+  beforeAll(async () => {
+    ensureProjectorBuilt();
+    h = await Harness.start({
+      projector: false,
+      partitions: 6,
+      env: { TENANTS_JSON: JSON.stringify({ tencent: [{ ...TENCENT_APP, apiKey: KEY }], netease: [] }) },
+    });
+  });
+  afterAll(async () => {
+    for (const p of procs) await p.kill();
+    await h.stop();
+  });
+  jest.setTimeout(180_000);
+
+  async function summary(account: string): Promise<{ c2c: number; groups: number; channels: number }> {
+    const res = await fetch(`${h.gateway!.url}/v1/apps/${APP}/accounts/${encodeURIComponent(account)}/unread`, { headers: { Authorization: `Bearer ${KEY}` } });
+    const body = (await res.json()) as { c2c: { total: number }; groups: { total: number }; channels: { total: number } };
+    if (res.status !== 200) throw new Error(`summary of ${account}: ${res.status} ${JSON.stringify(body)}`);
+    return { c2c: body.c2c.total, groups: body.groups.total, channels: body.channels.total };
+  }
+
+  it('two projectors in one group, one SIGKILLed mid-stream: the last record per account equals the gateway and an independent model', async () => {
+    const seed = Math.floor(Math.random() * 2 ** 31);
+    process.stdout.write(`change-feed crash seed ${seed}\n`);
+    const tag = uniq();
+    const accounts = Array.from({ length: 16 }, (_, i) => `f${i}-${tag}`);
+    const stream = c2cStream(seed, accounts, 3_000);
+    const model = new C2cModel();
+    for (const e of stream) model.apply(e);
+
+    const a = await ProjectorProcess.start(h.config);
+    const b = await ProjectorProcess.start(h.config);
+    procs.push(a, b);
+    await h.send(...accounts.map((account) => ({ type: 'account-registered', appId: APP, account })));
+    // Both own partitions once both have applied something.
+    let sent = 0;
+    await waitFor(
+      async () => {
+        const next = stream.slice(sent, Math.min(sent + 10, stream.length / 2));
+        sent += next.length;
+        await h.send(...next);
+        return [await a.metric('unread_feed_records_total'), await b.metric('unread_feed_records_total')];
+      },
+      ([x, y]) => x! > 0 && y! > 0,
+      { timeoutMs: 60_000, intervalMs: 300, what: 'both projectors to write feed records' },
+    );
+    // SIGKILL one while the rest streams in.
+    const rest = stream.slice(sent);
+    const half = Math.floor(rest.length / 2);
+    await h.send(...rest.slice(0, half));
+    await a.kill();
+    await h.send(...rest.slice(half));
+    await drainedGroup(h.kafka, h.config, undefined, 90_000);
+
+    const last = lastPerKey(await readFeed(h.kafka, h.topics.unreadChanged));
+    const fromFeed: Record<string, unknown> = {};
+    const expected: Record<string, unknown> = {};
+    for (const account of accounts) {
+      const r = last.get(`${APP}:${account}`)?.value;
+      fromFeed[account] = r && { type: r.type, appId: r.appId, account: r.account, c2c: r.c2c, groups: r.groups, channels: r.channels, badge: r.badge };
+      const s = await summary(account);
+      expect(s.c2c).toBe(model.total(account));
+      expect(s.groups + s.channels).toBe(0);
+      expect(r?.version).toBeGreaterThan(0);
+      expect(r?.time).toBeGreaterThan(0);
+      expected[account] = { type: 'unread-changed', appId: APP, account, ...s, badge: s.c2c + s.groups + s.channels };
+    }
+    expect(fromFeed).toEqual(expected);
+    expect(Object.values(expected).some((e) => (e as { c2c: number }).c2c > 0)).toBe(true);
+  });
+});
