@@ -43,8 +43,8 @@ function c2cStream(seed: number, accounts: readonly string[], count: number): Ev
     const from = pick(accounts);
     const to = pick(accounts.filter((a) => a !== from));
     time += 1 + Math.floor(rnd() * 100);
-    if (rnd() < 0.7) out.push({ type: 'message-sent', scope: 'c2c', appId: APP, msgId: `m${i}-${seed}`, from, to, time } as Ev);
-    else out.push({ type: 'read-ack', scope: 'c2c', appId: APP, account: to, peer: from, readTime: time - Math.floor(rnd() * 2_000) } as Ev);
+    if (rnd() < 0.7) out.push({ type: 'message-sent', scope: 'c2c', appId: APP, msgId: `m${i}-${seed}`, from, to, time });
+    else out.push({ type: 'read-ack', scope: 'c2c', appId: APP, account: to, peer: from, readTime: time - Math.floor(rnd() * 2_000) });
   }
   return out;
 }

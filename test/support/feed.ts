@@ -1,5 +1,5 @@
 import type { Kafka } from 'kafkajs';
-import { UnreadChanged } from '@app/contracts';
+import { type UnreadChanged } from '@app/contracts';
 import { uniq } from './harness';
 
 /** A change-feed record as read back, with where it was. */
