@@ -1,5 +1,7 @@
 import { Harness, TENCENT_APP, uniq } from './support/harness';
-import { lastPerKey, readFeed } from './support/feed';
+import { ensureCliBuilt, runCli } from './support/cli';
+import { lastPerKey, readFeed, type FeedRecord } from './support/feed';
+import { envOf } from './support/projector-process';
 import { ProjectorProcess, drainedGroup, ensureProjectorBuilt } from './support/projector-process';
 import { waitFor } from './support/wait';
 import { prng, type Ev } from './support/workload';
@@ -52,9 +54,12 @@ function c2cStream(seed: number, accounts: readonly string[], count: number): Ev
 describe('change feed (im.unread-changed)', () => {
   let h: Harness;
   const procs: ProjectorProcess[] = [];
+  let feed: FeedRecord[] = [];
+  let watched = '';
 
   beforeAll(async () => {
     ensureProjectorBuilt();
+    ensureCliBuilt();
     h = await Harness.start({
       projector: false,
       partitions: 6,
@@ -107,7 +112,9 @@ describe('change feed (im.unread-changed)', () => {
     await h.send(...rest.slice(half));
     await drainedGroup(h.kafka, h.config, undefined, 90_000);
 
-    const last = lastPerKey(await readFeed(h.kafka, h.topics.unreadChanged));
+    feed = await readFeed(h.kafka, h.topics.unreadChanged);
+    watched = accounts[0]!;
+    const last = lastPerKey(feed);
     const fromFeed: Record<string, unknown> = {};
     const expected: Record<string, unknown> = {};
     for (const account of accounts) {
@@ -122,5 +129,22 @@ describe('change feed (im.unread-changed)', () => {
     }
     expect(fromFeed).toEqual(expected);
     expect(Object.values(expected).some((e) => (e as { c2c: number }).c2c > 0)).toBe(true);
+  });
+
+  it('`unread watch APP ACCOUNT` prints one line per record of the account, in topic order', async () => {
+    const mine = feed.filter((r) => r.key === `${APP}:${watched}`).sort((a, b) => a.offset - b.offset);
+    expect(mine.length).toBeGreaterThan(1);
+    const env = envOf(h.config) as Record<string, string>;
+    const json = await runCli(['watch', APP, watched, '--from-beginning', '--json', '--count', String(mine.length)], env);
+    expect({ code: json.code, stderr: json.stderr }).toEqual({ code: 0, stderr: '' });
+    expect(json.stdout.trimEnd().split('\n').map((l) => JSON.parse(l) as unknown)).toEqual(mine.map((r) => r.value));
+    const plain = await runCli(['watch', APP, watched, '--from-beginning', '--count', '1'], env);
+    const r = mine[0]!.value;
+    expect(plain).toEqual({
+      code: 0,
+      stderr: '',
+      stdout: `${new Date(r.time).toISOString()} ${APP}:${watched} c2c=${r.c2c} groups=${r.groups} channels=${r.channels} badge=${r.badge} version=${r.version}\n`,
+    });
+    expect(await runCli(['watch', APP, '--count', 'x'], env)).toMatchObject({ code: 2 });
   });
 });

@@ -12,6 +12,7 @@ import { capacityReport } from './capacity';
 import { migrateAccounts } from './migrate-accounts.command';
 import { adoptPositions } from './positions.command';
 import { rebuild } from './rebuild.command';
+import { watchFeed } from './watch.command';
 import { RebuildProgress } from './rebuild.progress';
 
 /** Exit codes of every command (docs/cli.md). */
@@ -154,6 +155,22 @@ export function buildProgram(env: NodeJS.ProcessEnv): Command {
     .action(async () => {
       const r = await migrateAccounts(loadConfig(env), (line) => process.stderr.write(`migrate-accounts: ${line}\n`));
       process.stdout.write(`${JSON.stringify(r)}\n`);
+    });
+
+  program
+    .command('watch')
+    .description('tail the change feed (docs/events.md, "The change feed"): one line per record of APP, or of one ACCOUNT; Ctrl-C stops')
+    .argument('<app>', 'the tenant (SDKAppID or AppKey)')
+    .argument('[account]', 'only this account')
+    .option('--from-beginning', 'start at the oldest record kept (the last of every account on the compacted topic), not at new records')
+    .option('--count <n>', 'stop after n records', (v: string) => {
+      if (!/^[1-9][0-9]{0,8}$/.test(v)) throw new InvalidArgumentError('a positive integer');
+      return Number(v);
+    })
+    .option('--json', 'print each record as it is on the topic')
+    .action(async (app: string, account: string | undefined, o: { fromBeginning?: boolean; count?: number; json?: boolean }) => {
+      const stop = new Promise<void>((r) => process.once('SIGINT', () => r()).once('SIGTERM', () => r()));
+      await watchFeed(loadConfig(env), { app, account, ...o }, (line) => process.stdout.write(`${line}\n`), stop);
     });
 
   program
