@@ -1,3 +1,4 @@
+import { asyncApiDocument } from '../apps/gateway/src/common/asyncapi';
 import { Harness, TENCENT_APP, uniq } from './support/harness';
 import { ensureCliBuilt, runCli } from './support/cli';
 import { lastPerKey, readFeed, type FeedRecord } from './support/feed';
@@ -146,5 +147,13 @@ describe('change feed (im.unread-changed)', () => {
       stdout: `${new Date(r.time).toISOString()} ${APP}:${watched} c2c=${r.c2c} groups=${r.groups} channels=${r.channels} badge=${r.badge} version=${r.version}\n`,
     });
     expect(await runCli(['watch', APP, '--count', 'x'], env)).toMatchObject({ code: 2 });
+  });
+
+  it('the gateway serves the AsyncAPI document of its topics at /asyncapi.json', async () => {
+    const res = await fetch(`${h.gateway!.url}/asyncapi.json`);
+    expect({ status: res.status, type: res.headers.get('content-type') }).toEqual({ status: 200, type: 'application/json; charset=utf-8' });
+    const doc = (await res.json()) as { channels: Record<string, { address: string }> };
+    expect(doc).toEqual(asyncApiDocument(h.config));
+    expect(doc.channels.unreadChanged?.address).toBe(h.topics.unreadChanged);
   });
 });
