@@ -49,7 +49,7 @@ describe('asyncApiDocument', () => {
 
   it('is a valid AsyncAPI 3.0 document (@asyncapi/parser), without a diagnostic above hint', async () => {
     const { document, diagnostics } = await new Parser().parse(JSON.stringify(doc));
-    expect(diagnostics.filter((d) => d.severity < 2).map((d) => `${d.code}: ${d.message} at ${d.path.join('.')}`)).toEqual([]);
+    expect(diagnostics.filter((d) => Number(d.severity) < 2).map((d) => `${d.code}: ${d.message} at ${d.path.join('.')}`)).toEqual([]);
     expect(document?.version()).toBe('3.0.0');
     expect(document?.channels().all().map((c) => c.address()).sort()).toEqual(Object.values(config.kafka.topics).sort());
   });

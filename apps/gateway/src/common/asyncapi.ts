@@ -39,8 +39,7 @@ const VALIDATORS: Record<string, (constraints: unknown[]) => JsonSchema> = {
 function merge(into: JsonSchema, part: JsonSchema, where: string): void {
   for (const [k, v] of Object.entries(part)) {
     if (k === 'type' && into.type !== undefined && into.type !== v) {
-      // a number-or-string id with a string validator beside it keeps the id's anyOf
-      throw new Error(`${where}: conflicting types ${String(into.type)} and ${String(v)}`);
+      throw new Error(`${where}: conflicting types ${JSON.stringify(into.type)} and ${JSON.stringify(v)}`);
     }
     into[k] = v;
   }
