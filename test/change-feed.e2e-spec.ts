@@ -1,11 +1,13 @@
 import { asyncApiDocument } from '../apps/gateway/src/common/asyncapi';
-import { Harness, TENCENT_APP, uniq } from './support/harness';
+import { startProjector, type RunningProjector } from '../apps/projector/src/projector';
+import { RedisClusterRig } from './support/cluster-rig';
+import { Harness, TENCENT_APP, testConfig, uniq } from './support/harness';
 import { ensureCliBuilt, runCli } from './support/cli';
 import { lastPerKey, readFeed, type FeedRecord } from './support/feed';
 import { envOf } from './support/projector-process';
 import { ProjectorProcess, drainedGroup, ensureProjectorBuilt } from './support/projector-process';
 import { waitFor } from './support/wait';
-import { prng, type Ev } from './support/workload';
+import { Workload, prng, type Ev } from './support/workload';
 
 const APP = TENCENT_APP.sdkAppId;
 const KEY = 'change-feed-test-api-key-00000001';
@@ -155,5 +157,85 @@ describe('change feed (im.unread-changed)', () => {
     const doc = (await res.json()) as { channels: Record<string, { address: string }> };
     expect(doc).toEqual(asyncApiDocument(h.config));
     expect(doc.channels.unreadChanged?.address).toBe(h.topics.unreadChanged);
+  });
+});
+
+/** Only events about one account (no group messages, @all or role mentions, updates): the last record of each account is then determined. */
+function aboutAccounts(events: readonly Ev[]): Ev[] {
+  return events.filter((e) => {
+    if (e.type === 'message-sent') return e.scope === 'c2c';
+    if (e.type === 'channel-mention') return !e.mentionAll && (e.mentionRoleIds ?? []).length === 0 && (e.mentionAccids ?? []).length > 0;
+    return e.type === 'read-ack' || e.type === 'group-unread-set';
+  });
+}
+
+describe('change feed on a Redis Cluster', () => {
+  let h: Harness;
+  let rig: RedisClusterRig;
+  const projectors: RunningProjector[] = [];
+
+  beforeAll(async () => {
+    h = await Harness.start({
+      projector: false,
+      partitions: 4,
+      env: { TENANTS_JSON: JSON.stringify({ tencent: [{ ...TENCENT_APP, apiKey: KEY }], netease: [] }) },
+    });
+    rig = await RedisClusterRig.start({ masters: 3 });
+  });
+  afterAll(async () => {
+    for (const p of projectors) await p.close().catch(() => undefined);
+    await h.stop();
+    await rig.stop();
+  });
+  jest.setTimeout(180_000);
+
+  it('writes the same final record per account as on one Redis (and both equal the gateway)', async () => {
+    const t = h.config.kafka.topics;
+    const onCluster = testConfig(h.broker.brokers, '', {
+      ...rig.env(),
+      TOPIC_MESSAGE_SENT: t.messageSent,
+      TOPIC_READ_ACK: t.readAck,
+      TOPIC_MENTION: t.mention,
+      TOPIC_DIRECTORY: t.directory,
+      TOPIC_DEAD_LETTER: t.deadLetter,
+      TOPIC_UNREAD_CHANGED: `${t.unreadChanged}-cluster`,
+    });
+    await h.broker.createTopics({ [onCluster.kafka.topics.unreadChanged]: 4 });
+    projectors.push(await startProjector(h.config, { logger: false }), await startProjector(onCluster, { logger: false }));
+    const drainedBoth = () => Promise.all([drainedGroup(h.kafka, h.config, undefined, 60_000), drainedGroup(h.kafka, onCluster, undefined, 60_000)]);
+
+    const seed = Math.floor(Math.random() * 2 ** 31);
+    process.stdout.write(`change-feed cluster seed ${seed}\n`);
+    const w = new Workload(seed, 8);
+    await h.send(...w.setup());
+    await drainedBoth();
+    await h.send(...w.traffic(300));
+    await drainedBoth();
+    // The last phase: events about one account each, ending with one about every account of both apps.
+    const last = [
+      ...aboutAccounts(w.traffic(600)),
+      ...w.accounts.map((account) => ({ type: 'read-ack', scope: 'c2c', appId: w.tencentApp, account, peer: 'nobody', readTime: 0 })),
+      ...w.accounts.map((account) => ({ type: 'read-ack', scope: 'channel', appId: w.neteaseApp, account, serverId: w.serverId, channelId: w.channels[0]!, ackTime: 0 })),
+    ];
+    await h.send(...last);
+    await drainedBoth();
+
+    const totals = (records: Map<string, { value: { c2c: number; groups: number; channels: number; badge: number } }>) =>
+      Object.fromEntries([...records].map(([k, r]) => [k, { c2c: r.value.c2c, groups: r.value.groups, channels: r.value.channels, badge: r.value.badge }]));
+    const single = totals(lastPerKey(await readFeed(h.kafka, t.unreadChanged)));
+    const cluster = totals(lastPerKey(await readFeed(h.kafka, onCluster.kafka.topics.unreadChanged)));
+    const keys = [...w.accounts.map((a) => `${w.tencentApp}:${a}`), ...w.accounts.map((a) => `${w.neteaseApp}:${a}`)].sort();
+    expect(Object.keys(cluster).sort()).toEqual(keys);
+    expect(cluster).toEqual(single);
+    const summaries: Record<string, unknown> = {};
+    for (const account of w.accounts) {
+      const res = await fetch(`${h.gateway!.url}/v1/apps/${w.tencentApp}/accounts/${account}/unread`, { headers: { Authorization: `Bearer ${KEY}` } });
+      const b = (await res.json()) as { c2c: { total: number }; groups: { total: number }; channels: { total: number } };
+      summaries[`${w.tencentApp}:${account}`] = { c2c: b.c2c.total, groups: b.groups.total, channels: b.channels.total, badge: b.c2c.total + b.groups.total + b.channels.total };
+    }
+    expect(Object.fromEntries(Object.entries(single).filter(([k]) => k.startsWith(`${w.tencentApp}:`)))).toEqual(summaries);
+    // something to compare: counts in every family
+    const sum = (f: 'c2c' | 'groups' | 'channels') => Object.values(cluster).reduce((n, r) => n + r[f], 0);
+    expect({ c2c: sum('c2c') > 0, groups: sum('groups') > 0, channels: sum('channels') > 0 }).toEqual({ c2c: true, groups: true, channels: true });
   });
 });
