@@ -204,9 +204,9 @@ export class BenchEnv {
     return app;
   }
 
-  async projector(stage: Stage, groupId: string, label: string): Promise<{ app: AppProcess; metricsUrl: string }> {
+  async projector(stage: Stage, groupId: string, label: string, extra: Record<string, string> = {}): Promise<{ app: AppProcess; metricsUrl: string }> {
     const port = await freePort();
-    const app = this.spawnApp('projector', this.appEnv(stage, { KAFKA_CONSUMER_GROUP: groupId, PROJECTOR_METRICS_PORT: String(port) }), label);
+    const app = this.spawnApp('projector', this.appEnv(stage, { KAFKA_CONSUMER_GROUP: groupId, PROJECTOR_METRICS_PORT: String(port), ...extra }), label);
     const metricsUrl = `http://127.0.0.1:${port}/metrics`;
     await this.waitHttp(metricsUrl, app);
     return { app, metricsUrl };

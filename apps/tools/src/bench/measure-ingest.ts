@@ -123,6 +123,11 @@ export async function measureIngestC2c(ctx: BenchContext): Promise<BenchRow[]> {
   const measure = () => projectorRate(app, metricsUrl, n);
   const projector = env.options.profileDir ? await ctx.profile(app, 'projector (ingest, c2c backlog)', measure) : await measure();
   await app.stop();
+  // The change feed's cost (docs/events.md, "The change feed"): the same backlog once more with the feed off.
+  env.log('ingest (c2c backlog): projector with CHANGE_FEED=false');
+  const off = await env.projector('c2c', `bench-${env.id}-c2c-projector-nofeed`, 'projector-c2c-nofeed', { CHANGE_FEED: 'false' });
+  const withoutFeed = await projectorRate(off.app, off.metricsUrl, n);
+  await off.app.stop();
   ctx.phases.ingestC2cSeconds = (Date.now() - started) / 1000;
   const details = {
     events: n,
@@ -153,6 +158,17 @@ export async function measureIngestC2c(ctx: BenchContext): Promise<BenchRow[]> {
       baselineLabel: 'kafkajs + HINCRBY per message, pipeline per batch',
       target: { on: 'ratio', op: '>=', limit: 0.8 },
       details,
+    }),
+    row({
+      id: 'ingest-c2c-feed',
+      group: 'ingest',
+      measurement: 'Ingest: projector with the change feed vs without (c2c backlog)',
+      value: projector.rate,
+      unit: 'events/s',
+      baseline: withoutFeed.rate,
+      baselineLabel: 'the same projector with CHANGE_FEED=false',
+      target: { on: 'ratio', op: '>=', limit: 0.8 },
+      details: { ...details, withoutFeed: { measuredEvents: withoutFeed.measured, seconds: withoutFeed.seconds, cpuMicrosPerEvent: withoutFeed.cpuMicrosPerEvent, ...withoutFeed.batches } },
     }),
   ];
 }
