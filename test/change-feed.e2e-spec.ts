@@ -66,7 +66,7 @@ describe('change feed (im.unread-changed)', () => {
     h = await Harness.start({
       projector: false,
       partitions: 6,
-      env: { TENANTS_JSON: JSON.stringify({ tencent: [{ ...TENCENT_APP, apiKey: KEY }], netease: [] }) },
+      env: { CHANGE_FEED: 'true', TENANTS_JSON: JSON.stringify({ tencent: [{ ...TENCENT_APP, apiKey: KEY }], netease: [] }) },
     });
   });
   afterAll(async () => {
@@ -178,7 +178,7 @@ describe('change feed on a Redis Cluster', () => {
     h = await Harness.start({
       projector: false,
       partitions: 4,
-      env: { TENANTS_JSON: JSON.stringify({ tencent: [{ ...TENCENT_APP, apiKey: KEY }], netease: [] }) },
+      env: { CHANGE_FEED: 'true', TENANTS_JSON: JSON.stringify({ tencent: [{ ...TENCENT_APP, apiKey: KEY }], netease: [] }) },
     });
     rig = await RedisClusterRig.start({ masters: 3 });
   });
@@ -193,6 +193,7 @@ describe('change feed on a Redis Cluster', () => {
     const t = h.config.kafka.topics;
     const onCluster = testConfig(h.broker.brokers, '', {
       ...rig.env(),
+      CHANGE_FEED: 'true',
       TOPIC_MESSAGE_SENT: t.messageSent,
       TOPIC_READ_ACK: t.readAck,
       TOPIC_MENTION: t.mention,

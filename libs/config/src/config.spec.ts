@@ -27,6 +27,7 @@ describe('loadConfig', () => {
     expect(c.rateLimits).toEqual({ tencentPerSecond: 200, qchatPerSecond: 100, qchatBlockMs: 10_000 });
     expect(c.mentionRetentionMs).toBe(7 * 24 * 3600 * 1000);
     expect(c.tenants).toEqual({ tencent: [], netease: [] });
+    expect(c.changeFeed).toEqual({ enabled: false });
   });
 
   it('reads tenants and cluster nodes', () => {

@@ -57,7 +57,7 @@ class Env {
   @IsString() @MinLength(1) TOPIC_DEAD_LETTER = DEFAULT_TOPICS.deadLetter;
   @IsString() @MinLength(1) TOPIC_UNREAD_CHANGED = DEFAULT_TOPICS.unreadChanged;
   /** Whether the projector writes the change feed (TOPIC_UNREAD_CHANGED). */
-  @IsIn(BOOLEAN, { message: 'CHANGE_FEED must be true or false' }) CHANGE_FEED = 'true';
+  @IsIn(BOOLEAN, { message: 'CHANGE_FEED must be true or false' }) CHANGE_FEED = 'false';
   /** Exactly one of REDIS_URL (a single Redis), REDIS_CLUSTER_NODES (host:port,...) or REDIS_SENTINELS (host:port,...). */
   @IsOptional() @Matches(/^rediss?:\/\/.+/, { message: 'REDIS_URL must be a redis:// or rediss:// URL' }) REDIS_URL?: string;
   @IsOptional() @Matches(HOST_PORT_LIST, { message: 'REDIS_CLUSTER_NODES must be host:port,host:port,...' })
@@ -187,7 +187,7 @@ export interface AppConfig {
   projectorMetricsPort: number;
   projector: { commitIntervalMs: number; maxInFlightEvents: number };
   projectorMonitorIntervalMs: number;
-  /** The change feed (docs/events.md): on by default, written to kafka.topics.unreadChanged. */
+  /** The change feed (docs/events.md): off by default (CHANGE_FEED=true), written to kafka.topics.unreadChanged. */
   changeFeed: { enabled: boolean };
   logLevel: string;
   requestTimeoutMs: number;
