@@ -205,9 +205,8 @@ describe('change feed on a Redis Cluster', () => {
     projectors.push(await startProjector(h.config, { logger: false }), await startProjector(onCluster, { logger: false }));
     const drainedBoth = () => Promise.all([drainedGroup(h.kafka, h.config, undefined, 60_000), drainedGroup(h.kafka, onCluster, undefined, 60_000)]);
 
-    const seed = Math.floor(Math.random() * 2 ** 31);
-    process.stdout.write(`change-feed cluster seed ${seed}\n`);
-    const w = new Workload(seed, 8);
+    // A fixed workload (its final counts are non-zero in every family); timing still varies run to run.
+    const w = new Workload(11, 8);
     await h.send(...w.setup());
     await drainedBoth();
     await h.send(...w.traffic(300));
