@@ -1,3 +1,5 @@
+import Redis from 'ioredis';
+import { FeedVersions, feedVersionKey } from '@app/store';
 import { asyncApiDocument } from '../apps/gateway/src/common/asyncapi';
 import { startProjector, type RunningProjector } from '../apps/projector/src/projector';
 import { RedisClusterRig } from './support/cluster-rig';
@@ -132,6 +134,31 @@ describe('change feed (im.unread-changed)', () => {
     }
     expect(fromFeed).toEqual(expected);
     expect(Object.values(expected).some((e) => (e as { c2c: number }).c2c > 0)).toBe(true);
+  });
+
+  it('feed-version.lua: every bump grows the version, to at least the Redis clock in ms, also after lost increments', async () => {
+    const redis = new Redis(h.redisServer.url);
+    try {
+      const prefix = `v${uniq()}`;
+      const versions = new FeedVersions(redis, prefix);
+      const a = [{ app: APP, account: 'va' }, { app: APP, account: 'vb' }];
+      const before = Date.now();
+      const [v1, w1] = await versions.bump(a);
+      const [v2] = await versions.bump(a.slice(0, 1));
+      expect(v1).toBeGreaterThanOrEqual(before - 1_000);
+      expect(v2).toBeGreaterThan(v1!);
+      expect(await versions.read([...a, { app: APP, account: 'never' }])).toEqual([v2, w1, 0]);
+      // a promoted replica that lost the increments: the version held is far lower
+      await redis.set(feedVersionKey(prefix, APP, 'va'), '5');
+      const [v3] = await versions.bump(a.slice(0, 1));
+      expect(v3).toBeGreaterThanOrEqual(before - 1_000);
+      // a version ahead of the clock (more than one change per ms) still grows by one
+      await redis.set(feedVersionKey(prefix, APP, 'va'), String(Date.now() + 60_000));
+      const ahead = Number(await redis.get(feedVersionKey(prefix, APP, 'va')));
+      expect(await versions.bump(a.slice(0, 1))).toEqual([ahead + 1]);
+    } finally {
+      redis.disconnect();
+    }
   });
 
   it('`unread watch APP ACCOUNT` prints one line per record of the account, in topic order', async () => {
