@@ -72,6 +72,14 @@ describe('bench (tiny run)', () => {
       'cost.redis.channel-msg',
       'cost.redis.channel-ack',
       'cost.redis.directory',
+      'cost.alone.c2c-msg',
+      'cost.alone.c2c-ack',
+      'cost.alone.group-msg',
+      'cost.alone.group-ack',
+      'cost.alone.mention',
+      'cost.alone.channel-msg',
+      'cost.alone.channel-ack',
+      'cost.alone.directory',
       'cost.bytes.group-member',
     ]);
     for (const r of report.rows) {
@@ -91,6 +99,10 @@ describe('bench (tiny run)', () => {
     expect(byId('freshness.p99.ratio').target).toEqual({ on: 'ratio', op: '<=', limit: 1.3 });
     expect(byId('ingest').details).toMatchObject({ projector: { cpuMicrosPerEvent: expect.any(Number) } });
     expect(byId('cost.redis.c2c-msg').value).toBeGreaterThan(0);
+    // folded cost as a ratio to the same script called alone, pipelined, in the same run
+    expect(byId('cost.redis.c2c-msg').baseline).toBe(byId('cost.alone.c2c-msg').value);
+    expect(byId('cost.alone.c2c-msg').value).toBeGreaterThan(0);
+    expect(byId('cost.alone.c2c-msg').details).toMatchObject({ scriptCalls: 200, commandstats: expect.arrayContaining([expect.objectContaining({ cmd: 'evalsha', calls: 200 })]) });
     expect(byId('cost.bytes.group-member').value).toBeGreaterThan(0);
     expect(byId('freshness.p99').target).toEqual({ on: 'value', op: '<=', limit: 100 });
     expect(byId('query.c2c-total.rps').target).toEqual({ on: 'ratio', op: '>=', limit: 0.85 });
@@ -129,5 +141,10 @@ describe('bench (tiny run)', () => {
     expect(parseBenchArgs([], {}).only).toEqual([...MEASUREMENTS]);
     expect(() => parseBenchArgs(['--only', 'nope'], {})).toThrow(/unknown measurement nope/);
     expect(() => parseBenchArgs(['--fast'], {})).toThrow(/unknown option --fast/);
+    // the fetch sweep runs only when asked for; the projector's fetch settings can be overridden
+    expect(parseBenchArgs(['--only', 'fetch'], {}).only).toEqual(['fetch']);
+    expect(parseBenchArgs(['--projector-fetch', '{"partitionsConsumedConcurrently":1}'], {}).projectorFetch).toBe('{"partitionsConsumedConcurrently":1}');
+    expect(parseBenchArgs([], { BENCH_PROJECTOR_FETCH: '{"maxWaitTimeInMs":20}' }).projectorFetch).toBe('{"maxWaitTimeInMs":20}');
+    expect(() => parseBenchArgs(['--projector-fetch', '{"maxBytes":1}'], {})).toThrow(/only maxWaitTimeInMs and partitionsConsumedConcurrently/);
   });
 });

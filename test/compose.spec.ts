@@ -1,8 +1,49 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
+import { randomBytes } from 'node:crypto';
 import { ENV_KEYS, loadConfig } from '@app/config';
 import { DEFAULT_TOPICS } from '@app/contracts';
+
+/**
+ * Compose's interpolation of one value (the compose-spec "Interpolation" rules this file
+ * uses): `$$` is a `$`; `${VAR}` / `$VAR`; `${VAR:-default}` (unset or empty) and
+ * `${VAR-default}` (unset); `${VAR:?message}` / `${VAR?message}` stop `docker compose` with
+ * "VAR: message" (thrown here).
+ */
+function interpolate(value: string, shell: Record<string, string>): string {
+  return value.replace(/\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?)([-?])([^}]*))?\}|\$([A-Za-z_][A-Za-z0-9_]*)/g, (whole, name?: string, colon?: string, op?: string, arg?: string, bare?: string) => {
+    if (whole === '$$') return '$';
+    const key = (name ?? bare)!;
+    const v = shell[key];
+    const missing = v === undefined || (colon === ':' && v === '');
+    if (!missing || !op) return v ?? '';
+    if (op === '-') return arg ?? '';
+    throw new Error(`${key}: ${arg ?? 'required'}`);
+  });
+}
+
+/** A service's environment as the container gets it from `shell`. */
+function containerEnv(environment: Record<string, unknown>, shell: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(environment).map(([k, v]) => [k, interpolate(String(v), shell)]));
+}
+
+/** What an operator sets for docker compose: their apps, with real (random) secrets. */
+const OPERATOR = {
+  TENANTS_JSON: JSON.stringify({
+    tencent: [{ sdkAppId: '1400000123', secretKey: randomBytes(32).toString('hex'), admins: ['administrator'] }],
+    netease: [{ appKey: 'a'.repeat(32), appSecret: randomBytes(12).toString('hex') }],
+  }),
+  REDIS_PASSWORD: randomBytes(24).toString('hex'),
+};
+/** What the compose files used to ship. */
+const PLACEHOLDERS = {
+  TENANTS_JSON: JSON.stringify({
+    tencent: [{ sdkAppId: '1400000000', secretKey: 'change-me', admins: ['administrator'] }],
+    netease: [{ appKey: 'change-me-appkey', appSecret: 'change-me' }],
+  }),
+  REDIS_PASSWORD: 'change-me',
+};
 
 /** docker-compose.yml cannot run here (no Docker engine): parse it and keep it in step with the config. */
 describe('docker-compose.yml', () => {
@@ -37,11 +78,19 @@ describe('docker-compose.yml', () => {
     expect(script).toContain(`--topic ${DEFAULT_TOPICS.unreadChanged} --partitions 12 --replication-factor 1 --config cleanup.policy=compact`);
   });
 
-  it.each(['projector', 'gateway'])('gives %s only variables the config knows, and a valid configuration', (name) => {
+  it.each(['projector', 'gateway'])('gives %s only variables the config knows, and a valid configuration once the operator set TENANTS_JSON', (name) => {
     const env = doc.services[name]!.environment!;
     for (const key of Object.keys(env)) expect(ENV_KEYS).toContain(key);
-    const asStrings = Object.fromEntries(Object.entries(env).map(([k, v]) => [k, String(v)]));
-    expect(() => loadConfig(asStrings)).not.toThrow();
+    expect(loadConfig(containerEnv(env, OPERATOR)).tenants).toEqual(JSON.parse(OPERATOR.TENANTS_JSON));
+  });
+
+  it.each(['projector', 'gateway'])('ships no secret for %s: compose stops without TENANTS_JSON, the app refuses placeholders', (name) => {
+    const env = doc.services[name]!.environment!;
+    expect(() => containerEnv(env, {})).toThrow('TENANTS_JSON: set TENANTS_JSON to your apps and their secrets, see docs/configuration.md');
+    expect(file).not.toMatch(/change-me/);
+    expect(() => loadConfig(containerEnv(env, PLACEHOLDERS))).toThrow(
+      /tenants\.tencent\.0\.secretKey \(TENANTS_JSON\): a placeholder[\s\S]*tenants\.netease\.0\.appSecret \(TENANTS_JSON\): a placeholder/,
+    );
   });
 
   it('checks projector health on its /ready endpoint', () => {
@@ -101,7 +150,7 @@ describe('docker-compose.ha.yml', () => {
   });
 
   it('has every Sentinel monitor the primary under the master name the apps ask for, with quorum 2, announcing its own name', () => {
-    const config = loadConfig(Object.fromEntries(Object.entries(doc.services.projector!.environment!).map(([k, v]) => [k, String(v)])));
+    const config = loadConfig(containerEnv(doc.services.projector!.environment!, OPERATOR));
     for (const name of sentinels) {
       const conf = sentinelConf(name);
       expect(conf).toContain(`sentinel monitor ${config.redis.sentinel!.masterName} redis-primary 6379 2`);
@@ -115,10 +164,22 @@ describe('docker-compose.ha.yml', () => {
   it.each(['projector', 'gateway'])('gives %s only variables the config knows, and a valid Sentinel configuration naming the three Sentinels', (name) => {
     const env = doc.services[name]!.environment!;
     for (const key of Object.keys(env)) expect(ENV_KEYS).toContain(key);
-    const config = loadConfig(Object.fromEntries(Object.entries(env).map(([k, v]) => [k, String(v)])));
+    const config = loadConfig(containerEnv(env, OPERATOR));
     expect(config.redis.sentinel!.sentinels).toEqual(sentinels.map((host) => ({ host, port: 26379 })));
     expect(config.redis.url).toBeUndefined();
-    expect(config.redis.password).toBe('${REDIS_PASSWORD:-change-me}');
+    expect(config.redis.password).toBe(OPERATOR.REDIS_PASSWORD);
+  });
+
+  it('ships no secret: compose stops without REDIS_PASSWORD or TENANTS_JSON (apps, Redis nodes, Sentinels), the apps refuse placeholders', () => {
+    const message = 'REDIS_PASSWORD: set REDIS_PASSWORD to a long random password';
+    for (const name of ['projector', 'gateway', 'redis-primary', 'redis-replica', ...sentinels]) {
+      expect(() => containerEnv(doc.services[name]!.environment!, { TENANTS_JSON: OPERATOR.TENANTS_JSON })).toThrow(message);
+    }
+    expect(() => containerEnv(doc.services.projector!.environment!, { REDIS_PASSWORD: OPERATOR.REDIS_PASSWORD })).toThrow('TENANTS_JSON: set TENANTS_JSON');
+    expect(file).not.toMatch(/change-me/);
+    expect(() => loadConfig(containerEnv(doc.services.gateway!.environment!, PLACEHOLDERS))).toThrow(
+      /REDIS_PASSWORD: a placeholder[\s\S]*tenants\.tencent\.0\.secretKey \(TENANTS_JSON\): a placeholder/,
+    );
   });
 
   it('creates every topic the apps use', () => {

@@ -1,6 +1,6 @@
 import Redis from 'ioredis';
 import type { UnreadEvent } from '@app/contracts';
-import { Keyspace, ProjectionStore } from '@app/store';
+import { DirectWriter, Keyspace, ProjectionStore } from '@app/store';
 import { uniq } from './support/harness';
 import { RedisServer } from './support/processes';
 
@@ -356,7 +356,7 @@ describe('group projection (store, real Redis)', () => {
     ]);
     // As the projector applies a batch [account-deleted ann, group-member-joined g3 ann]:
     // every write issued in one tick (DirectoryStore.accountDeleted calls group.deleteAccount).
-    await Promise.all([s.group.deleteAccount(APP, 'ann'), s.apply(joined('g3', 'ann', 1))]);
+    await Promise.all([s.group.deleteAccount(new DirectWriter(redis), APP, 'ann'), s.apply(joined('g3', 'ann', 1))]);
     expect(await redis.hexists(s.group.stateKey(APP, 'g1'), 'm:ann')).toBe(0);
     expect(await redis.hexists(s.group.stateKey(APP, 'g2'), 'm:ann')).toBe(0);
     expect(await redis.hget(s.group.stateKey(APP, 'g3'), 'm:ann')).toBe('1:1:0:0');
@@ -366,11 +366,11 @@ describe('group projection (store, real Redis)', () => {
       '1',
     ]);
 
-    await s.group.deleteAccount(APP, 'ann');
+    await s.group.deleteAccount(new DirectWriter(redis), APP, 'ann');
     expect(await redis.exists(s.group.indexKey(APP, 'ann'))).toBe(0);
     expect(await redis.hexists(s.group.stateKey(APP, 'g3'), 'm:ann')).toBe(0);
     // Idempotent: a redelivered deletion finds nothing to do.
-    await s.group.deleteAccount(APP, 'ann');
+    await s.group.deleteAccount(new DirectWriter(redis), APP, 'ann');
     expect((await s.group.joinedGroups(APP, 'ann')).groups).toEqual([]);
   });
 });

@@ -1,4 +1,3 @@
-import { Keyspace } from '@app/store';
 import { Harness, NETEASE_APP } from './support/harness';
 import { drained } from './support/drain';
 import { qchatHeaders } from './support/qchat-client';
@@ -123,22 +122,5 @@ describe('QChat page bytes', () => {
     expect(await pages('alice', 7)).toMatchSnapshot('alice, pages of 7');
     expect(await pages('carol', 200)).toMatchSnapshot('carol, one page');
     expect(await pages('dave', 4)).toMatchSnapshot('dave, pages of 4');
-  });
-
-  it('answers the same bytes for mentions stored by earlier versions (no rendered answer, fixed fields as one JSON object)', async () => {
-    const before = [await pages('alice', 7), await pages('carol', 200), await pages('dave', 4)];
-    const base = new Keyspace(h.config.redis.keyPrefix).channel(APP, SERVER, CHANNEL);
-    const msg = `${base}:msg`;
-    expect(await h.redis.hlen(`${base}:out`)).toBeGreaterThan(40);
-    await h.redis.del(`${base}:out`);
-    const stored = await h.redis.hgetall(msg);
-    expect(Object.keys(stored).length).toBeGreaterThan(40);
-    for (const [id, v] of Object.entries(stored)) {
-      expect(v.split('\n')).toHaveLength(3);
-      const legacy = JSON.parse(`{${v.split('\n').join('').slice(0, -1)}}`) as Record<string, unknown>;
-      await h.redis.hset(msg, id, JSON.stringify(legacy));
-    }
-    expect(await h.redis.hget(msg, Object.keys(stored)[0]!)).toMatch(/^\{"msgIdClient"/);
-    expect([await pages('alice', 7), await pages('carol', 200), await pages('dave', 4)]).toEqual(before);
   });
 });

@@ -2,19 +2,10 @@ import type Redis from 'ioredis';
 import type { UnreadEvent } from '@app/contracts';
 import { EventProducer } from '@app/kafka';
 import { Keyspace, ProjectionStore } from '@app/store';
+import { prng } from './events';
 import { NETEASE_APP, TENCENT_APP, uniq } from './harness';
 
-/** Seeded PRNG (mulberry32): the same seed gives the same workload on every run. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { prng };
 
 export type Ev = UnreadEvent & Record<string, unknown>;
 
@@ -145,9 +136,10 @@ export class Workload {
 }
 
 /**
- * "A run without the fault": applies events straight to Redis under `prefix`, one at a time
- * in the order given (each partition's order is a subsequence of it, and projections commute
- * across partitions), with the same store code the projector uses.
+ * Applies events straight to Redis under `prefix`, one at a time in the order given, with the
+ * same store code the projector uses: for differential checks of the whole state (Redis
+ * Cluster against one Redis, test/redis-cluster.e2e-spec.ts). Being the code under test, it
+ * is no oracle: the reliability tests compare with the model of test/support/count-model.ts.
  */
 export async function applyReference(redis: Redis, prefix: string, events: readonly Ev[], mentionRetentionMs: number): Promise<void> {
   const store = new ProjectionStore(redis, new Keyspace(prefix), { mentionRetentionMs });

@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common
 import type { Kafka, KafkaMessage, Producer } from 'kafkajs';
 import { Counter, Gauge, Histogram } from 'prom-client';
 import { APP_CONFIG, type AppConfig } from '@app/config';
-import { unreadChangedKey, type UnreadChanged, type UnreadEvent } from '@app/contracts';
+import { classifyRedisError, unreadChangedKey, type UnreadChanged, type UnreadEvent } from '@app/contracts';
 import {
   AccountTotalsReader,
   FeedVersions,
@@ -14,6 +14,7 @@ import {
   type RedisClient,
 } from '@app/store';
 import type { RecordBatch } from './kafka-batch.transport';
+import { PartitionWaits } from './partition-waits';
 import { ProjectorMetrics } from './projector.metrics';
 import { KAFKA } from './projector.tokens';
 
@@ -66,7 +67,7 @@ export function feedAccountsOfBatch(entries: readonly { event: UnreadEvent; mess
 }
 
 /** What the feed needs of the batch it reports on. */
-export type FeedBatch = Pick<RecordBatch, 'topic' | 'partition' | 'heartbeat' | 'isRunning'>;
+export type FeedBatch = Pick<RecordBatch, 'topic' | 'partition' | 'prevOffset' | 'heartbeat' | 'isRunning'>;
 
 /**
  * Writes the change feed (docs/events.md, "The change feed"): after a batch's writes and
@@ -101,7 +102,8 @@ export class ChangeFeed implements OnModuleDestroy {
     @Inject(KAFKA) kafka: Kafka,
     @Inject(REDIS) private readonly redis: RedisClient,
     private readonly store: ProjectionStore,
-    metrics: ProjectorMetrics,
+    private readonly metrics: ProjectorMetrics,
+    private readonly waits: PartitionWaits,
   ) {
     this.enabled = config.changeFeed.enabled;
     this.topic = config.kafka.topics.unreadChanged;
@@ -187,13 +189,23 @@ export class ChangeFeed implements OnModuleDestroy {
         } catch (err) {
           if (!batch.isRunning()) throw err;
           this.retries.inc({ what });
+          // Never dropped: whatever the classifier says (even a refusal), the batch waits here and
+          // retries; a Redis error is counted and shown (/ready) like the batch's own writes'.
+          let cls = '';
+          if (what === 'redis') {
+            const verdict = classifyRedisError(err);
+            const c = verdict.kind === 'wait' ? verdict.class : 'unknown';
+            cls = ` (${c})`;
+            this.waits.begin(batch.topic, batch.partition, batch.prevOffset + 1n, c, (err as Error).message);
+            this.metrics.redisWaits.inc({ class: c });
+          }
           if (!waiting) {
             waiting = true;
             this.blocked.inc();
           }
           if (attempt === 1 || attempt % 10 === 0) {
             const where = what === 'produce' ? `writing the change feed (${this.topic})` : 'reading the change feed totals';
-            this.logger.warn(`${where} failed for ${batch.topic}[${batch.partition}] (attempt ${attempt}); the batch waits: ${(err as Error).message}`);
+            this.logger.warn(`${where} failed for ${batch.topic}[${batch.partition}]${cls} (attempt ${attempt}); the batch waits: ${(err as Error).message}`);
           }
           await new Promise((r) => setTimeout(r, delay));
           delay = Math.min(delay * 2, 5_000);
@@ -203,7 +215,10 @@ export class ChangeFeed implements OnModuleDestroy {
         }
       }
     } finally {
-      if (waiting) this.blocked.dec();
+      if (waiting) {
+        this.blocked.dec();
+        if (what === 'redis') this.waits.end(batch.topic, batch.partition);
+      }
     }
   }
 

@@ -2,11 +2,12 @@ import { Controller, Inject, Logger, type OnModuleDestroy, type OnModuleInit } f
 import { EventPattern, Payload } from '@nestjs/microservices';
 import type { KafkaMessage } from 'kafkajs';
 import { APP_CONFIG, type AppConfig } from '@app/config';
-import { CONSUMED_TOPIC_ROLES, parseEvent, type ConsumedTopicRole, type UnreadEvent } from '@app/contracts';
+import { CONSUMED_TOPIC_ROLES, classifyRedisError, parseEvent, type ConsumedTopicRole, type UnreadEvent } from '@app/contracts';
 import { GENERATIONS, Generations, ProjectionStore, REDIS, type RedisClient } from '@app/store';
 import { ChangeFeed } from './change-feed';
 import { DeadLetterService } from './dead-letter.service';
 import { BATCH_PATTERN, KafkaBatchTransport, type BatchOutcome, type RecordBatch } from './kafka-batch.transport';
+import { PartitionWaits } from './partition-waits';
 import { ProjectorMetrics } from './projector.metrics';
 import { BATCH_TRANSPORT } from './projector.tokens';
 
@@ -15,10 +16,8 @@ export const GENERATION_POLL_MS = 100;
 /** How often what Redis holds is compared with what was applied, besides reconnects and switches. */
 export const POSITION_CHECK_MS = 5_000;
 
-/** A Redis error that is the same on every try (a script or type error), unlike a lost connection. */
-function isDeterministic(err: unknown): boolean {
-  return err instanceof Error && err.name === 'ReplyError' && !/LOADING|BUSY|TRYAGAIN|CLUSTERDOWN|MASTERDOWN|READONLY/.test(err.message);
-}
+/** A script's deliberate refusal of the event's content (the only Redis error that dead-letters: classifyRedisError). */
+const isEventRefusal = (err: unknown): boolean => classifyRedisError(err).kind === 'refuse';
 
 /** A rebuild is switching generations: hold the batch until the switch is done. */
 class GenerationSwitching extends Error {
@@ -65,6 +64,7 @@ export class ProjectorConsumer implements OnModuleInit, OnModuleDestroy {
     @Inject(GENERATIONS) private readonly generations: Generations,
     @Inject(REDIS) private readonly redis: RedisClient,
     @Inject(BATCH_TRANSPORT) private readonly transport: KafkaBatchTransport,
+    private readonly waits: PartitionWaits,
     private readonly feed: ChangeFeed,
   ) {
     this.roleOfTopic = new Map(CONSUMED_TOPIC_ROLES.map((r) => [config.kafka.topics[r], r]));
@@ -161,22 +161,18 @@ export class ProjectorConsumer implements OnModuleInit, OnModuleDestroy {
     store: ProjectionStore,
   ): Promise<void> {
     try {
-      await this.retrying(
-        batch,
-        'redis',
-        () => store.applyBatch(events.map((e) => e.event)),
-        (err) => !isDeterministic(err),
-      );
+      await this.retrying(batch, 'redis', () => store.applyBatch(events.map((e) => e.event)), (err) => !isEventRefusal(err));
     } catch (err) {
-      if (!isDeterministic(err)) throw err;
-      // Redis refused some event itself: apply one by one, dead-letter exactly those.
+      if (!isEventRefusal(err)) throw err;
+      // A script refused some event's content on purpose: apply one by one, dead-letter exactly those.
       const refused: { message: KafkaMessage; reason: string }[] = [];
       for (const { event, message } of events) {
         try {
-          await this.retrying(batch, 'redis', () => store.apply(event), (e) => !isDeterministic(e));
+          await this.retrying(batch, 'redis', () => store.apply(event), (e) => !isEventRefusal(e));
         } catch (e) {
-          if (!isDeterministic(e)) throw e;
-          refused.push({ message, reason: `redis refused the event: ${(e as Error).message}` });
+          const verdict = classifyRedisError(e);
+          if (verdict.kind !== 'refuse') throw e;
+          refused.push({ message, reason: `redis refused the event: ${verdict.reason}` });
         }
       }
       if (refused.length > 0) {
@@ -186,7 +182,12 @@ export class ProjectorConsumer implements OnModuleInit, OnModuleDestroy {
     }
   }
 
-  /** Runs `work` until it succeeds, backing off (100 ms doubling to `maxDelayMs`) and heartbeating. */
+  /**
+   * Runs `work` until it succeeds, backing off (100 ms doubling to `maxDelayMs`) and
+   * heartbeating. While it fails on Redis, the partition waits at the batch's first offset
+   * (PartitionWaits: the metric, /ready after WAIT_READY_BOUND_MS) and a warning names the
+   * partition, the offset and the error (at the first attempt, then every 10th).
+   */
   private async retrying<T>(
     batch: RecordBatch,
     what: string,
@@ -195,16 +196,36 @@ export class ProjectorConsumer implements OnModuleInit, OnModuleDestroy {
     maxDelayMs = 5_000,
   ): Promise<T> {
     let delay = 100;
+    const offset = batch.prevOffset + 1n;
     for (let attempt = 1; ; attempt++) {
       // A write queued while Redis is away can wait long: keep the group membership meanwhile.
       const beat = setInterval(() => void batch.heartbeat().catch(() => undefined), 1_000);
       try {
-        return await work();
+        const result = await work();
+        if (attempt > 1 && what !== 'generation') {
+          this.waits.end(batch.topic, batch.partition);
+          this.logger.log(`${batch.topic}[${batch.partition}] goes on from offset ${offset} after ${attempt - 1} failed attempt(s) (${what})`);
+        }
+        return result;
       } catch (err) {
+        if (!batch.isRunning()) this.waits.end(batch.topic, batch.partition); // the next owner or epoch waits for itself
         if (!retryable(err) || !batch.isRunning()) throw err;
         this.metrics.retries.inc({ what });
-        if (attempt === 1 || attempt % 10 === 0) {
-          this.logger.warn(`${what} failed for ${batch.topic}[${batch.partition}] (attempt ${attempt}), retrying: ${(err as Error).message}`);
+        const message = (err as Error).message;
+        if (what === 'redis') {
+          const verdict = classifyRedisError(err);
+          const cls = verdict.kind === 'wait' ? verdict.class : 'unknown';
+          this.waits.begin(batch.topic, batch.partition, offset, cls, message);
+          this.metrics.redisWaits.inc({ class: cls });
+          if (attempt === 1 || attempt % 10 === 0) {
+            const how =
+              cls === 'script_error'
+                ? 'a script failed on this batch in a way nobody documented; the partition stops here until it is fixed'
+                : 'Redis refuses or cannot take writes; the partition waits here and retries';
+            this.logger.warn(`${batch.topic}[${batch.partition}] waits at offset ${offset} (${cls}, attempt ${attempt}): ${how}: ${message}`);
+          }
+        } else if (attempt === 1 || attempt % 10 === 0) {
+          this.logger.warn(`${what} failed for ${batch.topic}[${batch.partition}] (attempt ${attempt}), retrying: ${message}`);
         }
         await new Promise((r) => setTimeout(r, delay));
         delay = Math.min(delay * 2, maxDelayMs);

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import { REFUSAL_CLASSES, refusalClassOf, type UnreadEvent } from '@app/contracts';
+import { REDIS_WAIT_CLASSES, REFUSAL_CLASSES, refusalClassOf, type UnreadEvent } from '@app/contracts';
+import type { PartitionWait } from './partition-waits';
 
 /** The `type` label of an applied event: the event type, with the scope for the scoped ones (`message-sent/c2c`). */
 export function eventTypeLabel(e: UnreadEvent): string {
@@ -52,6 +53,32 @@ export class ProjectorMetrics {
     registers: [this.registry],
   });
 
+  /** Failed attempts to apply a batch, by the class of what Redis answered (classifyRedisError). */
+  readonly redisWaits = new Counter({
+    name: 'unread_projector_redis_waits_total',
+    help: 'Attempts to write a batch that Redis refused or could not take (the partition waits and retries), by class',
+    labelNames: ['class'],
+    registers: [this.registry],
+  });
+  private waitSource: () => PartitionWait[] = () => [];
+  /** Partitions held at an offset because Redis refuses their batch, by class (PartitionWaits). */
+  readonly partitionsWaiting = new Gauge({
+    name: 'unread_projector_partitions_waiting',
+    help: 'Partitions waiting on Redis at an offset (nothing after it is applied), by class of the last error',
+    labelNames: ['class'],
+    registers: [this.registry],
+    collect: () => {
+      this.partitionsWaiting.reset();
+      for (const cls of REDIS_WAIT_CLASSES) this.partitionsWaiting.set({ class: cls }, 0);
+      for (const w of this.waitSource()) this.partitionsWaiting.inc({ class: w.class });
+    },
+  });
+
+  /** Where partitionsWaiting reads the waiting partitions. */
+  watchWaits(source: () => PartitionWait[]): void {
+    this.waitSource = source;
+  }
+
   private behindSource: () => { topic: string; partition: number }[] = () => [];
   /**
    * 1 for each partition the projector holds back because Redis is behind what the log still
@@ -81,6 +108,7 @@ export class ProjectorMetrics {
     // Every label value exists from the start, so a rate() over it never misses the first increase.
     for (const reason of REFUSAL_CLASSES) this.deadLettered.inc({ reason }, 0);
     for (const what of RETRIED) this.retries.inc({ what }, 0);
+    for (const cls of REDIS_WAIT_CLASSES) this.redisWaits.inc({ class: cls }, 0);
   }
 
   /** Counts events applied to Redis, by type. */

@@ -5,6 +5,7 @@ import { StoreModule } from '@app/store';
 import { ChangeFeed } from './change-feed';
 import { DeadLetterService } from './dead-letter.service';
 import { ProjectorConsumer } from './projector.consumer';
+import { PartitionWaits } from './partition-waits';
 import { ProjectorMetrics } from './projector.metrics';
 import type { KafkaBatchTransport } from './kafka-batch.transport';
 import { BATCH_TRANSPORT, KAFKA } from './projector.tokens';
@@ -16,7 +17,7 @@ export class ProjectorModule {
       module: ProjectorModule,
       imports: [ConfigModule.forRoot(config), StoreModule.forRoot({ offlineQueue: true, connectionName: 'unread-projector' })],
       controllers: [ProjectorConsumer],
-      providers: [{ provide: KAFKA, useValue: kafka }, { provide: BATCH_TRANSPORT, useValue: transport }, DeadLetterService, ProjectorMetrics, ChangeFeed],
+      providers: [{ provide: KAFKA, useValue: kafka }, { provide: BATCH_TRANSPORT, useValue: transport }, DeadLetterService, ProjectorMetrics, PartitionWaits, ChangeFeed],
     };
   }
 }

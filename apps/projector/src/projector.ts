@@ -7,6 +7,7 @@ import { createKafka } from '@app/kafka';
 import { REDIS, type RedisClient } from '@app/store';
 import { KafkaBatchTransport } from './kafka-batch.transport';
 import { LagMonitor } from './lag.monitor';
+import { PartitionWaits, heldPartitions as heldOf } from './partition-waits';
 import { ProjectorMetrics } from './projector.metrics';
 import { ProjectorModule } from './projector.module';
 import { ConsumerWatch, RedisProbe } from './readiness.monitor';
@@ -42,7 +43,9 @@ export async function startProjector(
     logger,
     abortOnError: false,
   });
+  const waits = app.get(PartitionWaits);
   app.get(ProjectorMetrics).watchBehind(() => strategy.behind());
+  app.get(ProjectorMetrics).watchWaits(() => waits.all());
   await app.listen();
   const metrics = app.get(ProjectorMetrics);
   const lag = new LagMonitor(kafka.admin(), config.kafka.consumerGroup, topics, metrics.consumerLag);
@@ -50,16 +53,25 @@ export async function startProjector(
   lag.start(config.projectorMonitorIntervalMs);
   redis.start(config.projectorMonitorIntervalMs);
 
+  /** Partitions that keep the projector from being ready (behind, or waiting on Redis too long). */
+  const heldPartitions = () => heldOf(strategy.behind(), waits);
   const ready = async (res: ServerResponse) => {
     const redisOk = await redis.probe();
     const joined = consumerWatch.isJoined;
-    metrics.ready.set(joined && redisOk ? 1 : 0);
-    const body = { ready: joined && redisOk, consumer: joined ? 'joined' : 'not joined', redis: redisOk ? 'reachable' : 'unreachable' };
+    const held = heldPartitions();
+    const isReady = joined && redisOk && held.length === 0;
+    metrics.ready.set(isReady ? 1 : 0);
+    const body = {
+      ready: isReady,
+      consumer: joined ? 'joined' : 'not joined',
+      redis: redisOk ? 'reachable' : 'unreachable',
+      ...(held.length > 0 ? { partitions: held } : {}),
+    };
     res.writeHead(body.ready ? 200 : 503, { 'content-type': 'application/json' }).end(JSON.stringify(body));
   };
   const handle = (req: IncomingMessage, res: ServerResponse) => {
     if (req.url === '/metrics') {
-      metrics.ready.set(consumerWatch.isJoined && redis.isReachable ? 1 : 0);
+      metrics.ready.set(consumerWatch.isJoined && redis.isReachable && heldPartitions().length === 0 ? 1 : 0);
       metrics.registry
         .metrics()
         .then((body) => res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(body))

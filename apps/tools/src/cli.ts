@@ -9,7 +9,6 @@ import { explain } from './explain.command';
 import { formatProduceReport, openInput, produceLines } from './produce.command';
 import { Progress } from './progress';
 import { capacityReport } from './capacity';
-import { migrateAccounts } from './migrate-accounts.command';
 import { adoptPositions } from './positions.command';
 import { rebuild } from './rebuild.command';
 import { watchFeed } from './watch.command';
@@ -147,14 +146,6 @@ export function buildProgram(env: NodeJS.ProcessEnv): Command {
     )
     .action(async () => {
       await adoptPositions(loadConfig(env));
-    });
-
-  program
-    .command('migrate-accounts')
-    .description('move account existence from the per-tenant sets of earlier versions to per-account keys (docs/projections.md, "Directory")')
-    .action(async () => {
-      const r = await migrateAccounts(loadConfig(env), (line) => process.stderr.write(`migrate-accounts: ${line}\n`));
-      process.stdout.write(`${JSON.stringify(r)}\n`);
     });
 
   program

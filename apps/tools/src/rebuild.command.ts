@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Admin, Consumer, Kafka } from 'kafkajs';
 import type { AppConfig } from '@app/config';
-import { CONSUMED_TOPIC_ROLES, parseEvent, type ConsumedTopicRole, type UnreadEvent } from '@app/contracts';
+import { CONSUMED_TOPIC_ROLES, classifyRedisError, parseEvent, type ConsumedTopicRole, type UnreadEvent } from '@app/contracts';
 import { createKafka } from '@app/kafka';
 import { Cluster } from 'ioredis';
 import {
@@ -10,6 +10,7 @@ import {
   ProjectionStore,
   closeRedisClient,
   createRedisClient,
+  defineScript,
   generationPrefix,
   isGenerationKey,
   type RedisClient,
@@ -44,10 +45,8 @@ type Offsets = Map<string, bigint>; // "topic\u0000partition" → offset
 
 const tp = (topic: string, partition: number) => `${topic}\u0000${partition}`;
 
-/** A Redis error that is the same on every try (the event itself is refused), unlike a lost connection. */
-function isDeterministic(err: unknown): boolean {
-  return err instanceof Error && err.name === 'ReplyError' && !/LOADING|BUSY|TRYAGAIN|CLUSTERDOWN|MASTERDOWN|READONLY/.test(err.message);
-}
+/** A script's deliberate refusal of the event's content: the only Redis error that skips an event (classifyRedisError, as the projector). */
+const isEventRefusal = (err: unknown): boolean => classifyRedisError(err).kind === 'refuse';
 
 /**
  * `npm run rebuild`: rebuilds every projection from the log into a fresh generation and
@@ -67,6 +66,11 @@ export async function rebuild(config: AppConfig, opts: RebuildOptions = {}): Pro
   const base = config.redis.keyPrefix;
   const redis = createRedisClient(config.redis, { offlineQueue: true, connectionName: 'unread-rebuild' });
   const generations = new Generations(redis, base);
+  // Every script the switch calls is defined before an auto-pipeline is built: one defined
+  // on first use while the fence's extensions are in flight is missing from it
+  // (redis/ioredis#1931: "pipeline[functionName] is not a function").
+  defineScript(redis, 'unreadGenerationFence', 'generation-fence', 1);
+  defineScript(redis, 'unreadGenerationFlip', 'generation-flip', 2);
   const kafka = createKafka(config.kafka, `${config.kafka.clientId}-rebuild`, (level, message) => {
     if (level === 'error') log(message);
   });
@@ -161,25 +165,34 @@ export async function rebuild(config: AppConfig, opts: RebuildOptions = {}): Pro
   }
 }
 
-/** Applies events to Redis, retrying lost connections; events Redis itself refuses are skipped (as the projector dead-letters them). */
+/**
+ * Applies events to Redis. Whatever Redis says about its own state (full, no replicas,
+ * read-only, unreachable, an undocumented script failure…) is retried with backoff, never
+ * skipped; only an event a script refuses on purpose is skipped (the live projectors
+ * dead-letter it).
+ */
 async function applyAll(store: ProjectionStore, events: UnreadEvent[], log: (line: string) => void): Promise<void> {
   if (events.length === 0) return;
   try {
-    await retry(() => store.applyBatch(events));
+    await retry(() => store.applyBatch(events), log);
   } catch {
     for (const e of events) {
-      await retry(() => store.apply(e)).catch((err: unknown) => log(`redis refused an event, skipped: ${(err as Error).message}`));
+      await retry(() => store.apply(e), log).catch((err: unknown) => log(`redis refused an event, skipped: ${(err as Error).message}`));
     }
   }
 }
 
-async function retry<T>(work: () => Promise<T>): Promise<T> {
+async function retry<T>(work: () => Promise<T>, log?: (line: string) => void): Promise<T> {
   let delay = 100;
-  for (;;) {
+  for (let attempt = 1; ; attempt++) {
     try {
       return await work();
     } catch (err) {
-      if (isDeterministic(err)) throw err;
+      if (isEventRefusal(err)) throw err;
+      if (log && (attempt === 1 || attempt % 10 === 0)) {
+        const verdict = classifyRedisError(err);
+        log(`Redis did not take a write (${verdict.kind === 'wait' ? verdict.class : 'refused'}, attempt ${attempt}); waiting and retrying: ${(err as Error).message}`);
+      }
       await new Promise((r) => setTimeout(r, delay));
       delay = Math.min(delay * 2, 5_000);
     }

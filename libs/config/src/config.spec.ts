@@ -1,7 +1,7 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigError, loadConfig } from './config';
+import { ConfigError, ENV_KEYS, envDeclaration, isPlaceholderSecret, loadConfig, type EnvKey } from './config';
 
 const base = { KAFKA_BROKERS: 'k1:9092,k2:9092', REDIS_URL: 'redis://127.0.0.1:6379' };
 
@@ -227,5 +227,84 @@ describe('loadConfig', () => {
       expect(loadConfig({ ...base, REDIS_TLS: 'true' }).redis.tls).toEqual({});
       expect(loadConfig(base).redis.tls).toBeUndefined();
     });
+  });
+
+  describe('placeholder secrets', () => {
+    const composeTenants = JSON.stringify({
+      tencent: [{ sdkAppId: '1400000000', secretKey: 'change-me', admins: ['administrator'], apiKey: 'CHANGE_ME_0123456789' }],
+      netease: [{ appKey: 'change-me-appkey', appSecret: 'change-me' }],
+    });
+
+    it('refuses each one, naming where it was set, in the one message', () => {
+      expect(
+        problemsOf({
+          KAFKA_BROKERS: 'k:9092',
+          REDIS_URL: 'redis://:change-me@redis:6379',
+          TENANTS_JSON: composeTenants,
+          HTTP_PORT: 'x',
+        }),
+      ).toEqual([
+        'HTTP_PORT: must be an integer, got "x"',
+        'REDIS_URL (password): a placeholder, not a secret: set a real one (ALLOW_PLACEHOLDER_SECRETS=true accepts it, on a development machine only)',
+        'tenants.tencent.0.secretKey (TENANTS_JSON): a placeholder, not a secret: set a real one (ALLOW_PLACEHOLDER_SECRETS=true accepts it, on a development machine only)',
+        'tenants.tencent.0.apiKey (TENANTS_JSON): a placeholder, not a secret: set a real one (ALLOW_PLACEHOLDER_SECRETS=true accepts it, on a development machine only)',
+        'tenants.netease.0.appSecret (TENANTS_JSON): a placeholder, not a secret: set a real one (ALLOW_PLACEHOLDER_SECRETS=true accepts it, on a development machine only)',
+      ]);
+      expect(problemsOf({ ...sentinelBase, REDIS_PASSWORD: 'Change-Me', REDIS_SENTINEL_PASSWORD: 'xxxx' }).map((p) => p.split(':')[0])).toEqual([
+        'REDIS_PASSWORD',
+        'REDIS_SENTINEL_PASSWORD',
+      ]);
+      const file = join(dir, 'tenants.json');
+      writeFileSync(file, composeTenants);
+      expect(problemsOf({ ...base, TENANTS_FILE: file }).map((p) => p.split(':')[0])).toEqual([
+        'tenants.tencent.0.secretKey (TENANTS_FILE)',
+        'tenants.tencent.0.apiKey (TENANTS_FILE)',
+        'tenants.netease.0.appSecret (TENANTS_FILE)',
+      ]);
+    });
+
+    it('accepts them with ALLOW_PLACEHOLDER_SECRETS=true, and only true or false there', () => {
+      const c = loadConfig({ ...base, TENANTS_JSON: composeTenants, REDIS_PASSWORD: 'change-me', ALLOW_PLACEHOLDER_SECRETS: 'true' });
+      expect(c.tenants.tencent[0]!.secretKey).toBe('change-me');
+      expect(c.redis.password).toBe('change-me');
+      expect(problemsOf({ ...base, ALLOW_PLACEHOLDER_SECRETS: 'yes' })).toEqual(['ALLOW_PLACEHOLDER_SECRETS: ALLOW_PLACEHOLDER_SECRETS must be true or false']);
+    });
+
+    it('knows the stand-ins and nothing more', () => {
+      for (const s of ['change-me', 'CHANGE_ME', 'changeme123', 'replace-me', 'changeit', 'placeholder', 'your-secret', 'xxx', 'XXXXXXXX']) {
+        expect([s, isPlaceholderSecret(s)]).toEqual([s, true]);
+      }
+      for (const s of ['k', 's', 'secret', 'redis-secret', 'xx', 'exchange-me', '9f86d081884c7d659a2feaa0c55ad015']) {
+        expect([s, isPlaceholderSecret(s)]).toEqual([s, false]);
+      }
+    });
+  });
+});
+
+/** docs/configuration.md's table, by variable: the default column (`(required)`, a value in backquotes, or prose). */
+function documented(): Map<string, string> {
+  const md = readFileSync(join(__dirname, '..', '..', '..', 'docs', 'configuration.md'), 'utf8');
+  const out = new Map<string, string>();
+  for (const line of md.split('\n')) {
+    const cells = line.split('|').map((c) => c.trim());
+    if (!line.startsWith('| `') || cells.length < 4) continue;
+    const names = [...cells[1]!.matchAll(/`([A-Z0-9_]+)`/g)].map((m) => m[1]!);
+    const defaults = cells[2]!.split(' / ');
+    names.forEach((name, i) => out.set(name, (names.length === defaults.length ? defaults[i] : cells[2])!));
+  }
+  return out;
+}
+
+describe('docs/configuration.md', () => {
+  it('documents every declared variable and nothing else', () => {
+    expect([...documented().keys()].sort()).toEqual([...ENV_KEYS].sort());
+  });
+
+  it.each(ENV_KEYS)('gives %s its declared default', (key: EnvKey) => {
+    const doc = documented().get(key)!;
+    const decl = envDeclaration(key);
+    if (decl.required) expect(doc).toBe('(required)');
+    // an optional variable without a default may document what its absence means (`0`, `false`)
+    else if (decl.default !== undefined) expect([key, doc.split(' ')[0]]).toEqual([key, `\`${decl.default}\``]);
   });
 });

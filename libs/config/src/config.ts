@@ -44,111 +44,114 @@ export class TenantsConfig {
 const HOST_PORT_LIST = /^[^,\s]+:\d+(,[^,\s]+:\d+)*$/;
 const BOOLEAN = ['true', 'false'];
 
-/** Environment variables, as read (strings), with their defaults. Documented in docs/configuration.md. */
-class Env {
-  @IsString() @Matches(/^[^,\s]+(,[^,\s]+)*$/, { message: 'KAFKA_BROKERS must be a comma-separated list of host:port' })
-  KAFKA_BROKERS!: string;
-  @IsString() @MinLength(1) KAFKA_CLIENT_ID = 'unread';
-  @IsString() @MinLength(1) KAFKA_CONSUMER_GROUP = 'unread-projector';
-  @IsString() @MinLength(1) TOPIC_MESSAGE_SENT = DEFAULT_TOPICS.messageSent;
-  @IsString() @MinLength(1) TOPIC_READ_ACK = DEFAULT_TOPICS.readAck;
-  @IsString() @MinLength(1) TOPIC_MENTION = DEFAULT_TOPICS.mention;
-  @IsString() @MinLength(1) TOPIC_DIRECTORY = DEFAULT_TOPICS.directory;
-  @IsString() @MinLength(1) TOPIC_DEAD_LETTER = DEFAULT_TOPICS.deadLetter;
-  @IsString() @MinLength(1) TOPIC_UNREAD_CHANGED = DEFAULT_TOPICS.unreadChanged;
-  /** Whether the projector writes the change feed (TOPIC_UNREAD_CHANGED). */
-  @IsIn(BOOLEAN, { message: 'CHANGE_FEED must be true or false' }) CHANGE_FEED = 'false';
-  /** Exactly one of REDIS_URL (a single Redis), REDIS_CLUSTER_NODES (host:port,...) or REDIS_SENTINELS (host:port,...). */
-  @IsOptional() @Matches(/^rediss?:\/\/.+/, { message: 'REDIS_URL must be a redis:// or rediss:// URL' }) REDIS_URL?: string;
-  @IsOptional() @Matches(HOST_PORT_LIST, { message: 'REDIS_CLUSTER_NODES must be host:port,host:port,...' })
-  REDIS_CLUSTER_NODES?: string;
-  @IsOptional() @Matches(HOST_PORT_LIST, { message: 'REDIS_SENTINELS must be host:port,host:port,...' })
-  REDIS_SENTINELS?: string;
-  /** The master name the Sentinels monitor (`sentinel monitor <name> …`). */
-  @IsOptional() @Matches(/^[^\s]{1,128}$/, { message: 'REDIS_SENTINEL_MASTER must be 1-128 characters without spaces' })
-  REDIS_SENTINEL_MASTER?: string;
-  @IsOptional() @IsString() REDIS_SENTINEL_USERNAME?: string;
-  @IsOptional() @IsString() REDIS_SENTINEL_PASSWORD?: string;
-  @IsOptional() @IsIn(BOOLEAN, { message: 'REDIS_SENTINEL_TLS must be true or false' }) REDIS_SENTINEL_TLS?: string;
-  /** ACL user and password of the Redis nodes (REDIS_URL may carry them instead). */
-  @IsOptional() @IsString() REDIS_USERNAME?: string;
-  @IsOptional() @IsString() REDIS_PASSWORD?: string;
-  /** Database number under Sentinel (REDIS_URL carries its own; Redis Cluster has only 0). */
-  @IsOptional() @IsInt() @Min(0) @Max(65535) REDIS_DB?: number;
-  @IsOptional() @IsIn(BOOLEAN, { message: 'REDIS_TLS must be true or false' }) REDIS_TLS?: string;
-  /** PEM file of the CA(s) that signed the Redis (and Sentinel) certificates; the system's CAs when unset. */
-  @IsOptional() @IsString() REDIS_TLS_CA_FILE?: string;
-  /** The name the Redis certificates are checked against, when it differs from the address connected to (Sentinel answers IPs). */
-  @IsOptional() @IsString() REDIS_TLS_SERVERNAME?: string;
-  /** Prefix of every projection key (a deployment can share one Redis between environments). */
-  @IsString() @Matches(/^[A-Za-z0-9_.-]{1,32}$/, { message: 'REDIS_KEY_PREFIX must be 1-32 characters of A-Z a-z 0-9 _ . -' })
-  REDIS_KEY_PREFIX = 'u';
-  /** JSON of TenantsConfig, or TENANTS_FILE naming a file with that JSON. */
-  @IsOptional() @IsString() TENANTS_JSON?: string;
-  @IsOptional() @IsString() TENANTS_FILE?: string;
-  @IsInt() @Min(1) @Max(1_000_000) TENCENT_RATE_LIMIT = 200;
-  @IsInt() @Min(1) @Max(1_000_000) QCHAT_RATE_LIMIT = 100;
-  /** How long a QChat app stays blocked after passing its limit (the vendor blocks for 10 s). */
-  @IsInt() @Min(0) @Max(3_600_000) QCHAT_RATE_BLOCK_MS = 10_000;
-  @IsInt() @Min(60_000) MENTION_RETENTION_MS = 7 * 24 * 3600 * 1000;
-  @IsInt() @Min(0) @Max(3_600_000) USERSIG_CACHE_MS = 60_000;
-  @IsInt() @Min(0) @Max(65535) HTTP_PORT = 8080;
-  /** Port of the projector's Prometheus /metrics endpoint (0 = any free port). */
-  @IsInt() @Min(0) @Max(65535) PROJECTOR_METRICS_PORT = 9464;
-  /** How often the projector commits applied positions to Kafka (coalesced, asynchronous). */
-  @IsInt() @Min(10) @Max(600_000) PROJECTOR_COMMIT_INTERVAL_MS = 100;
-  /** Events fetched but not yet applied, at most, per projector (back-pressure on fetching). */
-  @IsInt() @Min(100) @Max(10_000_000) PROJECTOR_MAX_IN_FLIGHT_EVENTS = 50_000;
-  /** How often the projector samples its consumer lag and the Redis round trip. */
-  @IsInt() @Min(50) @Max(600_000) PROJECTOR_MONITOR_INTERVAL_MS = 5_000;
-  @IsString() HTTP_HOST = '0.0.0.0';
-  @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']) LOG_LEVEL = 'info';
-  /** Upper bound on waiting for Redis or the broker before answering an internal error. */
-  @IsInt() @Min(50) @Max(60_000) REQUEST_TIMEOUT_MS = 2_000;
+/**
+ * One environment variable: `int` ones are parsed as integers before validation, `rules` are
+ * the class-validator decorators its (parsed) value must pass, written in the order they
+ * would be written on a property. A variable is required (`required: true`), has a `default`,
+ * or is optional (undefined when unset or empty).
+ */
+interface EnvVar {
+  readonly kind?: 'int';
+  readonly required?: true;
+  readonly default?: string | number;
+  readonly rules: readonly PropertyDecorator[];
 }
 
+/**
+ * Every environment variable the apps read, declared once: this table drives parsing,
+ * validation, the defaults, the typed `Env` and ENV_KEYS. docs/configuration.md documents
+ * each one (config.spec.ts checks that it lists exactly these, with these defaults).
+ */
+const ENV = {
+  KAFKA_BROKERS: {
+    required: true,
+    rules: [IsString(), Matches(/^[^,\s]+(,[^,\s]+)*$/, { message: 'KAFKA_BROKERS must be a comma-separated list of host:port' })],
+  },
+  KAFKA_CLIENT_ID: { default: 'unread', rules: [IsString(), MinLength(1)] },
+  KAFKA_CONSUMER_GROUP: { default: 'unread-projector', rules: [IsString(), MinLength(1)] },
+  TOPIC_MESSAGE_SENT: { default: DEFAULT_TOPICS.messageSent, rules: [IsString(), MinLength(1)] },
+  TOPIC_READ_ACK: { default: DEFAULT_TOPICS.readAck, rules: [IsString(), MinLength(1)] },
+  TOPIC_MENTION: { default: DEFAULT_TOPICS.mention, rules: [IsString(), MinLength(1)] },
+  TOPIC_DIRECTORY: { default: DEFAULT_TOPICS.directory, rules: [IsString(), MinLength(1)] },
+  TOPIC_DEAD_LETTER: { default: DEFAULT_TOPICS.deadLetter, rules: [IsString(), MinLength(1)] },
+  TOPIC_UNREAD_CHANGED: { default: DEFAULT_TOPICS.unreadChanged, rules: [IsString(), MinLength(1)] },
+  /** Whether the projector writes the change feed (TOPIC_UNREAD_CHANGED). */
+  CHANGE_FEED: { default: 'false', rules: [IsIn(BOOLEAN, { message: 'CHANGE_FEED must be true or false' })] },
+  /** Exactly one of REDIS_URL (a single Redis), REDIS_CLUSTER_NODES (host:port,...) or REDIS_SENTINELS (host:port,...). */
+  REDIS_URL: { rules: [IsOptional(), Matches(/^rediss?:\/\/.+/, { message: 'REDIS_URL must be a redis:// or rediss:// URL' })] },
+  REDIS_CLUSTER_NODES: { rules: [IsOptional(), Matches(HOST_PORT_LIST, { message: 'REDIS_CLUSTER_NODES must be host:port,host:port,...' })] },
+  REDIS_SENTINELS: { rules: [IsOptional(), Matches(HOST_PORT_LIST, { message: 'REDIS_SENTINELS must be host:port,host:port,...' })] },
+  /** The master name the Sentinels monitor (`sentinel monitor <name> …`). */
+  REDIS_SENTINEL_MASTER: {
+    rules: [IsOptional(), Matches(/^[^\s]{1,128}$/, { message: 'REDIS_SENTINEL_MASTER must be 1-128 characters without spaces' })],
+  },
+  REDIS_SENTINEL_USERNAME: { rules: [IsOptional(), IsString()] },
+  REDIS_SENTINEL_PASSWORD: { rules: [IsOptional(), IsString()] },
+  REDIS_SENTINEL_TLS: { rules: [IsOptional(), IsIn(BOOLEAN, { message: 'REDIS_SENTINEL_TLS must be true or false' })] },
+  /** ACL user and password of the Redis nodes (REDIS_URL may carry them instead). */
+  REDIS_USERNAME: { rules: [IsOptional(), IsString()] },
+  REDIS_PASSWORD: { rules: [IsOptional(), IsString()] },
+  /** Database number under Sentinel (REDIS_URL carries its own; Redis Cluster has only 0). */
+  REDIS_DB: { kind: 'int', rules: [IsOptional(), IsInt(), Min(0), Max(65535)] },
+  REDIS_TLS: { rules: [IsOptional(), IsIn(BOOLEAN, { message: 'REDIS_TLS must be true or false' })] },
+  /** PEM file of the CA(s) that signed the Redis (and Sentinel) certificates; the system's CAs when unset. */
+  REDIS_TLS_CA_FILE: { rules: [IsOptional(), IsString()] },
+  /** The name the Redis certificates are checked against, when it differs from the address connected to (Sentinel answers IPs). */
+  REDIS_TLS_SERVERNAME: { rules: [IsOptional(), IsString()] },
+  /** Prefix of every projection key (a deployment can share one Redis between environments). */
+  REDIS_KEY_PREFIX: {
+    default: 'u',
+    rules: [IsString(), Matches(/^[A-Za-z0-9_.-]{1,32}$/, { message: 'REDIS_KEY_PREFIX must be 1-32 characters of A-Z a-z 0-9 _ . -' })],
+  },
+  /** JSON of TenantsConfig, or TENANTS_FILE naming a file with that JSON. */
+  TENANTS_JSON: { rules: [IsOptional(), IsString()] },
+  TENANTS_FILE: { rules: [IsOptional(), IsString()] },
+  /** `true` lets known placeholder secrets (PLACEHOLDER_SECRETS) through: for a development machine only. */
+  ALLOW_PLACEHOLDER_SECRETS: { default: 'false', rules: [IsIn(BOOLEAN, { message: 'ALLOW_PLACEHOLDER_SECRETS must be true or false' })] },
+  TENCENT_RATE_LIMIT: { kind: 'int', default: 200, rules: [IsInt(), Min(1), Max(1_000_000)] },
+  QCHAT_RATE_LIMIT: { kind: 'int', default: 100, rules: [IsInt(), Min(1), Max(1_000_000)] },
+  /** How long a QChat app stays blocked after passing its limit (the vendor blocks for 10 s). */
+  QCHAT_RATE_BLOCK_MS: { kind: 'int', default: 10_000, rules: [IsInt(), Min(0), Max(3_600_000)] },
+  MENTION_RETENTION_MS: { kind: 'int', default: 7 * 24 * 3600 * 1000, rules: [IsInt(), Min(60_000)] },
+  USERSIG_CACHE_MS: { kind: 'int', default: 60_000, rules: [IsInt(), Min(0), Max(3_600_000)] },
+  HTTP_PORT: { kind: 'int', default: 8080, rules: [IsInt(), Min(0), Max(65535)] },
+  /** Port of the projector's Prometheus /metrics endpoint (0 = any free port). */
+  PROJECTOR_METRICS_PORT: { kind: 'int', default: 9464, rules: [IsInt(), Min(0), Max(65535)] },
+  /** How often the projector commits applied positions to Kafka (coalesced, asynchronous). */
+  PROJECTOR_COMMIT_INTERVAL_MS: { kind: 'int', default: 100, rules: [IsInt(), Min(10), Max(600_000)] },
+  /** Events fetched but not yet applied, at most, per projector (back-pressure on fetching). */
+  PROJECTOR_MAX_IN_FLIGHT_EVENTS: { kind: 'int', default: 50_000, rules: [IsInt(), Min(100), Max(10_000_000)] },
+  /** How often the projector samples its consumer lag and the Redis round trip. */
+  PROJECTOR_MONITOR_INTERVAL_MS: { kind: 'int', default: 5_000, rules: [IsInt(), Min(50), Max(600_000)] },
+  HTTP_HOST: { default: '0.0.0.0', rules: [IsString()] },
+  LOG_LEVEL: { default: 'info', rules: [IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])] },
+  /** Upper bound on waiting for Redis or the broker before answering an internal error. */
+  REQUEST_TIMEOUT_MS: { kind: 'int', default: 2_000, rules: [IsInt(), Min(50), Max(60_000)] },
+} as const satisfies Record<string, EnvVar>;
+
+type Declared = typeof ENV;
+type ValueOf<V> = V extends { kind: 'int' } ? number : string;
+/** The environment as validated: required and defaulted variables are always present. */
+export type Env = {
+  [K in keyof Declared]: Declared[K] extends { required: true } | { default: unknown } ? ValueOf<Declared[K]> : ValueOf<Declared[K]> | undefined;
+};
+export type EnvKey = keyof Declared;
+
 /** Every environment variable the apps read (docs/configuration.md lists them with defaults). */
-export const ENV_KEYS = [
-  'KAFKA_BROKERS',
-  'KAFKA_CLIENT_ID',
-  'KAFKA_CONSUMER_GROUP',
-  'TOPIC_MESSAGE_SENT',
-  'TOPIC_READ_ACK',
-  'TOPIC_MENTION',
-  'TOPIC_DIRECTORY',
-  'TOPIC_DEAD_LETTER',
-  'TOPIC_UNREAD_CHANGED',
-  'CHANGE_FEED',
-  'REDIS_URL',
-  'REDIS_CLUSTER_NODES',
-  'REDIS_SENTINELS',
-  'REDIS_SENTINEL_MASTER',
-  'REDIS_SENTINEL_USERNAME',
-  'REDIS_SENTINEL_PASSWORD',
-  'REDIS_SENTINEL_TLS',
-  'REDIS_USERNAME',
-  'REDIS_PASSWORD',
-  'REDIS_DB',
-  'REDIS_TLS',
-  'REDIS_TLS_CA_FILE',
-  'REDIS_TLS_SERVERNAME',
-  'REDIS_KEY_PREFIX',
-  'TENANTS_JSON',
-  'TENANTS_FILE',
-  'TENCENT_RATE_LIMIT',
-  'QCHAT_RATE_LIMIT',
-  'QCHAT_RATE_BLOCK_MS',
-  'MENTION_RETENTION_MS',
-  'USERSIG_CACHE_MS',
-  'HTTP_PORT',
-  'PROJECTOR_METRICS_PORT',
-  'PROJECTOR_COMMIT_INTERVAL_MS',
-  'PROJECTOR_MAX_IN_FLIGHT_EVENTS',
-  'PROJECTOR_MONITOR_INTERVAL_MS',
-  'HTTP_HOST',
-  'LOG_LEVEL',
-  'REQUEST_TIMEOUT_MS',
-] as const satisfies readonly (keyof Env)[];
+export const ENV_KEYS = Object.keys(ENV) as EnvKey[];
+
+/** A variable's declaration, for documentation checks: whether it is required, its default. */
+export function envDeclaration(key: EnvKey): { required: boolean; default?: string } {
+  const v: EnvVar = ENV[key];
+  return { required: v.required === true, ...(v.default !== undefined ? { default: String(v.default) } : {}) };
+}
+
+/** The class class-validator checks: one property per variable, decorated from ENV. */
+class EnvSchema {}
+for (const [key, v] of Object.entries(ENV) as [string, EnvVar][]) {
+  // decorators written `@A() @B() x` apply B first: keep that order (and so the order of messages)
+  for (const rule of [...v.rules].reverse()) rule(EnvSchema.prototype, key);
+}
 
 export interface HostPort {
   host: string;
@@ -200,20 +203,49 @@ export class ConfigError extends Error {
   }
 }
 
-const NUMERIC = new Set([
-  'TENCENT_RATE_LIMIT',
-  'QCHAT_RATE_LIMIT',
-  'QCHAT_RATE_BLOCK_MS',
-  'MENTION_RETENTION_MS',
-  'USERSIG_CACHE_MS',
-  'HTTP_PORT',
-  'PROJECTOR_METRICS_PORT',
-  'PROJECTOR_COMMIT_INTERVAL_MS',
-  'PROJECTOR_MAX_IN_FLIGHT_EVENTS',
-  'PROJECTOR_MONITOR_INTERVAL_MS',
-  'REQUEST_TIMEOUT_MS',
-  'REDIS_DB',
-]);
+/**
+ * Values that are never a real secret: what examples and compose files ship (`change-me`)
+ * and the usual stand-ins. Compared case-insensitively, ignoring everything but letters and
+ * digits (`Change_Me`, `CHANGE-ME-2` are refused too: anything starting with changeme or
+ * replaceme).
+ */
+export const PLACEHOLDER_SECRETS = ['change-me', 'replace-me', 'changeit', 'placeholder', 'your-secret', 'your-password', 'xxx'] as const;
+
+/** True when `secret` is one of PLACEHOLDER_SECRETS (docs/configuration.md). */
+export function isPlaceholderSecret(secret: string): boolean {
+  const n = secret.toLowerCase().replace(/[^a-z0-9]/g, '');
+  if (n.startsWith('changeme') || n.startsWith('replaceme')) return true;
+  if (/^x+$/.test(n) && n.length >= 3) return true;
+  return PLACEHOLDER_SECRETS.some((p) => p.replace(/[^a-z0-9]/g, '') === n);
+}
+
+/** A problem for every secret that is a placeholder, named by where it was set. */
+function placeholderProblems(env: Env, tenants: TenantsConfig, tenantsFrom: string): string[] {
+  const secrets: [string, string | undefined][] = [
+    ['REDIS_PASSWORD', env.REDIS_PASSWORD],
+    ['REDIS_SENTINEL_PASSWORD', env.REDIS_SENTINEL_PASSWORD],
+    ['REDIS_URL (password)', urlPassword(env.REDIS_URL)],
+    ...tenants.tencent.flatMap((t, i): [string, string | undefined][] => [
+      [`tenants.tencent.${i}.secretKey (${tenantsFrom})`, t.secretKey],
+      [`tenants.tencent.${i}.apiKey (${tenantsFrom})`, t.apiKey],
+    ]),
+    ...tenants.netease.flatMap((t, i): [string, string | undefined][] => [
+      [`tenants.netease.${i}.appSecret (${tenantsFrom})`, t.appSecret],
+      [`tenants.netease.${i}.apiKey (${tenantsFrom})`, t.apiKey],
+    ]),
+  ];
+  return secrets
+    .filter(([, v]) => typeof v === 'string' && isPlaceholderSecret(v))
+    .map(([where]) => `${where}: a placeholder, not a secret: set a real one (ALLOW_PLACEHOLDER_SECRETS=true accepts it, on a development machine only)`);
+}
+
+function urlPassword(url: string | undefined): string | undefined {
+  try {
+    return url ? decodeURIComponent(new URL(url).password) || undefined : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 function messages(errors: ValidationError[], prefix: string): string[] {
   return errors.flatMap((e) => {
@@ -297,22 +329,23 @@ function redisProblems(env: Env, problems: string[], requireRedis: boolean): { n
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: { requireRedis?: boolean } = {}): AppConfig {
   const raw: Record<string, unknown> = {};
   const problems: string[] = [];
-  for (const [k, v] of Object.entries(env)) {
-    if (v === undefined || v === '') continue;
-    if (NUMERIC.has(k)) {
-      const n = Number(v);
-      if (!/^-?\d+$/.test(v.trim())) problems.push(`${k}: must be an integer, got "${v}"`);
-      else raw[k] = n;
+  for (const [key, v] of Object.entries(ENV) as [EnvKey, EnvVar][]) {
+    const value = env[key];
+    if (value === undefined || value === '') {
+      if (v.default !== undefined) raw[key] = v.default;
+    } else if (v.kind === 'int') {
+      if (!/^-?\d+$/.test(value.trim())) problems.push(`${key}: must be an integer, got "${value}"`);
+      else raw[key] = Number(value);
     } else {
-      raw[k] = v;
+      raw[key] = value;
     }
   }
-  const parsed = plainToInstance(Env, raw, { exposeDefaultValues: true });
   problems.push(
-    ...messages(validateSync(parsed, { forbidUnknownValues: false }), '').filter(
+    ...messages(validateSync(Object.assign(new EnvSchema(), raw), { forbidUnknownValues: false }), '').filter(
       (p) => !problems.some((q) => q.startsWith(p.split(':')[0] + ':')),
     ),
   );
+  const parsed = raw as Env;
   const redisTls = redisProblems(parsed, problems, opts.requireRedis !== false);
 
   let tenants = new TenantsConfig();
@@ -345,6 +378,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: { require
       problems.push(`TENANTS_JSON: not valid JSON of {tencent:[...], netease:[...]}: ${(err as Error).message}`);
     }
   }
+  if (parsed.ALLOW_PLACEHOLDER_SECRETS !== 'true') problems.push(...placeholderProblems(parsed, tenants, parsed.TENANTS_FILE ? 'TENANTS_FILE' : 'TENANTS_JSON'));
   if (problems.length > 0) throw new ConfigError(problems);
 
   return {

@@ -23,7 +23,7 @@ import {
 } from './validators';
 
 /**
- * Event contracts v1 (DESIGN.md). One class per event shape; docs/events.md is the
+ * Event contracts v1 (docs/events.md). One class per event shape; docs/events.md is the
  * producer-facing description and must stay in step with this file.
  */
 

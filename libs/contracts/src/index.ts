@@ -4,4 +4,5 @@ export * from './refusal';
 export * from './topics';
 export * from './validators';
 export * from './examples';
+export * from './redis-refusal';
 export * from './unread-changed';

@@ -1,4 +1,4 @@
-/** Default topic names (DESIGN.md, event contracts v1). Deployments may rename them in config. */
+/** Default topic names (docs/events.md, event contracts v1). Deployments may rename them in config. */
 export const DEFAULT_TOPICS = {
   messageSent: 'im.message-sent',
   readAck: 'im.read-ack',
@@ -22,4 +22,6 @@ export const DEAD_LETTER_HEADERS = {
   topic: 'x-unread-source-topic',
   partition: 'x-unread-source-partition',
   offset: 'x-unread-source-offset',
+  /** `<source topic>/<partition>/<offset>`: the same on every copy of one dead letter (a redelivered batch writes it again). */
+  id: 'x-unread-dead-letter-id',
 } as const;

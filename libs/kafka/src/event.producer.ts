@@ -11,7 +11,7 @@ export class ProduceTimeoutError extends Error {
 /**
  * Appends events to their topics (acks = all). Used by the gateway for admin writes, by the
  * local runner for sample data, and by tests and the benchmark. The key is the event's
- * conversation or entity (DESIGN.md), so events about one thing stay ordered.
+ * conversation or entity (docs/events.md), so events about one thing stay ordered.
  */
 export class EventProducer {
   private readonly producer: Producer;
@@ -39,7 +39,7 @@ export class EventProducer {
     this.connected = undefined;
   }
 
-  /** The partition key of an event (DESIGN.md: conversation for messages and acks, entity for directory). */
+  /** The partition key of an event (docs/events.md: conversation for messages and acks, entity for directory). */
   static keyOf(e: UnreadEvent): string {
     switch (e.type) {
       case 'message-sent':

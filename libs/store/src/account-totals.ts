@@ -5,7 +5,7 @@ export const CHANNEL_COUNT_CAP = 200;
 
 /** One account's unread totals, as the account summary counts them (docs/api/summary.md). */
 export interface AccountTotals {
-  /** Registered per account or in the earlier per-tenant set. */
+  /** The account is registered (its directory marker). */
   registered: boolean;
   /** Unread one-to-one messages over every peer. */
   c2c: number;
@@ -51,9 +51,8 @@ export class AccountTotalsReader {
       this.store.group.joinedGroups(app, account),
       this.channelCounts(app, account, now),
     ]);
-    const registered = c2c.registered || (await this.store.directory.legacyExists(app, account));
     return {
-      registered,
+      registered: c2c.registered,
       c2c: c2c.total,
       groups: groups.groups.reduce((s, g) => s + (g.unread > 0 ? g.unread : 0), 0),
       channels: channels.reduce((s, c) => s + c.unread, 0),

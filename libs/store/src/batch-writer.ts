@@ -1,67 +1,41 @@
 import { createHash } from 'node:crypto';
 import { Cluster, ReplyError, type Redis } from 'ioredis';
 import calculateSlot from 'cluster-key-slot';
-import { exists as isCommand, getKeyIndexes } from '@ioredis/commands';
 import type { RedisClient } from './redis.factory';
 import { readScript } from './scripts';
-
-/** A write that failed inside a folded call: the same error its own call would have given. */
-function replyError(message: string): Error {
-  const err = new (ReplyError as new (m: string) => Error)(message);
-  return err;
-}
-
-/** Errors of a whole call that mean "this node does not serve (all of) these keys now". */
-const REDIRECTED = /^(MOVED|ASK|TRYAGAIN|CROSSSLOT|CLUSTERDOWN)\b/;
-
-interface Script {
-  name: string;
-  lua: string;
-  numberOfKeys: number;
-  index: number;
-}
+import { isScript, loadedScripts, registerScripts, send, type Write, type Writer } from './write';
 
 interface Op {
-  /** Script index (1-based) or a command name. */
-  code: string;
-  /** The keys the write touches (declared to Redis; the node is chosen by the first). */
-  keys: string[];
-  /** A script's arguments; a command's whole argument list, keys included, in order. */
-  args: string[];
+  write: Write;
   resolve(v: unknown): void;
   reject(e: unknown): void;
 }
 
 export interface BatchWriterOptions {
-  /** Writes per call at most (a call blocks its node while it runs: ~3–8 µs per write). */
+  /** Writes per call at most (a call blocks its node while it runs). */
   maxOpsPerCall?: number;
 }
 
 /**
- * A stand-in for the Redis client that the family stores write through on the projector's
- * hot path. It speaks the ioredis surface those stores use (`defineCommand`, and any Redis
- * command by its ioredis method name: `sadd`, `hdel`, `zrange`, …, keys found with
- * ioredis' own command table) but sends nothing by itself: every write issued in one tick is
- * folded, in issue order, into one `batch.lua` call per Redis node (split every
- * `maxOpsPerCall` writes), and each write's promise settles with its own reply. The stores
- * stay exactly as they are; only who carries their writes changes.
+ * The projector's Writer: every write given to `run` in one tick is folded, in order, into
+ * one `batch.lua` call per Redis node (on a Redis Cluster: per slot, each sent to the master
+ * that serves it), split every `maxOpsPerCall` writes; each write's reply comes back in its
+ * place.
  *
- * Guarantees, compared with one call per write: the same writes run, in the same order per
- * node (one connection per node, calls sent in order), each atomically (a script body runs
- * whole inside the folded call). A failing write fails alone, with its own error. A call that
- * fails as a whole (connection lost, a node that no longer serves a slot) rejects every write
- * in it, and nothing of it ran; on Redis Cluster a redirected call (MOVED/ASK/TRYAGAIN) is
- * split: its writes are sent one by one through the cluster client, which follows
- * redirections. Writes are idempotent (docs/projections.md), so the caller's retry of a
- * rejected batch is always safe.
+ * Guarantees, compared with one call per write (DirectWriter): the same writes run, in the
+ * same order per node (one connection per node, calls sent in order), each atomically (a
+ * script body runs whole inside the folded call). A call that fails as a whole (connection
+ * lost, a node that no longer serves a slot) rejects every write in it. A script error
+ * (`redis.call` raising, or a script's own `error()`) stops the folded call where it was;
+ * its writes are then sent again one by one, so each settles with its own reply or its own
+ * error, in Redis's own words. On Redis Cluster a redirected call (MOVED/ASK/TRYAGAIN) is
+ * sent the same way, through the cluster client, which follows redirections. Writes are
+ * idempotent (docs/projections.md), so running one again is always safe.
  */
-export class BatchWriter {
-  private readonly scripts = new Map<string, Script>();
+export class BatchWriter implements Writer {
   private pending: Op[] = [];
   private scheduled = false;
-  /** The scripts in fold order: code `i` is byIndex[i - 1]. */
-  private readonly byIndex: Script[] = [];
-  private foldSource?: { lua: string; sha: string };
+  private foldSource?: { lua: string; sha: string; scripts: number };
   private readonly maxOps: number;
 
   constructor(
@@ -69,63 +43,28 @@ export class BatchWriter {
     opts: BatchWriterOptions = {},
   ) {
     this.maxOps = opts.maxOpsPerCall ?? 500;
+    registerScripts(redis);
   }
 
-  /** The client the folded calls go to. */
-  get target(): RedisClient {
-    return this.redis;
+  run(writes: readonly Write[]): Promise<unknown[]> {
+    if (writes.length === 0) return Promise.resolve([]);
+    this.schedule();
+    return Promise.all(writes.map((write) => new Promise((resolve, reject) => this.pending.push({ write, resolve, reject }))));
   }
 
-  /** Seen as a RedisClient by the family stores: scripts they defined, and every Redis command. */
-  asClient(): RedisClient {
-    this.client ??= new Proxy(this, {
-      get: (writer, prop, receiver): unknown => {
-        if (typeof prop !== 'string' || prop in writer) return Reflect.get(writer, prop, receiver);
-        if (!isCommand(prop)) return undefined;
-        const command = (...argv: unknown[]) => {
-          const args = strings(argv);
-          return writer.enqueue(prop.toUpperCase(), getKeyIndexes(prop, args).map((i) => args[i]!), args);
-        };
-        Reflect.set(writer, prop, command);
-        return command;
-      },
-    }) as unknown as RedisClient;
-    return this.client;
-  }
-  private client?: RedisClient;
-
-  /** ioredis' `defineCommand`, as the stores call it (through `defineScript`). */
-  defineCommand(name: string, def: { lua: string; numberOfKeys?: number }): void {
-    if (this.scripts.has(name)) return;
-    if (def.numberOfKeys === undefined) throw new Error(`script ${name} must declare its number of keys to be folded`);
-    const script: Script = { name, lua: def.lua, numberOfKeys: def.numberOfKeys, index: this.scripts.size + 1 };
-    this.scripts.set(name, script);
-    this.byIndex.push(script);
-    this.foldSource = undefined;
-    const code = String(script.index);
-    (this as unknown as Record<string, unknown>)[name] = (...argv: unknown[]) => {
-      const flat = strings(argv);
-      return this.enqueue(code, flat.splice(0, script.numberOfKeys), flat);
-    };
+  private schedule(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    process.nextTick(() => this.flush());
   }
 
-  private enqueue(code: string, keys: string[], args: string[]): Promise<unknown> {
-    return new Promise((resolve, reject) => {
-      this.pending.push({ code, keys, args, resolve, reject });
-      if (!this.scheduled) {
-        this.scheduled = true;
-        process.nextTick(() => this.flush());
-      }
-    });
-  }
-
+  /** batch.lua with every write script loaded so far, as `S['<name>'] = function(...)`. */
   private fold(): { lua: string; sha: string } {
-    if (!this.foldSource) {
-      const bodies = this.byIndex.map(
-        (s) => `S[${s.index}] = function(KEYS, ARGV)\n${s.lua.replace(/^#!.*\n/, '').trimEnd()}\nend`,
-      );
+    const scripts = loadedScripts();
+    if (!this.foldSource || this.foldSource.scripts !== scripts.length) {
+      const bodies = scripts.map((s) => `S[${JSON.stringify(s.name)}] = function(_k, _a, _nk, _na)\n${foldable(s.name, s.lua)}\nend`);
       const lua = readScript('batch').replace(/^--#scripts$/m, () => bodies.join('\n'));
-      this.foldSource = { lua, sha: createHash('sha1').update(lua).digest('hex') };
+      this.foldSource = { lua, sha: createHash('sha1').update(lua).digest('hex'), scripts: scripts.length };
     }
     return this.foldSource;
   }
@@ -136,96 +75,109 @@ export class BatchWriter {
     this.pending = [];
     if (ops.length === 0) return;
     if (this.redis instanceof Cluster) {
-      for (const [node, group] of this.byNode(this.redis, ops)) {
-        for (let i = 0; i < group.length; i += this.maxOps) this.send(node, group.slice(i, i + this.maxOps));
+      for (const { node, ops: group } of this.bySlot(this.redis, ops).values()) {
+        for (let i = 0; i < group.length; i += this.maxOps) this.call(node, group.slice(i, i + this.maxOps));
       }
     } else {
-      for (let i = 0; i < ops.length; i += this.maxOps) this.send(this.redis, ops.slice(i, i + this.maxOps));
+      for (let i = 0; i < ops.length; i += this.maxOps) this.call(this.redis, ops.slice(i, i + this.maxOps));
     }
   }
 
-  /** Groups writes by the master that serves their slot (unknown slots go through the cluster client). */
-  private byNode(cluster: Cluster, ops: Op[]): Map<Redis | Cluster, Op[]> {
+  /**
+   * Groups writes by slot, each with the master that serves it (unknown: the cluster client).
+   * Redis Cluster refuses a call whose declared keys span slots, `allow-cross-slot-keys` or
+   * not (that flag only lets a script reach keys it did not declare), so on a cluster a
+   * folded call holds one slot's writes: one owner's, one group's, one channel's.
+   */
+  private bySlot(cluster: Cluster, ops: Op[]): Map<number, { node: Redis | Cluster; ops: Op[] }> {
     const masters = new Map<string, Redis>();
     for (const node of cluster.nodes('master')) masters.set(`${node.options.host}:${node.options.port}`, node);
-    const groups = new Map<Redis | Cluster, Op[]>();
+    const groups = new Map<number, { node: Redis | Cluster; ops: Op[] }>();
     for (const op of ops) {
-      const key = op.keys[0];
-      const owner = key === undefined ? undefined : cluster.slots[calculateSlot(key)]?.[0];
-      const node: Redis | Cluster = (owner && masters.get(owner)) || cluster;
-      let group = groups.get(node);
-      if (!group) groups.set(node, (group = []));
-      group.push(op);
+      const key = op.write.keys[0];
+      const slot = key === undefined ? -1 : calculateSlot(key);
+      let group = groups.get(slot);
+      if (!group) {
+        const owner = cluster.slots[slot]?.[0];
+        groups.set(slot, (group = { node: (owner && masters.get(owner)) || cluster, ops: [] }));
+      }
+      group.ops.push(op);
     }
     return groups;
   }
 
-  private send(client: Redis | Cluster, ops: Op[]): void {
-    if (client instanceof Cluster) {
-      this.oneByOne(client, ops);
+  private call(client: Redis | Cluster, ops: Op[]): void {
+    if (client instanceof Cluster || ops.length === 1) {
+      this.oneByOne(this.redis, ops);
       return;
     }
-    const { lua, sha } = this.fold();
+    let folded: { lua: string; sha: string };
+    try {
+      folded = this.fold();
+    } catch (err) {
+      for (const op of ops) op.reject(err);
+      return;
+    }
+    const { lua, sha } = folded;
     const keys: string[] = [];
     const argv: string[] = [];
-    for (const op of ops) {
-      for (const k of op.keys) keys.push(k);
-      argv.push(op.code, String(op.keys.length), String(op.args.length));
-      for (const a of op.args) argv.push(a);
+    for (const { write: w } of ops) {
+      for (const k of w.keys) keys.push(k);
+      if (isScript(w)) {
+        argv.push(w.script.name, String(w.keys.length), String(w.args.length));
+      } else {
+        // a command gets its whole argument list (keys first) from ARGV; KEYS only declare them
+        argv.push(w.command, String(w.keys.length), String(w.keys.length + w.args.length));
+        for (const k of w.keys) argv.push(k);
+      }
+      for (const a of w.args) argv.push(String(a));
     }
     client
       .evalsha(sha, keys.length, ...keys, ...argv)
       .catch((err: Error) => {
-        if (!/^NOSCRIPT/.test(err.message)) throw err;
+        if (!(err instanceof ReplyError) || !err.message.startsWith('NOSCRIPT')) throw err;
         return client.eval(lua, keys.length, ...keys, ...argv);
       })
       .then(
-        (reply) => settle(ops, reply),
+        (reply) => {
+          const replies = Array.isArray(reply) ? (reply as unknown[]) : [];
+          ops.forEach((op, i) => {
+            const r = replies[i];
+            if (r instanceof Error) op.reject(r);
+            else op.resolve(r ?? null);
+          });
+        },
         (err: Error) => {
-          if (this.redis instanceof Cluster && REDIRECTED.test(err.message)) {
-            this.oneByOne(this.redis, ops);
-          } else {
-            for (const op of ops) op.reject(err);
-          }
+          // Redis answered with an error (a script error, a redirection, OOM …): nothing tells
+          // which write it was about, so each is sent again alone and settles on its own.
+          if (err instanceof ReplyError) this.oneByOne(this.redis, ops);
+          else for (const op of ops) op.reject(err);
         },
       );
   }
 
-  /** Sends each write on its own through the cluster client (it follows MOVED/ASK), in order. */
-  private oneByOne(cluster: Cluster, ops: Op[]): void {
-    for (const op of ops) {
-      const script = /^\d+$/.test(op.code) ? this.byIndex[Number(op.code) - 1] : undefined;
-      const reply = script
-        ? cluster.eval(script.lua, script.numberOfKeys, ...op.keys, ...op.args)
-        : cluster.call(op.code, ...op.args);
-      reply.then(
-        (v) => op.resolve(v),
-        (e) => op.reject(e),
-      );
-    }
+  /** Sends each write on its own (through the cluster client on a cluster: it follows MOVED/ASK), in order. */
+  private oneByOne(client: RedisClient, ops: Op[]): void {
+    for (const op of ops) send(client, op.write).then((v) => op.resolve(v), (e) => op.reject(e));
   }
 }
 
-/** The arguments of a store's call as strings (arrays spread, as ioredis does). */
-function strings(argv: unknown[]): string[] {
-  const out: string[] = [];
-  for (const a of argv) {
-    if (typeof a === 'string') out.push(a);
-    else if (Array.isArray(a)) for (const x of a as unknown[]) out.push(String(x));
-    else out.push(String(a));
-  }
-  return out;
-}
-
-/** batch.lua answers {replies, failures}: one reply per write, and (position, message) of each failed one. */
-function settle(ops: Op[], reply: unknown): void {
-  const [replies, failures] = (Array.isArray(reply) ? reply : []) as [unknown[] | undefined, unknown[] | undefined];
-  const failed = new Map<number, string>();
-  for (let i = 0; failures && i + 1 < failures.length; i += 2) failed.set(Number(failures[i]), String(failures[i + 1]));
-  ops.forEach((op, i) => {
-    const message = failed.get(i + 1);
-    if (message !== undefined) op.reject(replyError(message));
-    else if (!replies || i >= replies.length) op.reject(replyError(`ERR batch reply has no result for write ${i + 1}`));
-    else op.resolve(replies[i] ?? null);
-  });
+/**
+ * A script's body as a function of batch.lua: its KEYS and ARGV are the slices of the
+ * folded call's that start after `_k` and `_a` (`KEYS[i]` → `KEYS[_k + i]`, `#ARGV` → `_na`),
+ * so no table is built per write. A script must index KEYS and ARGV only this way.
+ */
+export function foldable(name: string, lua: string): string {
+  const body = lua
+    .replace(/^#!.*\n/, '')
+    .replace(/^[ \t]*--.*$/gm, '')
+    .replace(/#KEYS\b/g, '_nk')
+    .replace(/#ARGV\b/g, '_na')
+    .replace(/\bKEYS\[/g, 'KEYS[_k + ')
+    .replace(/\bARGV\[/g, 'ARGV[_a + ')
+    .replace(/\bunpack\(ARGV, ([^,()]+), ([^,()]+)\)/g, 'unpack(ARGV, _a + $1, _a + $2)')
+    .trimEnd();
+  const stray = /\b(KEYS|ARGV)\b(?!\[_[ka] \+ )/.exec(body.replace(/unpack\(ARGV, _a \+ /g, 'unpack(X, '));
+  if (stray) throw new Error(`lua/${name}.lua uses ${stray[0]} other than by index: it cannot be folded`);
+  return body;
 }

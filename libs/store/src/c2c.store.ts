@@ -1,18 +1,7 @@
 import type { C2cMessageSent, C2cReadAck } from '@app/contracts';
 import { ACCOUNT_FIELD, type Keyspace } from './keyspace';
 import type { RedisClient } from './redis.factory';
-import { defineReadScript, defineScript } from './scripts';
-
-import { Cluster, type Result } from 'ioredis';
-
-declare module 'ioredis' {
-  interface RedisCommander<Context> {
-    unreadC2cMessage(zset: string, reads: string, counts: string, peer: string, msgId: string, time: number): Result<number, Context>;
-    unreadC2cRead(zset: string, reads: string, counts: string, peer: string, readTime: number): Result<number, Context>;
-    unreadC2cDelete(reads: string, counts: string, zsetPrefix: string): Result<number, Context>;
-    unreadC2cPeers(numKeys: number, ...keysAndArgs: string[]): Result<(string | number | null)[], Context>;
-  }
-}
+import { runScript, script, type Write, type Writer } from './write';
 
 /** One peer of an owner, as `unread explain` shows it. */
 export interface C2cPeerState {
@@ -28,54 +17,110 @@ export interface C2cPeerState {
 /** Field of the counts hash that holds the owner's total (account ids are never empty). */
 const TOTAL = '';
 
+const APPLY = script('c2c-apply');
+const DELETE = script('c2c-delete');
+
+/** Messages per c2c-apply call at most (each is two arguments of one ZADD). */
+const MAX_MESSAGES_PER_WRITE = 1_000;
+
+/** The one-to-one events of a batch. */
+export type C2cEvent = C2cMessageSent | C2cReadAck;
+
+/** What a batch does to one (owner, peer): the highest read ack, and the messages. */
+interface PeerFold {
+  peer: string;
+  ack?: number;
+  /** time, msgId pairs. */
+  messages: string[];
+}
+
 /**
- * One-to-one (c2c) unread projection (DESIGN.md). For each owner, under the hash tag
- * `{app:owner}`:
+ * One-to-one (c2c) unread projection (docs/projections.md, "One-to-one (c2c)"). For each owner,
+ * under the hash tag `{app:owner}`:
  * - `<base>:z:<peer>`: zset of the owner's unread message ids from that peer, scored by time;
  * - `<base>:r`: hash peer → the owner's read time for that peer (a max);
  * - `<base>:n`: hash peer → unread count from that peer, field `''` → the total, and the
  *   account's registration marker (ACCOUNT_FIELD, written by DirectoryStore).
- * Every write is one Lua call that keeps the three in step: duplicates count once, a message
- * at or before the read time never counts, an ack subtracts exactly what it removed. Fields
- * and zsets that reach zero are removed, so an owner with nothing unread costs only its read
- * times. A message counts only for its recipient; a message to oneself counts for no one.
+ * The writes of a batch are folded per owner into one c2c-apply.lua call that keeps the three
+ * in step: duplicates count once, a message at or before the read time never counts, an ack
+ * subtracts exactly what it removed. Fields and zsets that reach zero are removed, so an
+ * owner with nothing unread costs only its read times. A message counts only for its
+ * recipient; a message to oneself counts for no one.
  */
 export class C2cStore {
   constructor(
     private readonly redis: RedisClient,
     private readonly keys: Keyspace,
-  ) {
-    defineScript(redis, 'unreadC2cMessage', 'c2c-message', 3);
-    defineScript(redis, 'unreadC2cRead', 'c2c-read', 3);
-    defineScript(redis, 'unreadC2cDelete', 'c2c-delete', 2);
-    // Its number of keys varies with the peers (given as the first argument).
-    defineReadScript(redis, 'unreadC2cPeers', 'c2c-peers', 'variable');
+  ) {}
+
+  /**
+   * The writes of one-to-one events, folded: one c2c-apply write per owner (more for an owner
+   * with over MAX_MESSAGES_PER_WRITE messages), with per peer the highest ack and every
+   * message. Messages and acks commute, so any events of a batch fold together, whatever
+   * their order and topics.
+   */
+  writes(events: readonly C2cEvent[]): Write[] {
+    const owners = new Map<string, { app: string; owner: string; peers: Map<string, PeerFold>; messages: number }[]>();
+    for (const e of events) {
+      const msg = e.type === 'message-sent';
+      if (msg && e.from === e.to) continue;
+      const app = e.appId;
+      const owner = msg ? e.to : e.account;
+      const peer = msg ? e.from : e.peer;
+      const id = `${app.length}:${app}${owner}`;
+      let chunks = owners.get(id);
+      if (!chunks) owners.set(id, (chunks = []));
+      let chunk = chunks[chunks.length - 1];
+      if (!chunk || (msg && chunk.messages >= MAX_MESSAGES_PER_WRITE)) chunks.push((chunk = { app, owner, peers: new Map(), messages: 0 }));
+      let fold = chunk.peers.get(peer);
+      if (!fold) chunk.peers.set(peer, (fold = { peer, messages: [] }));
+      if (msg) {
+        fold.messages.push(String(e.time), e.msgId);
+        chunk.messages++;
+      } else if (fold.ack === undefined || e.readTime > fold.ack) {
+        fold.ack = e.readTime;
+      }
+    }
+    const writes: Write[] = [];
+    for (const chunks of owners.values()) {
+      for (const { app, owner, peers } of chunks) {
+        const base = this.keys.c2c(app, owner);
+        const keys = [`${base}:r`, `${base}:n`];
+        const args: string[] = [];
+        for (const f of peers.values()) {
+          keys.push(`${base}:z:${f.peer}`);
+          args.push(f.peer, f.ack === undefined ? '' : String(f.ack), String(f.messages.length / 2));
+          for (const m of f.messages) args.push(m);
+        }
+        writes.push(runScript(APPLY, keys, args));
+      }
+    }
+    return writes;
   }
 
-  /** Counts the message for its recipient (`to`), with `from` as the peer. */
-  messageSent(e: C2cMessageSent): Promise<number> {
-    if (e.from === e.to) return Promise.resolve(0);
-    const base = this.keys.c2c(e.appId, e.to);
-    return this.redis.unreadC2cMessage(`${base}:z:${e.from}`, `${base}:r`, `${base}:n`, e.from, e.msgId, e.time);
-  }
-
-  /** `account` read everything from `peer` up to `readTime`. */
-  readAck(e: C2cReadAck): Promise<number> {
-    const base = this.keys.c2c(e.appId, e.account);
-    return this.redis.unreadC2cRead(`${base}:z:${e.peer}`, `${base}:r`, `${base}:n`, e.peer, e.readTime);
-  }
-
-  /** Removes every one-to-one key of the account (as owner). */
-  deleteAccount(app: string, account: string): Promise<number> {
+  /**
+   * Removes every one-to-one key of the account (as owner): reads the peers it has unread
+   * messages from, then deletes their zsets, the counts and the read times in one call,
+   * which refuses (and names them) when a peer was counted since; then again with them.
+   */
+  async deleteAccount(writer: Writer, app: string, account: string): Promise<void> {
     const base = this.keys.c2c(app, account);
-    return this.redis.unreadC2cDelete(`${base}:r`, `${base}:n`, `${base}:z:`);
+    const peers = new Set((await this.redis.hkeys(`${base}:n`)).filter((p) => p !== TOTAL && p !== ACCOUNT_FIELD));
+    for (let attempt = 0; attempt < 10; attempt++) {
+      const list = [...peers];
+      const [missing] = (await writer.run([
+        runScript(DELETE, [`${base}:r`, `${base}:n`, ...list.map((p) => `${base}:z:${p}`)], [ACCOUNT_FIELD, ...list]),
+      ])) as [string[]];
+      if (missing.length === 0) return;
+      for (const p of missing) peers.add(p);
+    }
+    throw new Error(`ERR c2c keys of ${account} kept changing during its deletion; the batch is retried`);
   }
 
   /**
    * The owner's registration and total unread over every one-to-one conversation: one HMGET
    * on the owner's slot (existence is a field of the same hash, Keyspace.account).
-   * `registered` is false when the account is not registered per account (see
-   * DirectoryStore for the fallback to the previous layout).
+   * `registered` is false when the account is not registered.
    */
   async total(app: string, owner: string): Promise<{ registered: boolean; total: number }> {
     const [marker, total] = await this.redis.hmget(this.keys.c2cCounts(app, owner), ACCOUNT_FIELD, TOTAL);
@@ -111,31 +156,19 @@ export class C2cStore {
   }
 
   /**
-   * perPeer plus each peer's registration (per account, not counting the fallback to the
-   * earlier per-tenant set: DirectoryStore.legacyExists). On a single Redis one Lua call
-   * (c2c-peers.lua); on a Redis Cluster, where the peers live on other slots, one HMGET and
-   * one HEXISTS per peer issued together (one round trip per node).
+   * perPeer plus each peer's registration: one HMGET on the owner's slot and one HEXISTS per
+   * peer on the peer's, issued together (one round trip per node).
    */
   async perPeerWithPeers(
     app: string,
     owner: string,
     peers: readonly string[],
   ): Promise<{ registered: boolean; counts: number[]; peersRegistered: boolean[] }> {
-    if (this.redis instanceof Cluster) {
-      const [own, ...exist] = await Promise.all([
-        this.perPeer(app, owner, peers),
-        ...peers.map((p) => this.redis.hexists(this.keys.c2cCounts(app, p), ACCOUNT_FIELD)),
-      ]);
-      return { ...own, peersRegistered: exist.map((e) => e === 1) };
-    }
-    const keys = [this.keys.c2cCounts(app, owner), ...peers.map((p) => this.keys.c2cCounts(app, p))];
-    const reply = await this.redis.unreadC2cPeers(keys.length, ...keys, ACCOUNT_FIELD, ...peers);
-    const n = peers.length;
-    return {
-      registered: Number(reply[0]) === 1,
-      counts: reply.slice(1, n + 1).map((v) => count(v === null ? null : String(v))),
-      peersRegistered: reply.slice(n + 1, 2 * n + 1).map((v) => Number(v) === 1),
-    };
+    const [own, ...exist] = await Promise.all([
+      this.perPeer(app, owner, peers),
+      ...peers.map((p) => this.redis.hexists(this.keys.c2cCounts(app, p), ACCOUNT_FIELD)),
+    ]);
+    return { ...own, peersRegistered: exist.map((e) => e === 1) };
   }
 
   /**

@@ -8,30 +8,28 @@ import type {
   GroupType,
   GroupUnreadSet,
 } from '@app/contracts';
-import { Cluster } from 'ioredis';
-import { ACCOUNT_FIELD, type Keyspace } from './keyspace';
+import type { Keyspace } from './keyspace';
 import type { RedisClient } from './redis.factory';
-import { defineReadScript, defineScript } from './scripts';
+import { command, runScript, script, type Write, type Writer } from './write';
 
-import type { Result } from 'ioredis';
+const MESSAGES = script('group-messages');
+const READ_ACK = script('group-read-ack');
+const UNREAD_SET = script('group-unread-set');
+const MEMBER_JOINED = script('group-member-joined');
+const MEMBER_LEFT = script('group-member-left');
+const CREATED = script('group-created');
+const DISMISSED = script('group-dismissed');
+const ACCOUNT_TAKE = script('group-account-take');
 
-declare module 'ioredis' {
-  interface RedisCommander<Context> {
-    unreadGroupMessageSent(
-      state: string,
-      seq: string,
-      senderField: string,
-    ): Result<number, Context>;
-    unreadGroupReadAck(state: string, field: string, readSeq: string): Result<number, Context>;
-    unreadGroupUnreadSet(state: string, field: string, readSeq: string, fence: string): Result<number, Context>;
-    unreadGroupMemberJoined(state: string, field: string, seq: string): Result<number, Context>;
-    unreadGroupMemberLeft(state: string, field: string): Result<number, Context>;
-    unreadGroupCreated(state: string, groupType: string, name: string): Result<number, Context>;
-    unreadGroupDismissed(state: string): Result<number, Context>;
-    unreadGroupAccountTake(index: string): Result<string[], Context>;
-    unreadGroupList(counts: string, index: string, stateHead: string, stateTail: string, marker: string, member: string): Result<(string | number | null)[], Context>;
-  }
-}
+/** The group events of a batch. */
+export type GroupEvent =
+  | GroupMessageSent
+  | GroupReadAck
+  | GroupUnreadSet
+  | GroupCreated
+  | GroupDismissed
+  | GroupMemberJoined
+  | GroupMemberLeft;
 
 /** Group types whose members keep no unread count (the vendor: their clients do not support it). */
 export const GROUP_TYPES_WITHOUT_UNREAD: readonly GroupType[] = [
@@ -93,7 +91,7 @@ export function groupReadSeq(r: GroupMemberRecord): number {
   return Math.max(r.ackSeq, r.joinSeq > fence ? r.joinSeq : 0, r.ownSeq > fence ? r.ownSeq : 0);
 }
 
-/** The unread count of a member record in a group (pure: DESIGN.md, unread = max(0, maxSeq − readSeq)). */
+/** The unread count of a member record in a group (pure: unread = max(0, maxSeq − readSeq), docs/projections.md). */
 export function groupUnread(
   type: GroupType | undefined,
   maxSeq: number,
@@ -106,7 +104,7 @@ export function groupUnread(
 const META_FIELDS = ['max', 'type', 'name', 'state'] as const;
 
 /**
- * Group unread without fan-out (DESIGN.md). Keys:
+ * Group unread without fan-out (docs/projections.md, "Group"). Keys:
  * - `<group base>:state` (hash, slot `{app:groupId}`): `max` (highest message seq), `type`,
  *   `name`, `state` ('1' created, '0' dismissed, absent = never created) and, per account
  *   that has any state in the group, a field `m:<account>` holding its record
@@ -115,7 +113,7 @@ const META_FIELDS = ['max', 'type', 'name', 'state'] as const;
  *   score 1 while a member, 0 after leaving (kept so account deletion can find the group to
  *   clean), members ordered by group id, which is the paging order of get_joined_group_list.
  *
- * A group message is one Lua call touching two hash fields whatever the group's size; a
+ * A batch's messages to a group are one Lua call touching one hash field per sender plus `max`, whatever the group's size; a
  * member's unread is computed at read time: max(0, max − readSeq), readSeq = groupReadSeq().
  *
  * Why each component is kept apart (interleavings). Events are ordered only within one
@@ -150,8 +148,7 @@ const META_FIELDS = ['max', 'type', 'name', 'state'] as const;
  *   state '0'; late messages or acks only touch fields of a group that answers as absent.
  *   Account-side indexes are not fanned out to: readers skip dismissed groups.
  * - The account index write of a join/leave is a separate command on the account's slot,
- *   issued in the same tick as the group-side Lua, so both follow the group's directory
- *   order. account-deleted (keyed by account) is not ordered with a group's joins; a join
+ *   written right after the group-side Lua, so both follow the group's directory order. account-deleted (keyed by account) is not ordered with a group's joins; a join
  *   applied after the deletion re-creates an index entry for a deleted account, which reads
  *   refuse because the account no longer exists.
  */
@@ -159,17 +156,7 @@ export class GroupStore {
   constructor(
     private readonly redis: RedisClient,
     private readonly keys: Keyspace,
-  ) {
-    defineScript(redis, 'unreadGroupMessageSent', 'group-message-sent', 1);
-    defineScript(redis, 'unreadGroupReadAck', 'group-read-ack', 1);
-    defineScript(redis, 'unreadGroupUnreadSet', 'group-unread-set', 1);
-    defineScript(redis, 'unreadGroupMemberJoined', 'group-member-joined', 1);
-    defineScript(redis, 'unreadGroupMemberLeft', 'group-member-left', 1);
-    defineScript(redis, 'unreadGroupCreated', 'group-created', 1);
-    defineScript(redis, 'unreadGroupDismissed', 'group-dismissed', 1);
-    defineScript(redis, 'unreadGroupAccountTake', 'group-account-take', 1);
-    defineReadScript(redis, 'unreadGroupList', 'group-list', 2);
-  }
+  ) {}
 
   /** The group's state hash. */
   stateKey(app: string, groupId: string): string {
@@ -183,79 +170,99 @@ export class GroupStore {
 
   // ---- writes (projector) ---------------------------------------------------------------
 
-  messageSent(e: GroupMessageSent): Promise<unknown> {
-    return this.redis.unreadGroupMessageSent(
-      this.stateKey(e.appId, e.groupId),
-      String(e.seq),
-      field(e.from),
-    );
+  /**
+   * The writes of group events, in event order per group, except that events that commute
+   * are folded into one write at the place of the first: a group's messages (they only raise
+   * `max` and their senders' `ownSeq`) up to the group's next dismissal or join without seq
+   * (which reads `max`), and a member's read acks (a max of `ackSeq`) up to its next
+   * override or the group's dismissal. Every other event writes other components or other
+   * fields, so moving a folded write before it changes nothing.
+   */
+  writes(events: readonly GroupEvent[]): Write[] {
+    const writes: (Write | MessageRun | AckRun)[] = [];
+    const runs = new Map<string, MessageRun>();
+    const acks = new Map<string, Map<string, AckRun>>();
+    for (const e of events) {
+      const state = this.stateKey(e.appId, e.groupId);
+      if (e.type === 'message-sent') {
+        let run = runs.get(state);
+        if (!run) {
+          runs.set(state, (run = { state, max: 0, senders: new Map() }));
+          writes.push(run);
+        }
+        if (e.seq > run.max) run.max = e.seq;
+        const f = field(e.from);
+        if (e.seq > (run.senders.get(f) ?? 0)) run.senders.set(f, e.seq);
+        continue;
+      }
+      if (e.type === 'read-ack') {
+        let members = acks.get(state);
+        if (!members) acks.set(state, (members = new Map<string, AckRun>()));
+        const f = field(e.account);
+        const run = members.get(f);
+        if (run) {
+          if (e.readSeq > run.seq) run.seq = e.readSeq;
+        } else {
+          const fresh: AckRun = { state, field: f, seq: e.readSeq };
+          members.set(f, fresh);
+          writes.push(fresh);
+        }
+        continue;
+      }
+      if (e.type === 'group-dismissed') {
+        runs.delete(state);
+        acks.delete(state);
+      } else if (e.type === 'group-member-joined' && e.seq === undefined) {
+        runs.delete(state);
+      } else if (e.type === 'group-unread-set') {
+        acks.get(state)?.delete(field(e.account));
+      }
+      for (const w of this.eventWrites(state, e)) writes.push(w);
+    }
+    return writes.map((w) => {
+      if ('senders' in w) return runScript(MESSAGES, [w.state], [w.max, w.senders.size, ...w.senders.keys(), ...w.senders.values()]);
+      if ('field' in w) return runScript(READ_ACK, [w.state], [w.field, w.seq]);
+      return w;
+    });
   }
 
-  readAck(e: GroupReadAck): Promise<unknown> {
-    return this.redis.unreadGroupReadAck(
-      this.stateKey(e.appId, e.groupId),
-      field(e.account),
-      String(e.readSeq),
-    );
-  }
-
-  unreadSet(e: GroupUnreadSet): Promise<unknown> {
-    return this.redis.unreadGroupUnreadSet(
-      this.stateKey(e.appId, e.groupId),
-      field(e.account),
-      String(e.readSeq),
-      e.maxSeq === undefined ? '' : String(e.maxSeq),
-    );
-  }
-
-  created(e: GroupCreated): Promise<unknown> {
-    return this.redis.unreadGroupCreated(
-      this.stateKey(e.appId, e.groupId),
-      e.groupType,
-      e.name ?? '',
-    );
-  }
-
-  dismissed(e: GroupDismissed): Promise<unknown> {
-    return this.redis.unreadGroupDismissed(this.stateKey(e.appId, e.groupId));
-  }
-
-  memberJoined(e: GroupMemberJoined): Promise<unknown> {
-    return Promise.all([
-      this.redis.unreadGroupMemberJoined(
-        this.stateKey(e.appId, e.groupId),
-        field(e.account),
-        e.seq === undefined ? '' : String(e.seq),
-      ),
-      this.redis.zadd(this.indexKey(e.appId, e.account), 1, e.groupId),
-    ]);
-  }
-
-  memberLeft(e: GroupMemberLeft): Promise<unknown> {
-    return Promise.all([
-      this.redis.unreadGroupMemberLeft(this.stateKey(e.appId, e.groupId), field(e.account)),
-      this.redis.zadd(this.indexKey(e.appId, e.account), 0, e.groupId),
-    ]);
+  private eventWrites(state: string, e: Exclude<GroupEvent, GroupMessageSent | GroupReadAck>): Write[] {
+    switch (e.type) {
+      case 'group-unread-set':
+        return [runScript(UNREAD_SET, [state], [field(e.account), e.readSeq, e.maxSeq === undefined ? '' : e.maxSeq])];
+      case 'group-created':
+        return [runScript(CREATED, [state], [e.groupType, e.name ?? ''])];
+      case 'group-dismissed':
+        return [runScript(DISMISSED, [state], [])];
+      case 'group-member-joined':
+        return [
+          runScript(MEMBER_JOINED, [state], [field(e.account), e.seq === undefined ? '' : e.seq]),
+          command('ZADD', [this.indexKey(e.appId, e.account)], [1, e.groupId]),
+        ];
+      case 'group-member-left':
+        return [
+          runScript(MEMBER_LEFT, [state], [field(e.account)]),
+          command('ZADD', [this.indexKey(e.appId, e.account)], [0, e.groupId]),
+        ];
+    }
   }
 
   /**
    * Removes the account's group index and its records in every group of that index. The
    * groups are only known once the index is read, so this is the one write in three steps:
-   * (1) take the index (read + delete, atomic on the account's slot), issued in the batch's
-   * tick; (2) read the index again: anything there was re-added by events after the deletion
-   * in the same batch (an account id registered again and joining), and those groups keep
-   * their records; (3) delete the record in each other group (independent HDELs, one tick).
-   * Every step is idempotent, and the batch commits only after all three.
+   * (1) take the index (read + delete, atomic on the account's slot); (2) read the index
+   * again: anything there was re-added by events applied since (an account id registered
+   * again and joining), and those groups keep their records; (3) delete the record in each
+   * other group (independent HDELs, one tick). Every step is idempotent, and the batch
+   * commits only after all three.
    */
-  async deleteAccount(app: string, account: string): Promise<void> {
+  async deleteAccount(writer: Writer, app: string, account: string): Promise<void> {
     const index = this.indexKey(app, account);
-    const taken = await this.redis.unreadGroupAccountTake(index);
+    const [taken] = (await writer.run([runScript(ACCOUNT_TAKE, [index], [])])) as [string[]];
     if (taken.length === 0) return;
     const since = new Set(await this.redis.zrange(index, 0, -1));
     const f = field(account);
-    await Promise.all(
-      taken.filter((g) => !since.has(g)).map((g) => this.redis.hdel(this.stateKey(app, g), f)),
-    );
+    await writer.run(taken.filter((g) => !since.has(g)).map((g) => command('HDEL', [this.stateKey(app, g)], [f])));
   }
 
   // ---- reads (gateway) ------------------------------------------------------------------
@@ -278,34 +285,35 @@ export class GroupStore {
 
   /**
    * The account's registration and the groups it is a member of, ordered by group id,
-   * skipping dismissed groups and groups it is no longer in. On a single Redis one Lua call
-   * (group-list.lua); on a Redis Cluster, where the groups live on other slots, two round
-   * trips: the marker and the index (the account's slot), then one HMGET per group issued
-   * in one tick (one pipeline per node).
+   * skipping dismissed groups and groups it is no longer in: two round trips, the marker and
+   * the index (the account's slot), then one HMGET per group issued in one tick (one pipeline
+   * per node).
    */
   async joinedGroups(app: string, account: string): Promise<{ registered: boolean; groups: GroupMemberView[] }> {
     const f = field(account);
     const marker = this.keys.account(app, account);
-    const index = this.indexKey(app, account);
-    const rows: { id: string; values: (string | null)[] }[] = [];
-    let registered: boolean;
-    if (this.redis instanceof Cluster) {
-      const [exists, ids] = await Promise.all([this.redis.hexists(marker.key, marker.field), this.redis.zrangebyscore(index, 1, 1)]);
-      registered = exists === 1;
-      const values = await Promise.all(ids.map((g) => this.redis.hmget(this.stateKey(app, g), ...META_FIELDS, f)));
-      ids.forEach((id, i) => rows.push({ id, values: values[i]! }));
-    } else {
-      // The state key around the group id, as Keyspace builds it (esc leaves \u0000 alone).
-      const [head, tail] = this.stateKey(app, '\u0000').split('\u0000') as [string, string];
-      const reply = await this.redis.unreadGroupList(marker.key, index, head, tail, ACCOUNT_FIELD, f);
-      registered = Number(reply[0]) === 1;
-      for (let i = 1; i + 5 < reply.length; i += 6) {
-        rows.push({ id: String(reply[i]), values: reply.slice(i + 1, i + 6).map((v) => (v === null ? null : String(v))) });
-      }
-    }
-    const groups = rows.map((r) => view(r.id, r.values)).filter((v) => v.exists && v.member);
-    return { registered, groups };
+    const [exists, ids] = await Promise.all([
+      this.redis.hexists(marker.key, marker.field),
+      this.redis.zrangebyscore(this.indexKey(app, account), 1, 1),
+    ]);
+    const values = await Promise.all(ids.map((g) => this.redis.hmget(this.stateKey(app, g), ...META_FIELDS, f)));
+    const groups = ids.map((id, i) => view(id, values[i]!)).filter((v) => v.exists && v.member);
+    return { registered: exists === 1, groups };
   }
+}
+
+/** A run of one group's messages, folded (GroupStore.writes). */
+interface MessageRun {
+  state: string;
+  max: number;
+  senders: Map<string, number>;
+}
+
+/** A run of one member's read acks in a group, folded to their max (GroupStore.writes). */
+interface AckRun {
+  state: string;
+  field: string;
+  seq: number;
 }
 
 function field(account: string): string {

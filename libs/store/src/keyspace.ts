@@ -106,19 +106,15 @@ export function feedVersionKey(base: string, app: string, account: string): stri
  */
 export class Generations implements GenerationSource {
   private active = 0;
-  private loadedAt = Number.NEGATIVE_INFINITY;
-  private loading?: Promise<number>;
   readonly keys: { active: string; fence: string };
 
   /**
    * @param redis the client to read the pointer with
    * @param base REDIS_KEY_PREFIX
-   * @param maxAgeMs how long `refresh()` trusts the pointer it read last
    */
   constructor(
     private readonly redis: RedisClient,
     readonly base: string,
-    private readonly maxAgeMs = 1_000,
   ) {
     this.keys = generationKeys(base);
   }
@@ -128,29 +124,14 @@ export class Generations implements GenerationSource {
     return this.active;
   }
 
-  /** True once the pointer has been read at least once. */
-  get loaded(): boolean {
-    return this.loadedAt !== Number.NEGATIVE_INFINITY;
-  }
-
   /** Reads the pointer and the fence (one MGET). `fence` is the generation being switched to. */
   async read(): Promise<{ active: number; fence?: { generation: number; token: string } }> {
     const [active, fence] = await this.redis.mget(this.keys.active, this.keys.fence);
     const generation = active === null || active === undefined ? 0 : Number(active);
     this.active = Number.isSafeInteger(generation) && generation >= 0 ? generation : 0;
-    this.loadedAt = Date.now();
     if (!fence) return { active: this.active };
     const [gen, token] = fence.split(' ');
     return { active: this.active, fence: { generation: Number(gen), token: token ?? '' } };
-  }
-
-  /** The active generation, re-read when the last read is older than maxAgeMs (concurrent callers share one read). */
-  async refresh(): Promise<number> {
-    if (Date.now() - this.loadedAt < this.maxAgeMs) return this.active;
-    this.loading ??= this.read()
-      .then((r) => r.active)
-      .finally(() => (this.loading = undefined));
-    return this.loading;
   }
 
   /**
@@ -173,8 +154,7 @@ export class Generations implements GenerationSource {
     const ok = (await this.redis.unreadGenerationFlip(this.keys.active, this.keys.fence, generation, `${generation} ${token}`)) === 1;
     if (ok) {
       this.active = generation;
-      this.loadedAt = Date.now();
-    }
+      }
     return ok;
   }
 
@@ -217,15 +197,6 @@ export class Keyspace {
     return { key: this.c2cCounts(app, account), field: ACCOUNT_FIELD };
   }
 
-  /**
-   * The set of registered accounts of a tenant as kept before per-account existence (one
-   * slot per tenant). Still read as a fallback for accounts not found per account, until
-   * `migrate-accounts` (apps/tools) has moved a deployment's data.
-   */
-  legacyAccounts(app: string): string {
-    return `${this.prefix}:acct:{${esc(app)}}`;
-  }
-
   /** Base of a one-to-one owner's keys: every key of (app, owner) starts with it. */
   c2c(app: string, owner: string): string {
     return `${this.prefix}:c2c:{${esc(app)}:${esc(owner)}}`;
@@ -261,16 +232,11 @@ export class Keyspace {
     return `${this.prefix}:srv:{${esc(app)}:${serverId}}`;
   }
 
-  /** Pattern that matches every key of this keyspace (for SCAN in tests and tooling). */
   /**
    * How far this generation holds each partition's events (positions.lua). One hash per
    * Redis node on a cluster (the tag picks a slot of the node), one in all otherwise.
    */
   positions(tag = 'pos'): string {
     return `${this.prefix}:pos:{${tag}}`;
-  }
-
-  all(): string {
-    return `${this.prefix}:*`;
   }
 }

@@ -1,36 +1,35 @@
 import type { UnreadEvent } from '@app/contracts';
-import { Cluster, type Result } from 'ioredis';
+import { Cluster } from 'ioredis';
 import calculateSlot from 'cluster-key-slot';
 import { BatchWriter } from './batch-writer';
 import { ChannelStore } from './channel.store';
-import { C2cStore } from './c2c.store';
+import type { ChannelEvent } from './channel.projection';
+import { C2cStore, type C2cEvent } from './c2c.store';
 import { DirectoryStore } from './directory.store';
-import { GroupStore } from './group.store';
+import { GroupStore, type GroupEvent } from './group.store';
 import { Keyspace, generationPrefix } from './keyspace';
 import type { RedisClient } from './redis.factory';
-import { defineScript } from './scripts';
+import type { StoreOptions } from './store-options';
+import { DirectWriter, command, runScript, script, type Write, type Writer } from './write';
 
-declare module 'ioredis' {
-  interface RedisCommander<Context> {
-    unreadPosition(positions: string, field: string, prev: string, last: string): Result<string | number, Context>;
-  }
-}
+export type { StoreOptions } from './store-options';
+
+const POSITIONS = script('positions');
 
 /** What `recordPosition` found: recorded, or Redis holds less than the previous batch (`held`: -1 none). */
-export type PositionResult = { ok: true } | { ok: false; held: bigint; none: boolean };
-
-export interface StoreOptions {
-  /** How long QChat mention bodies and index entries are kept (ms). */
-  mentionRetentionMs: number;
-}
+export type PositionResult = { ok: true } | { ok: false; held: bigint };
 
 /**
  * The Redis projections: one store per family, sharing a client and a keyspace.
  *
- * Writes: `apply(event)` folds one validated event into Redis. Every family's write is one
- * Lua call (or independent commands issued in the same tick), so the writes of a batch,
- * issued together, reach each Redis node in event order through ioredis auto-pipelining,
- * and every write is idempotent and commutes with the writes of other topics (DESIGN.md).
+ * Writes (docs/projections.md, "The write path"): each family turns events into writes
+ * (`Write`: a script or a command, its keys, its arguments), folding the events of a batch
+ * that touch the same projection; a Writer carries them. `applyBatch` (the projector) folds
+ * every write of a tick into one call per Redis node (BatchWriter); `apply`/`applyAll` send
+ * each write on its own (DirectWriter). Every write is idempotent and commutes with the
+ * writes of other topics (docs/projections.md), so any batch may be applied again.
+ * account-deleted reads before it writes: it splits a batch, the events before it applied
+ * first, the events after it once it is done.
  */
 export class ProjectionStore {
   private readonly byGeneration = new Map<string, ProjectionStore>();
@@ -38,8 +37,8 @@ export class ProjectionStore {
   readonly group: GroupStore;
   readonly channel: ChannelStore;
   readonly directory: DirectoryStore;
-  private readonly writer: BatchWriter;
-  private folded?: ProjectionStore;
+  private readonly folded: Writer;
+  private readonly direct: Writer;
 
   constructor(
     readonly redis: RedisClient,
@@ -47,18 +46,12 @@ export class ProjectionStore {
     readonly options: StoreOptions,
     writer?: BatchWriter,
   ) {
-    this.writer = writer ?? new BatchWriter(redis);
+    this.folded = writer ?? new BatchWriter(redis);
+    this.direct = new DirectWriter(redis);
     this.c2c = new C2cStore(redis, keys);
     this.group = new GroupStore(redis, keys);
     this.channel = new ChannelStore(redis, keys, options);
     this.directory = new DirectoryStore(redis, keys, this.c2c, this.group, this.channel);
-    defineScript(redis, 'unreadPosition', 'positions', 1);
-  }
-
-  /** The same stores writing through the batch writer (folded calls); built once. */
-  private get batched(): ProjectionStore {
-    this.folded ??= new ProjectionStore(this.writer.asClient(), this.keys, this.options, this.writer);
-    return this.folded;
   }
 
   /**
@@ -69,58 +62,66 @@ export class ProjectionStore {
     const prefix = generationPrefix(base, generation);
     let store = this.byGeneration.get(prefix);
     if (!store) {
-      store = new ProjectionStore(this.redis, new Keyspace(prefix), this.options, this.writer);
+      store = new ProjectionStore(this.redis, new Keyspace(prefix), this.options, this.folded as BatchWriter);
       this.byGeneration.set(prefix, store);
     }
     return store;
   }
 
-  apply(event: UnreadEvent): Promise<unknown> {
-    switch (event.type) {
-      case 'message-sent':
-        if (event.scope === 'c2c') return this.c2c.messageSent(event);
-        if (event.scope === 'group') return this.group.messageSent(event);
-        return this.channel.messageSent(event);
-      case 'read-ack':
-        if (event.scope === 'c2c') return this.c2c.readAck(event);
-        if (event.scope === 'group') return this.group.readAck(event);
-        return this.channel.readAck(event);
-      case 'group-unread-set':
-        return this.group.unreadSet(event);
-      case 'channel-mention':
-        return this.channel.mention(event);
-      case 'channel-message-updated':
-        return this.channel.messageUpdated(event);
-      case 'account-registered':
-        return this.directory.accountRegistered(event);
-      case 'account-deleted':
-        return this.directory.accountDeleted(event);
-      case 'group-created':
-        return this.group.created(event);
-      case 'group-dismissed':
-        return this.group.dismissed(event);
-      case 'group-member-joined':
-        return this.group.memberJoined(event);
-      case 'group-member-left':
-        return this.group.memberLeft(event);
-      case 'qchat-server-member-joined':
-        return this.channel.serverMemberJoined(event);
-      case 'qchat-server-member-left':
-        return this.channel.serverMemberLeft(event);
-      case 'qchat-channel-created':
-        return this.channel.channelCreated(event);
-      case 'qchat-channel-deleted':
-        return this.channel.channelDeleted(event);
-      case 'qchat-role-member-added':
-        return this.channel.roleMemberAdded(event);
-      case 'qchat-role-member-removed':
-        return this.channel.roleMemberRemoved(event);
+  /**
+   * The writes of events that need no read first (every event but account-deleted): each
+   * family folds its own, in event order where order matters.
+   */
+  writes(events: readonly UnreadEvent[]): Write[] {
+    const c2c: C2cEvent[] = [];
+    const group: GroupEvent[] = [];
+    const channel: ChannelEvent[] = [];
+    const other: Write[] = [];
+    for (const e of events) {
+      switch (e.type) {
+        case 'message-sent':
+        case 'read-ack':
+          if (e.scope === 'c2c') c2c.push(e);
+          else if (e.scope === 'group') group.push(e);
+          else channel.push(e);
+          break;
+        case 'group-unread-set':
+        case 'group-created':
+        case 'group-dismissed':
+        case 'group-member-joined':
+        case 'group-member-left':
+          group.push(e);
+          break;
+        case 'channel-mention':
+        case 'channel-message-updated':
+          channel.push(e);
+          break;
+        case 'account-registered':
+          other.push(...this.directory.registeredWrites(e));
+          break;
+        case 'account-deleted':
+          throw new Error('account-deleted is applied on its own (ProjectionStore.applyWith)');
+        case 'qchat-server-member-joined':
+        case 'qchat-server-member-left':
+        case 'qchat-channel-created':
+        case 'qchat-channel-deleted':
+        case 'qchat-role-member-added':
+        case 'qchat-role-member-removed':
+          other.push(...this.channel.membershipWrites(e));
+          break;
+      }
     }
+    return [...this.c2c.writes(c2c), ...this.group.writes(group), ...this.channel.writes(channel), ...other];
   }
 
-  /** Applies events: all writes issued in one tick, resolved when Redis acknowledged every one. */
+  /** Applies one event, one Redis call per write. */
+  async apply(event: UnreadEvent): Promise<void> {
+    await this.applyWith(this.direct, [event]);
+  }
+
+  /** Applies events, one Redis call per (folded) write; resolved when Redis acknowledged every one. */
   async applyAll(events: readonly UnreadEvent[]): Promise<void> {
-    await Promise.all(events.map((e) => this.apply(e)));
+    await this.applyWith(this.direct, events);
   }
 
   /**
@@ -128,7 +129,18 @@ export class ProjectionStore {
    * with every other write issued in the same tick into one call per Redis node.
    */
   async applyBatch(events: readonly UnreadEvent[]): Promise<void> {
-    await this.batched.applyAll(events);
+    await this.applyWith(this.folded, events);
+  }
+
+  private async applyWith(writer: Writer, events: readonly UnreadEvent[]): Promise<void> {
+    let from = 0;
+    for (let i = 0; i <= events.length; i++) {
+      const e = events[i];
+      if (e !== undefined && e.type !== 'account-deleted') continue;
+      if (i > from) await writer.run(this.writes(events.slice(from, i)));
+      if (e) await this.directory.accountDeleted(writer, e);
+      from = i + 1;
+    }
   }
 
   /**
@@ -138,14 +150,14 @@ export class ProjectionStore {
    */
   async recordPosition(topic: string, partition: number, prev: bigint, last: bigint): Promise<PositionResult> {
     const field = positionField(topic, partition);
-    const replies = await Promise.all(
-      this.positionKeys().map((key) => this.batched.redis.unreadPosition(key, field, String(prev), String(last))),
-    );
+    const replies = (await this.folded.run(
+      this.positionKeys().map((key) => runScript(POSITIONS, [key], [field, String(prev), String(last)])),
+    )) as (string | number)[];
     let result: PositionResult = { ok: true };
     for (const r of replies) {
       if (r === 'ok') continue;
       const held = Number(r) < 0 ? -1n : BigInt(r);
-      if (result.ok || held < result.held) result = { ok: false, held, none: Number(r) === -2 };
+      if (result.ok || held < result.held) result = { ok: false, held };
     }
     return result;
   }
@@ -154,7 +166,7 @@ export class ProjectionStore {
   async positions(partitions: readonly { topic: string; partition: number }[]): Promise<bigint[]> {
     if (partitions.length === 0) return [];
     const fields = partitions.map((p) => positionField(p.topic, p.partition));
-    const perKey = await Promise.all(this.positionKeys().map((key) => this.writer.target.hmget(key, ...fields)));
+    const perKey = await Promise.all(this.positionKeys().map((key) => this.redis.hmget(key, ...fields)));
     return fields.map((_, i) =>
       perKey.reduce<bigint>((min, vs, k) => {
         const v = vs[i] === null || vs[i] === undefined ? -1n : BigInt(vs[i]);
@@ -169,11 +181,9 @@ export class ProjectionStore {
    * how many fields were set.
    */
   async adoptPositions(entries: readonly { topic: string; partition: number; held: bigint }[]): Promise<number> {
-    const set = await Promise.all(
-      this.positionKeys().flatMap((key) =>
-        entries.map((e) => this.writer.target.hsetnx(key, positionField(e.topic, e.partition), String(e.held))),
-      ),
-    );
+    const set = (await this.direct.run(
+      this.positionKeys().flatMap((key) => entries.map((e) => command('HSETNX', [key], [positionField(e.topic, e.partition), String(e.held)]))),
+    )) as number[];
     return set.reduce<number>((a, b) => a + b, 0);
   }
 
@@ -183,7 +193,7 @@ export class ProjectionStore {
    * own writes, how far it holds each partition (a promoted replica of any master is seen).
    */
   private positionKeys(): string[] {
-    const client = this.writer.target;
+    const client = this.redis;
     if (!(client instanceof Cluster)) return [this.keys.positions()];
     const masters = new Set(client.nodes('master').map((n) => `${n.options.host}:${n.options.port}`));
     const keys: string[] = [];

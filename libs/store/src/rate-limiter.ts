@@ -1,3 +1,4 @@
+import { Logger } from '@nestjs/common';
 import type { Result } from 'ioredis';
 import { rateLimitKeys } from './keyspace';
 import type { RedisClient } from './redis.factory';
@@ -26,6 +27,8 @@ interface Lease {
   until: number;
   /** Redis refused: the window is used up, or the caller is blocked, until `until`. */
   refused: boolean;
+  /** Redis could not grant (it refuses writes, or is away): a window counted by this replica alone. */
+  local: boolean;
   /** The lease request in flight, shared by every call that waits for it. */
   pending?: Promise<void>;
 }
@@ -43,9 +46,20 @@ interface Lease {
  * of leases: calls granted to one replica and not spent are stranded there, so with N
  * replicas a window may refuse calls once up to (N − 1) × (leaseSize − 1) of its quota
  * sits unspent in other replicas.
+ *
+ * When Redis refuses to grant a lease (it refuses writes: full, no replicas, read-only, a
+ * failed snapshot; any error reply), the replica does not fail the call: it counts a
+ * one-second window of its own with the full limit (and the block, when one is configured)
+ * and asks Redis again when that window ends. (When Redis does not answer at all, the call
+ * fails as its reads would.) Calls keep being answered as long as Redis can be read; the limit then holds per replica, so N replicas let at most N × limit calls
+ * through per second while Redis refuses (docs/reliability.md, "When Redis says no").
  */
 export class RateLimiter {
   private readonly leases = new Map<string, Lease>();
+  private readonly logger = new Logger('RateLimiter');
+  private lastWarning = 0;
+  /** Windows counted locally because Redis could not grant a lease (for metrics and tests). */
+  localWindows = 0;
 
   constructor(
     private readonly redis: RedisClient,
@@ -67,6 +81,12 @@ export class RateLimiter {
         return true;
       }
       if (lease.refused) return false;
+      if (lease.local) {
+        // This replica's own window is used up: refuse, and block when the API blocks.
+        if (blockMs > 0) lease.until = Date.now() + blockMs;
+        lease.refused = true;
+        return false;
+      }
     }
     return this.renew(id, lease, family, app, api, limit, blockMs);
   }
@@ -84,7 +104,7 @@ export class RateLimiter {
       await lease.pending;
       return this.allow(family, app, api, limit, blockMs);
     }
-    const next: Lease = lease ?? { tokens: 0, until: 0, refused: false };
+    const next: Lease = lease ?? { tokens: 0, until: 0, refused: false, local: false };
     this.leases.set(id, next);
     const sentAt = Date.now();
     const keys = rateLimitKeys(this.prefix, family, app, api);
@@ -94,11 +114,24 @@ export class RateLimiter {
         next.until = sentAt + Number(ms);
         next.tokens = Number(granted);
         next.refused = Number(granted) === 0;
+        next.local = false;
         next.pending = undefined;
       },
       (err: unknown) => {
         next.pending = undefined;
-        throw err;
+        // Redis did not answer (away, timed out): the call's own reads fail the same way; say so.
+        if (!(err instanceof Error) || err.name !== 'ReplyError') throw err;
+        const now = Date.now();
+        next.until = now + 1_000 - (now % 1_000);
+        next.tokens = limit;
+        next.refused = false;
+        next.local = true;
+        next.pending = undefined;
+        this.localWindows++;
+        if (now - this.lastWarning >= 10_000) {
+          this.lastWarning = now;
+          this.logger.warn(`Redis did not grant a rate-limit lease (${(err).message}); limiting on this replica alone (${limit}/s per replica) until it does`);
+        }
       },
     );
     await next.pending;

@@ -1,6 +1,5 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import Redis, { Cluster } from 'ioredis';
 import type { RedisClient } from './redis.factory';
 
 /**
@@ -17,22 +16,13 @@ export function readScript(name: string, seen: ReadonlySet<string> = new Set()):
 }
 
 /**
- * Registers a Lua script as an ioredis command (EVALSHA with a fallback to EVAL), once per
- * client (`numberOfKeys` 'variable': the number of keys is the command's first argument). Each family store declares its commands' types with `declare module 'ioredis'`.
+ * Registers a read script (or a bookkeeping script of Generations) as an ioredis command
+ * (EVALSHA with a fallback to EVAL), once per client (`numberOfKeys` 'variable': the number
+ * of keys is the command's first argument), typed with `declare module 'ioredis'` by its
+ * store. Projection writes are not commands: they are `Write`s (write.ts).
  */
 export function defineScript(redis: RedisClient, command: string, file: string, numberOfKeys: number | 'variable'): void {
   if (typeof (redis as unknown as Record<string, unknown>)[command] === 'function') return;
   // 'variable': the caller passes the number of keys as the command's first argument.
   redis.defineCommand(command, numberOfKeys === 'variable' ? { lua: readScript(file) } : { lua: readScript(file), numberOfKeys });
-}
-
-/**
- * Registers a read-only script (one the gateway calls), on real clients only: the
- * projector's folded writer (BatchWriter.asClient) never reads, and folds every script it
- * is given. Read scripts are registered when the store is built, never on first use:
- * a command defined after ioredis has built an auto-pipeline is missing from it
- * (redis/ioredis#1931: "results[i] is not iterable").
- */
-export function defineReadScript(redis: RedisClient, command: string, file: string, numberOfKeys: number | 'variable'): void {
-  if (redis instanceof Redis || redis instanceof Cluster) defineScript(redis, command, file, numberOfKeys);
 }

@@ -1,4 +1,4 @@
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { MAX_ID_LENGTH } from '@app/contracts';
 
 export class ConversationUnreadDto {
@@ -32,6 +32,7 @@ export class ChannelUnreadDto {
 export class ChannelSectionDto {
   @ApiProperty({ type: 'integer', minimum: 0, example: 3 }) total!: number;
   @ApiProperty({ type: [ChannelUnreadDto], description: 'channels with unread mentions, most first, at most limit' }) items!: ChannelUnreadDto[];
+  @ApiPropertyOptional({ enum: [true], description: 'present when the account is in more channels than one summary counts (100, in server and channel id order)' }) capped?: true;
 }
 
 /** GET /v1/apps/{appId}/accounts/{account}/unread (docs/api/summary.md). */

@@ -11,11 +11,18 @@ export interface AccountSummary {
   account: string;
   c2c: { total: number; conversations: { peer: string; unread: number }[] };
   groups: { total: number; items: { groupId: string; unread: number }[] };
-  channels: { total: number; items: { serverId: string; channelId: string; unread: number; more: boolean }[] };
+  channels: { total: number; items: { serverId: string; channelId: string; unread: number; more: boolean }[]; capped?: true };
 }
 
 /** What the mention count of one channel reads at most (one page of the QChat query). */
 const CHANNEL_COUNT_CAP = 200;
+
+/**
+ * Channels whose mentions one summary counts, at most (the fan-out: one mention query per
+ * channel). An account in more channels gets the first ones in (server id, channel id)
+ * order and `channels.capped: true` (docs/api/summary.md).
+ */
+export const MAX_SUMMARY_CHANNELS = 100;
 
 function limitOf(text: unknown): number {
   if (text === undefined || text === '') return DEFAULT_SUMMARY_LIMIT;
@@ -42,25 +49,30 @@ export class SummaryService {
       this.store.group.joinedGroups(appId, account),
       this.channels(appId, account),
     ]);
-    if (!c2c.registered && !(await this.store.directory.legacyExists(appId, account))) {
+    if (!c2c.registered) {
       throw new NotFoundException(`account ${account} not found`);
     }
     const byUnread = groups.groups
       .filter((g) => g.unread > 0)
       .sort((a, b) => b.unread - a.unread || (a.groupId < b.groupId ? -1 : a.groupId > b.groupId ? 1 : 0));
-    const mentioned = channels.filter((c) => c.unread > 0);
+    const mentioned = channels.items.filter((c) => c.unread > 0);
     return {
       appId,
       account,
       c2c: { total: c2c.total, conversations: c2c.peers },
       groups: { total: byUnread.reduce((s, g) => s + g.unread, 0), items: byUnread.slice(0, limit).map((g) => ({ groupId: g.groupId, unread: g.unread })) },
-      channels: { total: mentioned.reduce((s, c) => s + c.unread, 0), items: mentioned.slice(0, limit) },
+      channels: {
+        total: mentioned.reduce((s, c) => s + c.unread, 0),
+        items: mentioned.slice(0, limit),
+        ...(channels.capped ? { capped: true as const } : {}),
+      },
     };
   }
 
   /** Unread mentions per channel of the account's servers, most first (ties by ids). */
-  private async channels(app: string, account: string): Promise<AccountSummary['channels']['items']> {
-    const chans = await this.store.channel.memberChannels(app, account);
+  private async channels(app: string, account: string): Promise<{ items: AccountSummary['channels']['items']; capped: boolean }> {
+    const all = await this.store.channel.memberChannels(app, account);
+    const chans = all.slice(0, MAX_SUMMARY_CHANNELS); // in (server id, channel id) order
     const now = Date.now();
     const counted = await Promise.all(
       chans.map(async (c) => {
@@ -68,6 +80,6 @@ export class SummaryService {
         return { serverId: c.serverId, channelId: c.channelId, unread: page.messages.length, more: page.hasMore };
       }),
     );
-    return counted.sort((a, b) => b.unread - a.unread);
+    return { items: counted.sort((a, b) => b.unread - a.unread), capped: all.length > MAX_SUMMARY_CHANNELS };
   }
 }

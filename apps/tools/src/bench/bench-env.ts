@@ -21,6 +21,8 @@ export interface BenchEnvOptions {
   appsDist?: string;
   /** Write CPU profiles of the apps here (`--profile`). */
   profileDir?: string;
+  /** Run the projector with these FETCH_SETTINGS (`--projector-fetch`, JSON; fetch-settings.preload.ts). */
+  projectorFetch?: string;
   partitions: number;
   /** Print progress to stderr. */
   verbose: boolean;
@@ -183,12 +185,16 @@ export class BenchEnv {
   }
 
   /** Starts dist/apps/<name>/src/main.js as its own process (CPU-profiled with --profile). */
-  spawnApp(name: 'projector' | 'gateway', env: NodeJS.ProcessEnv, label: string = name): AppProcess {
+  spawnApp(name: 'projector' | 'gateway', env: NodeJS.ProcessEnv, label: string = name, projectorFetch = this.options.projectorFetch): AppProcess {
     const execArgv: string[] = [];
     if (this.options.profileDir) {
       mkdirSync(this.options.profileDir, { recursive: true });
       execArgv.push('-r', join(BENCH_DIST, 'cpu-profile.preload.js'));
       env = { ...env, BENCH_PROFILE_DIR: this.options.profileDir, BENCH_PROFILE_NAME: label };
+    }
+    if (name === 'projector' && projectorFetch !== undefined) {
+      execArgv.push('-r', join(BENCH_DIST, 'fetch-settings.preload.js'));
+      env = { ...env, BENCH_PROJECTOR_FETCH: projectorFetch };
     }
     const dist = this.options.appsDist ?? join(ROOT, 'dist');
     const child = spawn(process.execPath, [...execArgv, join(dist, 'apps', name, 'src', 'main.js')], {
@@ -204,9 +210,19 @@ export class BenchEnv {
     return app;
   }
 
-  async projector(stage: Stage, groupId: string, label: string, extra: Record<string, string> = {}): Promise<{ app: AppProcess; metricsUrl: string }> {
+  /**
+   * A projector of `stage`'s topics in its own group; `fetch` (JSON) overrides its
+   * FETCH_SETTINGS for this one, `env` adds variables (e.g. its own REDIS_KEY_PREFIX).
+   */
+  async projector(
+    stage: Stage,
+    groupId: string,
+    label: string,
+    opts: { fetch?: string; env?: Record<string, string> } = {},
+  ): Promise<{ app: AppProcess; metricsUrl: string }> {
     const port = await freePort();
-    const app = this.spawnApp('projector', this.appEnv(stage, { KAFKA_CONSUMER_GROUP: groupId, PROJECTOR_METRICS_PORT: String(port), ...extra }), label);
+    const env = this.appEnv(stage, { KAFKA_CONSUMER_GROUP: groupId, PROJECTOR_METRICS_PORT: String(port), ...opts.env });
+    const app = this.spawnApp('projector', env, label, opts.fetch ?? this.options.projectorFetch);
     const metricsUrl = `http://127.0.0.1:${port}/metrics`;
     await this.waitHttp(metricsUrl, app);
     return { app, metricsUrl };

@@ -4,7 +4,9 @@ import { ROOT } from '../local-services';
 import { BenchContext, type BenchMode } from './bench-context';
 import { BenchEnv } from './bench-env';
 import { unavailable, type BenchReport, type BenchRow } from './bench-result';
+import { parseProjectorFetch } from './fetch-settings';
 import { measureCosts } from './measure-costs';
+import { measureFetch } from './measure-fetch';
 import { measureFreshness } from './measure-freshness';
 import { measureIngest } from './measure-ingest';
 import { measureQueries } from './measure-queries';
@@ -13,7 +15,9 @@ import { profileText } from './profile-summary';
 import { environmentText, markdownTable, writeResults } from './report';
 
 export const MEASUREMENTS = ['ingest', 'freshness', 'queries', 'scale', 'costs'] as const;
-export type Measurement = (typeof MEASUREMENTS)[number];
+/** Measurements run only when named in --only (`fetch`: the fetch-settings sweep, measure-fetch.ts). */
+export const OPTIONAL_MEASUREMENTS = ['fetch'] as const;
+export type Measurement = (typeof MEASUREMENTS)[number] | (typeof OPTIONAL_MEASUREMENTS)[number];
 
 const RUNNERS: Record<Measurement, (ctx: BenchContext) => Promise<BenchRow[]>> = {
   ingest: measureIngest,
@@ -21,6 +25,7 @@ const RUNNERS: Record<Measurement, (ctx: BenchContext) => Promise<BenchRow[]>> =
   queries: measureQueries,
   scale: measureScale,
   costs: measureCosts,
+  fetch: measureFetch,
 };
 
 export interface BenchOptions {
@@ -30,6 +35,8 @@ export interface BenchOptions {
   redisUrl?: string;
   profile: boolean;
   appsDist?: string;
+  /** JSON of the projector's FETCH_SETTINGS to run it with (`--projector-fetch`). */
+  projectorFetch?: string;
   outDir: string;
   seed: number;
   verbose: boolean;
@@ -37,12 +44,15 @@ export interface BenchOptions {
 
 const USAGE = `usage: npm run bench -- [options]
   --quick               a short smoke run (~1 min): small world, short durations
-  --only a,b            run only these measurements (${MEASUREMENTS.join(', ')})
+  --only a,b            run only these measurements (${MEASUREMENTS.join(', ')}; also ${OPTIONAL_MEASUREMENTS.join(', ')}: the
+                        fetch-settings sweep of the baselines and the projector, docs/performance.md)
   --kafka-brokers h:p   use this Kafka cluster (default: start the mock broker; env BENCH_KAFKA_BROKERS)
   --redis-url url       use this Redis (default: start redis-server; env BENCH_REDIS_URL)
   --profile             CPU-profile the projector (ingest, freshness) and gateway (each query); summaries in the
                         output and the JSON, .cpuprofile files under $TMPDIR/unread-bench-profiles
   --apps-dist dir       run the projector and gateway from this build instead of ./dist (compare builds)
+  --projector-fetch js  run the projector with these FETCH_SETTINGS, e.g. '{"maxWaitTimeInMs":20,"partitionsConsumedConcurrently":1}'
+                        (env BENCH_PROJECTOR_FETCH; no projector code changes)
   --out dir             where results go (default bench/results)
   --seed n              PRNG seed of the event streams (default 7)
 `;
@@ -50,9 +60,10 @@ const USAGE = `usage: npm run bench -- [options]
 export function parseBenchArgs(argv: string[], env: NodeJS.ProcessEnv): BenchOptions {
   const opts: BenchOptions = {
     mode: 'full',
-    only: [...MEASUREMENTS],
+    only: [...MEASUREMENTS] as Measurement[],
     kafkaBrokers: env.BENCH_KAFKA_BROKERS || undefined,
     redisUrl: env.BENCH_REDIS_URL || undefined,
+    projectorFetch: env.BENCH_PROJECTOR_FETCH || undefined,
     profile: false,
     outDir: join(ROOT, 'bench', 'results'),
     seed: 7,
@@ -72,10 +83,11 @@ export function parseBenchArgs(argv: string[], env: NodeJS.ProcessEnv): BenchOpt
     else if (a === '--redis-url') opts.redisUrl = value();
     else if (a === '--out') opts.outDir = value();
     else if (a === '--apps-dist') opts.appsDist = value();
+    else if (a === '--projector-fetch') opts.projectorFetch = value();
     else if (a === '--seed') opts.seed = Number(value());
     else if (a === '--only') {
       const list = value().split(',');
-      const bad = list.filter((m) => !(MEASUREMENTS as readonly string[]).includes(m));
+      const bad = list.filter((m) => !([...MEASUREMENTS, ...OPTIONAL_MEASUREMENTS] as readonly string[]).includes(m));
       if (bad.length) throw new Error(`unknown measurement ${bad.join(', ')}\n${USAGE}`);
       opts.only = list as Measurement[];
     } else if (a === '--help' || a === '-h') {
@@ -84,6 +96,13 @@ export function parseBenchArgs(argv: string[], env: NodeJS.ProcessEnv): BenchOpt
     } else throw new Error(`unknown option ${a}\n${USAGE}`);
   }
   if (!Number.isSafeInteger(opts.seed)) throw new Error('--seed must be an integer');
+  if (opts.projectorFetch !== undefined) {
+    try {
+      opts.projectorFetch = JSON.stringify(parseProjectorFetch(opts.projectorFetch));
+    } catch (err) {
+      throw new Error(`--projector-fetch: ${(err as Error).message}\n${USAGE}`);
+    }
+  }
   return opts;
 }
 
@@ -98,6 +117,7 @@ export async function runBench(opts: BenchOptions): Promise<BenchReport> {
     partitions: 8,
     verbose: opts.verbose,
     appsDist: opts.appsDist,
+    projectorFetch: opts.projectorFetch,
     // profiles are large: kept out of the repository, their summaries go into the report
     profileDir: opts.profile ? join(tmpdir(), 'unread-bench-profiles', startedAt.replace(/[:.]/g, '-')) : undefined,
   });
@@ -135,7 +155,7 @@ export async function runBench(opts: BenchOptions): Promise<BenchReport> {
         loadavgAtStart: loadAtStart,
         sharing: `Load generators, projector, gateway, Redis and broker all share these ${cpuList.length} cores (${cpuList[0]?.model ?? 'unknown'}); every figure is compared with a baseline measured in this run on this machine.`,
       },
-      settings: { appsDist: opts.appsDist ?? 'dist', sizes: ctx.sizes, world: { groups: ctx.world.groups.length, largestGroup: ctx.world.largestGroup().size }, capabilities: ctx.caps, only: opts.only },
+      settings: { appsDist: opts.appsDist ?? 'dist', projectorFetch: opts.projectorFetch ?? 'as built (FETCH_SETTINGS)', sizes: ctx.sizes, world: { groups: ctx.world.groups.length, largestGroup: ctx.world.largestGroup().size }, capabilities: ctx.caps, only: opts.only },
       rows,
       profiles: opts.profile ? ctx.profiles : undefined,
       phases: { ...ctx.phases, totalSeconds: (Date.now() - startedMs) / 1000 },

@@ -1,6 +1,6 @@
-import { FETCH_SETTINGS } from '../../../projector/src/kafka-batch.transport';
 import Redis from 'ioredis';
 import { Kafka, logLevel } from 'kafkajs';
+import { BASELINE_FETCH, type FetchSettings } from './fetch-settings';
 import { runWorker } from './worker';
 import { nowMs } from './stats';
 
@@ -22,6 +22,8 @@ export interface ConsumeInput {
   /** naive mode: where to count, and under which key prefix. */
   redisUrl?: string;
   keyPrefix?: string;
+  /** Fetch settings (the `fetch` sweep); by default the mode's best, BASELINE_FETCH. */
+  fetch?: FetchSettings;
 }
 
 export interface ConsumeResult {
@@ -33,21 +35,23 @@ export interface ConsumeResult {
 }
 
 /**
- * The baseline consumer: plain kafkajs `eachBatch` with the projector's fetch settings,
- * doing nothing but JSON.parse on each record — the ceiling of the Kafka client on this
- * machine. In probe mode it reports (over IPC) when each probe record arrives, the Kafka
+ * The baseline consumer: plain kafkajs `eachBatch` with the fetch settings that make it
+ * fastest (BASELINE_FETCH, not the projector's), doing nothing but JSON.parse on each
+ * record — the ceiling of the Kafka client on this machine. In probe mode it reports (over IPC) when each probe record arrives, the Kafka
  * part of the freshness latency.
  */
 runWorker<ConsumeInput, ConsumeResult>(async (input, control) => {
   const kafka = new Kafka({ clientId: 'bench-baseline', brokers: input.brokers, logLevel: logLevel.NOTHING });
+  const fetch = input.fetch ?? BASELINE_FETCH[input.mode === 'count' ? 'parseOnly' : input.mode];
   const consumer = kafka.consumer({
     groupId: input.groupId,
     sessionTimeout: 10_000,
     heartbeatInterval: 1_000,
     rebalanceTimeout: 20_000,
-    maxBytesPerPartition: 1024 * 1024,
-    // the projector's own fetch settings: the same client, configured the same way
-    maxWaitTimeInMs: FETCH_SETTINGS.maxWaitTimeInMs,
+    ...(fetch.maxWaitTimeInMs !== undefined ? { maxWaitTimeInMs: fetch.maxWaitTimeInMs } : {}),
+    ...(fetch.maxBytesPerPartition !== undefined ? { maxBytesPerPartition: fetch.maxBytesPerPartition } : {}),
+    ...(fetch.maxBytes !== undefined ? { maxBytes: fetch.maxBytes } : {}),
+    ...(fetch.minBytes !== undefined ? { minBytes: fetch.minBytes } : {}),
   });
   const redis = input.mode === 'naive' ? new Redis(input.redisUrl!) : undefined;
   const prefix = input.keyPrefix ?? 'naive';
@@ -65,7 +69,7 @@ runWorker<ConsumeInput, ConsumeResult>(async (input, control) => {
     fetching = true;
   });
   await consumer.run({
-    partitionsConsumedConcurrently: FETCH_SETTINGS.partitionsConsumedConcurrently,
+    ...(fetch.partitionsConsumedConcurrently !== undefined ? { partitionsConsumedConcurrently: fetch.partitionsConsumedConcurrently } : {}),
     eachBatch: async ({ batch }) => {
       const pipeline = redis?.pipeline();
       for (const m of batch.messages) {

@@ -1,3 +1,4 @@
+import Redis from 'ioredis';
 import { Keyspace, ProjectionStore } from '@app/store';
 import type { BenchContext } from './bench-context';
 import { row, type BenchRow } from './bench-result';
@@ -8,6 +9,23 @@ async function redisCpuSeconds(ctx: BenchContext): Promise<number> {
   const info = await ctx.env.redis.info('cpu');
   const get = (name: string) => Number(new RegExp(`^${name}:(\\S+)`, 'm').exec(info)?.[1] ?? NaN);
   return get('used_cpu_user') + get('used_cpu_sys');
+}
+
+/** INFO commandstats as command → { calls, usec } (Redis counts the commands scripts run too). */
+async function commandStats(ctx: BenchContext): Promise<Map<string, { calls: number; usec: number }>> {
+  const info = await ctx.env.redis.info('commandstats');
+  const out = new Map<string, { calls: number; usec: number }>();
+  for (const m of info.matchAll(/^cmdstat_([^:]+):calls=(\d+),usec=(\d+)/gm)) out.set(m[1]!, { calls: Number(m[2]), usec: Number(m[3]) });
+  return out;
+}
+
+/** What each command did between two commandstats readings: calls and µs per call, busiest first. */
+function statsDelta(a: Map<string, { calls: number; usec: number }>, b: Map<string, { calls: number; usec: number }>) {
+  return [...b]
+    .map(([cmd, s]) => ({ cmd, calls: s.calls - (a.get(cmd)?.calls ?? 0), usec: s.usec - (a.get(cmd)?.usec ?? 0) }))
+    .filter((d) => d.calls > 0 && !['info', 'ping'].includes(d.cmd))
+    .sort((x, y) => y.usec - x.usec)
+    .map((d) => ({ ...d, usecPerCall: d.usec / d.calls }));
 }
 
 const KIND_LABELS: Record<Kind, string> = {
@@ -27,19 +45,45 @@ const KIND_LABELS: Record<Kind, string> = {
  * flight), on a key prefix of its own, from Redis' own CPU counters (INFO cpu: everything
  * Redis does for them, protocol included); and Redis bytes per group member record (the
  * largest seeded group's state hash over its members). No targets: these are inputs.
+ *
+ * Each folded figure has a same-run baseline: the same events applied one by one through
+ * the store's direct path (each event's own script(s), as libs/store loads them with
+ * readScript, called alone), 100 issued in one tick on an auto-pipelining client — what
+ * `redis-benchmark -P 100` of the script gives — measured the same way (INFO cpu), with INFO
+ * commandstats (µs per call of EVALSHA and of each command the scripts run) in the details:
+ * the `cost.alone.*` rows. The ratio says what folding costs or saves per write, independent
+ * of the machine.
  */
 export async function measureCosts(ctx: BenchContext): Promise<BenchRow[]> {
   const { env } = ctx;
   const n = ctx.mode === 'full' ? 10_000 : ctx.mode === 'quick' ? 2_000 : 200;
   const prefix = `cost${env.id}`;
-  const store = new ProjectionStore(env.redis, new Keyspace(prefix), { mentionRetentionMs: 7 * 24 * 3600 * 1000 });
+  const alonePrefix = `alone${env.id}`;
+  const retention = { mentionRetentionMs: 7 * 24 * 3600 * 1000 };
+  const store = new ProjectionStore(env.redis, new Keyspace(prefix), retention);
+  const pipelined = new Redis(env.redisUrl, { enableAutoPipelining: true, maxRetriesPerRequest: 3 });
+  const alone = new ProjectionStore(pipelined, new Keyspace(alonePrefix), retention);
+  const warm = new ProjectionStore(pipelined, new Keyspace(`${alonePrefix}w`), retention);
   const kinds = (Object.keys(KIND_LABELS) as Kind[]).filter((k) => ctx.caps.channels || !['mention', 'channel-msg', 'channel-ack'].includes(k));
   const rows: BenchRow[] = [];
+  const aloneRows: BenchRow[] = [];
   try {
     for (const [i, kind] of kinds.entries()) {
-      env.log(`costs: ${n} × ${kind}`);
-      const stream = new MixedStream(ctx.world, ctx.seed + 20 + i, Date.now(), { channels: ctx.caps.channels, tag: `k${i}`, only: [kind] });
-      const events = stream.take(n);
+      env.log(`costs: ${n} × ${kind} (alone, pipelined; then folded)`);
+      // the same events twice, each run on a prefix of its own: the same work
+      const events = new MixedStream(ctx.world, ctx.seed + 20 + i, Date.now(), { channels: ctx.caps.channels, tag: `k${i}`, only: [kind] }).take(n);
+
+      // the scripts in Redis' cache first (a first EVALSHA answers NOSCRIPT and is sent again as EVAL)
+      for (const e of events.slice(0, 5)) await warm.apply(e);
+      await ctx.settle();
+      const cpu0 = await redisCpuSeconds(ctx);
+      const stats0 = await commandStats(ctx);
+      for (let j = 0; j < events.length; j += 100) await Promise.all(events.slice(j, j + 100).map((e) => alone.apply(e)));
+      const aloneUsed = (await redisCpuSeconds(ctx)) - cpu0;
+      const commands = statsDelta(stats0, await commandStats(ctx));
+      const scriptCalls = commands.filter((c) => c.cmd === 'evalsha' || c.cmd === 'eval').reduce((sum, c) => sum + c.calls, 0);
+      const aloneMicros = (aloneUsed * 1e6) / n;
+
       await ctx.settle();
       const before = await redisCpuSeconds(ctx);
       const batches = [];
@@ -53,13 +97,34 @@ export async function measureCosts(ctx: BenchContext): Promise<BenchRow[]> {
           measurement: `Redis CPU per ${KIND_LABELS[kind]} (folded writes)`,
           value: (used * 1e6) / n,
           unit: 'µs',
-          baseline: null,
-          baselineLabel: '—',
+          baseline: aloneMicros,
+          baselineLabel: 'the same write called alone, pipelined (cost.alone)',
           target: null,
           details: { events: n, redisCpuSeconds: used },
         }),
       );
+      aloneRows.push(
+        row({
+          id: `cost.alone.${kind}`,
+          group: 'costs',
+          measurement: `Redis CPU per ${KIND_LABELS[kind]}, its script(s) called alone, 100 pipelined`,
+          value: aloneMicros,
+          unit: 'µs',
+          baseline: null,
+          baselineLabel: '—',
+          target: null,
+          details: {
+            events: n,
+            redisCpuSeconds: aloneUsed,
+            scriptCalls,
+            redisCpuMicrosPerScriptCall: scriptCalls ? (aloneUsed * 1e6) / scriptCalls : null,
+            // INFO commandstats over the run: EVALSHA and every command the scripts ran
+            commandstats: commands.slice(0, 12),
+          },
+        }),
+      );
     }
+    rows.push(...aloneRows);
     const largest = ctx.world.largestGroup();
     const stateKey = `${new Keyspace(env.keyPrefix).group(ctx.world.tencentApp, largest.id)}:state`;
     const bytes = (await env.redis.call('MEMORY', 'USAGE', stateKey, 'SAMPLES', '0')) as number | null;
@@ -77,7 +142,10 @@ export async function measureCosts(ctx: BenchContext): Promise<BenchRow[]> {
       }),
     );
   } finally {
+    pipelined.disconnect();
     await env.deleteKeys(`${prefix}:*`);
+    await env.deleteKeys(`${alonePrefix}:*`);
+    await env.deleteKeys(`${alonePrefix}w:*`);
   }
   return rows;
 }

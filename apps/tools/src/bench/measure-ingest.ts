@@ -40,7 +40,7 @@ export function batchStats(a: ProjectorCounters, b: ProjectorCounters): { batche
  * The projector's rate over n events: from the end of its first batch to the last event,
  * from its own counters (applied + dead-lettered) sampled every 25 ms.
  */
-async function projectorRate(app: AppProcess, metricsUrl: string, n: number) {
+export async function projectorRate(app: AppProcess, metricsUrl: string, n: number) {
   let first: { t: number; c: number; cpu: number } | undefined;
   let lastCpu = 0;
   let last = { t: 0, c: 0 };
@@ -125,7 +125,7 @@ export async function measureIngestC2c(ctx: BenchContext): Promise<BenchRow[]> {
   await app.stop();
   // The change feed's cost (docs/events.md, "The change feed"): the same backlog once more with the feed on.
   env.log('ingest (c2c backlog): projector with CHANGE_FEED=true');
-  const on = await env.projector('c2c', `bench-${env.id}-c2c-projector-feed`, 'projector-c2c-feed', { CHANGE_FEED: 'true' });
+  const on = await env.projector('c2c', `bench-${env.id}-c2c-projector-feed`, 'projector-c2c-feed', { env: { CHANGE_FEED: 'true' } });
   const withFeed = await projectorRate(on.app, on.metricsUrl, n);
   await on.app.stop();
   ctx.phases.ingestC2cSeconds = (Date.now() - started) / 1000;

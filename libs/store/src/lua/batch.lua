@@ -1,54 +1,48 @@
-#!lua flags=allow-cross-slot-keys
+#!lua
 -- batch: many projection writes in one call. The projector folds every write its batches
--- issue in one tick (the family scripts below, and plain commands) into one call per Redis
--- node, instead of one EVALSHA per event. Each write runs exactly as its own script would,
--- in the order given, under pcall: a write that fails (a wrong type, a bad argument) fails
--- alone and is reported in its slot of the reply; the others still run. The flag lets one
--- call touch keys of several slots that the node serves (Redis Cluster, Redis >= 7); a key
--- of a slot the node does not serve makes the whole call fail before anything runs
--- (MOVED/ASK), and the caller splits it (libs/store/src/batch-writer.ts).
+-- issue in one tick (write scripts and plain commands, libs/store/src/write.ts) into one call
+-- per Redis node (on a Redis Cluster one per slot: Redis refuses declared keys of several
+-- slots in one call), instead of one EVALSHA per write. Each write runs exactly as its own
+-- call would, in the order given, and touches only keys declared in KEYS (the shebang makes
+-- Redis hold it to that). A slot the node no longer serves makes the whole call fail before
+-- anything runs (MOVED/ASK), and the caller sends its writes one by one
+-- (libs/store/src/batch-writer.ts). A write that raises an error stops the call there (the
+-- writes before it stay applied); the caller then sends every write of the call alone, so
+-- each gets its own reply or error (writes are idempotent).
 --
--- The family scripts are appended below this header by BatchWriter as
--- `S[i] = function(KEYS, ARGV) <the script's body> end`, each keeping its own header.
+-- The write scripts are appended below this header by BatchWriter as
+-- `S['<name>'] = function(_k, _a, _nk, _na) <the script's body> end`, each keeping its own
+-- header: the body reads its KEYS and ARGV as the slices of this call's that start after _k
+-- and _a (`KEYS[i]` is rewritten `KEYS[_k + i]`, `#ARGV` is `_na`), so no table is built per
+-- write.
 --
 -- KEYS     the keys of every write, in order
--- ARGV     per write: its code (a script number, or a Redis command name), its number of
---          keys n, its number of arguments m, then its m arguments; its keys are the next n
---          of KEYS (a script gets them as its KEYS; a command's m arguments are its whole
+-- ARGV     per write: its code (a script name, or a Redis command name), its number of keys
+--          nk, its number of arguments na, then its na arguments; its keys are the next nk of
+--          KEYS (a script gets them as its KEYS; a command's na arguments are its whole
 --          argument list, keys included, and its KEYS only declare them)
 --
--- Returns {replies, failures}: replies holds one element per write, in order (its reply;
--- false for nil and for a write that failed); failures lists, for each write that failed,
--- its position (1-based) and its error message.
+-- Returns one reply per write, in order (false for a nil reply).
 local S = {}
 --#scripts
-local out, failed = {}, {}
-local n = 0
-local k, a = 0, 1
+local out = {}
+local n, k, a = 0, 0, 0
 local nargv = #ARGV
-while a <= nargv do
-  local code = ARGV[a]
-  local nk = tonumber(ARGV[a + 1])
-  local na = tonumber(ARGV[a + 2])
-  local keys, args = {}, {}
-  for j = 1, nk do keys[j] = KEYS[k + j] end
-  for j = 1, na do args[j] = ARGV[a + 2 + j] end
-  k = k + nk
-  a = a + 3 + na
-  local fn = S[tonumber(code)]
-  local ok, res
+while a < nargv do
+  local code = ARGV[a + 1]
+  local nk = tonumber(ARGV[a + 2])
+  local na = tonumber(ARGV[a + 3])
+  a = a + 3
+  local fn = S[code]
+  local res
   if fn then
-    ok, res = pcall(fn, keys, args)
+    res = fn(k, a, nk, na)
   else
-    ok, res = pcall(redis.call, code, unpack(args))
+    res = redis.call(code, unpack(ARGV, a + 1, a + na))
   end
+  k = k + nk
+  a = a + na
   n = n + 1
-  if ok then
-    if res == nil then out[n] = false else out[n] = res end
-  else
-    out[n] = false
-    failed[#failed + 1] = n
-    if type(res) == 'table' and res.err then failed[#failed + 1] = res.err else failed[#failed + 1] = tostring(res) end
-  end
+  if res == nil then out[n] = false else out[n] = res end
 end
-return {out, failed}
+return out

@@ -1,22 +1,34 @@
 -- channel-index: remembers, per account, the QChat channels where it has keys (its direct
--- mention set, its ack entry), so account-deleted can find them. Each entry is scored by
--- when the account's data there expires (a max), pruned once past, and the key expires with
--- its newest entry, so the index stays bounded by the retention like the data it lists.
+-- mention sets, its ack entries), so account-deleted can find them; every entry of a batch
+-- for the account in one call. Each entry is scored by when the account's data there
+-- expires (a max, also between the entries of one call), pruned once past, and the key
+-- expires with its newest entry, so the index stays bounded by the retention like the data
+-- it lists.
 --
 -- KEYS[1]  <prefix>:qacc:{app:account}:chn  zset  "serverId:channelId" -> expiry (ms)
--- ARGV[1]  "serverId:channelId"
--- ARGV[2]  expiry of the account's data in that channel (ms): time + retention
--- ARGV[3]  now (ms)
+-- ARGV[1]  now (ms)
+-- ARGV[2i], ARGV[2i + 1]  per entry: the expiry of the account's data in that channel (ms:
+--          time + retention), "serverId:channelId"
 --
--- Returns 1 when recorded, 0 when the data has already expired.
-local at = tonumber(ARGV[2])
-local now = tonumber(ARGV[3])
+-- Returns the number of entries recorded; the others had already expired.
+local now = tonumber(ARGV[1])
 local function int(n)
   return string.format('%d', n)
 end
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', int(now))
-if at <= now then return 0 end
-redis.call('ZADD', KEYS[1], 'GT', ARGV[2], ARGV[1])
-local cur = redis.call('PEXPIRETIME', KEYS[1])
-if cur == -1 or cur < at then redis.call('PEXPIREAT', KEYS[1], int(at)) end
-return 1
+local kept, m, newest = {}, 0, nil
+for i = 2, #ARGV, 2 do
+  local at = tonumber(ARGV[i])
+  if at > now then
+    kept[m + 1] = ARGV[i]
+    kept[m + 2] = ARGV[i + 1]
+    m = m + 2
+    if not newest or at > newest then newest = at end
+  end
+end
+if m == 0 then return 0 end
+redis.call('ZADD', KEYS[1], 'GT', unpack(kept))
+-- never shortened: GT moves a later expiry, NX sets the first one (the key has none yet)
+local at = int(newest)
+if redis.call('PEXPIREAT', KEYS[1], at, 'GT') == 0 then redis.call('PEXPIREAT', KEYS[1], at, 'NX') end
+return m / 2

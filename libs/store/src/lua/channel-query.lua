@@ -1,3 +1,4 @@
+#!lua flags=no-writes
 -- channel-query: one page of the messages of a QChat channel that @-mention an account and
 -- that it has not read (queryChannelUnReadMentionedMsgPage), newest first.
 --
@@ -13,42 +14,39 @@
 --
 -- The merge reads the account's sets (its direct set, @all, one per role it holds) lazily
 -- in growing batches, skips duplicates, messages at or before the account's ack time or
--- older than the retention, and (one HMGET per round) the account's own messages; it stops
--- at limit + 1 messages (the extra one says whether there is more, and whether the page
--- ends inside a millisecond).
+-- older than the retention, and (one HMGET of <base>:tgt per round) members that no longer
+-- count: a message without a target entry (recalled, deleted, pruned), the account's own,
+-- a member whose time is not the message's, or a message none of whose target sets is one
+-- of the account's (retargeted: target sets are only added to, channel-message.lua). It
+-- stops at limit + 1 messages (the extra one says whether there is more, and whether the
+-- page ends inside a millisecond).
 --
 -- KEYS[1]  <base>:ix    zset  padded id -> time (every mention message of the channel)
--- KEYS[2]  <base>:from  hash  padded id -> fromAccount
--- KEYS[3]  <base>:msg   hash  padded id -> fixed fields (read only for messages without a
---                             rendered answer: stored by an earlier version)
--- KEYS[4]  <base>:upd   hash  padded id -> last-writer-wins record JSON
--- KEYS[5]  <base>:ack   zset  account -> ack time
--- ARGV[1]  base (target sets are <base>:<suffix>, the rendered answers <base>:out: same
---          hash tag)
--- ARGV[2]  account
--- ARGV[3]  posTime (ms)
--- ARGV[4]  posSkip
--- ARGV[5]  limit (1..200)
--- ARGV[6]  cutoff: now - retention (older messages are gone)
--- ARGV[7]  skip cap and ARGV[8] minimum time: a next position inside a millisecond must
+-- KEYS[2]  <base>:tgt   hash  padded id -> "<fromAccount>\n<time, 16 digits>\n<suffix>\n…"
+-- KEYS[3]  <base>:ack   zset  account -> ack time
+-- KEYS[4]  <base>:out   hash  padded id -> the message's answer JSON
+-- KEYS[5..] the account's target sets: <base>:all, <base>:a:<escaped account>, <base>:r:<roleId>…
+-- ARGV[1]  account
+-- ARGV[2]  posTime (ms)
+-- ARGV[3]  posSkip
+-- ARGV[4]  limit (1..200)
+-- ARGV[5]  cutoff: now - retention (older messages are gone)
+-- ARGV[6]  skip cap and ARGV[7] minimum time: a next position inside a millisecond must
 --          have posSkip below the cap and a time at least the minimum (what nextTimetag can
 --          encode); otherwise the page is extended to the end of that millisecond
--- ARGV[9..] target set suffixes of the account: "all", "a:<escaped account>", "r:<roleId>"...
+-- ARGV[8..] the suffixes of KEYS[5..], in the same order ("all", "a:<escaped account>", "r:<roleId>")
 --
--- Returns { hasMore (0/1), nextTime, nextSkip, then per message three entries: "", the
--- message's answer JSON as rendered at projection time (channel-message.lua); or, for a
--- message stored by an earlier version without one: id, fixed fields, record JSON (the
--- store composes those) }.
-local base, account = ARGV[1], ARGV[2]
-local posTime, posSkip = tonumber(ARGV[3]), tonumber(ARGV[4])
-local limit, cutoff, cap, minTime = tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7]), tonumber(ARGV[8])
-
+-- Returns { hasMore (0/1), nextTime, nextSkip, then each message's answer JSON as rendered
+-- at projection time (channel-message.lua) }.
+local account = ARGV[1]
+local posTime, posSkip = tonumber(ARGV[2]), tonumber(ARGV[3])
+local limit, cutoff, cap, minTime = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7])
 local function int(n)
   return string.format('%d', n)
 end
 
 local lo = cutoff
-local ack = redis.call('ZSCORE', KEYS[5], account)
+local ack = redis.call('ZSCORE', KEYS[3], account)
 if ack and tonumber(ack) + 1 > lo then lo = tonumber(ack) + 1 end
 
 local hi = posTime
@@ -64,8 +62,23 @@ end
 
 local want = limit + 1
 local sets = {}
-for i = 9, #ARGV do
-  sets[#sets + 1] = { key = base .. ':' .. ARGV[i], off = 0, buf = {}, pos = 1, done = false }
+local mine = {}
+for i = 5, #KEYS do
+  sets[#sets + 1] = { key = KEYS[i], off = 0, buf = {}, pos = 1, done = false }
+  mine[#mine + 1] = '\n' .. ARGV[i + 3] .. '\n'
+end
+
+-- Whether member m (of one of the account's sets) counts, given its message's target entry.
+local function counts(m, entry)
+  if not entry then return false end
+  local nl = string.find(entry, '\n', 1, true)
+  if not nl or string.sub(entry, 1, nl - 1) == account then return false end
+  if string.sub(entry, nl + 1, nl + 16) ~= string.sub(m, 1, 16) then return false end
+  local targets = string.sub(entry, nl + 17)
+  for _, sfx in ipairs(mine) do
+    if string.find(targets, sfx, 1, true) then return true end
+  end
+  return false
 end
 local firstBatch = math.max(16, math.ceil(want / math.max(#sets, 1)) + 8)
 for _, s in ipairs(sets) do s.batch = firstBatch end
@@ -116,9 +129,9 @@ while not exhausted and #page < want do
   if #batch > 0 then
     local ids = {}
     for i, m in ipairs(batch) do ids[i] = string.sub(m, 17) end
-    local froms = redis.call('HMGET', KEYS[2], unpack(ids))
+    local entries = redis.call('HMGET', KEYS[2], unpack(ids))
     for i, m in ipairs(batch) do
-      if froms[i] and froms[i] ~= account then page[#page + 1] = m end
+      if counts(m, entries[i]) then page[#page + 1] = m end
     end
   end
 end
@@ -157,8 +170,7 @@ if #page > 0 then
         while true do
           local m = nextMember()
           if not m then break end
-          local from = redis.call('HGET', KEYS[2], string.sub(m, 17))
-          if from and from ~= account then
+          if counts(m, redis.call('HGET', KEYS[2], string.sub(m, 17))) then
             ahead = m
             break
           end
@@ -172,31 +184,10 @@ local out = { ahead and 1 or 0, int(nextTime), int(nextSkip) }
 for from = 1, #page, 500 do
   local ids = {}
   for i = from, math.min(from + 499, #page) do ids[#ids + 1] = string.sub(page[i], 17) end
-  local texts = redis.call('HMGET', base .. ':out', unpack(ids))
-  local missing = {}
+  local texts = redis.call('HMGET', KEYS[4], unpack(ids))
   for i in ipairs(ids) do
-    if not texts[i] then missing[#missing + 1] = i end
-  end
-  local fixed, recs = {}, {}
-  if #missing > 0 then
-    local mids = {}
-    for k, i in ipairs(missing) do mids[k] = ids[i] end
-    local f = redis.call('HMGET', KEYS[3], unpack(mids))
-    local r = redis.call('HMGET', KEYS[4], unpack(mids))
-    for k, i in ipairs(missing) do
-      fixed[i], recs[i] = f[k], r[k]
-    end
-  end
-  for i, id in ipairs(ids) do
-    if texts[i] then
-      out[#out + 1] = ''
-      out[#out + 1] = texts[i]
-      out[#out + 1] = ''
-    else
-      out[#out + 1] = id
-      out[#out + 1] = fixed[i] or ''
-      out[#out + 1] = recs[i] or ''
-    end
+    -- a counted message always has its answer (both are written and dropped together)
+    if texts[i] then out[#out + 1] = texts[i] end
   end
 end
 return out

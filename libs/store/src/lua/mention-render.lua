@@ -6,8 +6,8 @@
 -- (s, ut, b, e: strings). Output, in the vendor's member order:
 -- {"msgIdServer":<id without padding>, seg1 "updateTime":…,"status":…, seg2 "body":…, seg3 "ext":…}
 -- Strings are escaped as JSON.stringify escapes them: '"', '\' and control characters below
--- 0x20 (\b \f \n \r \t, else \u00xx), everything else (UTF-8 included) as is. Returns nil for
--- fixed fields of another format (an earlier version's JSON object).
+-- 0x20 (\b \f \n \r \t, else \u00xx), everything else (UTF-8 included) as is. Returns nil
+-- when `fixed` is not in that form.
 local MENTION_ESC = { ['"'] = '\\"', ['\\'] = '\\\\', ['\b'] = '\\b', ['\f'] = '\\f', ['\n'] = '\\n', ['\r'] = '\\r', ['\t'] = '\\t' }
 local function jsonString(s)
   local e = string.gsub(s, '[%z\1-\31"\\]', function(c)

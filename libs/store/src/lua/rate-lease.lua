@@ -4,10 +4,11 @@
 -- Windows are one second of the Redis server's clock (TIME), so replicas with skewed clocks
 -- still count into the same window; the sum of the grants of one window never passes the
 -- limit. Once a lease request finds the window used up, a block period starts when one is
--- configured (QChat blocks a caller for 10 s).
+-- configured (QChat blocks a caller for 10 s). Every key is declared (the window is a field
+-- of KEYS[1], not part of a key name), so the script runs on Redis Cluster as on one Redis.
 --
--- KEYS[1]  base of the counters: <prefix>:rl:{family:app:api} (the window's counter is
---          KEYS[1]..':'..<window>, same hash tag; it expires with the window)
+-- KEYS[1]  the window counter: hash <prefix>:rl:{family:app:api} with w = the window (Redis
+--          seconds) and n = calls granted in it; it expires 2 s after its last grant
 -- KEYS[2]  block marker (string; set with PX = block ms when the limit is reached)
 -- ARGV[1]  limit: calls allowed per window
 -- ARGV[2]  lease size wanted
@@ -22,9 +23,10 @@ if blockLeft > 0 then
 end
 local window = math.floor(nowMs / 1000)
 local left = (window + 1) * 1000 - nowMs
-local counter = KEYS[1] .. ':' .. window
 local limit = tonumber(ARGV[1])
-local used = tonumber(redis.call('GET', counter) or '0')
+local held = redis.call('HMGET', KEYS[1], 'w', 'n')
+local used = 0
+if tonumber(held[1]) == window then used = tonumber(held[2]) or 0 end
 local grant = math.min(tonumber(ARGV[2]), limit - used)
 if grant <= 0 then
   local block = tonumber(ARGV[3])
@@ -34,6 +36,6 @@ if grant <= 0 then
   end
   return { 0, left }
 end
-redis.call('INCRBY', counter, grant)
-redis.call('PEXPIRE', counter, 2000)
+redis.call('HSET', KEYS[1], 'w', window, 'n', used + grant)
+redis.call('PEXPIRE', KEYS[1], 2000)
 return { grant, left }

@@ -39,9 +39,11 @@ export class C2cService {
     const app = ctx.app.sdkAppId;
     const to = requiredAccount(body, 'To_Account', C2C_ERRORS.TO_ACCOUNT);
     const peers = optionalAccountList(body, 'Peer_Account');
+    // The id rules before Redis: a string that cannot be an account id never becomes a key name.
+    if (!isId(to)) throw new TencentError(C2C_ERRORS.TO_ACCOUNT, 'To_Account is not a valid account id');
     if (peers === undefined) {
       const { registered, total } = await this.store.c2c.total(app, to);
-      if (!registered && !(await this.store.directory.legacyExists(app, to))) {
+      if (!registered) {
         throw new TencentError(C2C_ERRORS.TO_ACCOUNT, `To_Account ${to} does not exist`);
       }
       return tencentOk({ AllC2CUnreadMsgNum: total });
@@ -49,21 +51,29 @@ export class C2cService {
     if (peers.length > MAX_PEERS) {
       throw new TencentError(C2C_ERRORS.TOO_MANY_ACCOUNTS, `Peer_Account holds ${peers.length} accounts; at most ${MAX_PEERS} are allowed`);
     }
-    const owner = await this.store.c2c.perPeerWithPeers(app, to, peers);
-    if (!owner.registered && !(await this.store.directory.legacyExists(app, to))) {
+    // Peers that break the id rules are not accounts (70107) and are not asked about.
+    const asked = peers.filter((p) => isId(p));
+    const owner = await this.store.c2c.perPeerWithPeers(app, to, asked);
+    if (!owner.registered) {
       throw new TencentError(C2C_ERRORS.TO_ACCOUNT, `To_Account ${to} does not exist`);
     }
-    // Peers not found per account may still be in the per-tenant set of earlier versions.
-    const exist = owner.peersRegistered.every(Boolean)
-      ? owner.peersRegistered
-      : await Promise.all(
-          owner.peersRegistered.map((found, i) => (found ? Promise.resolve(true) : this.store.directory.legacyExists(app, peers[i]!))),
-        );
+    const exist: boolean[] = [];
+    const counts: number[] = [];
+    for (let i = 0, j = 0; i < peers.length; i++) {
+      if (!isId(peers[i])) {
+        exist.push(false);
+        counts.push(0);
+      } else {
+        exist.push(Boolean(owner.peersRegistered[j]));
+        counts.push(owner.counts[j] ?? 0);
+        j++;
+      }
+    }
     const list: { Peer_Account: string; C2CUnreadMsgNum: number }[] = [];
     const errors: { Peer_Account: string; ErrorCode: number }[] = [];
     for (let i = 0; i < peers.length; i++) {
       const peer = peers[i]!;
-      if (exist[i]) list.push({ Peer_Account: peer, C2CUnreadMsgNum: owner.counts[i] ?? 0 });
+      if (exist[i]) list.push({ Peer_Account: peer, C2CUnreadMsgNum: counts[i] ?? 0 });
       else errors.push({ Peer_Account: peer, ErrorCode: TENCENT.ACCOUNT_NOT_FOUND });
     }
     return errors.length > 0

@@ -123,6 +123,8 @@ export class GroupService {
         'UnreadMsgNum must be a non-negative integer',
       );
     }
+    // The id rules before Redis: a string that cannot be an account id never becomes a key name.
+    if (!isId(account)) throw new TencentError(GROUP_ERRORS.INVALID_PARAM, 'Member_Account is not a valid account id');
     const group = await this.store.group.memberView(app, groupId, account);
     if (!group.exists)
       throw new TencentError(
@@ -131,7 +133,7 @@ export class GroupService {
       );
     // The vendor: these types keep no unread count; setting one is accepted and changes nothing.
     if (group.type && GROUP_TYPES_WITHOUT_UNREAD.includes(group.type)) return tencentOk();
-    if (!isId(account) || !group.member) {
+    if (!group.member) {
       throw new TencentError(
         GROUP_ERRORS.NO_PERMISSION,
         `${account} is not a member of group ${groupId}`,
@@ -195,7 +197,7 @@ export class GroupService {
     if (!isId(account))
       throw new TencentError(TENCENT.ACCOUNT_NOT_FOUND, `Member_Account ${account} does not exist`);
     const { registered, groups } = await this.store.group.joinedGroups(app, account);
-    if (!registered && !(await this.store.directory.legacyExists(app, account)))
+    if (!registered)
       throw new TencentError(TENCENT.ACCOUNT_NOT_FOUND, `Member_Account ${account} does not exist`);
 
     const matching = groups.filter((g) =>

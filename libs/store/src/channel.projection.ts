@@ -1,0 +1,171 @@
+import type { ChannelMention, ChannelMessageSent, ChannelMessageUpdated, ChannelReadAck } from '@app/contracts';
+import { esc, type Keyspace } from './keyspace';
+import { padMsgId, renderFixedFields } from './qchat-wire';
+import type { StoreOptions } from './store-options';
+import { command, runScript, script, type Write } from './write';
+
+const MESSAGE = script('channel-message');
+const ACK = script('channel-ack');
+const INDEX = script('channel-index');
+
+/** Events per channel-message call at most (the call blocks its node while it runs). */
+const MAX_EVENTS_PER_WRITE = 200;
+
+/** The QChat channel events of a batch that the mention projection folds. */
+export type ChannelEvent = ChannelMessageSent | ChannelReadAck | ChannelMention | ChannelMessageUpdated;
+
+/** One channel-message call being assembled: its keys (target sets after the seven fixed ones) and events. */
+interface MessageCall {
+  keys: string[];
+  /** Target suffix → its position in KEYS (1-based). */
+  sets: Map<string, number>;
+  args: (string | number)[];
+  events: number;
+}
+
+/**
+ * QChat @-mention projection, the write side (docs/projections.md, "QChat mentions").
+ *
+ * Per channel (`keys.channel(app, serverId, channelId)` = B, one hash tag):
+ * - `B:all`, `B:r:<roleId>`, `B:a:<escaped account>`: zsets of the messages that @-mention
+ *   all, a role, an account: member `<time, 16 digits><msgIdServer padded to 20 digits>`,
+ *   score time; only ever added to (and pruned by time): whether a member counts is
+ *   `B:tgt`'s to say;
+ * - `B:ix` every mention message by time (retention and page positions), `B:msg` fixed fields,
+ *   `B:tgt` its sender, time and target sets, `B:upd` status/body/ext/updateTime as
+ *   last-writer-wins registers, `B:pend` updates whose mention has not arrived;
+ * - `B:out`: id → the message's answer JSON, rendered by the write script whenever the
+ *   message or its record changes (pages are assembled by concatenation);
+ * - `B:ack`: account → ack time (a max).
+ * Per account (`keys.qchatAccount(app, account)`): `:chn`, the channels where it has keys
+ * (its direct mention sets, its acks) by expiry, for account-deleted.
+ *
+ * Retention is relative to the message time: a mention lives until time + mentionRetentionMs
+ * (pruned on every write to the channel, filtered on read, and every key expires with its
+ * newest entry), so a channel with no mentions left holds no keys.
+ *
+ * A batch's events fold into: one channel-ack call per channel (every ack, and every
+ * sender's own message, which acks the channel up to it), one channel-message call per
+ * channel (its mentions and updates, in order), and one channel-index call per account.
+ */
+export class ChannelProjection {
+  constructor(
+    private readonly keys: Keyspace,
+    private readonly options: StoreOptions,
+  ) {}
+
+  writes(events: readonly ChannelEvent[], now = Date.now()): Write[] {
+    const retention = this.options.mentionRetentionMs;
+    const acks = new Map<string, (string | number)[]>();
+    const index = new Map<string, (string | number)[]>();
+    const messages = new Map<string, MessageCall>();
+    const writes: Write[] = [];
+    const indexEntry = (app: string, account: string, serverId: string, channelId: string, expireAt: number) => {
+      const key = this.indexKey(app, account);
+      let args = index.get(key);
+      if (!args) index.set(key, (args = [now]));
+      args.push(expireAt, `${serverId}:${channelId}`);
+    };
+    for (const e of events) {
+      const base = this.keys.channel(e.appId, e.serverId, e.channelId);
+      if (e.type === 'message-sent' || e.type === 'read-ack') {
+        // The sender's own channel message advances its ack time there (it has seen
+        // everything up to what it wrote), like a read-ack at the message time.
+        const [account, time] = e.type === 'message-sent' ? [e.from, e.time] : [e.account, e.ackTime];
+        let args = acks.get(base);
+        if (!args) acks.set(base, (args = [now, retention]));
+        args.push(time, account);
+        indexEntry(e.appId, account, e.serverId, e.channelId, time + retention);
+        continue;
+      }
+      let call = messages.get(base);
+      if (!call || call.events >= MAX_EVENTS_PER_WRITE) {
+        if (call) writes.push(runScript(MESSAGE, call.keys, call.args));
+        messages.set(base, (call = { keys: messageKeys(base), sets: new Map(), args: [now, retention], events: 0 }));
+      }
+      call.events++;
+      if (e.type === 'channel-message-updated') {
+        call.args.push('update', padMsgId(e.msgIdServer), e.status, e.updateTime, ...register(e.body), ...register(e.ext));
+        continue;
+      }
+      const m = e.message;
+      // The sender is never a direct target of its own message; a message with no target
+      // left is not stored.
+      const direct = [...new Set(e.mentionAccids ?? [])].filter((a) => a !== m.fromAccount);
+      const targets = new Set<string>();
+      if (e.mentionAll) targets.add('all');
+      for (const r of e.mentionRoleIds ?? []) targets.add(`r:${r}`);
+      for (const a of direct) targets.add(`a:${esc(a)}`);
+      if (targets.size === 0) {
+        call.events--;
+        continue;
+      }
+      const positions: number[] = [];
+      for (const sfx of targets) {
+        let at = call.sets.get(sfx);
+        if (at === undefined) {
+          call.keys.push(`${base}:${sfx}`);
+          call.sets.set(sfx, (at = call.keys.length));
+        }
+        positions.push(at);
+      }
+      // Stored ready to send: channel-message.lua renders the message's answer from these and
+      // its current status, updateTime, body and ext, so no request parses or serialises it.
+      const fixed = renderFixedFields({
+        fromAccount: m.fromAccount,
+        fromNick: m.fromNick ?? '',
+        fromClientType: m.fromClientType ?? '',
+        time: m.time,
+        type: m.type ?? 0,
+        attach: m.attach ?? '',
+        msgIdClient: m.msgIdClient ?? '',
+        mentionedAll: e.mentionAll ? 1 : 0,
+      });
+      const entry = `${m.fromAccount}\n${String(m.time).padStart(16, '0')}\n${[...targets].map((t) => `${t}\n`).join('')}`;
+      call.args.push(
+        'mention',
+        padMsgId(m.msgIdServer),
+        m.status ?? 0,
+        m.updateTime ?? m.time,
+        ...register(m.body),
+        ...register(m.ext),
+        m.time,
+        fixed,
+        entry,
+        positions.length,
+        ...positions,
+      );
+      for (const a of direct) indexEntry(e.appId, a, e.serverId, e.channelId, m.time + retention);
+    }
+    for (const call of messages.values()) if (call.events > 0) writes.push(runScript(MESSAGE, call.keys, call.args));
+    for (const [base, args] of acks) writes.push(runScript(ACK, [`${base}:ack`], args));
+    for (const [key, args] of index) writes.push(runScript(INDEX, [key], args));
+    return writes;
+  }
+
+  /** The account's channel index: "serverId:channelId" → when its data there expires. */
+  indexKey(app: string, account: string): string {
+    return `${this.keys.qchatAccount(app, account)}:chn`;
+  }
+
+  /** The writes that remove the account's direct mention set and ack in each channel, and its channel index. */
+  deleteWrites(app: string, account: string, channels: readonly [string, string][]): Write[] {
+    const writes: Write[] = [];
+    for (const [serverId, channelId] of channels) {
+      const base = this.keys.channel(app, serverId, channelId);
+      writes.push(command('DEL', [`${base}:a:${esc(account)}`]), command('ZREM', [`${base}:ack`], [account]));
+    }
+    writes.push(command('DEL', [this.indexKey(app, account)]));
+    return writes;
+  }
+}
+
+/** The seven keys every channel-message call declares first. */
+export function messageKeys(base: string): string[] {
+  return [`${base}:ix`, `${base}:msg`, `${base}:tgt`, `${base}:upd`, `${base}:pend`, `${base}:ack`, `${base}:out`];
+}
+
+/** A last-writer-wins field of an event: whether it is given, and its value. */
+function register(v: string | undefined): [string, string] {
+  return v === undefined ? ['0', ''] : ['1', v];
+}

@@ -1,0 +1,96 @@
+import { esc, type Keyspace } from './keyspace';
+import type { ChannelAccess, QchatMembershipStore } from './qchat-membership.store';
+import { MAX_POSITION_SKIP, MIN_POSITION_TIME, padMsgId, type MentionedMessage, type MentionPage, type MentionQuery } from './qchat-wire';
+import type { RedisClient } from './redis.factory';
+import type { StoreOptions } from './store-options';
+import { evalScript, script } from './write';
+
+const QUERY = script('channel-query');
+
+/** Why a mention counts for an account: the sets of the channel it was found in. */
+export type MentionMatch = { kind: 'all' } | { kind: 'account' } | { kind: 'role'; roleId: string };
+
+/** An account's unread mentions in one channel with what matched each (`unread explain`). */
+export interface MentionExplanation {
+  access: ChannelAccess;
+  /** The account's ack time in the channel (mentions at or before it are read); absent = none. */
+  ackTime?: number;
+  /** Newest first, at most the limit asked for. */
+  messages: { message: MentionedMessage; matches: MentionMatch[] }[];
+  /** More unread mentions lie beyond `messages`. */
+  more: boolean;
+}
+
+/** The gateway's reads of the QChat mention projection (ChannelProjection writes it). */
+export class MentionStore {
+  constructor(
+    private readonly redis: RedisClient,
+    private readonly keys: Keyspace,
+    private readonly options: StoreOptions,
+    private readonly membership: QchatMembershipStore,
+  ) {}
+
+  /** One page of the account's unread mentions in a channel: one Lua call (channel-query.lua). */
+  async unreadMentions(q: MentionQuery): Promise<MentionPage> {
+    const base = this.keys.channel(q.app, q.serverId, q.channelId);
+    const now = q.now ?? Date.now();
+    const sets = ['all', `a:${esc(q.account)}`, ...[...new Set(q.roles)].map((r) => `r:${r}`)];
+    const keys = [`${base}:ix`, `${base}:tgt`, `${base}:ack`, `${base}:out`, ...sets.map((s) => `${base}:${s}`)];
+    // EVALSHA, which ioredis routes by its first key also on a Cluster (its number of keys varies)
+    const reply = (await evalScript(this.redis, QUERY, keys, [
+      q.account,
+      q.position.time,
+      q.position.skip,
+      q.limit,
+      now - this.options.mentionRetentionMs,
+      MAX_POSITION_SKIP,
+      MIN_POSITION_TIME,
+      ...sets,
+    ])) as (string | number)[];
+    return {
+      hasMore: Number(reply[0]) === 1,
+      next: { time: Number(reply[1]), skip: Number(reply[2]) },
+      messages: reply.slice(3).map(String),
+    };
+  }
+
+  /**
+   * The account's unread mentions in a channel, as the query answers them (its roles now,
+   * newest first, up to `limit`), each with the sets that matched it, and its ack time.
+   */
+  async explainMentions(app: string, serverId: string, channelId: string, account: string, limit = 200, now = Date.now()): Promise<MentionExplanation> {
+    const base = this.keys.channel(app, serverId, channelId);
+    const [access, ack] = await Promise.all([
+      this.membership.access(app, serverId, channelId, account),
+      this.redis.zscore(`${base}:ack`, account),
+    ]);
+    const page = await this.unreadMentions({
+      app,
+      serverId,
+      channelId,
+      account,
+      roles: access.roles,
+      position: { time: now, skip: 0 },
+      limit: Math.min(200, limit),
+      now,
+    });
+    // the page's messages are their answers' JSON, ready to send; explain reads them back
+    const parsed = page.messages.map((text) => JSON.parse(text) as MentionedMessage);
+    const ids = parsed.map((m) => padMsgId(String(m.msgIdServer))); // a number on the wire
+    const entries = ids.length ? await this.redis.hmget(`${base}:tgt`, ...ids) : [];
+    const mine = new Set(access.roles);
+    const messages = parsed.map((message, i) => {
+      const matches: MentionMatch[] = [];
+      // "<fromAccount>\n<time>\n" then each target suffix followed by "\n"
+      for (const t of (entries[i] ?? '').split('\n').slice(2)) {
+        if (t === 'all') matches.push({ kind: 'all' });
+        else if (t === `a:${esc(account)}`) matches.push({ kind: 'account' });
+        else if (t.startsWith('r:') && mine.has(t.slice(2))) matches.push({ kind: 'role', roleId: t.slice(2) });
+      }
+      return { message, matches };
+    });
+    const out: MentionExplanation = { access, messages, more: page.hasMore };
+    if (ack !== null) out.ackTime = Number(ack);
+    return out;
+  }
+}

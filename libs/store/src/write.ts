@@ -1,0 +1,138 @@
+import { createHash } from 'node:crypto';
+import { Cluster, ReplyError } from 'ioredis';
+import type { RedisClient } from './redis.factory';
+import { readScript } from './scripts';
+
+/**
+ * The write path (docs/projections.md, "The write path"). A store never writes through a
+ * client: it turns events into `Write`s, plain data saying what runs on Redis, and a
+ * `Writer` carries them: `DirectWriter` one Redis call per write, `BatchWriter` (the
+ * projector) every write of a tick folded into one call per Redis node. Reads always go to
+ * the real client.
+ *
+ * A write is a script (`lua/<name>.lua`) or a Redis command; `keys` are every key it
+ * touches (a script's KEYS, a command's keys, which come first in its arguments), all of one
+ * hash tag, so one write lives in one slot and the node is the first key's; `args` are a
+ * script's ARGV or the command's arguments after its keys.
+ */
+export type Write = ScriptWrite | CommandWrite;
+
+export interface ScriptWrite {
+  readonly script: Script;
+  readonly keys: readonly string[];
+  readonly args: readonly (string | number)[];
+}
+
+export interface CommandWrite {
+  /** A Redis command name, upper case (`SADD`, `HSET`, …). */
+  readonly command: string;
+  readonly keys: readonly string[];
+  readonly args: readonly (string | number)[];
+}
+
+/** Carries writes to Redis. The replies come back in the order of `writes`. */
+export interface Writer {
+  /**
+   * Runs `writes`, in order per Redis node (each atomically), and resolves with their
+   * replies once Redis acknowledged every one. A write that fails rejects the call with the
+   * error Redis gave for it (its text unchanged); writes are idempotent, so the caller
+   * retries the whole list.
+   */
+  run(writes: readonly Write[]): Promise<unknown[]>;
+}
+
+/** A script of `lua/`: its source and SHA1 (what EVALSHA names it by). */
+export interface Script {
+  readonly name: string;
+  readonly lua: string;
+  readonly sha: string;
+}
+
+const loaded = new Map<string, Script>();
+
+/** The write script `lua/<name>.lua` (read once per process). */
+export function script(name: string): Script {
+  let s = loaded.get(name);
+  if (!s) {
+    const lua = readScript(name);
+    s = { name, lua, sha: createHash('sha1').update(lua).digest('hex') };
+    loaded.set(name, s);
+  }
+  return s;
+}
+
+/** Every write script loaded so far (the folded call embeds them all). */
+export function loadedScripts(): Script[] {
+  return [...loaded.values()];
+}
+
+/** A write that runs `script` with these KEYS and ARGV. */
+export function runScript(s: Script, keys: readonly string[], args: readonly (string | number)[]): ScriptWrite {
+  return { script: s, keys, args };
+}
+
+/** A write that runs a Redis command: `command keys… args…`. */
+export function command(name: string, keys: readonly string[], args: readonly (string | number)[] = []): CommandWrite {
+  return { command: name, keys, args };
+}
+
+export function isScript(w: Write): w is ScriptWrite {
+  return (w as ScriptWrite).script !== undefined;
+}
+
+/** The ioredis command a write script is registered as on a client (see `send`). */
+function commandName(s: Script): string {
+  return `unreadWrite_${s.name.replace(/-/g, '_')}`;
+}
+
+type ScriptCommand = (numKeys: number, ...keysAndArgs: string[]) => Promise<unknown>;
+
+/**
+ * Registers every write script loaded so far as an ioredis command of a single Redis client
+ * (once). Done when a writer is built, never on first use: a command defined after ioredis
+ * has built an auto-pipeline is missing from it (redis/ioredis#1931). ioredis sends a
+ * pipeline's scripts with EVALSHA after loading the missing ones, so a script the node has
+ * not cached (after a restart or a failover) still runs in its place among the commands
+ * issued around it. Not on a Cluster: ioredis routes an auto-pipelined custom command by its
+ * first argument (here the number of keys), so there scripts go as EVALSHA, which it routes
+ * by its first key (with EVAL after a NOSCRIPT).
+ */
+export function registerScripts(client: RedisClient): void {
+  if (client instanceof Cluster) return;
+  for (const s of loadedScripts()) {
+    const name = commandName(s);
+    if (typeof (client as unknown as Record<string, unknown>)[name] !== 'function') client.defineCommand(name, { lua: s.lua });
+  }
+}
+
+/** Sends one write through a client (a script as its registered command, see registerScripts). */
+export function send(client: RedisClient, w: Write): Promise<unknown> {
+  if (!isScript(w)) return client.call(w.command, ...w.keys, ...w.args.map(String));
+  const argv = [...w.keys, ...w.args.map(String)];
+  const run = (client as unknown as Record<string, ScriptCommand | undefined>)[commandName(w.script)];
+  if (run) return run.call(client, w.keys.length, ...argv);
+  return evalScript(client, w.script, w.keys, w.args);
+}
+
+/** Runs a script with EVALSHA (EVAL when the node has not cached it): reads, and writes on a Cluster. */
+export function evalScript(client: RedisClient, s: Script, keys: readonly string[], args: readonly (string | number)[]): Promise<unknown> {
+  const argv = [...keys, ...args.map(String)];
+  return client.evalsha(s.sha, keys.length, ...argv).catch((err: Error) => {
+    if (!(err instanceof ReplyError) || !err.message.startsWith('NOSCRIPT')) throw err;
+    return client.eval(s.lua, keys.length, ...argv);
+  });
+}
+
+/**
+ * One Redis call per write, all issued in the same tick (ioredis auto-pipelining sends them
+ * in one round trip per node, in order). Used everywhere but the projector's batches.
+ */
+export class DirectWriter implements Writer {
+  constructor(private readonly redis: RedisClient) {
+    registerScripts(redis);
+  }
+
+  run(writes: readonly Write[]): Promise<unknown[]> {
+    return Promise.all(writes.map((w) => send(this.redis, w)));
+  }
+}

@@ -1,0 +1,105 @@
+import type Redis from 'ioredis';
+import { Harness, NETEASE_APP, TENCENT_APP, uniq } from './support/harness';
+import { tencentPost } from './support/tencent';
+import { waitFor } from './support/wait';
+
+const C2C = 'openim/get_c2c_unread_msg_num';
+const SET = 'group_open_http_svc/set_unread_msg_num';
+const KEY = `summary-key-${uniq()}`;
+
+/**
+ * Issue 16, item 5: gateway inputs that break the id rules are answered before Redis is
+ * asked (MONITOR sees no command carrying them), and the summary API's per-tenant limit.
+ */
+describe('gateway: inputs checked before Redis; summary rate limit', () => {
+  let h: Harness;
+  let monitor: Redis;
+  const seen: string[] = [];
+  const tag = uniq();
+  const alice = `alice-${tag}`;
+  const bob = `bob-${tag}`;
+  const long = (c: string) => `${c}${tag}`.padEnd(300, c);
+
+  beforeAll(async () => {
+    h = await Harness.start({
+      env: { TENANTS_JSON: JSON.stringify({ tencent: [TENCENT_APP], netease: [{ ...NETEASE_APP, apiKey: KEY }] }) },
+    });
+    await h.send(...[alice, bob].map((account) => ({ type: 'account-registered', appId: TENCENT_APP.sdkAppId, account })));
+    await h.send({ type: 'account-registered', appId: NETEASE_APP.appKey, account: alice });
+    await waitFor(() => tencentPost(h.gateway!.url, C2C, { To_Account: bob }), (r) => r.body.ErrorCode === 0, { what: 'registrations applied' });
+    monitor = await h.redis.monitor();
+    monitor.on('monitor', (_time: string, args: string[]) => void seen.push(args.join(' ')));
+  });
+  afterAll(async () => {
+    monitor?.disconnect();
+    await h.stop();
+  });
+
+  /** Commands Redis received that carry `text` (after a PING barrier: MONITOR has seen all before it). */
+  const carrying = async (text: string) => {
+    const marker = `barrier-${uniq()}`;
+    await h.redis.echo(marker);
+    await waitFor(() => seen.some((l) => l.includes(marker)), Boolean, { what: 'the barrier in MONITOR' });
+    return seen.filter((l) => l.includes(text));
+  };
+
+  it('get_c2c_unread_msg_num: a To_Account that is no account id answers 90003 without a Redis command', async () => {
+    const to = long('x');
+    expect(await tencentPost(h.gateway!.url, C2C, { To_Account: to })).toEqual({
+      status: 200,
+      body: { ActionStatus: 'FAIL', ErrorCode: 90003, ErrorInfo: 'To_Account is not a valid account id' },
+    });
+    expect(await tencentPost(h.gateway!.url, C2C, { To_Account: to, Peer_Account: [bob] })).toEqual({
+      status: 200,
+      body: { ActionStatus: 'FAIL', ErrorCode: 90003, ErrorInfo: 'To_Account is not a valid account id' },
+    });
+    expect(await carrying(to.slice(0, 200))).toEqual([]);
+  });
+
+  it('get_c2c_unread_msg_num: a Peer_Account that is no account id is listed as 70107 and never asked about', async () => {
+    const peer = long('y');
+    expect(await tencentPost(h.gateway!.url, C2C, { To_Account: alice, Peer_Account: [bob, peer, 'has\u0001control'] })).toEqual({
+      status: 200,
+      body: {
+        ActionStatus: 'OK',
+        ErrorCode: 0,
+        ErrorInfo: '',
+        C2CUnreadMsgNumList: [{ Peer_Account: bob, C2CUnreadMsgNum: 0 }],
+        ErrorList: [
+          { Peer_Account: peer, ErrorCode: 70107 },
+          { Peer_Account: 'has\u0001control', ErrorCode: 70107 },
+        ],
+      },
+    });
+    expect(await carrying(peer.slice(0, 200))).toEqual([]);
+  });
+
+  it('set_unread_msg_num: a Member_Account that is no account id answers 10004 before the group is read', async () => {
+    const member = long('z');
+    const groupId = `@TGS#q${tag}`;
+    expect(await tencentPost(h.gateway!.url, SET, { GroupId: groupId, Member_Account: member, UnreadMsgNum: 1 })).toEqual({
+      status: 200,
+      body: { ActionStatus: 'FAIL', ErrorCode: 10004, ErrorInfo: 'Member_Account is not a valid account id' },
+    });
+    expect(await carrying(groupId)).toEqual([]);
+  });
+
+  it('summary: past 50 requests in a second for one app, 429 with its documented body; other answers are the summary', async () => {
+    const url = `${h.gateway!.url}/v1/apps/${NETEASE_APP.appKey}/accounts/${alice}/unread`;
+    const results = await Promise.all(
+      Array.from({ length: 160 }, async () => {
+        const res = await fetch(url, { headers: { authorization: `Bearer ${KEY}` } });
+        return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+      }),
+    );
+    const ok = results.filter((r) => r.status === 200);
+    const refused = results.filter((r) => r.status !== 200);
+    // Fixed one-second windows: a burst straddling a window edge may pass up to twice the limit.
+    expect(ok.length).toBeGreaterThan(0);
+    expect(ok.length).toBeLessThanOrEqual(100);
+    for (const r of ok) expect(r.body).toMatchObject({ appId: NETEASE_APP.appKey, account: alice });
+    expect(new Set(refused.map((r) => JSON.stringify(r)))).toEqual(
+      new Set([JSON.stringify({ status: 429, body: { statusCode: 429, message: 'more than 50 summary requests per second for this app' } })]),
+    );
+  });
+});
