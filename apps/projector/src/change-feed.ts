@@ -91,6 +91,8 @@ export class ChangeFeed implements OnModuleDestroy {
   private readonly producer?: Producer;
   private readonly versions: FeedVersions;
   private connecting?: Promise<void>;
+  /** Resolved when the publish before the next one is done (publishes run one at a time). */
+  private turn: Promise<void> = Promise.resolve();
   private readonly records: Counter;
   private readonly repeats: Counter;
   private readonly retries: Counter<'what'>;
@@ -131,6 +133,21 @@ export class ChangeFeed implements OnModuleDestroy {
   /** Reports the accounts of an applied batch; waits (retrying) while Redis or the feed topic cannot be reached. */
   async publish(batch: FeedBatch, entries: readonly { event: UnreadEvent; message?: Pick<KafkaMessage, 'timestamp'> }[]): Promise<void> {
     if (!this.enabled) return;
+    // One batch's feed steps at a time in this process: concurrent partitions' batches name the
+    // same accounts (a recipient's conversations hash to every partition), and interleaved
+    // steps would move each other's versions and send every account round again.
+    const before = this.turn;
+    let done!: () => void;
+    this.turn = new Promise<void>((r) => (done = r));
+    await before;
+    try {
+      await this.publishAlone(batch, entries);
+    } finally {
+      done();
+    }
+  }
+
+  private async publishAlone(batch: FeedBatch, entries: readonly { event: UnreadEvent; message?: Pick<KafkaMessage, 'timestamp'> }[]): Promise<void> {
     let pending = feedAccountsOfBatch(entries);
     for (let round = 0; pending.length > 0; round++) {
       if (round > 0) {
@@ -156,12 +173,11 @@ export class ChangeFeed implements OnModuleDestroy {
     const active = await this.redis.get(generationKeys(this.base).active);
     const reader = new AccountTotalsReader(this.store.forGeneration(this.base, active === null ? 0 : Number(active)));
     const time = Date.now();
-    return Promise.all(
-      accounts.map(async (a, i) => {
-        const t = await reader.read(a.app, a.account, time);
-        return { type: 'unread-changed', appId: a.app, account: a.account, c2c: t.c2c, groups: t.groups, channels: t.channels, badge: badgeOf(t), version: versions[i]!, time };
-      }),
-    );
+    const totals = await reader.readMany(accounts, time);
+    return accounts.map((a, i) => {
+      const t = totals[i]!;
+      return { type: 'unread-changed', appId: a.app, account: a.account, c2c: t.c2c, groups: t.groups, channels: t.channels, badge: badgeOf(t), version: versions[i]!, time };
+    });
   }
 
   private async send(records: readonly UnreadChanged[]): Promise<void> {

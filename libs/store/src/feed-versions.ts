@@ -1,13 +1,13 @@
-import type { Result } from 'ioredis';
+import { Cluster } from 'ioredis';
+import calculateSlot from 'cluster-key-slot';
 import { feedVersionKey } from './keyspace';
 import type { RedisClient } from './redis.factory';
-import { defineScript } from './scripts';
+import { evalScript, script } from './write';
 
-declare module 'ioredis' {
-  interface RedisCommander<Context> {
-    unreadFeedVersion(version: string): Result<number, Context>;
-  }
-}
+const FEED_VERSION = script('feed-version');
+
+/** Keys per call at most (a call blocks its node while it runs). */
+const MAX_KEYS = 500;
 
 /** An account the change feed reports on. */
 export interface FeedAccount {
@@ -17,8 +17,9 @@ export interface FeedAccount {
 
 /**
  * The change feed's per-account versions (feed-version.lua; docs/events.md, "The change
- * feed"). Each key lives in its account's slot; the calls of one step are issued in one
- * tick, so ioredis auto-pipelining sends them as one round trip per Redis node.
+ * feed"). Each key lives in its account's slot; a step is one call per Redis node for
+ * every account of a batch (per slot on a Cluster, those issued in one tick so ioredis
+ * auto-pipelining sends them as one round trip per node).
  */
 export class FeedVersions {
   /**
@@ -28,19 +29,52 @@ export class FeedVersions {
   constructor(
     private readonly redis: RedisClient,
     private readonly base: string,
-  ) {
-    // Defined before the first use: a command defined after ioredis built an auto-pipeline is missing from it.
-    defineScript(redis, 'unreadFeedVersion', 'feed-version', 1);
+  ) {}
+
+  /**
+   * The accounts' keys in calls of one slot each on a Redis Cluster (a call's declared keys
+   * must share a slot), all in one call (split every MAX_KEYS) on one Redis.
+   */
+  private groups(accounts: readonly FeedAccount[]): { keys: string[]; at: number[] }[] {
+    const cluster = this.redis instanceof Cluster;
+    const bySlot = new Map<number, { keys: string[]; at: number[] }>();
+    const out: { keys: string[]; at: number[] }[] = [];
+    accounts.forEach((a, i) => {
+      const key = feedVersionKey(this.base, a.app, a.account);
+      const slot = cluster ? calculateSlot(key) : 0;
+      let g = bySlot.get(slot);
+      if (!g || g.keys.length >= MAX_KEYS) {
+        bySlot.set(slot, (g = { keys: [], at: [] }));
+        out.push(g);
+      }
+      g.keys.push(key);
+      g.at.push(i);
+    });
+    return out;
   }
 
-  /** Moves each account to its next version; the new versions, in order. */
-  bump(accounts: readonly FeedAccount[]): Promise<number[]> {
-    return Promise.all(accounts.map((a) => this.redis.unreadFeedVersion(feedVersionKey(this.base, a.app, a.account))));
+  /** Moves each account to its next version; the new versions, in order. One call per node (per slot on a Cluster), issued in one tick. */
+  async bump(accounts: readonly FeedAccount[]): Promise<number[]> {
+    const out = new Array<number>(accounts.length);
+    await Promise.all(
+      this.groups(accounts).map(async (g) => {
+        // EVALSHA: ioredis routes it by its first key also on a Cluster (the number of keys varies)
+        const v = (await evalScript(this.redis, FEED_VERSION, g.keys, [])) as number[];
+        g.at.forEach((i, j) => (out[i] = Number(v[j])));
+      }),
+    );
+    return out;
   }
 
-  /** Each account's version now (0: never bumped), in order. */
+  /** Each account's version now (0: never bumped), in order: one MGET per node (per slot on a Cluster). */
   async read(accounts: readonly FeedAccount[]): Promise<number[]> {
-    const values = await Promise.all(accounts.map((a) => this.redis.get(feedVersionKey(this.base, a.app, a.account))));
-    return values.map((v) => (v === null ? 0 : Number(v)));
+    const out = new Array<number>(accounts.length);
+    await Promise.all(
+      this.groups(accounts).map(async (g) => {
+        const v = await this.redis.mget(...g.keys);
+        g.at.forEach((i, j) => (out[i] = v[j] === null || v[j] === undefined ? 0 : Number(v[j])));
+      }),
+    );
+    return out;
   }
 }

@@ -126,7 +126,8 @@ export async function measureIngestC2c(ctx: BenchContext): Promise<BenchRow[]> {
   // The change feed's cost (docs/events.md, "The change feed"): the same backlog once more with the feed on.
   env.log('ingest (c2c backlog): projector with CHANGE_FEED=true');
   const on = await env.projector('c2c', `bench-${env.id}-c2c-projector-feed`, 'projector-c2c-feed', { env: { CHANGE_FEED: 'true' } });
-  const withFeed = await projectorRate(on.app, on.metricsUrl, n);
+  const measureFeed = () => projectorRate(on.app, on.metricsUrl, n);
+  const withFeed = env.options.profileDir ? await ctx.profile(on.app, 'projector (ingest, c2c backlog, change feed on)', measureFeed) : await measureFeed();
   await on.app.stop();
   ctx.phases.ingestC2cSeconds = (Date.now() - started) / 1000;
   const details = {
