@@ -41,6 +41,7 @@ describe('bench (tiny run)', () => {
       'ingest',
       'ingest-c2c',
       'ingest-c2c-naive',
+      'ingest-c2c-feed',
       'freshness.p50',
       'freshness.p99',
       'freshness.p99.ratio',

@@ -75,6 +75,7 @@ describe('docker-compose.yml', () => {
   it('creates every topic the apps use', () => {
     const script = JSON.stringify(doc.services['kafka-topics']!.command);
     for (const topic of Object.values(DEFAULT_TOPICS)) expect(script).toContain(topic);
+    expect(script).toContain(`--topic ${DEFAULT_TOPICS.unreadChanged} --partitions 12 --replication-factor 1 --config cleanup.policy=compact`);
   });
 
   it.each(['projector', 'gateway'])('gives %s only variables the config knows, and a valid configuration once the operator set TENANTS_JSON', (name) => {

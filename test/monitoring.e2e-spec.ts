@@ -144,7 +144,7 @@ describe('operations: projector lag, per-type counts, readiness; promtool; the d
     expect(referenced.size).toBeGreaterThan(8);
     expect([...referenced].filter((name) => !exported.has(name))).toEqual([]);
     const titles = dash.panels.map((p) => p.title);
-    for (const want of ['Ingest', 'lag', 'Batch time', 'Dead letters', 'Gateway requests', 'Gateway p99']) {
+    for (const want of ['Ingest', 'lag', 'Batch time', 'Dead letters', 'Gateway requests', 'Gateway p99', 'Change feed: records', 'Change feed lag']) {
       expect(titles.some((t) => t.includes(want))).toBe(true);
     }
   });

@@ -27,6 +27,7 @@ export function testConfig(brokers: string[], redisUrl: string, overrides: Recor
     TOPIC_MENTION: `${DEFAULT_TOPICS.mention}-${id}`,
     TOPIC_DIRECTORY: `${DEFAULT_TOPICS.directory}-${id}`,
     TOPIC_DEAD_LETTER: `${DEFAULT_TOPICS.deadLetter}-${id}`,
+    TOPIC_UNREAD_CHANGED: `${DEFAULT_TOPICS.unreadChanged}-${id}`,
     REDIS_URL: redisUrl,
     REDIS_KEY_PREFIX: `t${id}`,
     HTTP_PORT: '0',
@@ -79,6 +80,7 @@ export class Harness {
       [config.kafka.topics.mention]: partitions,
       [config.kafka.topics.directory]: partitions,
       [config.kafka.topics.deadLetter]: 1,
+      [config.kafka.topics.unreadChanged]: partitions,
     });
     const kafka = new Kafka({ clientId: 'test', brokers: broker.brokers, logLevel: logLevel.NOTHING });
     const producer = new EventProducer(kafka, config.kafka.topics);

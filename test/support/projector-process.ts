@@ -56,6 +56,8 @@ export function envOf(config: AppConfig, overrides: Record<string, string> = {})
     TOPIC_MENTION: config.kafka.topics.mention,
     TOPIC_DIRECTORY: config.kafka.topics.directory,
     TOPIC_DEAD_LETTER: config.kafka.topics.deadLetter,
+    TOPIC_UNREAD_CHANGED: config.kafka.topics.unreadChanged,
+    CHANGE_FEED: String(config.changeFeed.enabled),
     ...redisEnv(config.redis),
     REDIS_KEY_PREFIX: config.redis.keyPrefix,
     MENTION_RETENTION_MS: String(config.mentionRetentionMs),

@@ -3,6 +3,7 @@ import { APP_FILTER } from '@nestjs/core';
 import { ConfigModule, type AppConfig } from '@app/config';
 import { EventProducer, createKafka } from '@app/kafka';
 import { StoreModule } from '@app/store';
+import { AsyncApiController } from './common/asyncapi.controller';
 import { GatewayExceptionFilter } from './common/gateway-exception.filter';
 import { HealthController } from './health/health.controller';
 import { GatewayMetrics } from './metrics/gateway.metrics';
@@ -49,7 +50,7 @@ export class GatewayModule {
         QchatModule,
         SummaryModule,
       ],
-      controllers: [HealthController, MetricsController],
+      controllers: [HealthController, MetricsController, AsyncApiController],
       providers: [{ provide: APP_FILTER, useClass: GatewayExceptionFilter }, GatewayMetrics],
     };
   }

@@ -4,6 +4,7 @@ import type { KafkaMessage } from 'kafkajs';
 import { APP_CONFIG, type AppConfig } from '@app/config';
 import { CONSUMED_TOPIC_ROLES, classifyRedisError, parseEvent, type ConsumedTopicRole, type UnreadEvent } from '@app/contracts';
 import { GENERATIONS, Generations, ProjectionStore, REDIS, type RedisClient } from '@app/store';
+import { ChangeFeed } from './change-feed';
 import { DeadLetterService } from './dead-letter.service';
 import { BATCH_PATTERN, KafkaBatchTransport, type BatchOutcome, type RecordBatch } from './kafka-batch.transport';
 import { PartitionWaits } from './partition-waits';
@@ -64,6 +65,7 @@ export class ProjectorConsumer implements OnModuleInit, OnModuleDestroy {
     @Inject(REDIS) private readonly redis: RedisClient,
     @Inject(BATCH_TRANSPORT) private readonly transport: KafkaBatchTransport,
     private readonly waits: PartitionWaits,
+    private readonly feed: ChangeFeed,
   ) {
     this.roleOfTopic = new Map(CONSUMED_TOPIC_ROLES.map((r) => [config.kafka.topics[r], r]));
     this.keyPrefix = config.redis.keyPrefix;
@@ -138,6 +140,8 @@ export class ProjectorConsumer implements OnModuleInit, OnModuleDestroy {
       this.metrics.rewinds.inc();
       return { applied: false, heldOffset: position.held };
     }
+    // The change feed (change-feed.ts): after the batch's writes and position, before "applied".
+    await this.feed.publish(batch, valid);
     this.metrics.countApplied(valid.map((v) => v.event));
     this.metrics.batchSeconds.observe(Number(process.hrtime.bigint() - started) / 1e9);
     return { applied: true };

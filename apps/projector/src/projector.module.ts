@@ -2,6 +2,7 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import type { Kafka } from 'kafkajs';
 import { ConfigModule, type AppConfig } from '@app/config';
 import { StoreModule } from '@app/store';
+import { ChangeFeed } from './change-feed';
 import { DeadLetterService } from './dead-letter.service';
 import { ProjectorConsumer } from './projector.consumer';
 import { PartitionWaits } from './partition-waits';
@@ -16,7 +17,7 @@ export class ProjectorModule {
       module: ProjectorModule,
       imports: [ConfigModule.forRoot(config), StoreModule.forRoot({ offlineQueue: true, connectionName: 'unread-projector' })],
       controllers: [ProjectorConsumer],
-      providers: [{ provide: KAFKA, useValue: kafka }, { provide: BATCH_TRANSPORT, useValue: transport }, DeadLetterService, ProjectorMetrics, PartitionWaits],
+      providers: [{ provide: KAFKA, useValue: kafka }, { provide: BATCH_TRANSPORT, useValue: transport }, DeadLetterService, ProjectorMetrics, PartitionWaits, ChangeFeed],
     };
   }
 }

@@ -11,6 +11,7 @@ import { Progress } from './progress';
 import { capacityReport } from './capacity';
 import { adoptPositions } from './positions.command';
 import { rebuild } from './rebuild.command';
+import { watchFeed } from './watch.command';
 import { RebuildProgress } from './rebuild.progress';
 
 /** Exit codes of every command (docs/cli.md). */
@@ -145,6 +146,22 @@ export function buildProgram(env: NodeJS.ProcessEnv): Command {
     )
     .action(async () => {
       await adoptPositions(loadConfig(env));
+    });
+
+  program
+    .command('watch')
+    .description('tail the change feed (docs/events.md, "The change feed"): one line per record of APP, or of one ACCOUNT; Ctrl-C stops')
+    .argument('<app>', 'the tenant (SDKAppID or AppKey)')
+    .argument('[account]', 'only this account')
+    .option('--from-beginning', 'start at the oldest record kept (the last of every account on the compacted topic), not at new records')
+    .option('--count <n>', 'stop after n records', (v: string) => {
+      if (!/^[1-9][0-9]{0,8}$/.test(v)) throw new InvalidArgumentError('a positive integer');
+      return Number(v);
+    })
+    .option('--json', 'print each record as it is on the topic')
+    .action(async (app: string, account: string | undefined, o: { fromBeginning?: boolean; count?: number; json?: boolean }) => {
+      const stop = new Promise<void>((r) => process.once('SIGINT', () => r()).once('SIGTERM', () => r()));
+      await watchFeed(loadConfig(env), { app, account, ...o }, (line) => process.stdout.write(`${line}\n`), stop);
     });
 
   program

@@ -20,7 +20,7 @@ export async function runLocal(env: NodeJS.ProcessEnv): Promise<void> {
   const port = env.HTTP_PORT ?? '8080';
   const redis = await RedisServer.start();
   const topics = Object.fromEntries(
-    [...CONSUMED_TOPIC_ROLES.map((r) => DEFAULT_TOPICS[r]), DEFAULT_TOPICS.deadLetter].map((t) => [t, 6]),
+    [...CONSUMED_TOPIC_ROLES.map((r) => DEFAULT_TOPICS[r]), DEFAULT_TOPICS.deadLetter, DEFAULT_TOPICS.unreadChanged].map((t) => [t, 6]),
   );
   const broker = await MockBroker.start({ brokers: 1, topics });
   const secretKey = randomBytes(16).toString('hex');

@@ -21,11 +21,13 @@ describe('loadConfig', () => {
         mention: 'im.mention',
         directory: 'im.directory',
         deadLetter: 'im.dead-letter',
+        unreadChanged: 'im.unread-changed',
       },
     });
     expect(c.rateLimits).toEqual({ tencentPerSecond: 200, qchatPerSecond: 100, qchatBlockMs: 10_000 });
     expect(c.mentionRetentionMs).toBe(7 * 24 * 3600 * 1000);
     expect(c.tenants).toEqual({ tencent: [], netease: [] });
+    expect(c.changeFeed).toEqual({ enabled: false });
   });
 
   it('reads tenants and cluster nodes', () => {

@@ -74,6 +74,9 @@ const ENV = {
   TOPIC_MENTION: { default: DEFAULT_TOPICS.mention, rules: [IsString(), MinLength(1)] },
   TOPIC_DIRECTORY: { default: DEFAULT_TOPICS.directory, rules: [IsString(), MinLength(1)] },
   TOPIC_DEAD_LETTER: { default: DEFAULT_TOPICS.deadLetter, rules: [IsString(), MinLength(1)] },
+  TOPIC_UNREAD_CHANGED: { default: DEFAULT_TOPICS.unreadChanged, rules: [IsString(), MinLength(1)] },
+  /** Whether the projector writes the change feed (TOPIC_UNREAD_CHANGED). */
+  CHANGE_FEED: { default: 'false', rules: [IsIn(BOOLEAN, { message: 'CHANGE_FEED must be true or false' })] },
   /** Exactly one of REDIS_URL (a single Redis), REDIS_CLUSTER_NODES (host:port,...) or REDIS_SENTINELS (host:port,...). */
   REDIS_URL: { rules: [IsOptional(), Matches(/^rediss?:\/\/.+/, { message: 'REDIS_URL must be a redis:// or rediss:// URL' })] },
   REDIS_CLUSTER_NODES: { rules: [IsOptional(), Matches(HOST_PORT_LIST, { message: 'REDIS_CLUSTER_NODES must be host:port,host:port,...' })] },
@@ -187,6 +190,8 @@ export interface AppConfig {
   projectorMetricsPort: number;
   projector: { commitIntervalMs: number; maxInFlightEvents: number };
   projectorMonitorIntervalMs: number;
+  /** The change feed (docs/events.md): off by default (CHANGE_FEED=true), written to kafka.topics.unreadChanged. */
+  changeFeed: { enabled: boolean };
   logLevel: string;
   requestTimeoutMs: number;
 }
@@ -387,6 +392,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: { require
         mention: parsed.TOPIC_MENTION,
         directory: parsed.TOPIC_DIRECTORY,
         deadLetter: parsed.TOPIC_DEAD_LETTER,
+        unreadChanged: parsed.TOPIC_UNREAD_CHANGED,
       },
     },
     redis: {
@@ -419,6 +425,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: { require
     projectorMetricsPort: parsed.PROJECTOR_METRICS_PORT,
     projector: { commitIntervalMs: parsed.PROJECTOR_COMMIT_INTERVAL_MS, maxInFlightEvents: parsed.PROJECTOR_MAX_IN_FLIGHT_EVENTS },
     projectorMonitorIntervalMs: parsed.PROJECTOR_MONITOR_INTERVAL_MS,
+    changeFeed: { enabled: parsed.CHANGE_FEED === 'true' },
     logLevel: parsed.LOG_LEVEL,
     requestTimeoutMs: parsed.REQUEST_TIMEOUT_MS,
   };

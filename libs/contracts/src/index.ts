@@ -5,3 +5,4 @@ export * from './topics';
 export * from './validators';
 export * from './examples';
 export * from './redis-refusal';
+export * from './unread-changed';

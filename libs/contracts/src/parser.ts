@@ -157,3 +157,15 @@ export function parseEvent(value: Buffer | null | undefined, topic?: ConsumedTop
 export function topicRoleOf(type: EventType): ConsumedTopicRole {
   return SHAPES[type].topic;
 }
+
+/**
+ * Every event shape: its `type`, `scope` (for the scoped types), class and topic role. For
+ * documents generated from the contracts (the gateway's AsyncAPI document).
+ */
+export function eventShapes(): { type: EventType; scope?: string; topic: ConsumedTopicRole; shape: Shape }[] {
+  return EVENT_TYPES.flatMap((type) => {
+    const s = SHAPES[type];
+    if (s.byScope) return Object.entries(s.byScope).map(([scope, shape]) => ({ type, scope, topic: s.topic, shape }));
+    return s.shape ? [{ type, topic: s.topic, shape: s.shape }] : [];
+  });
+}

@@ -5,6 +5,8 @@ export const DEFAULT_TOPICS = {
   mention: 'im.mention',
   directory: 'im.directory',
   deadLetter: 'im.dead-letter',
+  /** The change feed the projector writes (docs/events.md, "The change feed"). */
+  unreadChanged: 'im.unread-changed',
 } as const;
 
 export type TopicRole = keyof typeof DEFAULT_TOPICS;

@@ -16,6 +16,8 @@ export interface C2cPeerState {
 
 /** Field of the counts hash that holds the owner's total (account ids are never empty). */
 const TOTAL = '';
+/** The field of an owner's counts hash (Keyspace.c2cCounts) holding its total. */
+export const C2C_TOTAL_FIELD = TOTAL;
 
 const APPLY = script('c2c-apply');
 const DELETE = script('c2c-delete');

@@ -17,3 +17,5 @@ export * from './rate-limiter';
 export * from './batch-writer';
 export * from './receive-option.store';
 export * from './account-unread';
+export * from './account-totals';
+export * from './feed-versions';

@@ -60,7 +60,7 @@ export const BOOKKEEPING_FAMILIES: readonly string[] = ['pos'];
  * neither copies nor deletes them. Any new non-projection key under the prefix must use a
  * family listed here.
  */
-export const NON_PROJECTION_FAMILIES: readonly string[] = ['gen', 'rl', 'nonce'];
+export const NON_PROJECTION_FAMILIES: readonly string[] = ['gen', 'rl', 'nonce', 'ver'];
 
 /**
  * True when `key` (a full key name) is a projection key of generation `generation` under
@@ -88,6 +88,15 @@ export function rateLimitKeys(base: string, family: string, app: string, api: st
 /** The marker of a used QChat Nonce (family `nonce`, no generation). */
 export function nonceKey(base: string, app: string, nonce: string): string {
   return `${base}:nonce:{${esc(app)}:${esc(nonce)}}`;
+}
+
+/**
+ * The change feed's version of an account (family `ver`, no generation: versions keep
+ * growing across a rebuild's switch). Its hash tag is the account's own, the slot of its
+ * one-to-one counts (`Keyspace.c2cCounts`).
+ */
+export function feedVersionKey(base: string, app: string, account: string): string {
+  return `${base}:ver:{${esc(app)}:${esc(account)}}`;
 }
 
 /**

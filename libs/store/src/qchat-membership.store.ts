@@ -124,7 +124,7 @@ export class QchatMembershipStore {
     return `${serverBase}:roles:${esc(account)}`;
   }
 
-  private serversKey(app: string, account: string): string {
+  serversKey(app: string, account: string): string {
     return `${this.keys.qchatAccount(app, account)}:srv`;
   }
 }

@@ -126,6 +126,7 @@ export class BenchEnv {
         const t = env.topics(stage);
         for (const role of CONSUMED_TOPIC_ROLES) topics[t[role]] = options.partitions;
         topics[t.deadLetter] = 1;
+        topics[t.unreadChanged] = options.partitions;
       }
       await broker.createTopics(topics);
     }
@@ -144,6 +145,7 @@ export class BenchEnv {
       mention: `${p}.${DEFAULT_TOPICS.mention}`,
       directory: `${p}.${DEFAULT_TOPICS.directory}`,
       deadLetter: `${p}.${DEFAULT_TOPICS.deadLetter}`,
+      unreadChanged: `${p}.${DEFAULT_TOPICS.unreadChanged}`,
     };
   }
 
@@ -164,6 +166,7 @@ export class BenchEnv {
       TOPIC_MENTION: t.mention,
       TOPIC_DIRECTORY: t.directory,
       TOPIC_DEAD_LETTER: t.deadLetter,
+      TOPIC_UNREAD_CHANGED: t.unreadChanged,
       REDIS_URL: this.redisUrl,
       REDIS_KEY_PREFIX: this.keyPrefix,
       HTTP_HOST: '127.0.0.1',

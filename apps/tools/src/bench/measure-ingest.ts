@@ -123,6 +123,12 @@ export async function measureIngestC2c(ctx: BenchContext): Promise<BenchRow[]> {
   const measure = () => projectorRate(app, metricsUrl, n);
   const projector = env.options.profileDir ? await ctx.profile(app, 'projector (ingest, c2c backlog)', measure) : await measure();
   await app.stop();
+  // The change feed's cost (docs/events.md, "The change feed"): the same backlog once more with the feed on.
+  env.log('ingest (c2c backlog): projector with CHANGE_FEED=true');
+  const on = await env.projector('c2c', `bench-${env.id}-c2c-projector-feed`, 'projector-c2c-feed', { env: { CHANGE_FEED: 'true' } });
+  const measureFeed = () => projectorRate(on.app, on.metricsUrl, n);
+  const withFeed = env.options.profileDir ? await ctx.profile(on.app, 'projector (ingest, c2c backlog, change feed on)', measureFeed) : await measureFeed();
+  await on.app.stop();
   ctx.phases.ingestC2cSeconds = (Date.now() - started) / 1000;
   const details = {
     events: n,
@@ -153,6 +159,17 @@ export async function measureIngestC2c(ctx: BenchContext): Promise<BenchRow[]> {
       baselineLabel: 'kafkajs + HINCRBY per message, pipeline per batch',
       target: { on: 'ratio', op: '>=', limit: 0.8 },
       details,
+    }),
+    row({
+      id: 'ingest-c2c-feed',
+      group: 'ingest',
+      measurement: 'Ingest: projector with the change feed vs without (c2c backlog)',
+      value: withFeed.rate,
+      unit: 'events/s',
+      baseline: projector.rate,
+      baselineLabel: 'the same projector without the change feed (CHANGE_FEED=false, the default)',
+      target: { on: 'ratio', op: '>=', limit: 0.8 },
+      details: { ...details, withFeed: { measuredEvents: withFeed.measured, seconds: withFeed.seconds, cpuMicrosPerEvent: withFeed.cpuMicrosPerEvent, ...withFeed.batches } },
     }),
   ];
 }

@@ -1,0 +1,80 @@
+import { Cluster } from 'ioredis';
+import calculateSlot from 'cluster-key-slot';
+import { feedVersionKey } from './keyspace';
+import type { RedisClient } from './redis.factory';
+import { evalScript, script } from './write';
+
+const FEED_VERSION = script('feed-version');
+
+/** Keys per call at most (a call blocks its node while it runs). */
+const MAX_KEYS = 500;
+
+/** An account the change feed reports on. */
+export interface FeedAccount {
+  app: string;
+  account: string;
+}
+
+/**
+ * The change feed's per-account versions (feed-version.lua; docs/events.md, "The change
+ * feed"). Each key lives in its account's slot; a step is one call per Redis node for
+ * every account of a batch (per slot on a Cluster, those issued in one tick so ioredis
+ * auto-pipelining sends them as one round trip per node).
+ */
+export class FeedVersions {
+  /**
+   * @param redis a real client (not the batch writer): the versions are read back
+   * @param base REDIS_KEY_PREFIX (versions belong to no generation)
+   */
+  constructor(
+    private readonly redis: RedisClient,
+    private readonly base: string,
+  ) {}
+
+  /**
+   * The accounts' keys in calls of one slot each on a Redis Cluster (a call's declared keys
+   * must share a slot), all in one call (split every MAX_KEYS) on one Redis.
+   */
+  private groups(accounts: readonly FeedAccount[]): { keys: string[]; at: number[] }[] {
+    const cluster = this.redis instanceof Cluster;
+    const bySlot = new Map<number, { keys: string[]; at: number[] }>();
+    const out: { keys: string[]; at: number[] }[] = [];
+    accounts.forEach((a, i) => {
+      const key = feedVersionKey(this.base, a.app, a.account);
+      const slot = cluster ? calculateSlot(key) : 0;
+      let g = bySlot.get(slot);
+      if (!g || g.keys.length >= MAX_KEYS) {
+        bySlot.set(slot, (g = { keys: [], at: [] }));
+        out.push(g);
+      }
+      g.keys.push(key);
+      g.at.push(i);
+    });
+    return out;
+  }
+
+  /** Moves each account to its next version; the new versions, in order. One call per node (per slot on a Cluster), issued in one tick. */
+  async bump(accounts: readonly FeedAccount[]): Promise<number[]> {
+    const out = new Array<number>(accounts.length);
+    await Promise.all(
+      this.groups(accounts).map(async (g) => {
+        // EVALSHA: ioredis routes it by its first key also on a Cluster (the number of keys varies)
+        const v = (await evalScript(this.redis, FEED_VERSION, g.keys, [])) as number[];
+        g.at.forEach((i, j) => (out[i] = Number(v[j])));
+      }),
+    );
+    return out;
+  }
+
+  /** Each account's version now (0: never bumped), in order: one MGET per node (per slot on a Cluster). */
+  async read(accounts: readonly FeedAccount[]): Promise<number[]> {
+    const out = new Array<number>(accounts.length);
+    await Promise.all(
+      this.groups(accounts).map(async (g) => {
+        const v = await this.redis.mget(...g.keys);
+        g.at.forEach((i, j) => (out[i] = v[j] === null || v[j] === undefined ? 0 : Number(v[j])));
+      }),
+    );
+    return out;
+  }
+}
