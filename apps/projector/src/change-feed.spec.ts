@@ -9,7 +9,7 @@ const example = (type: string, scope?: string): UnreadEvent => {
 
 describe('feedAccountsOf', () => {
   it('names the accounts each event type is about, and no one for events about every member', () => {
-    const named = Object.fromEntries(EXAMPLES.map((e) => [`${e.event.type}${typeof e.event.scope === 'string' ? `/${e.event.scope}` : ''}`, feedAccountsOf(e.event as unknown as UnreadEvent)]));
+    const named = Object.fromEntries(EXAMPLES.filter((e) => e.event.noUnread !== true).map((e) => [`${e.event.type}${typeof e.event.scope === 'string' ? `/${e.event.scope}` : ''}`, feedAccountsOf(e.event as unknown as UnreadEvent)]));
     expect(named).toEqual({
       'message-sent/c2c': ['alice'],
       'message-sent/group': [],
@@ -32,7 +32,15 @@ describe('feedAccountsOf', () => {
       'qchat-channel-deleted': [],
       'qchat-role-member-added': ['alice'],
       'qchat-role-member-removed': ['carol'],
+      'message-recalled/c2c': ['alice'],
+      'message-recalled/group': [],
+      'receive-option-set/c2c': ['alice'],
+      'receive-option-set/group': ['alice'],
     });
+  });
+
+  it('names no one for a message that does not count', () => {
+    for (const e of EXAMPLES.filter((x) => x.event.noUnread === true)) expect(feedAccountsOf(e.event as unknown as UnreadEvent)).toEqual([]);
   });
 
   it('names no one for a message to oneself, and each mentioned account once', () => {

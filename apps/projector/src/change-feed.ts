@@ -30,8 +30,8 @@ import { KAFKA } from './projector.tokens';
 export function feedAccountsOf(e: UnreadEvent): string[] {
   switch (e.type) {
     case 'message-sent':
-      // A message to oneself counts for no one.
-      return e.scope === 'c2c' && e.from !== e.to ? [e.to] : [];
+      // A message to oneself, or one that does not count (noUnread), counts for no one.
+      return e.scope === 'c2c' && e.from !== e.to && e.noUnread !== true ? [e.to] : [];
     case 'read-ack':
     case 'group-unread-set':
     case 'account-registered':
@@ -46,8 +46,12 @@ export function feedAccountsOf(e: UnreadEvent): string[] {
     case 'channel-mention':
       // Accounts named directly; @all and role mentions are the channel's, not theirs.
       return [...new Set(e.mentionAccids ?? [])];
-    // Receive options (issue: receive options): a `receive-option-set` of an account goes
-    // here, returning [e.account], as do one-to-one recalls ([e.to]).
+    case 'receive-option-set':
+      // Its own receive option moves its badge.
+      return [e.account];
+    case 'message-recalled':
+      // A one-to-one recall is its recipient's; a group recall is every member's (O(1), no one named).
+      return e.scope === 'c2c' && e.from !== e.to ? [e.to] : [];
     default:
       return [];
   }
