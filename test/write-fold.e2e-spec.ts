@@ -321,4 +321,41 @@ describe('folding a batch before Redis (store, real Redis)', () => {
       }
     });
   });
+
+  it('batches of the scale workload: thousands of senders in one group, of acks and mentions in one channel, apply whole', async () => {
+    // Each of these was one Redis or JavaScript call too many arguments: a Lua unpack of over
+    // 8000 values, a folded call spread into more arguments than a JavaScript call takes.
+    const s = store(`z${uniq()}`);
+    const senders = 9_000;
+    const group: UnreadEvent[] = [
+      { type: 'group-created', appId: APP, groupId: 'huge', groupType: 'Public' },
+      { type: 'group-member-joined', appId: APP, groupId: 'huge', account: 'reader', seq: 0 },
+    ];
+    for (let i = 1; i <= senders; i++) group.push({ type: 'group-member-joined', appId: APP, groupId: 'huge', account: `s${i}`, seq: 0 });
+    for (let i = 1; i <= senders; i++) group.push({ type: 'message-sent', scope: 'group', appId: APP, msgId: `h${i}`, groupId: 'huge', from: `s${i}`, seq: i, time: 1_000 + i });
+    await s.applyBatch(group);
+    // a member's own message reads the group up to it: s<i> has the messages after seq i
+    expect((await s.group.memberView(APP, 'huge', 'reader')).unread).toBe(senders);
+    for (const i of [1, 1_000, 1_001, 4_500, 8_999, senders]) expect([i, (await s.group.memberView(APP, 'huge', `s${i}`)).unread]).toEqual([i, senders - i]);
+
+    const now = Date.now();
+    const acks: UnreadEvent[] = [];
+    for (let i = 0; i < 9_000; i++) acks.push({ type: 'read-ack', scope: 'channel', appId: APP, serverId: '7', channelId: '70', account: `q${i}`, ackTime: now - 60_000 + i });
+    const mentions: UnreadEvent[] = [];
+    for (let i = 0; i < 12_000; i++) {
+      mentions.push({
+        type: 'channel-mention', appId: APP, serverId: '7', channelId: '71',
+        message: { msgIdServer: String(10_000 + i), fromAccount: 'boss', time: now - 50_000 + i, body: `hey ${i}` },
+        mentionAccids: [`q${i % 3_000}`],
+      });
+    }
+    await s.applyBatch([...acks, ...mentions]);
+    const keys = s.keys;
+    expect(await redis.zcard(`${keys.channel(APP, '7', '70')}:ack`)).toBe(9_000);
+    expect(await redis.zscore(`${keys.channel(APP, '7', '70')}:ack`, 'q8999')).toBe(String(now - 60_000 + 8_999));
+    expect(await redis.zcard(`${keys.channel(APP, '7', '71')}:ix`)).toBe(12_000);
+    // q7 is named by the mentions i = 7, 3007, 6007, 9007: newest first
+    const page = await s.channel.unreadMentions({ app: APP, serverId: '7', channelId: '71', account: 'q7', roles: [], position: { time: now, skip: 0 }, limit: 200, now });
+    expect(page.messages.map((m) => (JSON.parse(m) as { msgIdServer: number }).msgIdServer)).toEqual([19_007, 16_007, 13_007, 10_007]);
+  });
 });

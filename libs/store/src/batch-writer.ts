@@ -14,6 +14,22 @@ interface Op {
 export interface BatchWriterOptions {
   /** Writes per call at most (a call blocks its node while it runs). */
   maxOpsPerCall?: number;
+  /**
+   * Keys and arguments per call at most (a single larger write goes in a call of its own):
+   * bounds what one call blocks its node for and the size of the tables Redis builds for it.
+   */
+  maxArgsPerCall?: number;
+}
+
+/**
+ * A command write with more arguments than this is sent alone, never folded: batch.lua passes
+ * a command its arguments with `unpack`, which Lua bounds (LUAI_MAXCSTACK, 8000 in Redis).
+ */
+const MAX_FOLDED_COMMAND_ARGS = 4000;
+
+/** The number of keys and arguments a write sends. */
+function size(w: Write): number {
+  return w.keys.length + w.args.length;
 }
 
 /**
@@ -37,12 +53,14 @@ export class BatchWriter implements Writer {
   private scheduled = false;
   private foldSource?: { lua: string; sha: string; scripts: number };
   private readonly maxOps: number;
+  private readonly maxArgs: number;
 
   constructor(
     private readonly redis: RedisClient,
     opts: BatchWriterOptions = {},
   ) {
     this.maxOps = opts.maxOpsPerCall ?? 500;
+    this.maxArgs = opts.maxArgsPerCall ?? 20_000;
     registerScripts(redis);
   }
 
@@ -75,12 +93,35 @@ export class BatchWriter implements Writer {
     this.pending = [];
     if (ops.length === 0) return;
     if (this.redis instanceof Cluster) {
-      for (const { node, ops: group } of this.bySlot(this.redis, ops).values()) {
-        for (let i = 0; i < group.length; i += this.maxOps) this.call(node, group.slice(i, i + this.maxOps));
-      }
+      for (const { node, ops: group } of this.bySlot(this.redis, ops).values()) this.split(node, group);
     } else {
-      for (let i = 0; i < ops.length; i += this.maxOps) this.call(this.redis, ops.slice(i, i + this.maxOps));
+      this.split(this.redis, ops);
     }
+  }
+
+  /** Sends `ops` in order, in calls of at most maxOps writes and maxArgs keys and arguments. */
+  private split(client: Redis | Cluster, ops: Op[]): void {
+    let start = 0;
+    let args = 0;
+    for (let i = 0; i < ops.length; i++) {
+      const op = ops[i] as Op;
+      const w = op.write;
+      const n = size(w);
+      if (!isScript(w) && n > MAX_FOLDED_COMMAND_ARGS) {
+        if (i > start) this.call(client, ops.slice(start, i));
+        this.oneByOne(this.redis, [op]);
+        start = i + 1;
+        args = 0;
+        continue;
+      }
+      if (i > start && (i - start >= this.maxOps || args + n > this.maxArgs)) {
+        this.call(client, ops.slice(start, i));
+        start = i;
+        args = 0;
+      }
+      args += n;
+    }
+    if (start < ops.length) this.call(client, ops.slice(start));
   }
 
   /**
@@ -133,10 +174,11 @@ export class BatchWriter implements Writer {
       for (const a of w.args) argv.push(String(a));
     }
     client
-      .evalsha(sha, keys.length, ...keys, ...argv)
+      // one array, never spread: a folded call can carry more arguments than a JavaScript call takes
+      .evalsha(sha, keys.length, [...keys, ...argv])
       .catch((err: Error) => {
         if (!(err instanceof ReplyError) || !err.message.startsWith('NOSCRIPT')) throw err;
-        return client.eval(lua, keys.length, ...keys, ...argv);
+        return client.eval(lua, keys.length, [...keys, ...argv]);
       })
       .then(
         (reply) => {

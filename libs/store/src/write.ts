@@ -85,7 +85,16 @@ function commandName(s: Script): string {
   return `unreadWrite_${s.name.replace(/-/g, '_')}`;
 }
 
-type ScriptCommand = (numKeys: number, ...keysAndArgs: string[]) => Promise<unknown>;
+type ScriptCommand = (numKeys: number, keysAndArgs: string[]) => Promise<unknown>;
+
+/** A write's keys then its arguments, as strings, in one array. */
+export function argList(keys: readonly string[], args: readonly (string | number)[]): string[] {
+  const out: string[] = new Array<string>(keys.length + args.length);
+  let i = 0;
+  for (const k of keys) out[i++] = k;
+  for (const a of args) out[i++] = String(a);
+  return out;
+}
 
 /**
  * Registers every write script loaded so far as an ioredis command of a single Redis client
@@ -107,19 +116,21 @@ export function registerScripts(client: RedisClient): void {
 
 /** Sends one write through a client (a script as its registered command, see registerScripts). */
 export function send(client: RedisClient, w: Write): Promise<unknown> {
-  if (!isScript(w)) return client.call(w.command, ...w.keys, ...w.args.map(String));
-  const argv = [...w.keys, ...w.args.map(String)];
+  // Arguments go as one array (ioredis flattens it), never spread: a write may carry hundreds
+  // of thousands of them, more than a JavaScript call takes, and a throw while ioredis queues
+  // a command on an auto-pipeline misaligns that pipeline's replies (redis/ioredis#1931).
+  if (!isScript(w)) return client.call(w.command, argList(w.keys, w.args));
   const run = (client as unknown as Record<string, ScriptCommand | undefined>)[commandName(w.script)];
-  if (run) return run.call(client, w.keys.length, ...argv);
+  if (run) return run.call(client, w.keys.length, argList(w.keys, w.args));
   return evalScript(client, w.script, w.keys, w.args);
 }
 
 /** Runs a script with EVALSHA (EVAL when the node has not cached it): reads, and writes on a Cluster. */
 export function evalScript(client: RedisClient, s: Script, keys: readonly string[], args: readonly (string | number)[]): Promise<unknown> {
-  const argv = [...keys, ...args.map(String)];
-  return client.evalsha(s.sha, keys.length, ...argv).catch((err: Error) => {
+  const argv = argList(keys, args);
+  return client.evalsha(s.sha, keys.length, argv).catch((err: Error) => {
     if (!(err instanceof ReplyError) || !err.message.startsWith('NOSCRIPT')) throw err;
-    return client.eval(s.lua, keys.length, ...argv);
+    return client.eval(s.lua, keys.length, argv);
   });
 }
 

@@ -27,7 +27,8 @@ for i = 2, #ARGV, 2 do
   end
 end
 if m == 0 then return 0 end
-redis.call('ZADD', KEYS[1], 'GT', unpack(kept))
+-- at most 1000 pairs per ZADD (unpack's stack bounds one call's arguments; a batch may hold thousands)
+for s = 1, m, 2000 do redis.call('ZADD', KEYS[1], 'GT', unpack(kept, s, math.min(s + 1999, m))) end
 -- never shortened: GT moves a later expiry, NX sets the first one (the key has none yet)
 local at = int(newest)
 if redis.call('PEXPIREAT', KEYS[1], at, 'GT') == 0 then redis.call('PEXPIREAT', KEYS[1], at, 'NX') end

@@ -21,7 +21,15 @@
 -- a missing or unreadable one is all zero.
 -- Returns the number of seqs that were new in the set.
 local n = tonumber(ARGV[2])
-local cur = redis.call('HMGET', KEYS[1], 'max', unpack(ARGV, 3, 2 + n))
+-- at most 1000 fields per HMGET and HSET (unpack's stack bounds one call's arguments; a batch
+-- of a large group may have thousands of senders)
+local first = math.min(n, 1000)
+local cur = redis.call('HMGET', KEYS[1], 'max', unpack(ARGV, 3, 2 + first))
+for s = 1001, n, 1000 do
+  local last = math.min(s + 999, n)
+  local part = redis.call('HMGET', KEYS[1], unpack(ARGV, 2 + s, 2 + last))
+  for q = 1, #part do cur[s + q] = part[q] end
+end
 local set, k = {}, 0
 if tonumber(ARGV[1]) > tonumber(cur[1] or '0') then
   set[1], set[2], k = 'max', ARGV[1], 2
@@ -36,7 +44,7 @@ for i = 1, n do
     k = k + 2
   end
 end
-if k > 0 then redis.call('HSET', KEYS[1], unpack(set)) end
+for s = 1, k, 2000 do redis.call('HSET', KEYS[1], unpack(set, s, math.min(s + 1999, k))) end
 -- one ZADD per 1000 seqs (unpack's stack bounds one call's arguments; a batch may recall thousands)
 local added = 0
 local i = 3 + 2 * n
