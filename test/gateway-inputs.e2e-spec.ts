@@ -116,11 +116,19 @@ describe('gateway: inputs checked before Redis; summary rate limit', () => {
           return { batch, status: res.status, body: (await res.json()) as Record<string, unknown> };
         }),
       );
-    // The previous test (or a slow box) may have spent the window a burst lands in: burst
-    // again, a few times at most, until one gets through; every burst obeys the limit.
+    // The previous test (or a slow box) may have spent the window a burst lands in: each burst
+    // starts once a lone request is admitted again, and bursts again, a few times at most,
+    // until one gets through; every burst obeys the limit.
+    const admitted = () =>
+      waitFor(() => fetch(summaryUrl, { headers: { authorization: `Bearer ${KEY}` } }).then((r) => r.status), (status) => status === 200, {
+        intervalMs: 200,
+        what: 'a lone summary request admitted',
+      });
+    await admitted();
     let results = await burst();
     for (let round = 1; round < 5 && !results.some((r) => r.status === 200); round++) {
       expect(new Set(results.map((r) => r.status))).toEqual(new Set([429]));
+      await admitted();
       results = await burst();
     }
     const ok = results.filter((r) => r.status === 200);
