@@ -113,6 +113,14 @@ describe('operations: projector lag, per-type counts, readiness; promtool; the d
     expect(s.get('unread_projector_redis_ping_seconds_count')).toBeGreaterThan(0);
   });
 
+  it('renders only the metrics named by ?name[]= (unknown names left out), everything without it', async () => {
+    const text = await (
+      await fetch(`http://127.0.0.1:${projector.metricsPort}/metrics?name[]=unread_projector_events_applied_total&name[]=unread_projector_rewinds_total&name[]=no_such_metric`)
+    ).text();
+    expect([...sampleNames(text)].sort()).toEqual(['unread_projector_events_applied_total', 'unread_projector_rewinds_total']);
+    expect(sampleNames(await metricsText()).size).toBeGreaterThan(20);
+  });
+
   it('answers /ready with 200 while joined and Redis answers, 503 (JSON) while Redis does not', async () => {
     const ready = async () => {
       const res = await fetch(`http://127.0.0.1:${projector.metricsPort}/ready`);

@@ -2,7 +2,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Admin, Kafka } from 'kafkajs';
-import type { AppConfig } from '@app/config';
+import { PROJECTOR_NODE_FLAGS, type AppConfig } from '@app/config';
 import { CONSUMED_TOPIC_ROLES } from '@app/contracts';
 import { ROOT, freePort } from './processes';
 import { waitFor } from './wait';
@@ -77,7 +77,7 @@ export class ProjectorProcess {
 
   static async start(config: AppConfig): Promise<ProjectorProcess> {
     const metricsPort = await freePort();
-    const child = spawn(process.execPath, [MAIN], {
+    const child = spawn(process.execPath, [...PROJECTOR_NODE_FLAGS, MAIN], {
       env: envOf(config, { PROJECTOR_METRICS_PORT: String(metricsPort) }),
       stdio: ['ignore', 'ignore', 'inherit'],
     });

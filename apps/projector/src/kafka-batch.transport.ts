@@ -68,7 +68,6 @@ export class KafkaBatchTransport extends Server implements CustomTransportStrate
   private consumer?: Consumer;
   private admin?: Admin;
   private closing = false;
-  private joined = false;
   private readonly queues = new PartitionQueues();
   private readonly budget: InFlightBudget;
   private readonly commits: CommitCoalescer;
@@ -88,11 +87,6 @@ export class KafkaBatchTransport extends Server implements CustomTransportStrate
   unwrap<T>(): T {
     if (!this.consumer) throw new Error('not listening');
     return this.consumer as T;
-  }
-
-  /** True once the consumer joined its group (and until it stops). */
-  get isJoined(): boolean {
-    return this.joined && !this.closing;
   }
 
   /** Partitions paused because Redis is behind what the log still has. */
@@ -134,13 +128,11 @@ export class KafkaBatchTransport extends Server implements CustomTransportStrate
     consumer.on(consumer.events.CRASH, ({ payload }) => {
       if (payload.restart || this.closing || this.consumer !== consumer) return;
       this.logger.warn(`consumer crashed (${payload.error.message}); starting a new one`);
-      this.joined = false;
       void this.restart(consumer);
     });
     consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
       if (this.consumer !== consumer) return;
       this.onAssignment(payload.memberAssignment);
-      this.joined = true;
       // Compare what Redis holds with the committed offsets at once, traffic or not (issue 20).
       void this.verifyPositions().catch((err: Error) =>
         this.logger.warn(`position check on assignment failed (${err.message}); the periodic check tries again`),

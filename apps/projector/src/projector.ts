@@ -70,13 +70,15 @@ export async function startProjector(
     res.writeHead(body.ready ? 200 : 503, { 'content-type': 'application/json' }).end(JSON.stringify(body));
   };
   const handle = (req: IncomingMessage, res: ServerResponse) => {
-    if (req.url === '/metrics') {
+    const url = new URL(req.url ?? '/', 'http://projector');
+    if (url.pathname === '/metrics') {
       metrics.ready.set(consumerWatch.isJoined && redis.isReachable && heldPartitions().length === 0 ? 1 : 0);
-      metrics.registry
-        .metrics()
-        .then((body) => res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(body))
-        .catch(() => res.writeHead(500).end());
-    } else if (req.url === '/ready') {
+      // `?name[]=a&name[]=b` (the filter Prometheus' federation endpoint takes) renders only those
+      // metrics: a poller sampling a counter every few ms does not pay for rendering them all.
+      const names = url.searchParams.getAll('name[]');
+      const body = names.length > 0 ? Promise.all(names.map((n) => metrics.registry.getSingleMetricAsString(n).catch(() => ''))).then((parts) => parts.filter(Boolean).join('\n')) : metrics.registry.metrics();
+      body.then((text) => res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(text)).catch(() => res.writeHead(500).end());
+    } else if (url.pathname === '/ready') {
       ready(res).catch(() => res.writeHead(500).end());
     } else {
       res.writeHead(404).end();

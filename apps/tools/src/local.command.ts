@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { Readable } from 'node:stream';
 import { CONSUMED_TOPIC_ROLES, DEFAULT_TOPICS } from '@app/contracts';
-import { loadConfig } from '@app/config';
+import { PROJECTOR_NODE_FLAGS, loadConfig } from '@app/config';
 import { EventProducer } from '@app/kafka';
 import { MockBroker, ROOT, RedisServer } from './local-services';
 import { produceLines } from './produce.command';
@@ -47,7 +47,8 @@ export async function runLocal(env: NodeJS.ProcessEnv): Promise<void> {
     await redis.stop();
   };
   const start = (name: string) => {
-    const child = spawn(process.execPath, [join(ROOT, 'dist', 'apps', name, 'src', 'main.js')], {
+    const flags = name === 'projector' ? PROJECTOR_NODE_FLAGS : [];
+    const child = spawn(process.execPath, [...flags, join(ROOT, 'dist', 'apps', name, 'src', 'main.js')], {
       env: childEnv,
       stdio: ['ignore', 'inherit', 'inherit'],
     });

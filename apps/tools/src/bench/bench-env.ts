@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Redis from 'ioredis';
 import { Kafka, logLevel, type Admin } from 'kafkajs';
-import { loadConfig } from '@app/config';
+import { PROJECTOR_NODE_FLAGS, loadConfig } from '@app/config';
 import { CONSUMED_TOPIC_ROLES, DEFAULT_TOPICS, type TopicNames, type UnreadEvent } from '@app/contracts';
 import { EventProducer } from '@app/kafka';
 import { MockBroker, ROOT, RedisServer, freePort } from '../local-services';
@@ -186,7 +186,7 @@ export class BenchEnv {
 
   /** Starts dist/apps/<name>/src/main.js as its own process (CPU-profiled with --profile). */
   spawnApp(name: 'projector' | 'gateway', env: NodeJS.ProcessEnv, label: string = name, projectorFetch = this.options.projectorFetch): AppProcess {
-    const execArgv: string[] = [];
+    const execArgv: string[] = name === 'projector' ? [...PROJECTOR_NODE_FLAGS] : [];
     if (this.options.profileDir) {
       mkdirSync(this.options.profileDir, { recursive: true });
       execArgv.push('-r', join(BENCH_DIST, 'cpu-profile.preload.js'));
