@@ -42,7 +42,8 @@ interface PeerFold {
  * One-to-one (c2c) unread projection (docs/projections.md, "One-to-one (c2c)"). For each owner,
  * under the hash tag `{app:owner}`:
  * - `<base>:z:<peer>`: zset of the owner's unread message ids from that peer, scored by time;
- * - `<base>:r`: hash peer → the owner's read time for that peer (a max);
+ * - `<base>:r`: hash peer → the owner's read time for that peer (a max), and field
+ *   `\x01recalled` once the owner has a tombstone (c2c-apply.lua reads both in one HMGET);
  * - `<base>:n`: hash peer → unread count from that peer, field `''` → the total, and the
  *   account's registration marker (ACCOUNT_FIELD, written by DirectoryStore);
  * - `<base>:x` (Keyspace.c2cRecalled): zset of tombstones `<peer>\n<msgId>` → time, for
@@ -114,9 +115,9 @@ export class C2cStore {
 
   /**
    * Removes every one-to-one key of the account (as owner): reads the peers it has unread
-   * messages from, then deletes their zsets, the counts and the read times in one call,
-   * which refuses (and names them) when a peer was counted since; then again with them. The
-   * tombstones and the receive options (same slot) go in the same call to the writer.
+   * messages from, then deletes their zsets, the counts, the read times and the tombstones
+   * in one call, which refuses (and names them) when a peer was counted since; then again
+   * with them. The receive options (same slot) go in the same call to the writer.
    */
   async deleteAccount(writer: Writer, app: string, account: string): Promise<void> {
     const base = this.keys.c2c(app, account);
@@ -124,8 +125,8 @@ export class C2cStore {
     for (let attempt = 0; attempt < 10; attempt++) {
       const list = [...peers];
       const [missing] = (await writer.run([
-        runScript(DELETE, [`${base}:r`, `${base}:n`, ...list.map((p) => `${base}:z:${p}`)], [ACCOUNT_FIELD, ...list]),
-        command('DEL', [this.keys.c2cRecalled(app, account), this.keys.receiveOptions(app, account)]),
+        runScript(DELETE, [`${base}:r`, `${base}:n`, this.keys.c2cRecalled(app, account), ...list.map((p) => `${base}:z:${p}`)], [ACCOUNT_FIELD, ...list]),
+        command('DEL', [this.keys.receiveOptions(app, account)]),
       ])) as [string[], number];
       if (missing.length === 0) return;
       for (const p of missing) peers.add(p);
@@ -161,7 +162,8 @@ export class C2cStore {
   async describe(app: string, owner: string, peer?: string, messageLimit = 50): Promise<{ total: number; peers: C2cPeerState[] }> {
     const base = this.keys.c2c(app, owner);
     const [counts, reads] = await Promise.all([this.redis.hgetall(`${base}:n`), this.redis.hgetall(`${base}:r`)]);
-    const names = peer !== undefined ? [peer] : [...new Set([...Object.keys(counts), ...Object.keys(reads)])].filter((p) => p !== TOTAL && p !== ACCOUNT_FIELD).sort();
+    // control-character fields are markers, not peers (ACCOUNT_FIELD, c2c-apply.lua's '\x01recalled')
+    const names = peer !== undefined ? [peer] : [...new Set([...Object.keys(counts), ...Object.keys(reads)])].filter((p) => p !== TOTAL && !p.startsWith('\x01')).sort();
     const peers: C2cPeerState[] = names.map((p) => {
       const state: C2cPeerState = { peer: p, unread: Math.max(0, Number(counts[p] ?? 0)) };
       if (reads[p] !== undefined) state.readTime = Number(reads[p]);

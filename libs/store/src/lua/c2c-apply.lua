@@ -12,10 +12,14 @@
 -- redelivered, duplicated or reordered events count exactly once. Messages, recalls and
 -- acks commute (the final state is the same in any order: this call applies a peer's ack,
 -- then its recalls, then its messages, which is one of those orders), so the caller may
--- fold any of them together: one read-time check, one ZADD NX and at most one HINCRBY per
--- peer, plus one ZSCORE per message only when the owner has tombstones.
+-- fold any of them together: one HMGET of every peer's read time, one ZADD NX and at most
+-- one HINCRBY per peer, plus one ZSCORE per message only when the owner has tombstones.
+-- Whether it has any is field '\1recalled' of KEYS[1], read by the same HMGET (set with the
+-- first tombstone; KEYS[1] and KEYS[3] are only ever deleted together, c2c-delete.lua), so
+-- no call asks Redis whether KEYS[3] exists.
 --
--- KEYS[1]      hash peer → the owner's read time (ms) for that peer
+-- KEYS[1]      hash peer → the owner's read time (ms) for that peer, plus field '\1recalled'
+--              → '1' once the owner has a tombstone
 -- KEYS[2]      hash peer → unread count from that peer, plus field '' → the owner's total
 -- KEYS[3]      zset of the owner's tombstones: '<peer>\n<message id>' scored by message time
 -- KEYS[3 + i]  zset of the owner's unread message ids from peer i, scored by time (ms)
@@ -26,16 +30,45 @@
 --
 -- Returns the change of the owner's total (messages counted minus messages read or recalled).
 local total = 0
-local i, p = 0, 0
-local tombs = nil -- whether KEYS[3] exists (read once, on the first message that needs it)
+local RECALLED = '\1recalled'
+-- the read times of every peer (and the tombstone marker) in one HMGET: reads[i + 1] is
+-- peer i's; a write has at most 1000 messages but may have more peers (acks), so the fields
+-- go 1000 at a time (unpack's stack bounds a call's arguments)
+local reads, p
+if #KEYS == 4 then
+  reads = redis.call('HMGET', KEYS[1], RECALLED, ARGV[1])
+else
+  local fields, np = { RECALLED }, 1
+  p = 0
+  while p < #ARGV do
+    np = np + 1
+    fields[np] = ARGV[p + 1]
+    p = p + 4 + 2 * (tonumber(ARGV[p + 3]) + tonumber(ARGV[p + 4]))
+  end
+  if np <= 1000 then
+    reads = redis.call('HMGET', KEYS[1], unpack(fields))
+  else
+    reads = {}
+    for s = 1, np, 1000 do
+      local part = redis.call('HMGET', KEYS[1], unpack(fields, s, math.min(s + 999, np)))
+      for j = 1, #part do reads[s + j - 1] = part[j] end
+    end
+  end
+end
+local tombs = reads[1] ~= false
+local i
+i, p = 0, 0
 while p < #ARGV do
   i = i + 1
-  local peer, ack, n, r = ARGV[p + 1], ARGV[p + 2], tonumber(ARGV[p + 3]), tonumber(ARGV[p + 4])
+  local peer, ack, n, r = ARGV[p + 1], ARGV[p + 2], ARGV[p + 3], ARGV[p + 4]
+  -- most peers have one message and no recall: no strtod for those
+  n = n == '1' and 1 or tonumber(n)
+  r = r == '0' and 0 or tonumber(r)
   local first, last = p + 5, p + 4 + 2 * n
   local rfirst, rlast = last + 1, last + 2 * r
   p = rlast
   local zset = KEYS[3 + i]
-  local read = redis.call('HGET', KEYS[1], peer)
+  local read = reads[i + 1]
   local cut = read and tonumber(read)
   local raise = false
   if ack ~= '' and (not cut or tonumber(ack) > cut) then
@@ -52,7 +85,10 @@ while p < #ARGV do
   for j = rfirst, rlast, 2 do
     if not cut or tonumber(ARGV[j]) > cut then
       redis.call('ZADD', KEYS[3], ARGV[j], peer .. '\n' .. ARGV[j + 1])
-      tombs = true
+      if not tombs then
+        redis.call('HSET', KEYS[1], RECALLED, '1')
+        tombs = true
+      end
       removed = removed + redis.call('ZREM', zset, ARGV[j + 1])
       recalled = recalled or {}
       recalled[ARGV[j + 1]] = true
@@ -60,7 +96,6 @@ while p < #ARGV do
   end
   local added = 0
   if n > 0 then
-    if tombs == nil then tombs = redis.call('EXISTS', KEYS[3]) == 1 end
     -- every message after the read time and never recalled: added straight from ARGV
     local all = not tombs
     if all and cut then
@@ -91,10 +126,12 @@ while p < #ARGV do
   local delta = added - removed
   if delta ~= 0 then
     total = total + delta
-    if redis.call('HINCRBY', KEYS[2], peer, delta) <= 0 then redis.call('HDEL', KEYS[2], peer) end
+    -- a string, not a number: Redis formats a number argument with %.17g, the costliest part
+    -- of an HINCRBY here
+    if redis.call('HINCRBY', KEYS[2], peer, delta == 1 and '1' or string.format('%d', delta)) <= 0 then redis.call('HDEL', KEYS[2], peer) end
   end
 end
-if total ~= 0 and redis.call('HINCRBY', KEYS[2], '', total) <= 0 then
+if total ~= 0 and redis.call('HINCRBY', KEYS[2], '', total == 1 and '1' or string.format('%d', total)) <= 0 then
   redis.call('HDEL', KEYS[2], '')
 end
 return total
