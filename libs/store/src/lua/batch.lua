@@ -25,13 +25,20 @@
 -- Returns one reply per write, in order (false for a nil reply).
 local S = {}
 --#scripts
+-- Each distinct count converted once per call: a call's counts repeat, and tonumber (strtod)
+-- was a good part of what dispatching a write cost.
+local count = setmetatable({}, { __index = function(t, v)
+  local c = tonumber(v)
+  t[v] = c
+  return c
+end })
 local out = {}
 local n, k, a = 0, 0, 0
 local nargv = #ARGV
 while a < nargv do
   local code = ARGV[a + 1]
-  local nk = tonumber(ARGV[a + 2])
-  local na = tonumber(ARGV[a + 3])
+  local nk = count[ARGV[a + 2]]
+  local na = count[ARGV[a + 3]]
   a = a + 3
   local fn = S[code]
   local res
