@@ -103,7 +103,7 @@ export class C2cStore {
         const args: string[] = [];
         for (const f of peers.values()) {
           keys.push(`${base}:z:${f.peer}`);
-          args.push(f.peer, f.ack === undefined ? '' : String(f.ack), String(f.messages.length / 2), String(f.recalls.length / 2));
+          args.push(f.peer, `${f.messages.length / 2} ${f.recalls.length / 2} ${f.ack ?? ''}`);
           for (const m of f.messages) args.push(m);
           for (const m of f.recalls) args.push(m);
         }

@@ -23,9 +23,10 @@
 -- KEYS[2]      hash peer → unread count from that peer, plus field '' → the owner's total
 -- KEYS[3]      zset of the owner's tombstones: '<peer>\n<message id>' scored by message time
 -- KEYS[3 + i]  zset of the owner's unread message ids from peer i, scored by time (ms)
--- ARGV, per peer i in the order of KEYS[4..]: the peer, the highest read time (ms) of its
---          acks ('' for none), the number n of messages, the number r of recalls, then n
---          pairs time (ms), message id (the messages), then r pairs time (ms), message id
+-- ARGV, per peer i in the order of KEYS[4..]: the peer, then "<n> <r> <ack>" (the number n
+--          of messages, the number r of recalls, the highest read time (ms) of its acks, empty
+--          for none: one argument, as each costs Redis a string object and a Lua string),
+--          then n pairs time (ms), message id (the messages), then r pairs time (ms), message id
 --          (the recalled messages)
 --
 -- Returns the change of the owner's total (messages counted minus messages read or recalled).
@@ -43,7 +44,10 @@ else
   while p < #ARGV do
     np = np + 1
     fields[np] = ARGV[p + 1]
-    p = p + 4 + 2 * (tonumber(ARGV[p + 3]) + tonumber(ARGV[p + 4]))
+    local h = ARGV[p + 2]
+    local a = string.find(h, ' ', 1, true)
+    local b = string.find(h, ' ', a + 1, true)
+    p = p + 2 + 2 * (tonumber(string.sub(h, 1, a - 1)) + tonumber(string.sub(h, a + 1, b - 1)))
   end
   if np <= 1000 then
     reads = redis.call('HMGET', KEYS[1], unpack(fields))
@@ -60,11 +64,17 @@ local i
 i, p = 0, 0
 while p < #ARGV do
   i = i + 1
-  local peer, ack, n, r = ARGV[p + 1], ARGV[p + 2], ARGV[p + 3], ARGV[p + 4]
-  -- most peers have one message and no recall: no strtod for those
-  n = n == '1' and 1 or tonumber(n)
-  r = r == '0' and 0 or tonumber(r)
-  local first, last = p + 5, p + 4 + 2 * n
+  local peer, h = ARGV[p + 1], ARGV[p + 2]
+  local ack, n, r
+  if h == '1 0 ' then
+    -- most peers have one message, no recall, no ack: nothing to parse
+    n, r, ack = 1, 0, ''
+  else
+    local a = string.find(h, ' ', 1, true)
+    local b = string.find(h, ' ', a + 1, true)
+    n, r, ack = tonumber(string.sub(h, 1, a - 1)), tonumber(string.sub(h, a + 1, b - 1)), string.sub(h, b + 1)
+  end
+  local first, last = p + 3, p + 2 + 2 * n
   local rfirst, rlast = last + 1, last + 2 * r
   p = rlast
   local zset = KEYS[3 + i]
