@@ -204,12 +204,14 @@ while o < #ARGV do
   end
 end
 
-for ki in pairs(written) do
-  redis.call('ZREMRANGEBYSCORE', KEYS[ki], '-inf', '(' .. int(cutoff))
-end
 -- never shortened: GT moves a later expiry, NX sets the first one (a key without one yet;
--- neither touches a key that does not exist)
+-- neither touches a key that does not exist). A key that takes NX was created by this call
+-- (every call gives the keys it writes an expiry), so a new target set has nothing to prune.
+local created = {}
 for ki, at in pairs(expiry) do
-  if redis.call('PEXPIREAT', KEYS[ki], int(at), 'GT') == 0 then redis.call('PEXPIREAT', KEYS[ki], int(at), 'NX') end
+  if redis.call('PEXPIREAT', KEYS[ki], int(at), 'GT') == 0 and redis.call('PEXPIREAT', KEYS[ki], int(at), 'NX') == 1 then created[ki] = true end
+end
+for ki in pairs(written) do
+  if not created[ki] then redis.call('ZREMRANGEBYSCORE', KEYS[ki], '-inf', '(' .. int(cutoff)) end
 end
 return changed
