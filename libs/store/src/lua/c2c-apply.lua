@@ -3,8 +3,8 @@
 -- message is unread for the owner unless the owner read that peer up to (or past) its
 -- time, it was recalled, or it is already counted; a read ack moves the owner's read time
 -- for the peer forward and takes every unread message at or before it out; a recall takes
--- the message out if it is counted and leaves a tombstone (`<peer>\n<msgId>` in KEYS[3],
--- scored by the message's time), so the message applied or re-applied later never counts.
+-- the message out if it is counted and leaves a tombstone (field `\2<peer>\n<msgId>` of
+-- KEYS[1] → the message's time), so the message applied or re-applied later never counts.
 -- A recall at or before the read time needs no tombstone: such a message never counts (the
 -- read time only moves forward). Per peer the zset, its count and the owner's total move
 -- together: the count is raised by what ZADD NX actually added and lowered by what ZREM
@@ -13,17 +13,18 @@
 -- acks commute (the final state is the same in any order: this call applies a peer's ack,
 -- then its recalls, then its messages, which is one of those orders), so the caller may
 -- fold any of them together: one HMGET of every peer's read time, one ZADD NX and at most
--- one HINCRBY per peer, plus one ZSCORE per message only when the owner has tombstones.
+-- one HINCRBY per peer, plus one HEXISTS per message only when the owner has tombstones.
 -- Whether it has any is field '\1recalled' of KEYS[1], read by the same HMGET (set with the
--- first tombstone; KEYS[1] and KEYS[3] are only ever deleted together, c2c-delete.lua), so
--- no call asks Redis whether KEYS[3] exists.
+-- first tombstone, in the same hash as the tombstones), so no call asks whether there are.
+-- Tombstones live in the read-times hash rather than a key of their own so that a call
+-- declares one key fewer (every key argument costs Redis a string object and a Lua string).
 --
--- KEYS[1]      hash peer → the owner's read time (ms) for that peer, plus field '\1recalled'
---              → '1' once the owner has a tombstone
+-- KEYS[1]      hash peer → the owner's read time (ms) for that peer; field '\1recalled' →
+--              '1' once the owner has a tombstone; fields '\2<peer>\n<message id>' → the
+--              message time, the owner's tombstones (control characters: no id holds one)
 -- KEYS[2]      hash peer → unread count from that peer, plus field '' → the owner's total
--- KEYS[3]      zset of the owner's tombstones: '<peer>\n<message id>' scored by message time
--- KEYS[3 + i]  zset of the owner's unread message ids from peer i, scored by time (ms)
--- ARGV, per peer i in the order of KEYS[4..]: the peer, then "<n> <r> <ack>" (the number n
+-- KEYS[2 + i]  zset of the owner's unread message ids from peer i, scored by time (ms)
+-- ARGV, per peer i in the order of KEYS[3..]: the peer, then "<n> <r> <ack>" (the number n
 --          of messages, the number r of recalls, the highest read time (ms) of its acks, empty
 --          for none: one argument, as each costs Redis a string object and a Lua string),
 --          then n pairs time (ms), message id (the messages), then r pairs time (ms), message id
@@ -36,7 +37,7 @@ local RECALLED = '\1recalled'
 -- peer i's; a write has at most 1000 messages but may have more peers (acks), so the fields
 -- go 1000 at a time (unpack's stack bounds a call's arguments)
 local reads, p
-if #KEYS == 4 then
+if #KEYS == 3 then
   reads = redis.call('HMGET', KEYS[1], RECALLED, ARGV[1])
 else
   local fields, np = { RECALLED }, 1
@@ -77,7 +78,7 @@ while p < #ARGV do
   local first, last = p + 3, p + 2 + 2 * n
   local rfirst, rlast = last + 1, last + 2 * r
   p = rlast
-  local zset = KEYS[3 + i]
+  local zset = KEYS[2 + i]
   local read = reads[i + 1]
   local cut = read and tonumber(read)
   local raise = false
@@ -94,9 +95,10 @@ while p < #ARGV do
   local recalled = nil
   for j = rfirst, rlast, 2 do
     if not cut or tonumber(ARGV[j]) > cut then
-      redis.call('ZADD', KEYS[3], ARGV[j], peer .. '\n' .. ARGV[j + 1])
-      if not tombs then
-        redis.call('HSET', KEYS[1], RECALLED, '1')
+      if tombs then
+        redis.call('HSET', KEYS[1], '\2' .. peer .. '\n' .. ARGV[j + 1], ARGV[j])
+      else
+        redis.call('HSET', KEYS[1], '\2' .. peer .. '\n' .. ARGV[j + 1], ARGV[j], RECALLED, '1')
         tombs = true
       end
       removed = removed + redis.call('ZREM', zset, ARGV[j + 1])
@@ -124,7 +126,7 @@ while p < #ARGV do
         local id = ARGV[j + 1]
         if (not cut or tonumber(ARGV[j]) > cut)
           and not (recalled and recalled[id])
-          and not redis.call('ZSCORE', KEYS[3], peer .. '\n' .. id) then
+          and redis.call('HEXISTS', KEYS[1], '\2' .. peer .. '\n' .. id) == 0 then
           fresh[m + 1] = ARGV[j]
           fresh[m + 2] = id
           m = m + 2
