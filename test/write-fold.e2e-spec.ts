@@ -213,9 +213,33 @@ describe('folding a batch before Redis (store, real Redis)', () => {
     await redis.config('RESETSTAT');
     await s.applyBatch(batch);
     const stats = await redis.info('commandstats');
-    expect([calls(stats, 'hget'), calls(stats, 'zadd'), calls(stats, 'zremrangebyscore'), calls(stats, 'hincrby'), calls(stats, 'evalsha')]).toEqual([1, 1, 1, 2, 1]);
+    // the read time and the tombstone marker in one HMGET, no EXISTS
+    expect([calls(stats, 'hmget'), calls(stats, 'exists'), calls(stats, 'zadd'), calls(stats, 'zremrangebyscore'), calls(stats, 'hincrby'), calls(stats, 'evalsha')]).toEqual([1, 0, 1, 1, 2, 1]);
     // 150 distinct ids, the 10 at 1000..1009 read by the ack
     expect((await s.c2c.perPeer(APP, 'o', ['p'])).counts).toEqual([140]);
+  });
+
+  it('one-to-one: every peer of an owner in one HMGET (1 000 fields a call), recalls marked for later batches', async () => {
+    const s = store(`h${uniq()}`);
+    const peers = Array.from({ length: 1_500 }, (_, i) => `p${i}`);
+    // earlier batch: one message from each peer, and a recall of p0's second message before it arrives
+    await s.applyBatch([
+      ...peers.map((peer, i): UnreadEvent => ({ type: 'message-sent', scope: 'c2c', appId: APP, msgId: `a${i}`, from: peer, to: 'o', time: 2_000 })),
+      { type: 'message-recalled', scope: 'c2c', appId: APP, msgId: 'late', from: 'p0', to: 'o', time: 3_000 },
+    ]);
+    await redis.config('RESETSTAT');
+    // one batch, one owner, 1 500 peers: each acked at 2 000 (reads its message), and the recalled message arriving
+    await s.applyBatch([
+      ...peers.map((peer): UnreadEvent => ({ type: 'read-ack', scope: 'c2c', appId: APP, account: 'o', peer, readTime: 2_000 })),
+      { type: 'message-sent', scope: 'c2c', appId: APP, msgId: 'late', from: 'p0', to: 'o', time: 3_000 },
+      { type: 'message-sent', scope: 'c2c', appId: APP, msgId: 'new', from: 'p1', to: 'o', time: 3_000 },
+    ]);
+    const stats = await redis.info('commandstats');
+    expect([calls(stats, 'hmget'), calls(stats, 'hget'), calls(stats, 'exists')]).toEqual([2, 0, 0]);
+    expect(await s.c2c.total(APP, 'o')).toEqual({ registered: false, total: 1 });
+    expect((await s.c2c.perPeer(APP, 'o', ['p0', 'p1', 'p2'])).counts).toEqual([0, 1, 0]);
+    // the marker is no peer
+    expect((await s.c2c.describe(APP, 'o')).peers.map((p) => p.peer)).not.toContain('\x01recalled');
   });
 
   it('groups: runs of messages fold to maxima, with joins and acks between them, in any order', async () => {

@@ -164,11 +164,12 @@ export class BatchWriter implements Writer {
     const argv: string[] = [];
     for (const { write: w } of ops) {
       for (const k of w.keys) keys.push(k);
+      // each write's head is one argument (batch.lua)
       if (isScript(w)) {
-        argv.push(w.script.name, String(w.keys.length), String(w.args.length));
+        argv.push(`${w.script.name} ${w.keys.length} ${w.args.length}`);
       } else {
         // a command gets its whole argument list (keys first) from ARGV; KEYS only declare them
-        argv.push(w.command, String(w.keys.length), String(w.keys.length + w.args.length));
+        argv.push(`${w.command} ${w.keys.length} ${w.keys.length + w.args.length}`);
         for (const k of w.keys) argv.push(k);
       }
       for (const a of w.args) argv.push(String(a));

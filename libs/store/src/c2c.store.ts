@@ -16,6 +16,8 @@ export interface C2cPeerState {
 
 /** Field of the counts hash that holds the owner's total (account ids are never empty). */
 const TOTAL = '';
+/** Prefix of a tombstone's field in the read-times hash: `\x02<peer>\n<msgId>` → time (c2c-apply.lua). */
+const TOMBSTONE = '\x02';
 /** The field of an owner's counts hash (Keyspace.c2cCounts) holding its total. */
 export const C2C_TOTAL_FIELD = TOTAL;
 
@@ -42,12 +44,12 @@ interface PeerFold {
  * One-to-one (c2c) unread projection (docs/projections.md, "One-to-one (c2c)"). For each owner,
  * under the hash tag `{app:owner}`:
  * - `<base>:z:<peer>`: zset of the owner's unread message ids from that peer, scored by time;
- * - `<base>:r`: hash peer → the owner's read time for that peer (a max);
+ * - `<base>:r`: hash peer → the owner's read time for that peer (a max); the owner's
+ *   tombstones, fields `\x02<peer>\n<msgId>` → time, for messages recalled while unread or
+ *   before they arrived (a recalled message never counts again, issue 17); field
+ *   `\x01recalled` once there is one (c2c-apply.lua reads it with the read times, one HMGET);
  * - `<base>:n`: hash peer → unread count from that peer, field `''` → the total, and the
  *   account's registration marker (ACCOUNT_FIELD, written by DirectoryStore);
- * - `<base>:x` (Keyspace.c2cRecalled): zset of tombstones `<peer>\n<msgId>` → time, for
- *   messages recalled while unread or before they arrived: a recalled message never counts
- *   again (issue 17);
  * - `<base>:o` (Keyspace.receiveOptions): the owner's receive options (ReceiveOptionStore).
  * The writes of a batch are folded per owner into one c2c-apply.lua call that keeps the three
  * in step: duplicates count once, a message at or before the read time never counts, an ack
@@ -98,11 +100,11 @@ export class C2cStore {
     for (const chunks of owners.values()) {
       for (const { app, owner, peers } of chunks) {
         const base = this.keys.c2c(app, owner);
-        const keys = [`${base}:r`, `${base}:n`, this.keys.c2cRecalled(app, owner)];
+        const keys = [`${base}:r`, `${base}:n`];
         const args: string[] = [];
         for (const f of peers.values()) {
           keys.push(`${base}:z:${f.peer}`);
-          args.push(f.peer, f.ack === undefined ? '' : String(f.ack), String(f.messages.length / 2), String(f.recalls.length / 2));
+          args.push(f.peer, `${f.messages.length / 2} ${f.recalls.length / 2} ${f.ack ?? ''}`);
           for (const m of f.messages) args.push(m);
           for (const m of f.recalls) args.push(m);
         }
@@ -114,9 +116,9 @@ export class C2cStore {
 
   /**
    * Removes every one-to-one key of the account (as owner): reads the peers it has unread
-   * messages from, then deletes their zsets, the counts and the read times in one call,
-   * which refuses (and names them) when a peer was counted since; then again with them. The
-   * tombstones and the receive options (same slot) go in the same call to the writer.
+   * messages from, then deletes their zsets, the counts and the read times (with the
+   * tombstones) in one call, which refuses (and names them) when a peer was counted since;
+   * then again with them. The receive options (same slot) go in the same call to the writer.
    */
   async deleteAccount(writer: Writer, app: string, account: string): Promise<void> {
     const base = this.keys.c2c(app, account);
@@ -125,7 +127,7 @@ export class C2cStore {
       const list = [...peers];
       const [missing] = (await writer.run([
         runScript(DELETE, [`${base}:r`, `${base}:n`, ...list.map((p) => `${base}:z:${p}`)], [ACCOUNT_FIELD, ...list]),
-        command('DEL', [this.keys.c2cRecalled(app, account), this.keys.receiveOptions(app, account)]),
+        command('DEL', [this.keys.receiveOptions(app, account)]),
       ])) as [string[], number];
       if (missing.length === 0) return;
       for (const p of missing) peers.add(p);
@@ -135,13 +137,13 @@ export class C2cStore {
 
   /** The owner's tombstones from `peer` (`unread explain`): recalled message ids with their times, oldest first. */
   async recalled(app: string, owner: string, peer: string, limit = 50): Promise<{ msgId: string; time: number }[]> {
-    const flat = await this.redis.zrange(this.keys.c2cRecalled(app, owner), 0, -1, 'WITHSCORES');
+    const prefix = `${TOMBSTONE}${peer}\n`;
     const out: { msgId: string; time: number }[] = [];
-    for (let i = 0; i + 1 < flat.length && out.length < limit; i += 2) {
-      const [p, msgId] = flat[i]!.split('\n', 2);
-      if (p === peer && msgId !== undefined) out.push({ msgId, time: Number(flat[i + 1]) });
+    for (const [field, time] of Object.entries(await this.redis.hgetall(`${this.keys.c2c(app, owner)}:r`))) {
+      if (field.startsWith(prefix)) out.push({ msgId: field.slice(prefix.length), time: Number(time) });
     }
-    return out;
+    out.sort((a, b) => a.time - b.time || (a.msgId < b.msgId ? -1 : a.msgId > b.msgId ? 1 : 0));
+    return out.slice(0, limit);
   }
 
   /**
@@ -161,7 +163,8 @@ export class C2cStore {
   async describe(app: string, owner: string, peer?: string, messageLimit = 50): Promise<{ total: number; peers: C2cPeerState[] }> {
     const base = this.keys.c2c(app, owner);
     const [counts, reads] = await Promise.all([this.redis.hgetall(`${base}:n`), this.redis.hgetall(`${base}:r`)]);
-    const names = peer !== undefined ? [peer] : [...new Set([...Object.keys(counts), ...Object.keys(reads)])].filter((p) => p !== TOTAL && p !== ACCOUNT_FIELD).sort();
+    // fields starting with a control character are markers and tombstones, not peers
+    const names = peer !== undefined ? [peer] : [...new Set([...Object.keys(counts), ...Object.keys(reads)])].filter((p) => p !== TOTAL && p.charCodeAt(0) >= 0x20).sort();
     const peers: C2cPeerState[] = names.map((p) => {
       const state: C2cPeerState = { peer: p, unread: Math.max(0, Number(counts[p] ?? 0)) };
       if (reads[p] !== undefined) state.readTime = Number(reads[p]);

@@ -14,7 +14,7 @@ const MAX_EVENTS_PER_WRITE = 200;
 /** The QChat channel events of a batch that the mention projection folds. */
 export type ChannelEvent = ChannelMessageSent | ChannelReadAck | ChannelMention | ChannelMessageUpdated;
 
-/** One channel-message call being assembled: its keys (target sets after the seven fixed ones) and events. */
+/** One channel-message call being assembled: its keys (target sets after the six fixed ones) and events. */
 interface MessageCall {
   keys: string[];
   /** Target suffix → its position in KEYS (1-based). */
@@ -160,9 +160,9 @@ export class ChannelProjection {
   }
 }
 
-/** The seven keys every channel-message call declares first. */
+/** The six keys every channel-message call declares first. */
 export function messageKeys(base: string): string[] {
-  return [`${base}:ix`, `${base}:msg`, `${base}:tgt`, `${base}:upd`, `${base}:pend`, `${base}:ack`, `${base}:out`];
+  return [`${base}:ix`, `${base}:msg`, `${base}:tgt`, `${base}:upd`, `${base}:pend`, `${base}:out`];
 }
 
 /** A last-writer-wins field of an event: whether it is given, and its value. */

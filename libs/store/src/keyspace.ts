@@ -208,11 +208,6 @@ export class Keyspace {
     return `${this.c2c(app, owner)}:n`;
   }
 
-  /** The owner's one-to-one tombstones: zset '<peer>\n<msgId>' → message time (c2c-apply.lua). */
-  c2cRecalled(app: string, owner: string): string {
-    return `${this.c2c(app, owner)}:x`;
-  }
-
   /**
    * The account's receive options (receive-option.lua): one hash on the account's slot,
    * beside its one-to-one counts, so the badge reads both in one round trip.

@@ -17,22 +17,30 @@
 -- write.
 --
 -- KEYS     the keys of every write, in order
--- ARGV     per write: its code (a script name, or a Redis command name), its number of keys
---          nk, its number of arguments na, then its na arguments; its keys are the next nk of
---          KEYS (a script gets them as its KEYS; a command's na arguments are its whole
---          argument list, keys included, and its KEYS only declare them)
+-- ARGV     per write: its head "<code> <nk> <na>" (code: a script name, or a Redis command
+--          name; nk its number of keys, na its number of arguments), then its na arguments;
+--          its keys are the next nk of KEYS (a script gets them as its KEYS; a command's na
+--          arguments are its whole argument list, keys included, and its KEYS only declare
+--          them). One argument, not three: every argument costs Redis a string object and a
+--          Lua string, and heads repeat, so each distinct one is parsed once per call.
 --
 -- Returns one reply per write, in order (false for a nil reply).
 local S = {}
 --#scripts
+local heads = setmetatable({}, { __index = function(t, h)
+  local i = string.find(h, ' ', 1, true)
+  local j = string.find(h, ' ', i + 1, true)
+  local v = { string.sub(h, 1, i - 1), tonumber(string.sub(h, i + 1, j - 1)), tonumber(string.sub(h, j + 1)) }
+  t[h] = v
+  return v
+end })
 local out = {}
 local n, k, a = 0, 0, 0
 local nargv = #ARGV
 while a < nargv do
-  local code = ARGV[a + 1]
-  local nk = tonumber(ARGV[a + 2])
-  local na = tonumber(ARGV[a + 3])
-  a = a + 3
+  local head = heads[ARGV[a + 1]]
+  local code, nk, na = head[1], head[2], head[3]
+  a = a + 1
   local fn = S[code]
   local res
   if fn then

@@ -3,8 +3,8 @@
 -- message is unread for the owner unless the owner read that peer up to (or past) its
 -- time, it was recalled, or it is already counted; a read ack moves the owner's read time
 -- for the peer forward and takes every unread message at or before it out; a recall takes
--- the message out if it is counted and leaves a tombstone (`<peer>\n<msgId>` in KEYS[3],
--- scored by the message's time), so the message applied or re-applied later never counts.
+-- the message out if it is counted and leaves a tombstone (field `\2<peer>\n<msgId>` of
+-- KEYS[1] → the message's time), so the message applied or re-applied later never counts.
 -- A recall at or before the read time needs no tombstone: such a message never counts (the
 -- read time only moves forward). Per peer the zset, its count and the owner's total move
 -- together: the count is raised by what ZADD NX actually added and lowered by what ZREM
@@ -12,30 +12,74 @@
 -- redelivered, duplicated or reordered events count exactly once. Messages, recalls and
 -- acks commute (the final state is the same in any order: this call applies a peer's ack,
 -- then its recalls, then its messages, which is one of those orders), so the caller may
--- fold any of them together: one read-time check, one ZADD NX and at most one HINCRBY per
--- peer, plus one ZSCORE per message only when the owner has tombstones.
+-- fold any of them together: one HMGET of every peer's read time, one ZADD NX and at most
+-- one HINCRBY per peer, plus one HEXISTS per message only when the owner has tombstones.
+-- Whether it has any is field '\1recalled' of KEYS[1], read by the same HMGET (set with the
+-- first tombstone, in the same hash as the tombstones), so no call asks whether there are.
+-- Tombstones live in the read-times hash rather than a key of their own so that a call
+-- declares one key fewer (every key argument costs Redis a string object and a Lua string).
 --
--- KEYS[1]      hash peer → the owner's read time (ms) for that peer
+-- KEYS[1]      hash peer → the owner's read time (ms) for that peer; field '\1recalled' →
+--              '1' once the owner has a tombstone; fields '\2<peer>\n<message id>' → the
+--              message time, the owner's tombstones (control characters: no id holds one)
 -- KEYS[2]      hash peer → unread count from that peer, plus field '' → the owner's total
--- KEYS[3]      zset of the owner's tombstones: '<peer>\n<message id>' scored by message time
--- KEYS[3 + i]  zset of the owner's unread message ids from peer i, scored by time (ms)
--- ARGV, per peer i in the order of KEYS[4..]: the peer, the highest read time (ms) of its
---          acks ('' for none), the number n of messages, the number r of recalls, then n
---          pairs time (ms), message id (the messages), then r pairs time (ms), message id
+-- KEYS[2 + i]  zset of the owner's unread message ids from peer i, scored by time (ms)
+-- ARGV, per peer i in the order of KEYS[3..]: the peer, then "<n> <r> <ack>" (the number n
+--          of messages, the number r of recalls, the highest read time (ms) of its acks, empty
+--          for none: one argument, as each costs Redis a string object and a Lua string),
+--          then n pairs time (ms), message id (the messages), then r pairs time (ms), message id
 --          (the recalled messages)
 --
 -- Returns the change of the owner's total (messages counted minus messages read or recalled).
 local total = 0
-local i, p = 0, 0
-local tombs = nil -- whether KEYS[3] exists (read once, on the first message that needs it)
+local RECALLED = '\1recalled'
+-- the read times of every peer (and the tombstone marker) in one HMGET: reads[i + 1] is
+-- peer i's; a write has at most 1000 messages but may have more peers (acks), so the fields
+-- go 1000 at a time (unpack's stack bounds a call's arguments)
+local reads, p
+if #KEYS == 3 then
+  reads = redis.call('HMGET', KEYS[1], RECALLED, ARGV[1])
+else
+  local fields, np = { RECALLED }, 1
+  p = 0
+  while p < #ARGV do
+    np = np + 1
+    fields[np] = ARGV[p + 1]
+    local h = ARGV[p + 2]
+    local a = string.find(h, ' ', 1, true)
+    local b = string.find(h, ' ', a + 1, true)
+    p = p + 2 + 2 * (tonumber(string.sub(h, 1, a - 1)) + tonumber(string.sub(h, a + 1, b - 1)))
+  end
+  if np <= 1000 then
+    reads = redis.call('HMGET', KEYS[1], unpack(fields))
+  else
+    reads = {}
+    for s = 1, np, 1000 do
+      local part = redis.call('HMGET', KEYS[1], unpack(fields, s, math.min(s + 999, np)))
+      for j = 1, #part do reads[s + j - 1] = part[j] end
+    end
+  end
+end
+local tombs = reads[1] ~= false
+local i
+i, p = 0, 0
 while p < #ARGV do
   i = i + 1
-  local peer, ack, n, r = ARGV[p + 1], ARGV[p + 2], tonumber(ARGV[p + 3]), tonumber(ARGV[p + 4])
-  local first, last = p + 5, p + 4 + 2 * n
+  local peer, h = ARGV[p + 1], ARGV[p + 2]
+  local ack, n, r
+  if h == '1 0 ' then
+    -- most peers have one message, no recall, no ack: nothing to parse
+    n, r, ack = 1, 0, ''
+  else
+    local a = string.find(h, ' ', 1, true)
+    local b = string.find(h, ' ', a + 1, true)
+    n, r, ack = tonumber(string.sub(h, 1, a - 1)), tonumber(string.sub(h, a + 1, b - 1)), string.sub(h, b + 1)
+  end
+  local first, last = p + 3, p + 2 + 2 * n
   local rfirst, rlast = last + 1, last + 2 * r
   p = rlast
-  local zset = KEYS[3 + i]
-  local read = redis.call('HGET', KEYS[1], peer)
+  local zset = KEYS[2 + i]
+  local read = reads[i + 1]
   local cut = read and tonumber(read)
   local raise = false
   if ack ~= '' and (not cut or tonumber(ack) > cut) then
@@ -51,8 +95,12 @@ while p < #ARGV do
   local recalled = nil
   for j = rfirst, rlast, 2 do
     if not cut or tonumber(ARGV[j]) > cut then
-      redis.call('ZADD', KEYS[3], ARGV[j], peer .. '\n' .. ARGV[j + 1])
-      tombs = true
+      if tombs then
+        redis.call('HSET', KEYS[1], '\2' .. peer .. '\n' .. ARGV[j + 1], ARGV[j])
+      else
+        redis.call('HSET', KEYS[1], '\2' .. peer .. '\n' .. ARGV[j + 1], ARGV[j], RECALLED, '1')
+        tombs = true
+      end
       removed = removed + redis.call('ZREM', zset, ARGV[j + 1])
       recalled = recalled or {}
       recalled[ARGV[j + 1]] = true
@@ -60,7 +108,6 @@ while p < #ARGV do
   end
   local added = 0
   if n > 0 then
-    if tombs == nil then tombs = redis.call('EXISTS', KEYS[3]) == 1 end
     -- every message after the read time and never recalled: added straight from ARGV
     local all = not tombs
     if all and cut then
@@ -79,7 +126,7 @@ while p < #ARGV do
         local id = ARGV[j + 1]
         if (not cut or tonumber(ARGV[j]) > cut)
           and not (recalled and recalled[id])
-          and not redis.call('ZSCORE', KEYS[3], peer .. '\n' .. id) then
+          and redis.call('HEXISTS', KEYS[1], '\2' .. peer .. '\n' .. id) == 0 then
           fresh[m + 1] = ARGV[j]
           fresh[m + 2] = id
           m = m + 2
@@ -91,10 +138,12 @@ while p < #ARGV do
   local delta = added - removed
   if delta ~= 0 then
     total = total + delta
-    if redis.call('HINCRBY', KEYS[2], peer, delta) <= 0 then redis.call('HDEL', KEYS[2], peer) end
+    -- a string, not a number: Redis formats a number argument with %.17g, the costliest part
+    -- of an HINCRBY here
+    if redis.call('HINCRBY', KEYS[2], peer, delta == 1 and '1' or string.format('%d', delta)) <= 0 then redis.call('HDEL', KEYS[2], peer) end
   end
 end
-if total ~= 0 and redis.call('HINCRBY', KEYS[2], '', total) <= 0 then
+if total ~= 0 and redis.call('HINCRBY', KEYS[2], '', total == 1 and '1' or string.format('%d', total)) <= 0 then
   redis.call('HDEL', KEYS[2], '')
 end
 return total

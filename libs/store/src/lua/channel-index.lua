@@ -1,7 +1,8 @@
 -- channel-index: remembers, per account, the QChat channels where it has keys (its direct
 -- mention sets, its ack entries), so account-deleted can find them; every entry of a batch
 -- for the account in one call. Each entry is scored by when the account's data there
--- expires (a max, also between the entries of one call), pruned once past, and the key
+-- expires (a max, also between the entries of one call), pruned once past (when a call adds
+-- a channel: only then can the index grow), and the key
 -- expires with its newest entry, so the index stays bounded by the retention like the data
 -- it lists.
 --
@@ -15,7 +16,6 @@ local now = tonumber(ARGV[1])
 local function int(n)
   return string.format('%d', n)
 end
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', int(now))
 local kept, m, newest = {}, 0, nil
 for i = 2, #ARGV, 2 do
   local at = tonumber(ARGV[i])
@@ -28,8 +28,13 @@ for i = 2, #ARGV, 2 do
 end
 if m == 0 then return 0 end
 -- at most 1000 pairs per ZADD (unpack's stack bounds one call's arguments; a batch may hold thousands)
-for s = 1, m, 2000 do redis.call('ZADD', KEYS[1], 'GT', unpack(kept, s, math.min(s + 1999, m))) end
--- never shortened: GT moves a later expiry, NX sets the first one (the key has none yet)
+local added = 0
+for s = 1, m, 2000 do added = added + redis.call('ZADD', KEYS[1], 'GT', unpack(kept, s, math.min(s + 1999, m))) end
+-- pruned only when it grew: a set that did not grow holds no more expired entries than a
+-- pruned one would gain (expired entries are ignored anyway); this saves a command per call
+if added > 0 then redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', int(now)) end
+-- never shortened: GT moves a later expiry, NX sets the first one (a key without one was
+-- created by this ZADD, so only a call that added a member can need it)
 local at = int(newest)
-if redis.call('PEXPIREAT', KEYS[1], at, 'GT') == 0 then redis.call('PEXPIREAT', KEYS[1], at, 'NX') end
+if redis.call('PEXPIREAT', KEYS[1], at, 'GT') == 0 and added > 0 then redis.call('PEXPIREAT', KEYS[1], at, 'NX') end
 return m / 2

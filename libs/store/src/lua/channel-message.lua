@@ -26,11 +26,10 @@
 --                             target set suffix followed by "\n"
 -- KEYS[4]  <base>:upd   hash  padded id -> {s, st, ut, b, bt, e, et} (JSON, numbers as strings)
 -- KEYS[5]  <base>:pend  zset  padded id with an update but no mention yet -> updateTime
--- KEYS[6]  <base>:ack   zset  account -> ack time (pruned here with the rest)
--- KEYS[7]  <base>:out   hash  padded id -> the message's answer JSON, rendered here
+-- KEYS[6]  <base>:out   hash  padded id -> the message's answer JSON, rendered here
 --                             (mention-render.lua) whenever its fixed fields or its record
 --                             change, dropped with the message: a page is a concatenation
--- KEYS[8..] the target sets the mentions of this call are indexed in: <base>:all,
+-- KEYS[7..] the target sets the mentions of this call are indexed in: <base>:all,
 --          <base>:r:<roleId>, <base>:a:<escaped account>, zsets of <time><padded id> -> time
 -- ARGV[1]  now (ms)
 -- ARGV[2]  retention (ms): an entry lives until its message time + retention
@@ -72,15 +71,15 @@ end
 local function unindex(mid)
   redis.call('HDEL', KEYS[2], mid)
   redis.call('HDEL', KEYS[3], mid)
-  redis.call('HDEL', KEYS[7], mid)
+  redis.call('HDEL', KEYS[6], mid)
 end
 
 -- (Re)renders the answer of an indexed message from its fixed fields and record.
 local function render(mid, fixed, rec, expireAt)
   local text = fixed and renderMention(mid, fixed, rec)
   if text then
-    redis.call('HSET', KEYS[7], mid, text)
-    extend(7, expireAt)
+    redis.call('HSET', KEYS[6], mid, text)
+    extend(6, expireAt)
   end
 end
 
@@ -96,13 +95,13 @@ for _, mid in ipairs(oldp) do
   redis.call('HDEL', KEYS[4], mid)
   redis.call('ZREM', KEYS[5], mid)
 end
-redis.call('ZREMRANGEBYSCORE', KEYS[6], '-inf', '(' .. int(cutoff))
 
 local function terminal(s)
   return s == 1 or s == 2
 end
 
--- Merges the event at offset o's status/body/ext into the message's last-writer-wins record.
+-- Merges the event at offset o's status/body/ext into the message's last-writer-wins record;
+-- also returns whether the message had a record before (only then can it be pending).
 local function merge(o, id, status, utime)
   local raw = redis.call('HGET', KEYS[4], id)
   local rec
@@ -140,7 +139,7 @@ local function merge(o, id, status, utime)
   end
   if utime > tonumber(rec.ut) then rec.ut = ARGV[o + 4] end
   redis.call('HSET', KEYS[4], id, cjson.encode(rec))
-  return rec
+  return rec, raw
 end
 
 local written = {} -- positions (in the keys) of the target sets added to
@@ -177,9 +176,10 @@ while o < #ARGV do
     local time = tonumber(ARGV[o + 9])
     if time >= cutoff then
       changed = changed + 1
-      local rec = merge(o, id, status, utime)
+      local rec, had = merge(o, id, status, utime)
       local until_ = time + retention
-      redis.call('ZREM', KEYS[5], id)
+      -- a pending id always has a record (both are written together, and dropped together)
+      if had then redis.call('ZREM', KEYS[5], id) end
       redis.call('ZADD', KEYS[1], ARGV[o + 9], id)
       extend(1, until_)
       extend(4, math.max(time, tonumber(rec.ut)) + retention)
@@ -204,12 +204,14 @@ while o < #ARGV do
   end
 end
 
-for ki in pairs(written) do
-  redis.call('ZREMRANGEBYSCORE', KEYS[ki], '-inf', '(' .. int(cutoff))
-end
 -- never shortened: GT moves a later expiry, NX sets the first one (a key without one yet;
--- neither touches a key that does not exist)
+-- neither touches a key that does not exist). A key that takes NX was created by this call
+-- (every call gives the keys it writes an expiry), so a new target set has nothing to prune.
+local created = {}
 for ki, at in pairs(expiry) do
-  if redis.call('PEXPIREAT', KEYS[ki], int(at), 'GT') == 0 then redis.call('PEXPIREAT', KEYS[ki], int(at), 'NX') end
+  if redis.call('PEXPIREAT', KEYS[ki], int(at), 'GT') == 0 and redis.call('PEXPIREAT', KEYS[ki], int(at), 'NX') == 1 then created[ki] = true end
+end
+for ki in pairs(written) do
+  if not created[ki] then redis.call('ZREMRANGEBYSCORE', KEYS[ki], '-inf', '(' .. int(cutoff)) end
 end
 return changed
