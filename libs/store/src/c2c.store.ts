@@ -204,16 +204,20 @@ export class C2cStore {
    * peers with something unread.
    */
   async top(app: string, owner: string, limit: number): Promise<{ registered: boolean; total: number; peers: { peer: string; unread: number }[] }> {
-    const all = await this.redis.hgetall(this.keys.c2cCounts(app, owner));
-    const peers: { peer: string; unread: number }[] = [];
-    for (const [field, v] of Object.entries(all)) {
-      if (field === TOTAL || field === ACCOUNT_FIELD) continue;
-      const unread = count(v);
-      if (unread > 0) peers.push({ peer: field, unread });
-    }
-    peers.sort((a, b) => b.unread - a.unread || (a.peer < b.peer ? -1 : a.peer > b.peer ? 1 : 0));
-    return { registered: ACCOUNT_FIELD in all, total: count(all[TOTAL]), peers: peers.slice(0, limit) };
+    return parseC2cCounts(await this.redis.hgetall(this.keys.c2cCounts(app, owner)), limit);
   }
+}
+
+/** What C2cStore.top answers, from the counts hash as read (also read in bulk by readAccountsUnread). */
+export function parseC2cCounts(all: Record<string, string>, limit: number): { registered: boolean; total: number; peers: { peer: string; unread: number }[] } {
+  const peers: { peer: string; unread: number }[] = [];
+  for (const [field, v] of Object.entries(all)) {
+    if (field === TOTAL || field === ACCOUNT_FIELD) continue;
+    const unread = count(v);
+    if (unread > 0) peers.push({ peer: field, unread });
+  }
+  peers.sort((a, b) => b.unread - a.unread || (a.peer < b.peer ? -1 : a.peer > b.peer ? 1 : 0));
+  return { registered: ACCOUNT_FIELD in all, total: count(all[TOTAL]), peers: peers.slice(0, limit) };
 }
 
 function count(v: string | null | undefined): number {
