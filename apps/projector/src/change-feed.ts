@@ -8,10 +8,7 @@ import {
   FeedVersions,
   ProjectionStore,
   REDIS,
-  badgeOf,
-  readAccountsUnread,
   generationKeys,
-  type AccountUnread,
   type FeedAccount,
   type RedisClient,
 } from '@app/store';
@@ -75,18 +72,34 @@ export function feedAccountsOfBatch(entries: readonly { event: UnreadEvent; mess
 /** What the feed needs of the batch it reports on. */
 export type FeedBatch = Pick<RecordBatch, 'topic' | 'partition' | 'prevOffset' | 'heartbeat' | 'isRunning'>;
 
+/** A batch waiting for its accounts' records (ChangeFeed.publish). */
+interface Waiter {
+  batch: FeedBatch;
+  resolve: () => void;
+  reject: (err: unknown) => void;
+}
+
+/** Records per produce request at most (the rest of a round goes in further requests, sent together). */
+const RECORDS_PER_SEND = 1_000;
+
 /**
  * Writes the change feed (docs/events.md, "The change feed"): after a batch's writes and
  * position were acknowledged by Redis, one record per account the batch is about, with its
  * totals; resolved only when the broker acknowledged every record (acks = all), before the
  * handler answers "applied", so no source offset is committed past an unreported change.
  *
- * Exact at rest with several writers: per account, (1) bump its version (feed-version.lua,
- * the account's slot), (2) read its totals, (3) produce them with that version, (4) once
- * acknowledged read the version again; when it moved, another writer bumped it after us and
- * its record may land before ours, so the account goes round again. The last record on the
- * topic for an account was therefore read after the last write about it (the argument is in
- * docs/events.md). Each step is one round trip per Redis node for all accounts of the batch.
+ * Coalesced: one publisher loop per process runs rounds one at a time. publish() adds the
+ * batch's accounts to the pending set and resolves when the first round that started after
+ * that has completed, so its records were read after the batch's writes; every batch that
+ * arrives while a round runs shares the next one (one record per account per round).
+ *
+ * Exact at rest with several writers: per account of a round, (1) bump its version
+ * (feed-version.lua, the account's slot), (2) read its totals, (3) produce them with that
+ * version, (4) once acknowledged read the version again; when it moved, another writer
+ * bumped it after us and its record may land before ours, so the account goes round again
+ * (within the same round). The last record on the topic for an account was therefore read
+ * after the last write about it (the argument is in docs/events.md). Each step is one or
+ * two round trips per Redis node for all accounts of the round.
  */
 @Injectable()
 export class ChangeFeed implements OnModuleDestroy {
@@ -97,10 +110,14 @@ export class ChangeFeed implements OnModuleDestroy {
   private readonly producer?: Producer;
   private readonly versions: FeedVersions;
   private connecting?: Promise<void>;
-  /** Resolved when the publish before the next one is done (publishes run one at a time). */
-  private turn: Promise<void> = Promise.resolve();
+  /** Accounts added since the running round started (key: unreadChangedKey). */
+  private pending = new Map<string, FeedAccount & { sourceTime: number }>();
+  /** Batches whose accounts are in `pending`. */
+  private waiting: Waiter[] = [];
+  private looping = false;
   private readonly records: Counter;
   private readonly repeats: Counter;
+  private readonly rounds: Histogram;
   private readonly retries: Counter<'what'>;
   private readonly blocked: Gauge;
   private readonly lag: Histogram;
@@ -125,6 +142,12 @@ export class ChangeFeed implements OnModuleDestroy {
       help: "Change-feed records written again because another writer moved the account's version meanwhile",
       registers,
     });
+    this.rounds = new Histogram({
+      name: 'unread_feed_round_batches',
+      help: 'Batches whose accounts one change-feed round reported together',
+      buckets: [1, 2, 4, 8, 16, 32, 64],
+      registers,
+    });
     this.retries = new Counter({ name: 'unread_feed_retries_total', help: 'Retries of the change feed: Redis reads or produces to the feed topic', labelNames: ['what'], registers });
     for (const what of ['redis', 'produce']) this.retries.inc({ what }, 0);
     this.blocked = new Gauge({ name: 'unread_feed_blocked_batches', help: 'Batches waiting because the change feed cannot be written (their offsets are not committed)', registers });
@@ -139,38 +162,64 @@ export class ChangeFeed implements OnModuleDestroy {
   /** Reports the accounts of an applied batch; waits (retrying) while Redis or the feed topic cannot be reached. */
   async publish(batch: FeedBatch, entries: readonly { event: UnreadEvent; message?: Pick<KafkaMessage, 'timestamp'> }[]): Promise<void> {
     if (!this.enabled) return;
-    // One batch's feed steps at a time in this process: concurrent partitions' batches name the
-    // same accounts (a recipient's conversations hash to every partition), and interleaved
-    // steps would move each other's versions and send every account round again.
-    const before = this.turn;
-    let done!: () => void;
-    this.turn = new Promise<void>((r) => (done = r));
-    await before;
+    const accounts = feedAccountsOfBatch(entries);
+    if (accounts.length === 0) return;
+    for (const a of accounts) {
+      const key = unreadChangedKey(a.app, a.account);
+      const seen = this.pending.get(key);
+      if (seen) seen.sourceTime = Math.max(seen.sourceTime, a.sourceTime);
+      else this.pending.set(key, a);
+    }
+    const done = new Promise<void>((resolve, reject) => this.waiting.push({ batch, resolve, reject }));
+    if (!this.looping) {
+      this.looping = true;
+      void this.loop();
+    }
+    return done;
+  }
+
+  /** Runs rounds while batches wait; each round takes every account pending when it starts. */
+  private async loop(): Promise<void> {
     try {
-      await this.publishAlone(batch, entries);
+      while (this.waiting.length > 0) {
+        const accounts = [...this.pending.values()];
+        const waiters = this.waiting;
+        this.pending = new Map();
+        this.waiting = [];
+        this.rounds.observe(waiters.length);
+        try {
+          await this.round(accounts, waiters);
+          for (const w of waiters) w.resolve();
+        } catch (err) {
+          // Every batch of the round stopped running (rebalance, shutdown): none is answered
+          // applied, so each is redelivered and reported again.
+          for (const w of waiters) w.reject(err);
+        }
+      }
     } finally {
-      done();
+      this.looping = false;
     }
   }
 
-  private async publishAlone(batch: FeedBatch, entries: readonly { event: UnreadEvent; message?: Pick<KafkaMessage, 'timestamp'> }[]): Promise<void> {
-    let pending = feedAccountsOfBatch(entries);
-    for (let round = 0; pending.length > 0; round++) {
-      if (round > 0) {
+  private async round(accounts: readonly (FeedAccount & { sourceTime: number })[], waiters: Waiter[]): Promise<void> {
+    let pending = accounts;
+    for (let repeat = 0; pending.length > 0; repeat++) {
+      if (repeat > 0) {
         this.repeats.inc(pending.length);
         // Two writers of one account go round together only as long as their steps interleave: a random pause ends that.
-        await new Promise((r) => setTimeout(r, Math.random() * Math.min(50, 2 ** round)));
+        await new Promise((r) => setTimeout(r, Math.random() * Math.min(50, 2 ** repeat)));
       }
-      const versions = await this.retrying(batch, 'redis', () => this.versions.bump(pending));
-      const records = await this.retrying(batch, 'redis', () => this.read(pending, versions));
-      await this.retrying(batch, 'produce', () => this.send(records));
+      const current = pending;
+      const versions = await this.retrying(waiters, 'redis', () => this.versions.bump(current));
+      const records = await this.retrying(waiters, 'redis', () => this.read(current, versions));
+      await this.retrying(waiters, 'produce', () => this.send(records));
       this.records.inc(records.length);
-      if (round === 0) {
+      if (repeat === 0) {
         const now = Date.now();
-        for (const a of pending) if (a.sourceTime > 0) this.lag.observe(Math.max(0, now - a.sourceTime) / 1000);
+        for (const a of current) if (a.sourceTime > 0) this.lag.observe(Math.max(0, now - a.sourceTime) / 1000);
       }
-      const after = await this.retrying(batch, 'redis', () => this.versions.read(pending));
-      pending = pending.filter((_, i) => after[i] !== versions[i]);
+      const after = await this.retrying(waiters, 'redis', () => this.versions.read(current));
+      pending = current.filter((_, i) => after[i] !== versions[i]);
     }
   }
 
@@ -178,34 +227,13 @@ export class ChangeFeed implements OnModuleDestroy {
   private async read(accounts: readonly FeedAccount[], versions: readonly number[]): Promise<UnreadChanged[]> {
     const active = await this.redis.get(generationKeys(this.base).active);
     const store = this.store.forGeneration(this.base, active === null ? 0 : Number(active));
-    const reader = new AccountTotalsReader(store);
     const time = Date.now();
-    // The badge as the summary API counts it (badgeOf, libs/store/src/account-unread.ts: only
-    // AcceptAndNotify conversations), from the same generation, read after the version bump.
-    const [totals, unread] = await Promise.all([reader.readMany(accounts, time), this.unreadOf(store, accounts)]);
+    // The totals and badge as the summary API counts them (AccountTotalsReader.readMany), read after the version bump.
+    const totals = await new AccountTotalsReader(store).readMany(accounts, time);
     return accounts.map((a, i) => {
       const t = totals[i]!;
-      const badge = badgeOf(unread[i]!, t.channels);
-      return { type: 'unread-changed', appId: a.app, account: a.account, c2c: t.c2c, groups: t.groups, channels: t.channels, badge, version: versions[i]!, time };
+      return { type: 'unread-changed', appId: a.app, account: a.account, c2c: t.c2c, groups: t.groups, channels: t.channels, badge: t.badge, version: versions[i]!, time };
     });
-  }
-
-  /** Each account's one-to-one peers, groups and receive options (what the badge needs), per app in one read. */
-  private async unreadOf(store: ProjectionStore, accounts: readonly FeedAccount[]): Promise<AccountUnread[]> {
-    const byApp = new Map<string, number[]>();
-    accounts.forEach((a, i) => {
-      const list = byApp.get(a.app);
-      if (list) list.push(i);
-      else byApp.set(a.app, [i]);
-    });
-    const out: AccountUnread[] = new Array<AccountUnread>(accounts.length);
-    await Promise.all(
-      [...byApp].map(async ([app, idx]) => {
-        const read = await readAccountsUnread(store, app, idx.map((i) => accounts[i]!.account));
-        idx.forEach((i, k) => (out[i] = read[k]!));
-      }),
-    );
-    return out;
   }
 
   private async send(records: readonly UnreadChanged[]): Promise<void> {
@@ -214,54 +242,72 @@ export class ChangeFeed implements OnModuleDestroy {
       throw err;
     });
     await this.connecting;
-    await this.producer!.send({
-      topic: this.topic,
-      acks: -1,
-      messages: records.map((r) => ({ key: unreadChangedKey(r.appId, r.account), value: JSON.stringify(r) })),
-    });
+    const sends: Promise<unknown>[] = [];
+    for (let i = 0; i < records.length; i += RECORDS_PER_SEND) {
+      sends.push(
+        this.producer!.send({
+          topic: this.topic,
+          acks: -1,
+          messages: records.slice(i, i + RECORDS_PER_SEND).map((r) => ({ key: unreadChangedKey(r.appId, r.account), value: JSON.stringify(r) })),
+        }),
+      );
+    }
+    await Promise.all(sends);
   }
 
-  /** Runs `work` until it succeeds (backing off 100 ms doubling to 5 s, heartbeating), unless the batch stops running. */
-  private async retrying<T>(batch: FeedBatch, what: 'redis' | 'produce', work: () => Promise<T>): Promise<T> {
+  /**
+   * Runs `work` until it succeeds (backing off 100 ms doubling to 5 s, heartbeating every
+   * waiting batch). A batch that stops running meanwhile is answered with the error (it is
+   * not applied, so redelivered); when none is left, the round ends with it.
+   */
+  private async retrying<T>(waiters: Waiter[], what: 'redis' | 'produce', work: () => Promise<T>): Promise<T> {
     let delay = 100;
-    let waiting = false;
+    let blocked: Waiter[] = [];
+    const beatAll = (): void => {
+      for (const w of [...waiters, ...this.waiting]) void w.batch.heartbeat().catch(() => undefined);
+    };
     try {
       for (let attempt = 1; ; attempt++) {
-        const beat = setInterval(() => void batch.heartbeat().catch(() => undefined), 1_000);
+        const beat = setInterval(beatAll, 1_000);
         try {
           return await work();
         } catch (err) {
-          if (!batch.isRunning()) throw err;
+          for (let i = waiters.length - 1; i >= 0; i--) {
+            if (waiters[i]!.batch.isRunning()) continue;
+            waiters[i]!.reject(err);
+            waiters.splice(i, 1);
+          }
+          if (waiters.length === 0) throw err;
           this.retries.inc({ what });
-          // Never dropped: whatever the classifier says (even a refusal), the batch waits here and
-          // retries; a Redis error is counted and shown (/ready) like the batch's own writes'.
+          // Never dropped: whatever the classifier says (even a refusal), the batches wait here and
+          // retry; a Redis error is counted and shown (/ready) like the batches' own writes'.
           let cls = '';
           if (what === 'redis') {
             const verdict = classifyRedisError(err);
             const c = verdict.kind === 'wait' ? verdict.class : 'unknown';
             cls = ` (${c})`;
-            this.waits.begin(batch.topic, batch.partition, batch.prevOffset + 1n, c, (err as Error).message);
+            for (const w of waiters) if (!blocked.includes(w)) this.waits.begin(w.batch.topic, w.batch.partition, w.batch.prevOffset + 1n, c, (err as Error).message);
             this.metrics.redisWaits.inc({ class: c });
           }
-          if (!waiting) {
-            waiting = true;
-            this.blocked.inc();
-          }
+          const fresh = waiters.filter((w) => !blocked.includes(w));
+          this.blocked.inc(fresh.length);
+          blocked = blocked.concat(fresh);
           if (attempt === 1 || attempt % 10 === 0) {
             const where = what === 'produce' ? `writing the change feed (${this.topic})` : 'reading the change feed totals';
-            this.logger.warn(`${where} failed for ${batch.topic}[${batch.partition}]${cls} (attempt ${attempt}); the batch waits: ${(err as Error).message}`);
+            const parts = waiters.map((w) => `${w.batch.topic}[${w.batch.partition}]`).join(', ');
+            this.logger.warn(`${where} failed for ${parts}${cls} (attempt ${attempt}); the batch waits: ${(err as Error).message}`);
           }
           await new Promise((r) => setTimeout(r, delay));
           delay = Math.min(delay * 2, 5_000);
-          await batch.heartbeat().catch(() => undefined);
+          beatAll();
         } finally {
           clearInterval(beat);
         }
       }
     } finally {
-      if (waiting) {
-        this.blocked.dec();
-        if (what === 'redis') this.waits.end(batch.topic, batch.partition);
+      if (blocked.length > 0) {
+        this.blocked.dec(blocked.length);
+        if (what === 'redis') for (const w of blocked) this.waits.end(w.batch.topic, w.batch.partition);
       }
     }
   }
