@@ -75,12 +75,25 @@ export type FeedBatch = Pick<RecordBatch, 'topic' | 'partition' | 'prevOffset' |
 /** A batch waiting for its accounts' records (ChangeFeed.publish). */
 interface Waiter {
   batch: FeedBatch;
+  /** Its accounts not yet reported by a round that started after it was added. */
+  outstanding: number;
+  settled: boolean;
   resolve: () => void;
   reject: (err: unknown) => void;
 }
 
+/** An account to report, and the batches waiting for its record. */
+interface Entry extends FeedAccount {
+  key: string;
+  sourceTime: number;
+  waiters: Waiter[];
+}
+
 /** Records per produce request at most (the rest of a round goes in further requests, sent together). */
 const RECORDS_PER_SEND = 1_000;
+
+/** Rounds in flight at once per process: while one waits for the broker, the next reads. */
+const ROUNDS_IN_FLIGHT = 2;
 
 /**
  * Writes the change feed (docs/events.md, "The change feed"): after a batch's writes and
@@ -88,10 +101,11 @@ const RECORDS_PER_SEND = 1_000;
  * totals; resolved only when the broker acknowledged every record (acks = all), before the
  * handler answers "applied", so no source offset is committed past an unreported change.
  *
- * Coalesced: one publisher loop per process runs rounds one at a time. publish() adds the
- * batch's accounts to the pending set and resolves when the first round that started after
- * that has completed, so its records were read after the batch's writes; every batch that
- * arrives while a round runs shares the next one (one record per account per round).
+ * Coalesced: publish() adds the batch's accounts to a pending set and resolves once each of
+ * them was reported by a round that started after that (so read after the batch's writes).
+ * A round takes every pending account that no round in flight holds (at most
+ * ROUNDS_IN_FLIGHT run at once; an account held by one waits for the next), so batches that
+ * arrive while rounds run share the next one: one record per account per round.
  *
  * Exact at rest with several writers: per account of a round, (1) bump its version
  * (feed-version.lua, the account's slot), (2) read its totals, (3) produce them with that
@@ -110,14 +124,18 @@ export class ChangeFeed implements OnModuleDestroy {
   private readonly producer?: Producer;
   private readonly versions: FeedVersions;
   private connecting?: Promise<void>;
-  /** Accounts added since the running round started (key: unreadChangedKey). */
-  private pending = new Map<string, FeedAccount & { sourceTime: number }>();
-  /** Batches whose accounts are in `pending`. */
-  private waiting: Waiter[] = [];
-  private looping = false;
+  /** Accounts to report, not yet taken by a round (key: unreadChangedKey). */
+  private readonly pending = new Map<string, Entry>();
+  /** Accounts a round in flight holds. */
+  private readonly inFlight = new Set<string>();
+  private rounds = 0;
+  /** Batches not yet answered. */
+  private readonly waiting = new Set<Waiter>();
+  /** Batches some round is retrying for, with how many rounds (unread_feed_blocked_batches counts each once). */
+  private readonly blockedBy = new Map<Waiter, number>();
   private readonly records: Counter;
   private readonly repeats: Counter;
-  private readonly rounds: Histogram;
+  private readonly roundSize: Histogram;
   private readonly retries: Counter<'what'>;
   private readonly blocked: Gauge;
   private readonly lag: Histogram;
@@ -142,10 +160,10 @@ export class ChangeFeed implements OnModuleDestroy {
       help: "Change-feed records written again because another writer moved the account's version meanwhile",
       registers,
     });
-    this.rounds = new Histogram({
-      name: 'unread_feed_round_batches',
-      help: 'Batches whose accounts one change-feed round reported together',
-      buckets: [1, 2, 4, 8, 16, 32, 64],
+    this.roundSize = new Histogram({
+      name: 'unread_feed_round_accounts',
+      help: 'Accounts one change-feed round reported together (the records of many batches)',
+      buckets: [1, 10, 100, 1_000, 10_000],
       registers,
     });
     this.retries = new Counter({ name: 'unread_feed_retries_total', help: 'Retries of the change feed: Redis reads or produces to the feed topic', labelNames: ['what'], registers });
@@ -164,63 +182,85 @@ export class ChangeFeed implements OnModuleDestroy {
     if (!this.enabled) return;
     const accounts = feedAccountsOfBatch(entries);
     if (accounts.length === 0) return;
-    for (const a of accounts) {
-      const key = unreadChangedKey(a.app, a.account);
-      const seen = this.pending.get(key);
-      if (seen) seen.sourceTime = Math.max(seen.sourceTime, a.sourceTime);
-      else this.pending.set(key, a);
-    }
-    const done = new Promise<void>((resolve, reject) => this.waiting.push({ batch, resolve, reject }));
-    if (!this.looping) {
-      this.looping = true;
-      void this.loop();
-    }
+    const done = new Promise<void>((resolve, reject) => {
+      const w: Waiter = { batch, outstanding: accounts.length, settled: false, resolve, reject };
+      this.waiting.add(w);
+      for (const a of accounts) {
+        const key = unreadChangedKey(a.app, a.account);
+        const entry = this.pending.get(key);
+        if (entry) {
+          entry.sourceTime = Math.max(entry.sourceTime, a.sourceTime);
+          entry.waiters.push(w);
+        } else {
+          this.pending.set(key, { app: a.app, account: a.account, key, sourceTime: a.sourceTime, waiters: [w] });
+        }
+      }
+    });
+    this.startRounds();
     return done;
   }
 
-  /** Runs rounds while batches wait; each round takes every account pending when it starts. */
-  private async loop(): Promise<void> {
-    try {
-      while (this.waiting.length > 0) {
-        const accounts = [...this.pending.values()];
-        const waiters = this.waiting;
-        this.pending = new Map();
-        this.waiting = [];
-        this.rounds.observe(waiters.length);
-        try {
-          await this.round(accounts, waiters);
-          for (const w of waiters) w.resolve();
-        } catch (err) {
-          // Every batch of the round stopped running (rebalance, shutdown): none is answered
-          // applied, so each is redelivered and reported again.
-          for (const w of waiters) w.reject(err);
-        }
+  /** Starts rounds while fewer than ROUNDS_IN_FLIGHT run and some pending account is free. */
+  private startRounds(): void {
+    while (this.rounds < ROUNDS_IN_FLIGHT && this.pending.size > 0) {
+      const taken: Entry[] = [];
+      for (const [key, e] of this.pending) {
+        if (this.inFlight.has(key)) continue;
+        taken.push(e);
+        this.pending.delete(key);
+        this.inFlight.add(key);
       }
-    } finally {
-      this.looping = false;
+      if (taken.length === 0) return;
+      this.rounds++;
+      void this.round(taken).finally(() => {
+        this.rounds--;
+        for (const e of taken) this.inFlight.delete(e.key);
+        this.startRounds();
+      });
     }
   }
 
-  private async round(accounts: readonly (FeedAccount & { sourceTime: number })[], waiters: Waiter[]): Promise<void> {
-    let pending = accounts;
-    for (let repeat = 0; pending.length > 0; repeat++) {
-      if (repeat > 0) {
-        this.repeats.inc(pending.length);
-        // Two writers of one account go round together only as long as their steps interleave: a random pause ends that.
-        await new Promise((r) => setTimeout(r, Math.random() * Math.min(50, 2 ** repeat)));
+  /** Reports `entries` (repeating those another writer moved meanwhile), then answers their batches. */
+  private async round(entries: Entry[]): Promise<void> {
+    this.roundSize.observe(entries.length);
+    const waiters = new Set(entries.flatMap((e) => e.waiters));
+    try {
+      let current: Entry[] = entries;
+      for (let repeat = 0; current.length > 0; repeat++) {
+        if (repeat > 0) {
+          this.repeats.inc(current.length);
+          // Two writers of one account go round together only as long as their steps interleave: a random pause ends that.
+          await new Promise((r) => setTimeout(r, Math.random() * Math.min(50, 2 ** repeat)));
+        }
+        const accounts = current;
+        const versions = await this.retrying(waiters, 'redis', () => this.versions.bump(accounts));
+        const records = await this.retrying(waiters, 'redis', () => this.read(accounts, versions));
+        await this.retrying(waiters, 'produce', () => this.send(records));
+        this.records.inc(records.length);
+        if (repeat === 0) {
+          const now = Date.now();
+          for (const a of accounts) if (a.sourceTime > 0) this.lag.observe(Math.max(0, now - a.sourceTime) / 1000);
+        }
+        const after = await this.retrying(waiters, 'redis', () => this.versions.read(accounts));
+        current = [];
+        accounts.forEach((e, i) => {
+          if (after[i] !== versions[i]) current.push(e);
+          else for (const w of e.waiters) if (--w.outstanding === 0) this.settle(w);
+        });
       }
-      const current = pending;
-      const versions = await this.retrying(waiters, 'redis', () => this.versions.bump(current));
-      const records = await this.retrying(waiters, 'redis', () => this.read(current, versions));
-      await this.retrying(waiters, 'produce', () => this.send(records));
-      this.records.inc(records.length);
-      if (repeat === 0) {
-        const now = Date.now();
-        for (const a of current) if (a.sourceTime > 0) this.lag.observe(Math.max(0, now - a.sourceTime) / 1000);
-      }
-      const after = await this.retrying(waiters, 'redis', () => this.versions.read(current));
-      pending = current.filter((_, i) => after[i] !== versions[i]);
+    } catch (err) {
+      // Every batch of the round stopped running (rebalance, shutdown): none is answered
+      // applied, so each is redelivered and reported again.
+      for (const w of waiters) this.settle(w, err);
     }
+  }
+
+  private settle(w: Waiter, err?: unknown): void {
+    if (w.settled) return;
+    w.settled = true;
+    this.waiting.delete(w);
+    if (err === undefined) w.resolve();
+    else w.reject(err);
   }
 
   /** The records of `accounts` at `versions`, read from the generation active now (a switch may have happened since the batch). */
@@ -258,13 +298,13 @@ export class ChangeFeed implements OnModuleDestroy {
   /**
    * Runs `work` until it succeeds (backing off 100 ms doubling to 5 s, heartbeating every
    * waiting batch). A batch that stops running meanwhile is answered with the error (it is
-   * not applied, so redelivered); when none is left, the round ends with it.
+   * not applied, so redelivered); when none of the round's is left, the round ends with it.
    */
-  private async retrying<T>(waiters: Waiter[], what: 'redis' | 'produce', work: () => Promise<T>): Promise<T> {
+  private async retrying<T>(waiters: Set<Waiter>, what: 'redis' | 'produce', work: () => Promise<T>): Promise<T> {
     let delay = 100;
-    let blocked: Waiter[] = [];
+    const blocked: Waiter[] = [];
     const beatAll = (): void => {
-      for (const w of [...waiters, ...this.waiting]) void w.batch.heartbeat().catch(() => undefined);
+      for (const w of this.waiting) void w.batch.heartbeat().catch(() => undefined);
     };
     try {
       for (let attempt = 1; ; attempt++) {
@@ -272,12 +312,14 @@ export class ChangeFeed implements OnModuleDestroy {
         try {
           return await work();
         } catch (err) {
-          for (let i = waiters.length - 1; i >= 0; i--) {
-            if (waiters[i]!.batch.isRunning()) continue;
-            waiters[i]!.reject(err);
-            waiters.splice(i, 1);
+          for (const w of waiters) {
+            if (w.settled) waiters.delete(w);
+            else if (!w.batch.isRunning()) {
+              this.settle(w, err);
+              waiters.delete(w);
+            }
           }
-          if (waiters.length === 0) throw err;
+          if (waiters.size === 0) throw err;
           this.retries.inc({ what });
           // Never dropped: whatever the classifier says (even a refusal), the batches wait here and
           // retry; a Redis error is counted and shown (/ready) like the batches' own writes'.
@@ -286,15 +328,18 @@ export class ChangeFeed implements OnModuleDestroy {
             const verdict = classifyRedisError(err);
             const c = verdict.kind === 'wait' ? verdict.class : 'unknown';
             cls = ` (${c})`;
-            for (const w of waiters) if (!blocked.includes(w)) this.waits.begin(w.batch.topic, w.batch.partition, w.batch.prevOffset + 1n, c, (err as Error).message);
             this.metrics.redisWaits.inc({ class: c });
+            for (const w of waiters) if (!blocked.includes(w)) this.waits.begin(w.batch.topic, w.batch.partition, w.batch.prevOffset + 1n, c, (err as Error).message);
           }
-          const fresh = waiters.filter((w) => !blocked.includes(w));
-          this.blocked.inc(fresh.length);
-          blocked = blocked.concat(fresh);
+          for (const w of waiters) {
+            if (blocked.includes(w)) continue;
+            blocked.push(w);
+            this.blockedBy.set(w, (this.blockedBy.get(w) ?? 0) + 1);
+          }
+          this.blocked.set(this.blockedBy.size);
           if (attempt === 1 || attempt % 10 === 0) {
             const where = what === 'produce' ? `writing the change feed (${this.topic})` : 'reading the change feed totals';
-            const parts = waiters.map((w) => `${w.batch.topic}[${w.batch.partition}]`).join(', ');
+            const parts = [...waiters].map((w) => `${w.batch.topic}[${w.batch.partition}]`).join(', ');
             this.logger.warn(`${where} failed for ${parts}${cls} (attempt ${attempt}); the batch waits: ${(err as Error).message}`);
           }
           await new Promise((r) => setTimeout(r, delay));
@@ -305,10 +350,14 @@ export class ChangeFeed implements OnModuleDestroy {
         }
       }
     } finally {
-      if (blocked.length > 0) {
-        this.blocked.dec(blocked.length);
-        if (what === 'redis') for (const w of blocked) this.waits.end(w.batch.topic, w.batch.partition);
+      for (const w of blocked) {
+        const n = (this.blockedBy.get(w) ?? 1) - 1;
+        if (n > 0) this.blockedBy.set(w, n);
+        else this.blockedBy.delete(w);
+        // only once no round waits for it (another round may still be retrying for the batch)
+        if (what === 'redis' && n <= 0) this.waits.end(w.batch.topic, w.batch.partition);
       }
+      if (blocked.length > 0) this.blocked.set(this.blockedBy.size);
     }
   }
 

@@ -87,9 +87,9 @@ export async function readUnreadOf(store: ProjectionStore, accounts: readonly { 
       const v = views.get(id)![k];
       if (v) groups.push(v);
     }
-    const c2c = parseC2cCounts(pairs(counts), Number.POSITIVE_INFINITY);
+    const c2c = parseC2cCounts(counts, Number.POSITIVE_INFINITY);
     return {
-      unread: { account: a.account, registered: c2c.registered, c2c: { total: c2c.total, peers: c2c.peers }, groups, options: parseReceiveOptions(pairs(options)) },
+      unread: { account: a.account, registered: c2c.registered, c2c: { total: c2c.total, peers: c2c.peers }, groups, options: parseReceiveOptions(options) },
       servers: Number(servers),
     };
   });
@@ -98,13 +98,6 @@ export async function readUnreadOf(store: ProjectionStore, accounts: readonly { 
 /** readUnreadOf for accounts of one app. */
 export async function readAccountsUnread(store: ProjectionStore, app: string, accounts: readonly string[]): Promise<AccountUnread[]> {
   return (await readUnreadOf(store, accounts.map((account) => ({ app, account })))).map((r) => r.unread);
-}
-
-/** A hash as HGETALL answers it inside Lua (a flat list). */
-function pairs(flat: readonly string[]): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (let i = 0; i + 1 < flat.length; i += 2) out[flat[i]!] = flat[i + 1]!;
-  return out;
 }
 
 /**
