@@ -4,6 +4,13 @@ import type { ProjectionStore } from './projection.store';
 /** What the unread count of one QChat channel reads at most (one page of the QChat query). */
 export const CHANNEL_COUNT_CAP = 200;
 
+/**
+ * Channels whose mentions one account's totals count, at most (the fan-out: one mention
+ * query per channel). An account in more channels gets the first ones in (server id,
+ * channel id) order and `channels.capped: true` in the summary (docs/api/summary.md).
+ */
+export const MAX_SUMMARY_CHANNELS = 100;
+
 /** One account's unread totals, as the account summary counts them (docs/api/summary.md). */
 export interface AccountTotals {
   /** The account is registered (its directory marker). */
@@ -12,7 +19,7 @@ export interface AccountTotals {
   c2c: number;
   /** Unread group messages over every group the account is in. */
   groups: number;
-  /** Unread QChat mentions over every channel of the account's servers (each channel counted up to CHANNEL_COUNT_CAP). */
+  /** Unread QChat mentions over the account's first MAX_SUMMARY_CHANNELS channels (each counted up to CHANNEL_COUNT_CAP). */
   channels: number;
 }
 
@@ -43,7 +50,7 @@ export class AccountTotalsReader {
     return Promise.all(
       read.map(async ({ unread, servers }, i) => {
         const a = accounts[i]!;
-        const channels = servers > 0 ? (await this.channelCounts(a.app, a.account, now)).reduce((s, c) => s + c.unread, 0) : 0;
+        const channels = servers > 0 ? (await this.channelCounts(a.app, a.account, now)).items.reduce((s, c) => s + c.unread, 0) : 0;
         return {
           registered: unread.registered,
           c2c: unread.c2c.total,
@@ -55,11 +62,15 @@ export class AccountTotalsReader {
     );
   }
 
-  /** Unread mentions per channel of the account's servers, most first (ties in server and channel order). */
-  async channelCounts(app: string, account: string, now = Date.now()): Promise<ChannelCount[]> {
-    const chans = await this.store.channel.memberChannels(app, account);
+  /**
+   * Unread mentions per channel of the account's servers, most first (ties in server and
+   * channel order): the first MAX_SUMMARY_CHANNELS channels in (server id, channel id) order,
+   * `capped` when there are more (docs/api/summary.md). The summary's and the feed's.
+   */
+  async channelCounts(app: string, account: string, now = Date.now()): Promise<{ items: ChannelCount[]; capped: boolean }> {
+    const all = await this.store.channel.memberChannels(app, account);
     const counted = await Promise.all(
-      chans.map(async (c) => {
+      all.slice(0, MAX_SUMMARY_CHANNELS).map(async (c) => {
         const page = await this.store.channel.unreadMentions({
           app,
           account,
@@ -73,6 +84,6 @@ export class AccountTotalsReader {
         return { serverId: c.serverId, channelId: c.channelId, unread: page.messages.length, more: page.hasMore };
       }),
     );
-    return counted.sort((a, b) => b.unread - a.unread);
+    return { items: counted.sort((a, b) => b.unread - a.unread), capped: all.length > MAX_SUMMARY_CHANNELS };
   }
 }
