@@ -11,6 +11,11 @@
  *   down <broker-id>   the broker stops answering (connections are closed)
  *   up <broker-id>     the broker answers again
  *   topic <name> <n>   create a topic with n partitions
+ *   topic-error <name> <code>
+ *                      answer metadata requests for the topic with Kafka error
+ *                      <code> (e.g. 29, TOPIC_AUTHORIZATION_FAILED); 0 lifts it. Only
+ *                      metadata: a client that already knows the topic's leaders
+ *                      still produces to it.
  *   quit               shut down (as do SIGTERM and SIGINT)
  * When stdin closes (the parent died) it shuts down too, unless --detached is given.
  */
@@ -71,6 +76,9 @@ static void handle_command(rd_kafka_mock_cluster_t *mcluster, char *line) {
                 char spec[600];
                 snprintf(spec, sizeof(spec), "%s:%d", arg, n);
                 printf(create_topic(mcluster, spec) == 0 ? "OK topic %s\n" : "ERR topic %s\n", arg);
+        } else if (fields == 3 && strcmp(cmd, "topic-error") == 0) {
+                rd_kafka_mock_topic_set_error(mcluster, arg, (rd_kafka_resp_err_t)n);
+                printf("OK topic-error %s %d\n", arg, n);
         } else {
                 printf("ERR unknown command\n");
         }

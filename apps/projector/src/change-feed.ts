@@ -8,10 +8,7 @@ import {
   FeedVersions,
   ProjectionStore,
   REDIS,
-  badgeOf,
-  readAccountsUnread,
   generationKeys,
-  type AccountUnread,
   type FeedAccount,
   type RedisClient,
 } from '@app/store';
@@ -75,18 +72,48 @@ export function feedAccountsOfBatch(entries: readonly { event: UnreadEvent; mess
 /** What the feed needs of the batch it reports on. */
 export type FeedBatch = Pick<RecordBatch, 'topic' | 'partition' | 'prevOffset' | 'heartbeat' | 'isRunning'>;
 
+/** A batch waiting for its accounts' records (ChangeFeed.publish). */
+interface Waiter {
+  batch: FeedBatch;
+  /** Its accounts not yet reported by a round that started after it was added. */
+  outstanding: number;
+  settled: boolean;
+  resolve: () => void;
+  reject: (err: unknown) => void;
+}
+
+/** An account to report, and the batches waiting for its record. */
+interface Entry extends FeedAccount {
+  key: string;
+  sourceTime: number;
+  waiters: Waiter[];
+}
+
+/** Records per produce request at most (the rest of a round goes in further requests, sent together). */
+const RECORDS_PER_SEND = 1_000;
+
+/** Rounds in flight at once per process: while one waits for the broker, the next reads. */
+const ROUNDS_IN_FLIGHT = 2;
+
 /**
  * Writes the change feed (docs/events.md, "The change feed"): after a batch's writes and
  * position were acknowledged by Redis, one record per account the batch is about, with its
  * totals; resolved only when the broker acknowledged every record (acks = all), before the
  * handler answers "applied", so no source offset is committed past an unreported change.
  *
- * Exact at rest with several writers: per account, (1) bump its version (feed-version.lua,
- * the account's slot), (2) read its totals, (3) produce them with that version, (4) once
- * acknowledged read the version again; when it moved, another writer bumped it after us and
- * its record may land before ours, so the account goes round again. The last record on the
- * topic for an account was therefore read after the last write about it (the argument is in
- * docs/events.md). Each step is one round trip per Redis node for all accounts of the batch.
+ * Coalesced: publish() adds the batch's accounts to a pending set and resolves once each of
+ * them was reported by a round that started after that (so read after the batch's writes).
+ * A round takes every pending account that no round in flight holds (at most
+ * ROUNDS_IN_FLIGHT run at once; an account held by one waits for the next), so batches that
+ * arrive while rounds run share the next one: one record per account per round.
+ *
+ * Exact at rest with several writers: per account of a round, (1) bump its version
+ * (feed-version.lua, the account's slot), (2) read its totals, (3) produce them with that
+ * version, (4) once acknowledged read the version again; when it moved, another writer
+ * bumped it after us and its record may land before ours, so the account goes round again
+ * (within the same round). The last record on the topic for an account was therefore read
+ * after the last write about it (the argument is in docs/events.md). Each step is one or
+ * two round trips per Redis node for all accounts of the round.
  */
 @Injectable()
 export class ChangeFeed implements OnModuleDestroy {
@@ -97,10 +124,18 @@ export class ChangeFeed implements OnModuleDestroy {
   private readonly producer?: Producer;
   private readonly versions: FeedVersions;
   private connecting?: Promise<void>;
-  /** Resolved when the publish before the next one is done (publishes run one at a time). */
-  private turn: Promise<void> = Promise.resolve();
+  /** Accounts to report, not yet taken by a round (key: unreadChangedKey). */
+  private readonly pending = new Map<string, Entry>();
+  /** Accounts a round in flight holds. */
+  private readonly inFlight = new Set<string>();
+  private rounds = 0;
+  /** Batches not yet answered. */
+  private readonly waiting = new Set<Waiter>();
+  /** Batches some round is retrying for, with how many rounds (unread_feed_blocked_batches counts each once). */
+  private readonly blockedBy = new Map<Waiter, number>();
   private readonly records: Counter;
   private readonly repeats: Counter;
+  private readonly roundSize: Histogram;
   private readonly retries: Counter<'what'>;
   private readonly blocked: Gauge;
   private readonly lag: Histogram;
@@ -125,6 +160,12 @@ export class ChangeFeed implements OnModuleDestroy {
       help: "Change-feed records written again because another writer moved the account's version meanwhile",
       registers,
     });
+    this.roundSize = new Histogram({
+      name: 'unread_feed_round_accounts',
+      help: 'Accounts one change-feed round reported together (the records of many batches)',
+      buckets: [1, 10, 100, 1_000, 10_000],
+      registers,
+    });
     this.retries = new Counter({ name: 'unread_feed_retries_total', help: 'Retries of the change feed: Redis reads or produces to the feed topic', labelNames: ['what'], registers });
     for (const what of ['redis', 'produce']) this.retries.inc({ what }, 0);
     this.blocked = new Gauge({ name: 'unread_feed_blocked_batches', help: 'Batches waiting because the change feed cannot be written (their offsets are not committed)', registers });
@@ -139,73 +180,100 @@ export class ChangeFeed implements OnModuleDestroy {
   /** Reports the accounts of an applied batch; waits (retrying) while Redis or the feed topic cannot be reached. */
   async publish(batch: FeedBatch, entries: readonly { event: UnreadEvent; message?: Pick<KafkaMessage, 'timestamp'> }[]): Promise<void> {
     if (!this.enabled) return;
-    // One batch's feed steps at a time in this process: concurrent partitions' batches name the
-    // same accounts (a recipient's conversations hash to every partition), and interleaved
-    // steps would move each other's versions and send every account round again.
-    const before = this.turn;
-    let done!: () => void;
-    this.turn = new Promise<void>((r) => (done = r));
-    await before;
-    try {
-      await this.publishAlone(batch, entries);
-    } finally {
-      done();
+    const accounts = feedAccountsOfBatch(entries);
+    if (accounts.length === 0) return;
+    const done = new Promise<void>((resolve, reject) => {
+      const w: Waiter = { batch, outstanding: accounts.length, settled: false, resolve, reject };
+      this.waiting.add(w);
+      for (const a of accounts) {
+        const key = unreadChangedKey(a.app, a.account);
+        const entry = this.pending.get(key);
+        if (entry) {
+          entry.sourceTime = Math.max(entry.sourceTime, a.sourceTime);
+          entry.waiters.push(w);
+        } else {
+          this.pending.set(key, { app: a.app, account: a.account, key, sourceTime: a.sourceTime, waiters: [w] });
+        }
+      }
+    });
+    this.startRounds();
+    return done;
+  }
+
+  /** Starts rounds while fewer than ROUNDS_IN_FLIGHT run and some pending account is free. */
+  private startRounds(): void {
+    while (this.rounds < ROUNDS_IN_FLIGHT && this.pending.size > 0) {
+      const taken: Entry[] = [];
+      for (const [key, e] of this.pending) {
+        if (this.inFlight.has(key)) continue;
+        taken.push(e);
+        this.pending.delete(key);
+        this.inFlight.add(key);
+      }
+      if (taken.length === 0) return;
+      this.rounds++;
+      void this.round(taken).finally(() => {
+        this.rounds--;
+        for (const e of taken) this.inFlight.delete(e.key);
+        this.startRounds();
+      });
     }
   }
 
-  private async publishAlone(batch: FeedBatch, entries: readonly { event: UnreadEvent; message?: Pick<KafkaMessage, 'timestamp'> }[]): Promise<void> {
-    let pending = feedAccountsOfBatch(entries);
-    for (let round = 0; pending.length > 0; round++) {
-      if (round > 0) {
-        this.repeats.inc(pending.length);
-        // Two writers of one account go round together only as long as their steps interleave: a random pause ends that.
-        await new Promise((r) => setTimeout(r, Math.random() * Math.min(50, 2 ** round)));
+  /** Reports `entries` (repeating those another writer moved meanwhile), then answers their batches. */
+  private async round(entries: Entry[]): Promise<void> {
+    this.roundSize.observe(entries.length);
+    const waiters = new Set(entries.flatMap((e) => e.waiters));
+    try {
+      let current: Entry[] = entries;
+      for (let repeat = 0; current.length > 0; repeat++) {
+        if (repeat > 0) {
+          this.repeats.inc(current.length);
+          // Two writers of one account go round together only as long as their steps interleave: a random pause ends that.
+          await new Promise((r) => setTimeout(r, Math.random() * Math.min(50, 2 ** repeat)));
+        }
+        const accounts = current;
+        const versions = await this.retrying(waiters, 'redis', () => this.versions.bump(accounts));
+        const records = await this.retrying(waiters, 'redis', () => this.read(accounts, versions));
+        await this.retrying(waiters, 'produce', () => this.send(records));
+        this.records.inc(records.length);
+        if (repeat === 0) {
+          const now = Date.now();
+          for (const a of accounts) if (a.sourceTime > 0) this.lag.observe(Math.max(0, now - a.sourceTime) / 1000);
+        }
+        const after = await this.retrying(waiters, 'redis', () => this.versions.read(accounts));
+        current = [];
+        accounts.forEach((e, i) => {
+          if (after[i] !== versions[i]) current.push(e);
+          else for (const w of e.waiters) if (--w.outstanding === 0) this.settle(w);
+        });
       }
-      const versions = await this.retrying(batch, 'redis', () => this.versions.bump(pending));
-      const records = await this.retrying(batch, 'redis', () => this.read(pending, versions));
-      await this.retrying(batch, 'produce', () => this.send(records));
-      this.records.inc(records.length);
-      if (round === 0) {
-        const now = Date.now();
-        for (const a of pending) if (a.sourceTime > 0) this.lag.observe(Math.max(0, now - a.sourceTime) / 1000);
-      }
-      const after = await this.retrying(batch, 'redis', () => this.versions.read(pending));
-      pending = pending.filter((_, i) => after[i] !== versions[i]);
+    } catch (err) {
+      // Every batch of the round stopped running (rebalance, shutdown): none is answered
+      // applied, so each is redelivered and reported again.
+      for (const w of waiters) this.settle(w, err);
     }
+  }
+
+  private settle(w: Waiter, err?: unknown): void {
+    if (w.settled) return;
+    w.settled = true;
+    this.waiting.delete(w);
+    if (err === undefined) w.resolve();
+    else w.reject(err);
   }
 
   /** The records of `accounts` at `versions`, read from the generation active now (a switch may have happened since the batch). */
   private async read(accounts: readonly FeedAccount[], versions: readonly number[]): Promise<UnreadChanged[]> {
     const active = await this.redis.get(generationKeys(this.base).active);
     const store = this.store.forGeneration(this.base, active === null ? 0 : Number(active));
-    const reader = new AccountTotalsReader(store);
     const time = Date.now();
-    // The badge as the summary API counts it (badgeOf, libs/store/src/account-unread.ts: only
-    // AcceptAndNotify conversations), from the same generation, read after the version bump.
-    const [totals, unread] = await Promise.all([reader.readMany(accounts, time), this.unreadOf(store, accounts)]);
+    // The totals and badge as the summary API counts them (AccountTotalsReader.readMany), read after the version bump.
+    const totals = await new AccountTotalsReader(store).readMany(accounts, time);
     return accounts.map((a, i) => {
       const t = totals[i]!;
-      const badge = badgeOf(unread[i]!, t.channels);
-      return { type: 'unread-changed', appId: a.app, account: a.account, c2c: t.c2c, groups: t.groups, channels: t.channels, badge, version: versions[i]!, time };
+      return { type: 'unread-changed', appId: a.app, account: a.account, c2c: t.c2c, groups: t.groups, channels: t.channels, badge: t.badge, version: versions[i]!, time };
     });
-  }
-
-  /** Each account's one-to-one peers, groups and receive options (what the badge needs), per app in one read. */
-  private async unreadOf(store: ProjectionStore, accounts: readonly FeedAccount[]): Promise<AccountUnread[]> {
-    const byApp = new Map<string, number[]>();
-    accounts.forEach((a, i) => {
-      const list = byApp.get(a.app);
-      if (list) list.push(i);
-      else byApp.set(a.app, [i]);
-    });
-    const out: AccountUnread[] = new Array<AccountUnread>(accounts.length);
-    await Promise.all(
-      [...byApp].map(async ([app, idx]) => {
-        const read = await readAccountsUnread(store, app, idx.map((i) => accounts[i]!.account));
-        idx.forEach((i, k) => (out[i] = read[k]!));
-      }),
-    );
-    return out;
   }
 
   private async send(records: readonly UnreadChanged[]): Promise<void> {
@@ -214,55 +282,82 @@ export class ChangeFeed implements OnModuleDestroy {
       throw err;
     });
     await this.connecting;
-    await this.producer!.send({
-      topic: this.topic,
-      acks: -1,
-      messages: records.map((r) => ({ key: unreadChangedKey(r.appId, r.account), value: JSON.stringify(r) })),
-    });
+    const sends: Promise<unknown>[] = [];
+    for (let i = 0; i < records.length; i += RECORDS_PER_SEND) {
+      sends.push(
+        this.producer!.send({
+          topic: this.topic,
+          acks: -1,
+          messages: records.slice(i, i + RECORDS_PER_SEND).map((r) => ({ key: unreadChangedKey(r.appId, r.account), value: JSON.stringify(r) })),
+        }),
+      );
+    }
+    await Promise.all(sends);
   }
 
-  /** Runs `work` until it succeeds (backing off 100 ms doubling to 5 s, heartbeating), unless the batch stops running. */
-  private async retrying<T>(batch: FeedBatch, what: 'redis' | 'produce', work: () => Promise<T>): Promise<T> {
+  /**
+   * Runs `work` until it succeeds (backing off 100 ms doubling to 5 s, heartbeating every
+   * waiting batch). A batch that stops running meanwhile is answered with the error (it is
+   * not applied, so redelivered); when none of the round's is left, the round ends with it.
+   */
+  private async retrying<T>(waiters: Set<Waiter>, what: 'redis' | 'produce', work: () => Promise<T>): Promise<T> {
     let delay = 100;
-    let waiting = false;
+    const blocked: Waiter[] = [];
+    const beatAll = (): void => {
+      for (const w of this.waiting) void w.batch.heartbeat().catch(() => undefined);
+    };
     try {
       for (let attempt = 1; ; attempt++) {
-        const beat = setInterval(() => void batch.heartbeat().catch(() => undefined), 1_000);
+        const beat = setInterval(beatAll, 1_000);
         try {
           return await work();
         } catch (err) {
-          if (!batch.isRunning()) throw err;
+          for (const w of waiters) {
+            if (w.settled) waiters.delete(w);
+            else if (!w.batch.isRunning()) {
+              this.settle(w, err);
+              waiters.delete(w);
+            }
+          }
+          if (waiters.size === 0) throw err;
           this.retries.inc({ what });
-          // Never dropped: whatever the classifier says (even a refusal), the batch waits here and
-          // retries; a Redis error is counted and shown (/ready) like the batch's own writes'.
+          // Never dropped: whatever the classifier says (even a refusal), the batches wait here and
+          // retry; a Redis error is counted and shown (/ready) like the batches' own writes'.
           let cls = '';
           if (what === 'redis') {
             const verdict = classifyRedisError(err);
             const c = verdict.kind === 'wait' ? verdict.class : 'unknown';
             cls = ` (${c})`;
-            this.waits.begin(batch.topic, batch.partition, batch.prevOffset + 1n, c, (err as Error).message);
             this.metrics.redisWaits.inc({ class: c });
+            for (const w of waiters) if (!blocked.includes(w)) this.waits.begin(w.batch.topic, w.batch.partition, w.batch.prevOffset + 1n, c, (err as Error).message);
           }
-          if (!waiting) {
-            waiting = true;
-            this.blocked.inc();
+          for (const w of waiters) {
+            if (blocked.includes(w)) continue;
+            blocked.push(w);
+            this.blockedBy.set(w, (this.blockedBy.get(w) ?? 0) + 1);
           }
+          this.blocked.set(this.blockedBy.size);
           if (attempt === 1 || attempt % 10 === 0) {
             const where = what === 'produce' ? `writing the change feed (${this.topic})` : 'reading the change feed totals';
-            this.logger.warn(`${where} failed for ${batch.topic}[${batch.partition}]${cls} (attempt ${attempt}); the batch waits: ${(err as Error).message}`);
+            const parts = [...waiters].map((w) => `${w.batch.topic}[${w.batch.partition}]`).join(', ');
+            this.logger.warn(`${where} failed for ${parts}${cls} (attempt ${attempt}); the batch waits: ${(err as Error).message}`);
           }
           await new Promise((r) => setTimeout(r, delay));
           delay = Math.min(delay * 2, 5_000);
-          await batch.heartbeat().catch(() => undefined);
+          beatAll();
         } finally {
           clearInterval(beat);
         }
       }
     } finally {
-      if (waiting) {
-        this.blocked.dec();
-        if (what === 'redis') this.waits.end(batch.topic, batch.partition);
+      for (const w of blocked) {
+        const n = (this.blockedBy.get(w) ?? 1) - 1;
+        if (n > 0) this.blockedBy.set(w, n);
+        else this.blockedBy.delete(w);
+        // only once no round waits for it (another round may still be retrying for the batch)
+        if (what === 'redis' && n <= 0) this.waits.end(w.batch.topic, w.batch.partition);
       }
+      if (blocked.length > 0) this.blocked.set(this.blockedBy.size);
     }
   }
 

@@ -65,7 +65,7 @@ export class MockBroker {
     return holder.broker;
   }
 
-  /** Sends a command (`down 1`, `up 1`, `topic name 4`) and waits for its answer. */
+  /** Sends a command (`down 1`, `up 1`, `topic name 4`, `topic-error name 29`) and waits for its answer. */
   command(line: string): Promise<string> {
     return new Promise((resolveCmd, reject) => {
       this.pending.push((answer) => (answer.startsWith('OK') ? resolveCmd(answer) : reject(new Error(answer))));

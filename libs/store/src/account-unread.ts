@@ -1,6 +1,10 @@
+import { Cluster } from 'ioredis';
+import calculateSlot from 'cluster-key-slot';
+import { parseC2cCounts } from './c2c.store';
 import type { GroupMemberView } from './group.store';
 import type { ProjectionStore } from './projection.store';
-import { DEFAULT_RECEIVE_OPTION, type ReceiveOptions } from './receive-option.store';
+import { DEFAULT_RECEIVE_OPTION, parseReceiveOptions, type ReceiveOptions } from './receive-option.store';
+import { evalScript, script } from './write';
 
 /** Everything one-to-one and group an account has unread, with its receive options (summary and batch APIs). */
 export interface AccountUnread {
@@ -14,29 +18,86 @@ export interface AccountUnread {
   options: ReceiveOptions;
 }
 
+/** Accounts per account-unread.lua call at most (a call blocks its node while it runs). */
+const ACCOUNTS_PER_CALL = 200;
+
+const ACCOUNT_UNREAD = script('account-unread');
+
+/** An account's unread, and how many QChat servers it is in (its channels are read apart: AccountTotalsReader.channelCounts). */
+export interface AccountUnreadRead {
+  unread: AccountUnread;
+  servers: number;
+}
+
 /**
- * Reads several accounts at once: for each, the c2c counts hash and the receive options
- * (both on the account's slot) and its groups (GroupStore.joinedGroups), every account's
- * commands issued in the same tick, so ioredis' auto-pipelining sends each step in one
- * round trip per Redis node, whatever the number of accounts: (1) every account's counts
- * hash, options hash, marker and group index; (2) one HMGET per group; (3) only when a
- * group has seqs that do not count, one ZCOUNT per such group (GroupStore.settle). On a
- * Cluster each step is one round trip per node that holds any of its keys (the accounts'
- * and groups' slots spread over the masters), issued in parallel.
+ * Reads several accounts at once (the summary, the batch API, `unread explain` and the
+ * change feed; the one read of "what an account has unread" they share), in two steps
+ * whatever the number of accounts, each one round trip per Redis node: (1) one
+ * account-unread.lua call per node (per slot on a Cluster; split every ACCOUNTS_PER_CALL)
+ * for every account's c2c counts hash, receive options, group index and number of QChat
+ * servers; (2) per group any account is in, one HMGET of its meta fields and every such
+ * account's record (GroupStore.memberViews, whose counting rules are joinedGroups'), then
+ * one ZCOUNT per (group, member) only where the group has seqs that do not count.
  */
-export async function readAccountsUnread(store: ProjectionStore, app: string, accounts: readonly string[]): Promise<AccountUnread[]> {
-  const read = await Promise.all(
-    accounts.map((account) =>
-      Promise.all([store.c2c.top(app, account, Number.POSITIVE_INFINITY), store.receiveOptions.read(app, account), store.group.joinedGroups(app, account)]),
-    ),
+export async function readUnreadOf(store: ProjectionStore, accounts: readonly { app: string; account: string }[]): Promise<AccountUnreadRead[]> {
+  const redis = store.redis;
+  const cluster = redis instanceof Cluster;
+  const calls = new Map<number, { keys: string[]; at: number[] }[]>();
+  accounts.forEach((a, i) => {
+    const counts = store.keys.c2cCounts(a.app, a.account);
+    const slot = cluster ? calculateSlot(counts) : 0;
+    const list = calls.get(slot) ?? [];
+    if (list.length === 0) calls.set(slot, list);
+    let call = list[list.length - 1];
+    if (!call || call.at.length >= ACCOUNTS_PER_CALL) list.push((call = { keys: [], at: [] }));
+    call.keys.push(counts, store.keys.receiveOptions(a.app, a.account), store.group.indexKey(a.app, a.account), store.channel.membership.serversKey(a.app, a.account));
+    call.at.push(i);
+  });
+  type Reply = [string[], string[], string[], number];
+  const heads = new Array<Reply>(accounts.length);
+  await Promise.all(
+    [...calls.values()].flat().map(async (c) => {
+      // EVALSHA: ioredis routes it by its first key also on a Cluster (the number of keys varies)
+      const replies = (await evalScript(redis, ACCOUNT_UNREAD, c.keys, [])) as Reply[];
+      c.at.forEach((i, j) => (heads[i] = replies[j]!));
+    }),
   );
-  return read.map(([c2c, options, groups], i) => ({
-    account: accounts[i]!,
-    registered: c2c.registered || groups.registered,
-    c2c: { total: c2c.total, peers: c2c.peers },
-    groups: groups.groups,
-    options,
-  }));
+  // (2) per (app, group): the accounts in it, read together
+  const byGroup = new Map<string, { app: string; groupId: string; at: number[] }>();
+  accounts.forEach((a, i) => {
+    for (const groupId of heads[i]![2]) {
+      const id = `${a.app}\n${groupId}`;
+      const g = byGroup.get(id);
+      if (g) g.at.push(i);
+      else byGroup.set(id, { app: a.app, groupId, at: [i] });
+    }
+  });
+  const views = new Map<string, (GroupMemberView | undefined)[]>();
+  await Promise.all(
+    [...byGroup].map(async ([id, g]) => views.set(id, await store.group.memberViews(g.app, g.groupId, g.at.map((i) => accounts[i]!.account)))),
+  );
+  const seen = new Map<string, number>();
+  return accounts.map((a, i) => {
+    const [counts, options, groupIds, servers] = heads[i]!;
+    const groups: GroupMemberView[] = [];
+    for (const groupId of groupIds) {
+      const id = `${a.app}\n${groupId}`;
+      const k = seen.get(id) ?? 0; // the k-th account of this group in `accounts` order
+      seen.set(id, k + 1);
+      const v = views.get(id)![k];
+      if (v) groups.push(v);
+    }
+    const c2c = parseC2cCounts(counts, Number.POSITIVE_INFINITY);
+    return {
+      unread: { account: a.account, registered: c2c.registered, c2c: { total: c2c.total, peers: c2c.peers }, groups, options: parseReceiveOptions(options) },
+      servers: Number(servers),
+    };
+  });
+}
+
+/** readUnreadOf for accounts of one app. */
+export async function readAccountsUnread(store: ProjectionStore, app: string, accounts: readonly string[]): Promise<AccountUnread[]> {
+  return (await readUnreadOf(store, accounts.map((account) => ({ app, account })))).map((r) => r.unread);
 }
 
 /**

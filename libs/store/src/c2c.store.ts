@@ -207,16 +207,31 @@ export class C2cStore {
    * peers with something unread.
    */
   async top(app: string, owner: string, limit: number): Promise<{ registered: boolean; total: number; peers: { peer: string; unread: number }[] }> {
-    const all = await this.redis.hgetall(this.keys.c2cCounts(app, owner));
-    const peers: { peer: string; unread: number }[] = [];
-    for (const [field, v] of Object.entries(all)) {
-      if (field === TOTAL || field === ACCOUNT_FIELD) continue;
-      const unread = count(v);
+    return parseC2cCounts(await this.redis.hgetall(this.keys.c2cCounts(app, owner)), limit);
+  }
+}
+
+/**
+ * What C2cStore.top answers, from the counts hash as read: an object (HGETALL) or the flat
+ * field, value list a script returns (readAccountsUnread reads many accounts' in bulk, and
+ * an object per account keyed by peer ids would cost more than the read).
+ */
+export function parseC2cCounts(hash: Record<string, string> | readonly string[], limit: number): { registered: boolean; total: number; peers: { peer: string; unread: number }[] } {
+  const flat = Array.isArray(hash) ? (hash as readonly string[]) : Object.entries(hash).flat();
+  const peers: { peer: string; unread: number }[] = [];
+  let registered = false;
+  let total = 0;
+  for (let i = 0; i + 1 < flat.length; i += 2) {
+    const field = flat[i]!;
+    if (field === TOTAL) total = count(flat[i + 1]);
+    else if (field === ACCOUNT_FIELD) registered = true;
+    else {
+      const unread = count(flat[i + 1]);
       if (unread > 0) peers.push({ peer: field, unread });
     }
-    peers.sort((a, b) => b.unread - a.unread || (a.peer < b.peer ? -1 : a.peer > b.peer ? 1 : 0));
-    return { registered: ACCOUNT_FIELD in all, total: count(all[TOTAL]), peers: peers.slice(0, limit) };
   }
+  peers.sort((a, b) => b.unread - a.unread || (a.peer < b.peer ? -1 : a.peer > b.peer ? 1 : 0));
+  return { registered, total, peers: peers.slice(0, limit) };
 }
 
 function count(v: string | null | undefined): number {

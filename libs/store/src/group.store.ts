@@ -114,6 +114,9 @@ export function groupUnread(
 // 'nc': how many seqs the group's set of seqs that do not count holds; absent = none, no ZCOUNT.
 const META_FIELDS = ['max', 'type', 'name', 'state', 'nc'] as const;
 
+/** Member records one HMGET of memberViews reads at most. */
+const MEMBERS_PER_READ = 1_000;
+
 /**
  * Group unread without fan-out (docs/projections.md, "Group"). Keys:
  * - `<group base>:state` (hash, slot `{app:groupId}`): `max` (highest message seq), `type`,
@@ -326,6 +329,27 @@ export class GroupStore {
     const counts = await Promise.all(pending.map((v) => this.redis.zcount(this.uncountedKey(app, v.groupId), `(${v.readSeq}`, v.maxSeq)));
     pending.forEach((v, i) => (v.unread = Math.max(0, v.unread - counts[i]!)));
     return views;
+  }
+
+  /**
+   * What joinedGroups reads of one group, for many accounts at once: one HMGET of the meta
+   * fields and every account's record (split every MEMBERS_PER_READ), then settle(). Per
+   * account its view, or undefined when the group is dismissed or the account not a member.
+   */
+  async memberViews(app: string, groupId: string, accounts: readonly string[]): Promise<(GroupMemberView | undefined)[]> {
+    const key = this.stateKey(app, groupId);
+    const reads: Promise<(string | null)[]>[] = [];
+    for (let i = 0; i < accounts.length; i += MEMBERS_PER_READ) reads.push(this.redis.hmget(key, ...META_FIELDS, ...accounts.slice(i, i + MEMBERS_PER_READ).map(field)));
+    const out: (GroupMemberView | undefined)[] = [];
+    for (const values of await Promise.all(reads)) {
+      const meta = values.slice(0, META_FIELDS.length);
+      for (let j = META_FIELDS.length; j < values.length; j++) {
+        const v = view(groupId, [...meta, values[j]!]);
+        out.push(v.exists && v.member ? v : undefined);
+      }
+    }
+    await this.settle(app, out.filter((v): v is GroupMemberView => v !== undefined));
+    return out;
   }
 
   /**

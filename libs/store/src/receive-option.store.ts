@@ -52,10 +52,13 @@ export class ReceiveOptionStore {
   }
 }
 
-/** The options from the stored hash (fields the store never writes are ignored). */
-export function parseReceiveOptions(hash: Record<string, string>): ReceiveOptions {
+/** The options from the stored hash, an object (HGETALL) or a script's flat field, value list (fields the store never writes are ignored). */
+export function parseReceiveOptions(hash: Record<string, string> | readonly string[]): ReceiveOptions {
   const out: ReceiveOptions = { c2c: new Map(), groups: new Map() };
-  for (const [f, v] of Object.entries(hash)) {
+  const flat = Array.isArray(hash) ? (hash as readonly string[]) : Object.entries(hash).flat();
+  for (let i = 0; i + 1 < flat.length; i += 2) {
+    const f = flat[i]!;
+    const v = flat[i + 1]!;
     const option = v.slice(v.indexOf(':', v.indexOf(':') + 1) + 1) as ReceiveOption;
     if (!(RECEIVE_OPTIONS as readonly string[]).includes(option)) continue;
     if (f.startsWith('c:')) out.c2c.set(f.slice(2), option);

@@ -1,6 +1,6 @@
 import { BadRequestException, Injectable, NotFoundException } from '@nestjs/common';
 import { isId } from '@app/contracts';
-import { ProjectionStore, badgeOf, readAccountsUnread, type AccountUnread } from '@app/store';
+import { AccountTotalsReader, ProjectionStore, badgeOf, readAccountsUnread, type AccountUnread } from '@app/store';
 
 export const DEFAULT_SUMMARY_LIMIT = 20;
 export const MAX_SUMMARY_LIMIT = 100;
@@ -24,7 +24,7 @@ export interface AccountTotals {
   c2c: number;
   groups: number;
   channels: number;
-  /** Present when the account is in more than MAX_SUMMARY_CHANNELS channels: `channels` counts the first ones. */
+  /** Present when the account is in more than MAX_SUMMARY_CHANNELS channels (libs/store/src/account-totals.ts): `channels` counts the first ones. */
   channelsCapped?: true;
   badge: number;
 }
@@ -61,16 +61,6 @@ function batchAccounts(text: unknown): string[] {
   }
   return [...new Set(accounts)];
 }
-
-/** What the mention count of one channel reads at most (one page of the QChat query). */
-const CHANNEL_COUNT_CAP = 200;
-
-/**
- * Channels whose mentions one summary counts, at most (the fan-out: one mention query per
- * channel). An account in more channels gets the first ones in (server id, channel id)
- * order and `channels.capped: true` (docs/api/summary.md).
- */
-export const MAX_SUMMARY_CHANNELS = 100;
 
 function limitOf(text: unknown): number {
   if (text === undefined || text === '') return DEFAULT_SUMMARY_LIMIT;
@@ -144,17 +134,8 @@ export class SummaryService {
     return { appId, accounts: [...byAccount.values()], notFound: accounts.filter((a) => !byAccount.has(a)) };
   }
 
-  /** Unread mentions per channel of the account's servers, most first (ties by ids). */
-  private async channels(app: string, account: string): Promise<{ items: AccountSummary['channels']['items']; capped: boolean }> {
-    const all = await this.store.channel.memberChannels(app, account);
-    const chans = all.slice(0, MAX_SUMMARY_CHANNELS); // in (server id, channel id) order
-    const now = Date.now();
-    const counted = await Promise.all(
-      chans.map(async (c) => {
-        const page = await this.store.channel.unreadMentions({ app, account, serverId: c.serverId, channelId: c.channelId, roles: c.roles, position: { time: now, skip: 0 }, limit: CHANNEL_COUNT_CAP, now });
-        return { serverId: c.serverId, channelId: c.channelId, unread: page.messages.length, more: page.hasMore };
-      }),
-    );
-    return { items: counted.sort((a, b) => b.unread - a.unread), capped: all.length > MAX_SUMMARY_CHANNELS };
+  /** Unread mentions per channel of the account's servers, most first (AccountTotalsReader.channelCounts, which the change feed uses too). */
+  private channels(app: string, account: string): Promise<{ items: AccountSummary['channels']['items']; capped: boolean }> {
+    return new AccountTotalsReader(this.store).channelCounts(app, account);
   }
 }

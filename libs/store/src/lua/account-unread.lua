@@ -1,0 +1,22 @@
+#!lua flags=no-writes
+-- account-unread: the first step of reading several accounts' unread (readAccountsUnread,
+-- libs/store/src/account-unread.ts), one call per node (per slot on a Redis Cluster) instead
+-- of five commands per account. Reads only.
+--
+-- Per account i (KEYS in fours, all in the account's slot):
+--   KEYS[4i-3]  its one-to-one counts hash (Keyspace.c2cCounts: total, per peer, registration marker)
+--   KEYS[4i-2]  its receive options (Keyspace.receiveOptions)
+--   KEYS[4i-1]  its group index (GroupStore.indexKey): the groups with score 1 (a member), by id
+--   KEYS[4i]    its QChat server set (QchatMembershipStore.serversKey)
+--
+-- Returns per account {counts hash as HGETALL, options as HGETALL, its groups, number of servers}.
+local out = {}
+for i = 1, #KEYS, 4 do
+  out[#out + 1] = {
+    redis.call('HGETALL', KEYS[i]),
+    redis.call('HGETALL', KEYS[i + 1]),
+    redis.call('ZRANGEBYSCORE', KEYS[i + 2], 1, 1),
+    redis.call('SCARD', KEYS[i + 3]),
+  }
+end
+return out
