@@ -345,7 +345,13 @@ export class MixedStream {
         return e({ type: 'message-sent', scope: 'c2c', appId: app, msgId: `${this.options.tag}${this.n}-${rnd.hex(6)}`, ...m });
       }
       case 'c2c-ack': {
-        const m = this.recentC2c.length ? rnd.pick(this.recentC2c) : { from: w.account(1), to: w.account(0), time: this.time };
+        // an ack of a recent message; in a stream of acks only (the cost rows), a conversation
+        // drawn as a message's would be, not one fixed pair (which folds 10 000 acks into a few writes)
+        let m = this.recentC2c.length ? rnd.pick(this.recentC2c) : undefined;
+        if (!m) {
+          const toIdx = rnd.int(w.spec.accounts);
+          m = { from: w.account(toIdx + 1 + rnd.int(8)), to: w.account(toIdx), time: this.time };
+        }
         return e({ type: 'read-ack', scope: 'c2c', appId: app, account: m.to, peer: m.from, readTime: m.time });
       }
       case 'group-msg': {
