@@ -120,7 +120,7 @@ const KAFKA_BINDING = '0.5.0';
  * The AsyncAPI 3.0 document of every topic the service reads and writes, generated from
  * the contracts (libs/contracts: the event classes, their topics and examples, the change
  * feed's class), with the topic names of this deployment. Served by the gateway at
- * /asyncapi.json; test/asyncapi.e2e-spec.ts validates it with @asyncapi/parser.
+ * /asyncapi.json; apps/gateway/src/common/asyncapi.spec.ts validates it with @asyncapi/parser.
  */
 export function asyncApiDocument(config: Pick<AppConfig, 'kafka'>): Record<string, unknown> {
   const topics = config.kafka.topics;
