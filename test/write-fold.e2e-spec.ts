@@ -136,6 +136,9 @@ describe('folding a batch before Redis (store, real Redis)', () => {
           } else stream.push({ type: 'read-ack', scope: 'group', appId: APP, groupId: g, account: x, readSeq: Math.floor(rnd() * (max + 1)) });
         }
       }
+      // a message per conversation after every read time (acks stop at 2 990), never recalled:
+      // without it a seed whose acks read every conversation to its end leaves nothing to count
+      for (const x of accounts) for (const y of accounts) if (x !== y) stream.push({ type: 'message-sent', scope: 'c2c', appId: APP, msgId: `tail-${x}${y}`, from: x, to: y, time: 5_000 });
       // the model, from the rules: c2c unread = messages (not noUnread) − recalled − at or before the read time
       const read = new Map<string, number>();
       const recalled = new Set<string>();
