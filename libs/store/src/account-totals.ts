@@ -21,6 +21,10 @@ export interface AccountTotals {
   groups: number;
   /** Unread QChat mentions over the account's first MAX_SUMMARY_CHANNELS channels (each counted up to CHANNEL_COUNT_CAP). */
   channels: number;
+  /** The account is in more than MAX_SUMMARY_CHANNELS channels: `channels` counts the first ones. */
+  channelsCapped: boolean;
+  /** The badge (badgeOf: only AcceptAndNotify conversations, and the channels). */
+  badge: number;
 }
 
 /** The unread mentions of one channel of the account (for the summary's items). */
@@ -42,20 +46,23 @@ export class AccountTotalsReader {
   constructor(private readonly store: ProjectionStore) {}
 
   /**
-   * The totals of many accounts: readUnreadOf (two round trips per node for all of them),
-   * then, only for accounts in a QChat server, channelCounts, all issued together.
+   * The totals of many accounts (the batch API's and the change feed's): readUnreadOf (two
+   * round trips per node for all of them), then, only for accounts in a QChat server,
+   * channelCounts, all issued together.
    */
-  async readMany(accounts: readonly { app: string; account: string }[], now = Date.now()): Promise<(AccountTotals & { badge: number })[]> {
+  async readMany(accounts: readonly { app: string; account: string }[], now = Date.now()): Promise<AccountTotals[]> {
     const read = await readUnreadOf(this.store, accounts);
     return Promise.all(
       read.map(async ({ unread, servers }, i) => {
         const a = accounts[i]!;
-        const channels = servers > 0 ? (await this.channelCounts(a.app, a.account, now)).items.reduce((s, c) => s + c.unread, 0) : 0;
+        const counted = servers > 0 ? await this.channelCounts(a.app, a.account, now) : { items: [], capped: false };
+        const channels = counted.items.reduce((s, c) => s + c.unread, 0);
         return {
           registered: unread.registered,
           c2c: unread.c2c.total,
           groups: unread.groups.reduce((s, g) => s + (g.unread > 0 ? g.unread : 0), 0),
           channels,
+          channelsCapped: counted.capped,
           badge: badgeOf(unread, channels),
         };
       }),

@@ -1,6 +1,6 @@
 import { BadRequestException, Injectable, NotFoundException } from '@nestjs/common';
 import { isId } from '@app/contracts';
-import { AccountTotalsReader, ProjectionStore, badgeOf, readAccountsUnread, type AccountUnread } from '@app/store';
+import { AccountTotalsReader, ProjectionStore, badgeOf, readAccountsUnread } from '@app/store';
 
 export const DEFAULT_SUMMARY_LIMIT = 20;
 export const MAX_SUMMARY_LIMIT = 100;
@@ -35,10 +35,6 @@ export interface BatchUnread {
   accounts: AccountTotals[];
   /** Accounts that are not registered, in the order asked (like Tencent's ErrorList, apart from the answers). */
   notFound: string[];
-}
-
-function groupTotal(u: AccountUnread): number {
-  return u.groups.reduce((s, g) => s + g.unread, 0);
 }
 
 const BATCH_SHAPE = `the body must be a JSON object {"accounts": [...]} with 1 to ${MAX_BATCH_ACCOUNTS} account ids (strings)`;
@@ -106,29 +102,27 @@ export class SummaryService {
   }
 
   /**
-   * The batch form for push services: totals and badge of 1–100 accounts. The one-to-one
-   * and group parts of every account go out together (readAccountsUnread: one round trip per
-   * Redis node); channels as in the summary, every account's issued together. Accounts that
+   * The batch form for push services: totals and badge of 1–100 accounts, read as the change
+   * feed reads them (AccountTotalsReader.readMany: the one-to-one and group parts of every
+   * account together, two round trips per Redis node; then channels as in the summary, only
+   * for accounts in a QChat server, every such account's issued together). Accounts that
    * are not ids or not registered are listed in `notFound`; a repeated account is answered once.
    */
   async batch(appId: string, bodyText: unknown): Promise<BatchUnread> {
     const accounts = batchAccounts(bodyText);
     const known = accounts.filter((a) => isId(a));
-    const [rows, channels] = await Promise.all([
-      readAccountsUnread(this.store, appId, known),
-      Promise.all(known.map((a) => this.channels(appId, a))),
-    ]);
+    const rows = await new AccountTotalsReader(this.store).readMany(known.map((account) => ({ app: appId, account })));
     const byAccount = new Map<string, AccountTotals>();
-    rows.forEach((u, i) => {
-      if (!u.registered) return;
-      const channelTotal = channels[i]!.items.reduce((s, c) => s + c.unread, 0);
-      byAccount.set(u.account, {
-        account: u.account,
-        c2c: u.c2c.total,
-        groups: groupTotal(u),
-        channels: channelTotal,
-        ...(channels[i]!.capped ? { channelsCapped: true as const } : {}),
-        badge: badgeOf(u, channelTotal),
+    rows.forEach((t, i) => {
+      if (!t.registered) return;
+      const account = known[i]!;
+      byAccount.set(account, {
+        account,
+        c2c: t.c2c,
+        groups: t.groups,
+        channels: t.channels,
+        ...(t.channelsCapped ? { channelsCapped: true as const } : {}),
+        badge: t.badge,
       });
     });
     return { appId, accounts: [...byAccount.values()], notFound: accounts.filter((a) => !byAccount.has(a)) };
