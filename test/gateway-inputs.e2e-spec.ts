@@ -1,5 +1,5 @@
-import type Redis from 'ioredis';
 import { Harness, NETEASE_APP, TENCENT_APP, uniq } from './support/harness';
+import { RedisMonitor } from './support/monitor';
 import { tencentPost } from './support/tencent';
 import { waitFor } from './support/wait';
 
@@ -13,8 +13,7 @@ const KEY = `summary-key-${uniq()}`;
  */
 describe('gateway: inputs checked before Redis; summary rate limit', () => {
   let h: Harness;
-  let monitor: Redis;
-  const seen: string[] = [];
+  let monitor: RedisMonitor;
   const tag = uniq();
   const alice = `alice-${tag}`;
   const bob = `bob-${tag}`;
@@ -27,11 +26,10 @@ describe('gateway: inputs checked before Redis; summary rate limit', () => {
     await h.send(...[alice, bob].map((account) => ({ type: 'account-registered', appId: TENCENT_APP.sdkAppId, account })));
     await h.send({ type: 'account-registered', appId: NETEASE_APP.appKey, account: alice });
     await waitFor(() => tencentPost(h.gateway!.url, C2C, { To_Account: bob }), (r) => r.body.ErrorCode === 0, { what: 'registrations applied' });
-    monitor = await h.redis.monitor();
-    monitor.on('monitor', (_time: string, args: string[]) => void seen.push(args.join(' ')));
+    monitor = await RedisMonitor.start(h.redisServer.port);
   });
   afterAll(async () => {
-    monitor?.disconnect();
+    monitor?.stop();
     await h.stop();
   });
 
@@ -39,8 +37,8 @@ describe('gateway: inputs checked before Redis; summary rate limit', () => {
   const carrying = async (text: string) => {
     const marker = `barrier-${uniq()}`;
     await h.redis.echo(marker);
-    await waitFor(() => seen.some((l) => l.includes(marker)), Boolean, { what: 'the barrier in MONITOR' });
-    return seen.filter((l) => l.includes(text));
+    await waitFor(() => monitor.lines.some((l) => l.includes(marker)), Boolean, { what: 'the barrier in MONITOR' });
+    return monitor.lines.filter((l) => l.includes(text));
   };
 
   it('get_c2c_unread_msg_num: a To_Account that is no account id answers 90003 without a Redis command', async () => {

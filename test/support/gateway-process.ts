@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
-import { ROOT, freePort } from './processes';
+import { ROOT, freePort, reapOnExit } from './processes';
 import { waitFor } from './wait';
 
 const MAIN = join(ROOT, 'dist', 'apps', 'gateway', 'src', 'main.js');
@@ -15,10 +15,12 @@ export class GatewayProcess {
   /** `env` is the whole environment of the process (PATH is added). */
   static async start(env: Record<string, string>): Promise<GatewayProcess> {
     const port = await freePort();
-    const child = spawn(process.execPath, [MAIN], {
-      env: { PATH: process.env.PATH, LOG_LEVEL: 'fatal', ...env, HTTP_PORT: String(port), HTTP_HOST: '127.0.0.1' },
-      stdio: ['ignore', 'ignore', 'inherit'],
-    });
+    const child = reapOnExit(
+      spawn(process.execPath, [MAIN], {
+        env: { PATH: process.env.PATH, LOG_LEVEL: 'fatal', ...env, HTTP_PORT: String(port), HTTP_HOST: '127.0.0.1' },
+        stdio: ['ignore', 'ignore', 'inherit'],
+      }),
+    );
     const g = new GatewayProcess(child, `http://127.0.0.1:${port}`);
     await waitFor(
       async () => (await fetch(`${g.url}/health/ready`)).status === 200,

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { Admin, Kafka } from 'kafkajs';
 import { PROJECTOR_NODE_FLAGS, type AppConfig } from '@app/config';
 import { CONSUMED_TOPIC_ROLES } from '@app/contracts';
-import { ROOT, freePort } from './processes';
+import { ROOT, freePort, reapOnExit } from './processes';
 import { waitFor } from './wait';
 
 const MAIN = join(ROOT, 'dist', 'apps', 'projector', 'src', 'main.js');
@@ -77,10 +77,12 @@ export class ProjectorProcess {
 
   static async start(config: AppConfig): Promise<ProjectorProcess> {
     const metricsPort = await freePort();
-    const child = spawn(process.execPath, [...PROJECTOR_NODE_FLAGS, MAIN], {
-      env: envOf(config, { PROJECTOR_METRICS_PORT: String(metricsPort) }),
-      stdio: ['ignore', 'ignore', 'inherit'],
-    });
+    const child = reapOnExit(
+      spawn(process.execPath, [...PROJECTOR_NODE_FLAGS, MAIN], {
+        env: envOf(config, { PROJECTOR_METRICS_PORT: String(metricsPort) }),
+        stdio: ['ignore', 'ignore', 'inherit'],
+      }),
+    );
     const p = new ProjectorProcess(child, metricsPort);
     await waitFor(() => p.metric('unread_projector_events_applied_total').then(() => true), Boolean, {
       timeoutMs: 20_000,

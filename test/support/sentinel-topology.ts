@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { HostPort } from '@app/config';
-import { freePort, RedisServer } from './processes';
+import { freePort, reapOnExit, RedisServer } from './processes';
 import { HOST, ask, exited, pingable, replicationInfo, stallReplica } from './redis-faults';
 import { redisTlsArgs, type TlsFiles } from './tls-certs';
 import { waitFor } from './wait';
@@ -61,7 +61,7 @@ class SentinelProcess {
         '',
       ].join('\n'),
     );
-    const child = spawn('redis-server', [conf, '--sentinel'], { stdio: 'ignore' });
+    const child = reapOnExit(spawn('redis-server', [conf, '--sentinel'], { stdio: 'ignore' }));
     const s = new SentinelProcess(child, port, tlsPort);
     await waitFor(() => (child.exitCode !== null ? Promise.reject(new Error(`sentinel on ${port} exited`)) : pingable(port)), Boolean, {
       timeoutMs: 10_000,

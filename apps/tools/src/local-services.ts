@@ -31,6 +31,22 @@ export function freePort(): Promise<number> {
   });
 }
 
+const living = new Set<ChildProcess>();
+let reaping = false;
+
+/**
+ * Kill `child` when this process exits, if it still runs: a test run or local runner that
+ * ends without stopping what it started (a failed hook, jest's forceExit, an uncaught error)
+ * leaves no broker, Redis or app behind, and none holding its output pipe open.
+ */
+export function reapOnExit<T extends ChildProcess>(child: T): T {
+  if (!reaping) process.once('exit', () => living.forEach((c) => c.kill('SIGKILL')));
+  reaping = true;
+  living.add(child);
+  child.once('exit', () => living.delete(child));
+  return child;
+}
+
 function exited(child: ChildProcess): Promise<void> {
   return new Promise((r) => (child.exitCode !== null || child.signalCode !== null ? r() : child.once('exit', () => r())));
 }
@@ -50,7 +66,7 @@ export class MockBroker {
   static async start(opts: { brokers?: number; topics?: Record<string, number> } = {}): Promise<MockBroker> {
     const args = ['--brokers', String(opts.brokers ?? 1)];
     for (const [name, partitions] of Object.entries(opts.topics ?? {})) args.push('--topic', `${name}:${partitions}`);
-    const child = spawn(MOCK_BROKER_BIN, args, { stdio: ['pipe', 'pipe', 'inherit'] });
+    const child = reapOnExit(spawn(MOCK_BROKER_BIN, args, { stdio: ['pipe', 'pipe', 'inherit'] }));
     const lines = createInterface({ input: child.stdout });
     const holder: { broker?: MockBroker } = {};
     const bootstrap = await new Promise<string>((resolveBoot, reject) => {
@@ -112,10 +128,12 @@ export class RedisServer {
   }
 
   private static spawn(port: number, dir: string, extraArgs: string[]): ChildProcess {
-    return spawn(
-      'redis-server',
-      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, ...extraArgs],
-      { stdio: 'ignore' },
+    return reapOnExit(
+      spawn(
+        'redis-server',
+        ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, ...extraArgs],
+        { stdio: 'ignore' },
+      ),
     );
   }
 
