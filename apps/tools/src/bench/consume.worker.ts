@@ -32,6 +32,8 @@ export interface ConsumeResult {
   measured: number;
   seconds: number;
   eventsPerSecond: number;
+  /** This process's CPU (user + system) per measured record, over the same window. */
+  cpuMicrosPerEvent: number;
 }
 
 /**
@@ -58,7 +60,8 @@ runWorker<ConsumeInput, ConsumeResult>(async (input, control) => {
   await consumer.connect();
   await consumer.subscribe({ topics: input.topics, fromBeginning: input.mode !== 'probe' });
   let count = 0;
-  let first: { t: number; count: number } | undefined;
+  let first: { t: number; count: number; cpu: NodeJS.CpuUsage } | undefined;
+  let lastCpu: NodeJS.CpuUsage | undefined;
   let last = 0;
   let done!: () => void;
   const finished = new Promise<void>((r) => (done = r));
@@ -80,8 +83,9 @@ runWorker<ConsumeInput, ConsumeResult>(async (input, control) => {
       if (pipeline) await pipeline.exec();
       count += batch.messages.length;
       const t = nowMs();
-      first ??= { t, count };
+      first ??= { t, count, cpu: process.cpuUsage() };
       last = t;
+      lastCpu = process.cpuUsage(first.cpu);
       if (input.mode !== 'probe' && count >= (input.expected ?? Infinity)) done();
     },
   });
@@ -90,5 +94,6 @@ runWorker<ConsumeInput, ConsumeResult>(async (input, control) => {
   redis?.disconnect();
   const seconds = first ? (last - first.t) / 1000 : 0;
   const measured = first ? count - first.count : 0;
-  return { events: count, measured, seconds, eventsPerSecond: seconds > 0 ? measured / seconds : 0 };
+  const cpuMicros = lastCpu ? lastCpu.user + lastCpu.system : 0;
+  return { events: count, measured, seconds, eventsPerSecond: seconds > 0 ? measured / seconds : 0, cpuMicrosPerEvent: measured > 0 ? cpuMicros / measured : 0 };
 });
