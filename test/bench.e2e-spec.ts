@@ -42,6 +42,9 @@ describe('bench (tiny run)', () => {
       'ingest-c2c',
       'ingest-c2c-naive',
       'ingest-c2c-feed',
+      'ingest-c2c-feed-floor',
+      'cpu.projector.c2c',
+      'cpu.projector.mixed',
       'freshness.p50',
       'freshness.p99',
       'freshness.p99.ratio',
@@ -99,6 +102,19 @@ describe('bench (tiny run)', () => {
     expect(byId('ingest-c2c-naive').target).toEqual({ on: 'ratio', op: '>=', limit: 0.8 });
     expect(byId('freshness.p99.ratio').target).toEqual({ on: 'ratio', op: '<=', limit: 1.3 });
     expect(byId('ingest').details).toMatchObject({ projector: { cpuMicrosPerEvent: expect.any(Number) } });
+    // the projector's CPU targets, against the baselines' CPU measured in the same run
+    expect(byId('cpu.projector.c2c').target).toEqual({ on: 'value', op: '<=', limit: 10 });
+    expect(byId('cpu.projector.mixed').target).toEqual({ on: 'value', op: '<=', limit: 12 });
+    for (const id of ['cpu.projector.c2c', 'cpu.projector.mixed']) expect(byId(id).baseline).toBeGreaterThan(0);
+    // the feed's floor: as many records as the feed wrote, by a plain producer; the bound it puts on the feed-on/off ratio
+    const floor = byId('ingest-c2c-feed-floor');
+    const fd = floor.details as { records: number; recordsPerEvent: number; plainProducer: { records: number; cpuMicrosPerRecord: number }; bestFeedRatio: number };
+    expect(fd.records).toBeGreaterThan(0);
+    expect(fd.plainProducer.records).toBe(fd.records);
+    expect(fd.plainProducer.cpuMicrosPerRecord).toBeGreaterThan(0);
+    const withoutFeed = byId('cpu.projector.c2c').value!; // may be 0 in a tiny run (/proc counts CPU in 10 ms ticks)
+    expect(floor.baseline).toBeCloseTo(withoutFeed + fd.recordsPerEvent * fd.plainProducer.cpuMicrosPerRecord, 6);
+    expect(fd.bestFeedRatio).toBeCloseTo(withoutFeed / floor.baseline!, 6);
     expect(byId('cost.redis.c2c-msg').value).toBeGreaterThan(0);
     // folded cost as a ratio to the same script called alone, pipelined, in the same run
     expect(byId('cost.redis.c2c-msg').baseline).toBe(byId('cost.alone.c2c-msg').value);

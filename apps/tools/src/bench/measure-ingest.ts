@@ -266,7 +266,10 @@ export async function measureIngest(ctx: BenchContext): Promise<BenchRow[]> {
       },
     }),
   ];
-  mixed.push(
+  const c2c = await measureIngestC2c(ctx);
+  return [
+    ...mixed,
+    ...c2c,
     row({
       id: 'cpu.projector.mixed',
       group: 'ingest',
@@ -277,6 +280,5 @@ export async function measureIngest(ctx: BenchContext): Promise<BenchRow[]> {
       baselineLabel: "parse-only consumer's CPU per event (kafkajs eachBatch + JSON.parse)",
       target: { on: 'value', op: '<=', limit: 12 },
     }),
-  );
-  return [...mixed, ...(await measureIngestC2c(ctx))];
+  ];
 }
