@@ -114,7 +114,8 @@ describe('bench (tiny run)', () => {
     expect(fd.plainProducer.cpuMicrosPerRecord).toBeGreaterThan(0);
     const withoutFeed = byId('cpu.projector.c2c').value!; // may be 0 in a tiny run (/proc counts CPU in 10 ms ticks)
     expect(floor.baseline).toBeCloseTo(withoutFeed + fd.recordsPerEvent * fd.plainProducer.cpuMicrosPerRecord, 6);
-    expect(fd.bestFeedRatio).toBeCloseTo(withoutFeed / floor.baseline!, 6);
+    const rateWithout = byId('ingest-c2c').value!; // 0 when a tiny run's backlog fits in one batch: no bound then
+    expect(fd.bestFeedRatio).toBeCloseTo(floor.baseline! > 0 && rateWithout > 0 ? Math.min(1, 1e6 / floor.baseline! / rateWithout) : 0, 6);
     expect(byId('cost.redis.c2c-msg').value).toBeGreaterThan(0);
     // folded cost as a ratio to the same script called alone, pipelined, in the same run
     expect(byId('cost.redis.c2c-msg').baseline).toBe(byId('cost.alone.c2c-msg').value);
