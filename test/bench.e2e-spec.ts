@@ -117,6 +117,11 @@ describe('bench (tiny run)', () => {
     const rateWithout = byId('ingest-c2c').value!; // 0 when a tiny run's backlog fits in one batch: no bound then
     expect(fd.bestFeedRatio).toBeCloseTo(floor.baseline! > 0 && rateWithout > 0 ? Math.min(1, 1e6 / floor.baseline! / rateWithout) : 0, 6);
     expect(byId('cost.redis.c2c-msg').value).toBeGreaterThan(0);
+    expect(byId('cost.redis.c2c-msg').target).toEqual({ on: 'value', op: '<=', limit: 7 });
+    expect(byId('cost.redis.group-msg').target).toEqual({ on: 'value', op: '<=', limit: 5 });
+    expect(byId('cost.redis.mention').target).toEqual({ on: 'value', op: '<=', limit: 30 });
+    expect(byId('cost.redis.channel-ack').target).toEqual({ on: 'value', op: '<=', limit: 8 });
+    expect(byId('cost.redis.directory').target).toBeNull();
     // folded cost as a ratio to the same script called alone, pipelined, in the same run
     expect(byId('cost.redis.c2c-msg').baseline).toBe(byId('cost.alone.c2c-msg').value);
     expect(byId('cost.alone.c2c-msg').value).toBeGreaterThan(0);

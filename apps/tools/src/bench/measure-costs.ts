@@ -39,12 +39,16 @@ const KIND_LABELS: Record<Kind, string> = {
   directory: 'directory change',
 };
 
+/** Issue 19's targets on the folded rows, Redis CPU µs per event (docs/performance.md). */
+const FOLDED_TARGETS: Partial<Record<Kind, number>> = { 'c2c-msg': 7, 'group-msg': 5, mention: 30, 'channel-ack': 8 };
+
 /**
  * Costs for the sizing model (docs/capacity.md): Redis CPU per event of each type, applied
  * the way the projector applies them (the store's batch path, batches of 200, eight in
  * flight), on a key prefix of its own, from Redis' own CPU counters (INFO cpu: everything
  * Redis does for them, protocol included); and Redis bytes per group member record (the
- * largest seeded group's state hash over its members). No targets: these are inputs.
+ * largest seeded group's state hash over its members). Inputs of the sizing model; four of
+ * them carry issue 19's targets (FOLDED_TARGETS).
  *
  * Each folded figure has a same-run baseline: the same events applied one by one through
  * the store's direct path (each event's own script(s), as libs/store loads them with
@@ -99,7 +103,7 @@ export async function measureCosts(ctx: BenchContext): Promise<BenchRow[]> {
           unit: 'µs',
           baseline: aloneMicros,
           baselineLabel: 'the same write called alone, pipelined (cost.alone)',
-          target: null,
+          target: FOLDED_TARGETS[kind] !== undefined ? { on: 'value', op: '<=', limit: FOLDED_TARGETS[kind] } : null,
           details: { events: n, redisCpuSeconds: used },
         }),
       );
