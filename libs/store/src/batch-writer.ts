@@ -5,10 +5,51 @@ import type { RedisClient } from './redis.factory';
 import { readScript } from './scripts';
 import { isScript, loadedScripts, registerScripts, send, type Write, type Writer } from './write';
 
+/** The writes of one `run` call: one promise for all of them (not one per write), settled like Promise.all. */
+class Run {
+  readonly replies: unknown[];
+  private left: number;
+  private settled = false;
+
+  constructor(
+    n: number,
+    private readonly done: (replies: unknown[]) => void,
+    private readonly failed: (err: unknown) => void,
+  ) {
+    this.replies = new Array<unknown>(n);
+    this.left = n;
+  }
+
+  resolve(i: number, reply: unknown): void {
+    if (this.settled) return;
+    this.replies[i] = reply;
+    if (--this.left === 0) {
+      this.settled = true;
+      this.done(this.replies);
+    }
+  }
+
+  /** The first error settles the run (as Promise.all would); the other writes still go to Redis. */
+  reject(err: unknown): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.failed(err);
+  }
+}
+
+/** One write of a run, at index `i` of its replies. */
 interface Op {
   write: Write;
-  resolve(v: unknown): void;
-  reject(e: unknown): void;
+  run: Run;
+  i: number;
+}
+
+function resolveOp(op: Op, reply: unknown): void {
+  op.run.resolve(op.i, reply);
+}
+
+function rejectOp(op: Op, err: unknown): void {
+  op.run.reject(err);
 }
 
 export interface BatchWriterOptions {
@@ -67,7 +108,10 @@ export class BatchWriter implements Writer {
   run(writes: readonly Write[]): Promise<unknown[]> {
     if (writes.length === 0) return Promise.resolve([]);
     this.schedule();
-    return Promise.all(writes.map((write) => new Promise((resolve, reject) => this.pending.push({ write, resolve, reject }))));
+    return new Promise((resolve, reject) => {
+      const run = new Run(writes.length, resolve, reject);
+      for (let i = 0; i < writes.length; i++) this.pending.push({ write: writes[i] as Write, run, i });
+    });
   }
 
   private schedule(): void {
@@ -156,52 +200,53 @@ export class BatchWriter implements Writer {
     try {
       folded = this.fold();
     } catch (err) {
-      for (const op of ops) op.reject(err);
+      for (const op of ops) rejectOp(op, err);
       return;
     }
     const { lua, sha } = folded;
-    const keys: string[] = [];
-    const argv: string[] = [];
+    // KEYS then ARGV in one array, built in place (no copies of a call's thousands of arguments)
+    const all: string[] = [];
+    for (const { write: w } of ops) for (const k of w.keys) all.push(k);
+    const nkeys = all.length;
     for (const { write: w } of ops) {
-      for (const k of w.keys) keys.push(k);
       // each write's head is one argument (batch.lua)
       if (isScript(w)) {
-        argv.push(`${w.script.name} ${w.keys.length} ${w.args.length}`);
+        all.push(`${w.script.name} ${w.keys.length} ${w.args.length}`);
       } else {
         // a command gets its whole argument list (keys first) from ARGV; KEYS only declare them
-        argv.push(`${w.command} ${w.keys.length} ${w.keys.length + w.args.length}`);
-        for (const k of w.keys) argv.push(k);
+        all.push(`${w.command} ${w.keys.length} ${w.keys.length + w.args.length}`);
+        for (const k of w.keys) all.push(k);
       }
-      for (const a of w.args) argv.push(String(a));
+      for (const a of w.args) all.push(typeof a === 'string' ? a : String(a));
     }
     client
       // one array, never spread: a folded call can carry more arguments than a JavaScript call takes
-      .evalsha(sha, keys.length, [...keys, ...argv])
+      .evalsha(sha, nkeys, all)
       .catch((err: Error) => {
         if (!(err instanceof ReplyError) || !err.message.startsWith('NOSCRIPT')) throw err;
-        return client.eval(lua, keys.length, [...keys, ...argv]);
+        return client.eval(lua, nkeys, all);
       })
       .then(
         (reply) => {
           const replies = Array.isArray(reply) ? (reply as unknown[]) : [];
           ops.forEach((op, i) => {
             const r = replies[i];
-            if (r instanceof Error) op.reject(r);
-            else op.resolve(r ?? null);
+            if (r instanceof Error) rejectOp(op, r);
+            else resolveOp(op, r ?? null);
           });
         },
         (err: Error) => {
           // Redis answered with an error (a script error, a redirection, OOM …): nothing tells
           // which write it was about, so each is sent again alone and settles on its own.
           if (err instanceof ReplyError) this.oneByOne(this.redis, ops);
-          else for (const op of ops) op.reject(err);
+          else for (const op of ops) rejectOp(op, err);
         },
       );
   }
 
   /** Sends each write on its own (through the cluster client on a cluster: it follows MOVED/ASK), in order. */
   private oneByOne(client: RedisClient, ops: Op[]): void {
-    for (const op of ops) send(client, op.write).then((v) => op.resolve(v), (e) => op.reject(e));
+    for (const op of ops) send(client, op.write).then((v) => resolveOp(op, v), (e) => rejectOp(op, e));
   }
 }
 

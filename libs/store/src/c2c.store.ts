@@ -24,20 +24,34 @@ export const C2C_TOTAL_FIELD = TOTAL;
 const APPLY = script('c2c-apply');
 const DELETE = script('c2c-delete');
 
+/** No messages or recalls (a fold without any). */
+const NONE: readonly string[] = [];
+
 /** Messages per c2c-apply call at most (each is two arguments of one ZADD). */
 const MAX_MESSAGES_PER_WRITE = 1_000;
 
 /** The one-to-one events of a batch. */
 export type C2cEvent = C2cMessageSent | C2cMessageRecalled | C2cReadAck;
 
-/** What a batch does to one (owner, peer): the highest read ack, the messages and the recalls. */
+/** What a batch does to one (owner, peer) in one write: the highest read ack, the messages and the recalls. */
 interface PeerFold {
   peer: string;
+  /** The write (of its owner) this fold belongs to. */
+  chunk: OwnerChunk;
   ack?: number;
-  /** time, msgId pairs. */
-  messages: string[];
-  /** time, msgId pairs of recalled messages. */
-  recalls: string[];
+  /** time, msgId pairs (undefined: none). */
+  messages?: string[];
+  /** time, msgId pairs of recalled messages (undefined: none). */
+  recalls?: string[];
+}
+
+/** One c2c-apply write of an owner: its peers' folds, in first-appearance order. */
+interface OwnerChunk {
+  app: string;
+  owner: string;
+  folds: PeerFold[];
+  /** Messages and recalls in it (at most MAX_MESSAGES_PER_WRITE). */
+  messages: number;
 }
 
 /**
@@ -71,7 +85,11 @@ export class C2cStore {
    * with its message, before or after it, means the message never counts.
    */
   writes(events: readonly C2cEvent[]): Write[] {
-    const owners = new Map<string, { app: string; owner: string; peers: Map<string, PeerFold>; messages: number }[]>();
+    // Two maps for the whole batch (no map per owner: most owners have one event in a batch):
+    // the owner's writes, and the current fold of each (owner, peer). Ids hold no control
+    // characters, so `<app length>:<app><owner>\n<peer>` names one pair.
+    const owners = new Map<string, OwnerChunk[]>();
+    const folds = new Map<string, PeerFold>();
     for (const e of events) {
       const msg = e.type !== 'read-ack';
       if (msg && e.from === e.to) continue;
@@ -83,14 +101,18 @@ export class C2cStore {
       let chunks = owners.get(id);
       if (!chunks) owners.set(id, (chunks = []));
       let chunk = chunks[chunks.length - 1];
-      if (!chunk || (msg && chunk.messages >= MAX_MESSAGES_PER_WRITE)) chunks.push((chunk = { app, owner, peers: new Map(), messages: 0 }));
-      let fold = chunk.peers.get(peer);
-      if (!fold) chunk.peers.set(peer, (fold = { peer, messages: [], recalls: [] }));
+      if (!chunk || (msg && chunk.messages >= MAX_MESSAGES_PER_WRITE)) chunks.push((chunk = { app, owner, folds: [], messages: 0 }));
+      const pair = `${id}\n${peer}`;
+      let fold = folds.get(pair);
+      if (!fold || fold.chunk !== chunk) {
+        folds.set(pair, (fold = { peer, chunk }));
+        chunk.folds.push(fold);
+      }
       if (e.type === 'message-sent') {
-        fold.messages.push(String(e.time), e.msgId);
+        (fold.messages ??= []).push(String(e.time), e.msgId);
         chunk.messages++;
       } else if (e.type === 'message-recalled') {
-        fold.recalls.push(String(e.time), e.msgId);
+        (fold.recalls ??= []).push(String(e.time), e.msgId);
         chunk.messages++;
       } else if (fold.ack === undefined || e.readTime > fold.ack) {
         fold.ack = e.readTime;
@@ -98,15 +120,17 @@ export class C2cStore {
     }
     const writes: Write[] = [];
     for (const chunks of owners.values()) {
-      for (const { app, owner, peers } of chunks) {
+      for (const { app, owner, folds: peers } of chunks) {
         const base = this.keys.c2c(app, owner);
         const keys = [`${base}:r`, `${base}:n`];
         const args: string[] = [];
-        for (const f of peers.values()) {
+        for (const f of peers) {
+          const messages = f.messages ?? NONE;
+          const recalls = f.recalls ?? NONE;
           keys.push(`${base}:z:${f.peer}`);
-          args.push(f.peer, `${f.messages.length / 2} ${f.recalls.length / 2} ${f.ack ?? ''}`);
-          for (const m of f.messages) args.push(m);
-          for (const m of f.recalls) args.push(m);
+          args.push(f.peer, `${messages.length / 2} ${recalls.length / 2} ${f.ack ?? ''}`);
+          for (const m of messages) args.push(m);
+          for (const m of recalls) args.push(m);
         }
         writes.push(runScript(APPLY, keys, args));
       }
