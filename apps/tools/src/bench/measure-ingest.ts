@@ -181,7 +181,8 @@ export async function measureIngestC2c(ctx: BenchContext): Promise<BenchRow[]> {
       unit: 'events/s',
       baseline: naive.eventsPerSecond,
       baselineLabel: 'kafkajs + HINCRBY per message, pipeline per batch',
-      target: { on: 'ratio', op: '>=', limit: 0.8 },
+      // issue 19: exactness free (0.8 before it)
+      target: { on: 'ratio', op: '>=', limit: 1.0 },
       details,
     }),
     row({
