@@ -6,7 +6,7 @@ import { Readable } from 'node:stream';
 import { CONSUMED_TOPIC_ROLES, DEFAULT_TOPICS } from '@app/contracts';
 import { PROJECTOR_NODE_FLAGS, loadConfig } from '@app/config';
 import { EventProducer } from '@app/kafka';
-import { MockBroker, ROOT, RedisServer } from './local-services';
+import { MockBroker, ROOT, RedisServer, reapOnExit } from './local-services';
 import { produceLines } from './produce.command';
 import { SAMPLE, SAMPLE_ALICE_UNREAD, sampleEvents } from './sample-data';
 import { tencentUserSig } from './usersig';
@@ -48,10 +48,12 @@ export async function runLocal(env: NodeJS.ProcessEnv): Promise<void> {
   };
   const start = (name: string) => {
     const flags = name === 'projector' ? PROJECTOR_NODE_FLAGS : [];
-    const child = spawn(process.execPath, [...flags, join(ROOT, 'dist', 'apps', name, 'src', 'main.js')], {
-      env: childEnv,
-      stdio: ['ignore', 'inherit', 'inherit'],
-    });
+    const child = reapOnExit(
+      spawn(process.execPath, [...flags, join(ROOT, 'dist', 'apps', name, 'src', 'main.js')], {
+        env: childEnv,
+        stdio: ['ignore', 'inherit', 'inherit'],
+      }),
+    );
     child.once('exit', (code, signal) => {
       if (!stopping) {
         process.stderr.write(`local: ${name} exited (${code ?? signal}); stopping\n`);
