@@ -44,14 +44,6 @@ interface Op {
   i: number;
 }
 
-function resolveOp(op: Op, reply: unknown): void {
-  op.run.resolve(op.i, reply);
-}
-
-function rejectOp(op: Op, err: unknown): void {
-  op.run.reject(err);
-}
-
 export interface BatchWriterOptions {
   /** Writes per call at most (a call blocks its node while it runs). */
   maxOpsPerCall?: number;
@@ -200,7 +192,7 @@ export class BatchWriter implements Writer {
     try {
       folded = this.fold();
     } catch (err) {
-      for (const op of ops) rejectOp(op, err);
+      for (const op of ops) op.run.reject(err);
       return;
     }
     const { lua, sha } = folded;
@@ -231,22 +223,22 @@ export class BatchWriter implements Writer {
           const replies = Array.isArray(reply) ? (reply as unknown[]) : [];
           ops.forEach((op, i) => {
             const r = replies[i];
-            if (r instanceof Error) rejectOp(op, r);
-            else resolveOp(op, r ?? null);
+            if (r instanceof Error) op.run.reject(r);
+            else op.run.resolve(op.i, r ?? null);
           });
         },
         (err: Error) => {
           // Redis answered with an error (a script error, a redirection, OOM …): nothing tells
           // which write it was about, so each is sent again alone and settles on its own.
           if (err instanceof ReplyError) this.oneByOne(this.redis, ops);
-          else for (const op of ops) rejectOp(op, err);
+          else for (const op of ops) op.run.reject(err);
         },
       );
   }
 
   /** Sends each write on its own (through the cluster client on a cluster: it follows MOVED/ASK), in order. */
   private oneByOne(client: RedisClient, ops: Op[]): void {
-    for (const op of ops) send(client, op.write).then((v) => resolveOp(op, v), (e) => rejectOp(op, e));
+    for (const op of ops) send(client, op.write).then((v) => op.run.resolve(op.i, v), (e) => op.run.reject(e));
   }
 }
 
