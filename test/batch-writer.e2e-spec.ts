@@ -95,4 +95,63 @@ describe('batch writer and applied positions (store, real Redis)', () => {
     expect(await s.recordPosition('im.read-ack', 1, 10n, 20n)).toEqual({ ok: false, held: -1n });
     expect(await s.positions([part])).toEqual([150n]);
   });
+
+  describe("a batch's position, recorded with its writes (applyBatch with a position)", () => {
+    const part = (prefix: string) => ({ topic: `t${prefix}`, partition: 0 });
+    const calls = async () => {
+      const stats = await redis.info('commandstats');
+      const n = (name: string) => Number(new RegExp(`cmdstat_${name}:calls=(\\d+)`).exec(stats)?.[1] ?? 0);
+      return { scripts: n('evalsha') + n('eval') };
+    };
+
+    it('goes in the same call as the writes when they share one: one round trip per batch', async () => {
+      const prefix = `q${uniq()}`;
+      const s = store(prefix);
+      const { topic, partition } = part(prefix);
+      await s.applyBatch([c2c('warm', 'up', 'w0', 1)]); // the folded script in Redis' cache
+      await redis.config('RESETSTAT');
+      expect(await s.applyBatch([c2c('alice', 'carol', 'm1', 1_000), c2c('bob', 'carol', 'm2', 1_000)], { topic, partition, prev: -1n, last: 9n })).toEqual({ ok: true });
+      expect((await calls()).scripts).toBe(1);
+      expect(await s.positions([{ topic, partition }])).toEqual([9n]);
+      // and it says so when Redis holds less than the previous batch (the writes are applied: they are idempotent)
+      expect(await s.applyBatch([c2c('alice', 'dave', 'm3', 1_000)], { topic, partition, prev: 20n, last: 30n })).toEqual({ ok: false, held: 9n });
+      expect(await s.positions([{ topic, partition }])).toEqual([9n]);
+    });
+
+    it('is never recorded when one of its writes fails, in the same call or an earlier one', async () => {
+      for (const maxOpsPerCall of [500, 1]) {
+        const prefix = `r${maxOpsPerCall}${uniq()}`;
+        const s = new ProjectionStore(redis, new Keyspace(prefix), { mentionRetentionMs: 86_400_000 }, new BatchWriter(redis, { maxOpsPerCall }));
+        const { topic, partition } = part(prefix);
+        await redis.set(`${new Keyspace(prefix).c2c(APP, 'bob')}:r`, 'not a hash');
+        // bob's write fails; alice's, before and after it, apply (each write alone after the call failed)
+        const batch = [c2c('alice', 'carol', 'm1', 1_000), c2c('bob', 'carol', 'm2', 1_000), c2c('erin', 'carol', 'm3', 1_000)];
+        await expect(s.applyBatch(batch, { topic, partition, prev: -1n, last: 2n })).rejects.toThrow(/WRONGTYPE/);
+        expect(await s.positions([{ topic, partition }])).toEqual([-1n]);
+        expect((await s.c2c.total(APP, 'erin')).total).toBe(1);
+        // once the key is mended the same batch applies and its position is recorded
+        await redis.del(`${new Keyspace(prefix).c2c(APP, 'bob')}:r`);
+        expect(await s.applyBatch(batch, { topic, partition, prev: -1n, last: 2n })).toEqual({ ok: true });
+        expect(await s.positions([{ topic, partition }])).toEqual([2n]);
+        expect((await s.c2c.total(APP, 'erin')).total).toBe(1);
+      }
+    });
+
+    it('waits for the replies of its writes when they span calls, and for a resend after another write failed the call', async () => {
+      const prefix = `s${uniq()}`;
+      const s = new ProjectionStore(redis, new Keyspace(prefix), { mentionRetentionMs: 86_400_000 }, new BatchWriter(redis, { maxOpsPerCall: 2 }));
+      const { topic, partition } = part(prefix);
+      await redis.set(`${new Keyspace(prefix).c2c(APP, 'zed')}:r`, 'not a hash');
+      const mine = Array.from({ length: 5 }, (_, i) => c2c(`u${i}`, 'carol', `m${i}`, 1_000));
+      // another partition's batch fails in the same tick: only it is refused
+      const [ok, failed] = await Promise.allSettled([
+        s.applyBatch(mine, { topic, partition, prev: -1n, last: 4n }),
+        s.applyBatch([c2c('zed', 'carol', 'z', 1_000)], { topic, partition: 1, prev: -1n, last: 0n }),
+      ]);
+      expect(ok).toEqual({ status: 'fulfilled', value: { ok: true } });
+      expect(failed.status).toBe('rejected');
+      expect(await s.positions([{ topic, partition }, { topic, partition: 1 }])).toEqual([4n, -1n]);
+      for (let i = 0; i < 5; i++) expect((await s.c2c.total(APP, `u${i}`)).total).toBe(1);
+    });
+  });
 });

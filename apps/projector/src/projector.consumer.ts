@@ -3,7 +3,7 @@ import { EventPattern, Payload } from '@nestjs/microservices';
 import type { KafkaMessage } from 'kafkajs';
 import { APP_CONFIG, type AppConfig } from '@app/config';
 import { CONSUMED_TOPIC_ROLES, classifyRedisError, parseEvent, type ConsumedTopicRole, type UnreadEvent } from '@app/contracts';
-import { GENERATIONS, Generations, ProjectionStore, REDIS, type RedisClient } from '@app/store';
+import { GENERATIONS, Generations, ProjectionStore, REDIS, type BatchPosition, type PositionResult, type RedisClient } from '@app/store';
 import { ChangeFeed } from './change-feed';
 import { DeadLetterService } from './dead-letter.service';
 import { BATCH_PATTERN, KafkaBatchTransport, type BatchOutcome, type RecordBatch } from './kafka-batch.transport';
@@ -132,10 +132,13 @@ export class ProjectorConsumer implements OnModuleInit, OnModuleDestroy {
     }
     const generation = await this.retrying(batch, 'generation', () => this.activeGeneration(), () => true, 1_000);
     const store = this.store.forGeneration(this.keyPrefix, generation);
-    if (valid.length > 0) await this.apply(batch, valid, store);
-    const position = await this.retrying(batch, 'redis', () =>
-      store.recordPosition(batch.topic, batch.partition, batch.prevOffset, batch.lastOffset),
-    );
+    // The batch's position is recorded only after all its writes succeeded: folded into the
+    // call that carries them when they share one (ProjectionStore.applyBatch), else after.
+    const at: BatchPosition = { topic: batch.topic, partition: batch.partition, prev: batch.prevOffset, last: batch.lastOffset };
+    const position =
+      valid.length > 0
+        ? await this.apply(batch, valid, store, at)
+        : await this.retrying(batch, 'redis', () => store.recordPosition(at.topic, at.partition, at.prev, at.last));
     if (!position.ok) {
       this.metrics.rewinds.inc();
       return { applied: false, heldOffset: position.held };
@@ -155,13 +158,15 @@ export class ProjectorConsumer implements OnModuleInit, OnModuleDestroy {
     return active;
   }
 
+  /** Applies the batch's events, then records its position (`at`); returns what recording it found. */
   private async apply(
     batch: RecordBatch,
     events: { event: UnreadEvent; message: KafkaMessage }[],
     store: ProjectionStore,
-  ): Promise<void> {
+    at: BatchPosition,
+  ): Promise<PositionResult> {
     try {
-      await this.retrying(batch, 'redis', () => store.applyBatch(events.map((e) => e.event)), (err) => !isEventRefusal(err));
+      return await this.retrying(batch, 'redis', () => store.applyBatch(events.map((e) => e.event), at), (err) => !isEventRefusal(err));
     } catch (err) {
       if (!isEventRefusal(err)) throw err;
       // A script refused some event's content on purpose: apply one by one, dead-letter exactly those.
@@ -179,6 +184,7 @@ export class ProjectorConsumer implements OnModuleInit, OnModuleDestroy {
         await this.retrying(batch, 'dead-letter', () => this.deadLetter.send(batch.topic, batch.partition, refused));
         this.metrics.countDeadLettered(refused);
       }
+      return this.retrying(batch, 'redis', () => store.recordPosition(at.topic, at.partition, at.prev, at.last));
     }
   }
 

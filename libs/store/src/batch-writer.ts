@@ -5,19 +5,48 @@ import type { RedisClient } from './redis.factory';
 import { readScript } from './scripts';
 import { isScript, loadedScripts, registerScripts, send, type Write, type Writer } from './write';
 
-/** The writes of one `run` call: one promise for all of them (not one per write), settled like Promise.all. */
+/**
+ * The writes of one `run` call: one promise for all of them (not one per write), settled
+ * like Promise.all. Its `after` writes (the last `tails` of its ops) run only once every
+ * other write succeeded: in the same folded call as all of them (a call stops at its first
+ * error, so nothing after a failed write runs), else held here and sent when the others
+ * have all been acknowledged.
+ */
 class Run {
   readonly replies: unknown[];
   private left: number;
+  /** The run's own writes (not its `after` ones) not yet acknowledged. */
+  private own: number;
   private settled = false;
+  /** The first folded call that carries one of the run's own writes. */
+  firstCall?: object;
+  /** The run's own writes went in more than one call. */
+  spans = false;
+  /** `after` writes waiting for the run's own writes, and what sends them. */
+  private held: Op[] = [];
+  private sendHeld?: (ops: Op[]) => void;
 
   constructor(
     n: number,
+    readonly tails: number,
     private readonly done: (replies: unknown[]) => void,
     private readonly failed: (err: unknown) => void,
   ) {
     this.replies = new Array<unknown>(n);
     this.left = n;
+    this.own = n - tails;
+  }
+
+  /** Every own write of the run was acknowledged: its `after` writes may go. */
+  get ownDone(): boolean {
+    return this.own === 0;
+  }
+
+  /** Holds an `after` write until every own write of the run succeeded (then `send` gets it). */
+  hold(op: Op, send: (ops: Op[]) => void): void {
+    if (this.settled) return;
+    this.held.push(op);
+    this.sendHeld = send;
   }
 
   resolve(i: number, reply: unknown): void {
@@ -26,22 +55,30 @@ class Run {
     if (--this.left === 0) {
       this.settled = true;
       this.done(this.replies);
+      return;
+    }
+    if (i < this.replies.length - this.tails && --this.own === 0 && this.held.length > 0) {
+      const ops = this.held;
+      this.held = [];
+      this.sendHeld?.(ops);
     }
   }
 
-  /** The first error settles the run (as Promise.all would); the other writes still go to Redis. */
+  /** The first error settles the run (as Promise.all would); the other writes still go to Redis, held ones never. */
   reject(err: unknown): void {
     if (this.settled) return;
     this.settled = true;
+    this.held = [];
     this.failed(err);
   }
 }
 
-/** One write of a run, at index `i` of its replies. */
+/** One write of a run, at index `i` of its replies; `after`: one of the run's `after` writes. */
 interface Op {
   write: Write;
   run: Run;
   i: number;
+  after: boolean;
 }
 
 export interface BatchWriterOptions {
@@ -97,12 +134,19 @@ export class BatchWriter implements Writer {
     registerScripts(redis);
   }
 
-  run(writes: readonly Write[]): Promise<unknown[]> {
-    if (writes.length === 0) return Promise.resolve([]);
+  /**
+   * Queues `writes`, then `after`, for the next fold. `after` (the batch's applied position)
+   * goes in the same call as the last of `writes` when all of them share one call, so a
+   * batch costs one round trip; otherwise it waits for their replies (Run).
+   */
+  run(writes: readonly Write[], after: readonly Write[] = []): Promise<unknown[]> {
+    const n = writes.length + after.length;
+    if (n === 0) return Promise.resolve([]);
     this.schedule();
     return new Promise((resolve, reject) => {
-      const run = new Run(writes.length, resolve, reject);
-      for (let i = 0; i < writes.length; i++) this.pending.push({ write: writes[i] as Write, run, i });
+      const run = new Run(n, after.length, resolve, reject);
+      for (let i = 0; i < writes.length; i++) this.pending.push({ write: writes[i] as Write, run, i, after: false });
+      for (let i = 0; i < after.length; i++) this.pending.push({ write: after[i] as Write, run, i: writes.length + i, after: true });
     });
   }
 
@@ -145,6 +189,7 @@ export class BatchWriter implements Writer {
       const n = size(w);
       if (!isScript(w) && n > MAX_FOLDED_COMMAND_ARGS) {
         if (i > start) this.call(client, ops.slice(start, i));
+        op.run.spans = true;
         this.oneByOne(this.redis, [op]);
         start = i + 1;
         args = 0;
@@ -183,7 +228,9 @@ export class BatchWriter implements Writer {
     return groups;
   }
 
-  private call(client: Redis | Cluster, ops: Op[]): void {
+  private call(client: Redis | Cluster, given: Op[]): void {
+    const ops = this.withAfter(given);
+    if (ops.length === 0) return;
     if (client instanceof Cluster || ops.length === 1) {
       this.oneByOne(this.redis, ops);
       return;
@@ -236,9 +283,40 @@ export class BatchWriter implements Writer {
       );
   }
 
-  /** Sends each write on its own (through the cluster client on a cluster: it follows MOVED/ASK), in order. */
+  /**
+   * The ops of one call, less the `after` writes whose run has writes outside it: those are
+   * held until the run's writes are acknowledged. Only a call that carries every own write
+   * of the run (or a run with none) carries its `after` writes, after them.
+   */
+  private withAfter(ops: Op[]): Op[] {
+    const call = {};
+    let kept: Op[] | undefined;
+    for (let i = 0; i < ops.length; i++) {
+      const op = ops[i] as Op;
+      const run = op.run;
+      if (!op.after) {
+        if (run.firstCall === undefined) run.firstCall = call;
+        else if (run.firstCall !== call) run.spans = true;
+        if (kept) kept.push(op);
+      } else if (run.ownDone || (!run.spans && run.firstCall === call)) {
+        if (kept) kept.push(op);
+      } else {
+        kept ??= ops.slice(0, i);
+        run.hold(op, (held) => this.oneByOne(this.redis, held));
+      }
+    }
+    return kept ?? ops;
+  }
+
+  /**
+   * Sends each write on its own (through the cluster client on a cluster: it follows
+   * MOVED/ASK), in order; an `after` write waits for every own write of its run.
+   */
   private oneByOne(client: RedisClient, ops: Op[]): void {
-    for (const op of ops) send(client, op.write).then((v) => op.run.resolve(op.i, v), (e) => op.run.reject(e));
+    for (const op of ops) {
+      if (op.after && !op.run.ownDone) op.run.hold(op, (held) => this.oneByOne(client, held));
+      else send(client, op.write).then((v) => op.run.resolve(op.i, v), (e) => op.run.reject(e));
+    }
   }
 }
 

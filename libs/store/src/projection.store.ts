@@ -20,6 +20,14 @@ const POSITIONS = script('positions');
 /** What `recordPosition` found: recorded, or Redis holds less than the previous batch (`held`: -1 none). */
 export type PositionResult = { ok: true } | { ok: false; held: bigint };
 
+/** A batch's place in its partition: its last offset and the previous batch's (-1n: none). */
+export interface BatchPosition {
+  topic: string;
+  partition: number;
+  prev: bigint;
+  last: bigint;
+}
+
 /**
  * The Redis projections: one store per family, sharing a client and a keyspace.
  *
@@ -146,21 +154,30 @@ export class ProjectionStore {
 
   /**
    * The projector's batch path: the same writes as applyAll, folded by the batch writer
-   * with every other write issued in the same tick into one call per Redis node.
+   * with every other write issued in the same tick into one call per Redis node. With `at`,
+   * also records the batch's position (as recordPosition does) once its writes succeeded:
+   * in the same call as its last writes when they all share one (BatchWriter, `after`).
    */
-  async applyBatch(events: readonly UnreadEvent[]): Promise<void> {
-    await this.applyWith(this.folded, events);
+  async applyBatch(events: readonly UnreadEvent[], at?: BatchPosition): Promise<PositionResult> {
+    const after = at ? this.positionWrites(at) : [];
+    return positionResult(await this.applyWith(this.folded, events, after));
   }
 
-  private async applyWith(writer: Writer, events: readonly UnreadEvent[]): Promise<void> {
+  /** Applies `events`, then runs `after` once all their writes succeeded; resolves with `after`'s replies. */
+  private async applyWith(writer: Writer, events: readonly UnreadEvent[], after: readonly Write[] = []): Promise<unknown[]> {
     let from = 0;
     for (let i = 0; i <= events.length; i++) {
       const e = events[i];
-      if (e !== undefined && e.type !== 'account-deleted') continue;
+      if (e === undefined) {
+        const writes = i > from ? this.writes(events.slice(from, i)) : [];
+        return (await writer.run(writes, after)).slice(writes.length);
+      }
+      if (e.type !== 'account-deleted') continue;
       if (i > from) await writer.run(this.writes(events.slice(from, i)));
-      if (e) await this.directory.accountDeleted(writer, e);
+      await this.directory.accountDeleted(writer, e);
       from = i + 1;
     }
+    return [];
   }
 
   /**
@@ -169,17 +186,13 @@ export class ProjectionStore {
    * every write of the batch was acknowledged (positions.lua).
    */
   async recordPosition(topic: string, partition: number, prev: bigint, last: bigint): Promise<PositionResult> {
-    const field = positionField(topic, partition);
-    const replies = (await this.folded.run(
-      this.positionKeys().map((key) => runScript(POSITIONS, [key], [field, String(prev), String(last)])),
-    )) as (string | number)[];
-    let result: PositionResult = { ok: true };
-    for (const r of replies) {
-      if (r === 'ok') continue;
-      const held = Number(r) < 0 ? -1n : BigInt(r);
-      if (result.ok || held < result.held) result = { ok: false, held };
-    }
-    return result;
+    return positionResult(await this.folded.run(this.positionWrites({ topic, partition, prev, last })));
+  }
+
+  /** positions.lua on every positions hash (one per master on a Cluster). */
+  private positionWrites(at: BatchPosition): Write[] {
+    const field = positionField(at.topic, at.partition);
+    return this.positionKeys().map((key) => runScript(POSITIONS, [key], [field, String(at.prev), String(at.last)]));
   }
 
   /** What this generation holds per `topic/partition` (-1: none); on a cluster the least any master holds. */
@@ -231,6 +244,17 @@ function tagSlot(tag: string): number {
   let slot = tagSlots.get(tag);
   if (slot === undefined) tagSlots.set(tag, (slot = calculateSlot(tag)));
   return slot;
+}
+
+/** positions.lua's replies as one result: recorded everywhere, or the least any hash holds. */
+function positionResult(replies: readonly unknown[]): PositionResult {
+  let result: PositionResult = { ok: true };
+  for (const r of replies) {
+    if (r === 'ok') continue;
+    const held = Number(r) < 0 ? -1n : BigInt(r as string | number);
+    if (result.ok || held < result.held) result = { ok: false, held };
+  }
+  return result;
 }
 
 export function positionField(topic: string, partition: number): string {

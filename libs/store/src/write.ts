@@ -37,8 +37,11 @@ export interface Writer {
    * replies once Redis acknowledged every one. A write that fails rejects the call with the
    * error Redis gave for it (its text unchanged); writes are idempotent, so the caller
    * retries the whole list.
+   *
+   * `after` (the projector's applied position, docs/reliability.md) runs only once every
+   * write of `writes` succeeded, and never if one of them fails; its replies come last.
    */
-  run(writes: readonly Write[]): Promise<unknown[]>;
+  run(writes: readonly Write[], after?: readonly Write[]): Promise<unknown[]>;
 }
 
 /** A script of `lua/`: its source and SHA1 (what EVALSHA names it by). */
@@ -143,7 +146,9 @@ export class DirectWriter implements Writer {
     registerScripts(redis);
   }
 
-  run(writes: readonly Write[]): Promise<unknown[]> {
-    return Promise.all(writes.map((w) => send(this.redis, w)));
+  async run(writes: readonly Write[], after: readonly Write[] = []): Promise<unknown[]> {
+    const replies = await Promise.all(writes.map((w) => send(this.redis, w)));
+    if (after.length === 0) return replies;
+    return replies.concat(await Promise.all(after.map((w) => send(this.redis, w))));
   }
 }

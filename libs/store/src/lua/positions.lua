@@ -1,8 +1,10 @@
 -- positions: records how far Redis holds a partition's events, in the same generation as
--- the projections (docs/reliability.md, "Applied positions"). The projector issues it for
--- each batch only after every write of the batch was acknowledged, on the same connection
--- as those writes, so a Redis that holds a position holds every write before it, including
--- a replica promoted after a failover (replication keeps the order). It moves only forward,
+-- the projections (docs/reliability.md, "Applied positions"). The projector runs it for
+-- each batch only after every write of the batch succeeded: in the same folded call, after
+-- them, when they all went in one (batch.lua stops at the first error, and a script's effects
+-- replicate as one transaction), else once Redis acknowledged every one, on the same
+-- connection. So a Redis that holds a position holds every write before it, including a
+-- replica promoted after a failover (replication keeps the order). It moves only forward,
 -- and only from the position of the previous batch: if Redis does not hold that one (a
 -- promoted replica that missed writes, a restart without persistence, an old snapshot), it
 -- refuses and says what it holds, and the projector re-applies from there.
