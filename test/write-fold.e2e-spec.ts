@@ -349,6 +349,41 @@ describe('folding a batch before Redis (store, real Redis)', () => {
     });
   });
 
+  it('QChat mentions: the answer and record a mention brings (stored as is when it is new) are what the script renders and merges', async () => {
+    // channel-message.lua stores a new mention's record and answer as the store renders them
+    // (qchat-wire.ts renderMentionAnswer), and renders and merges itself when the message has a
+    // record already: redelivering each mention takes the second path, which must give the same bytes.
+    const now = Date.now();
+    const texts = ['', 'plain', 'q"uote\\back/slash', 'ctl\x00\x01\x08\x0c\n\r\t\x1f\x7f end', '😀 é 中文', 'lone \ud800 surrogate', '{"json":[1,2]}'];
+    const mentions: UnreadEvent[] = texts.flatMap((t, i) => [
+      {
+        type: 'channel-mention', appId: APP, serverId: '9', channelId: '30',
+        message: { msgIdServer: String(5000 + 2 * i), fromAccount: 'w1', fromNick: t, time: now - 1000 + i, updateTime: now - 500 + i, status: i % 3 === 2 ? 10001 : 0, body: t, ext: texts[(i + 3) % texts.length], attach: t },
+        mentionAccids: ['w2'],
+      },
+      {
+        type: 'channel-mention', appId: APP, serverId: '9', channelId: '30',
+        message: { msgIdServer: String(5001 + 2 * i), fromAccount: 'w1', time: now - 1000 + i, ...(i % 2 ? { body: t } : { ext: t }) },
+        mentionAll: true,
+      },
+    ]);
+    const prefix = `m${uniq()}`;
+    const base = new Keyspace(prefix).channel(APP, '9', '30');
+    await store(prefix).applyBatch(mentions);
+    const read = async () => ({ out: await redis.hgetallBuffer(`${base}:out`), upd: Object.fromEntries(Object.entries(await redis.hgetall(`${base}:upd`)).map(([k, v]) => [k, JSON.parse(v) as unknown])) });
+    const fresh = await read();
+    expect(Object.keys(fresh.out)).toHaveLength(mentions.length);
+    await store(prefix).applyBatch(mentions);
+    await store(prefix).applyBatch([...mentions].reverse());
+    const again = await read();
+    expect(again.upd).toEqual(fresh.upd);
+    for (const [id, bytes] of Object.entries(fresh.out)) expect(again.out[id]!.equals(bytes)).toBe(true);
+    // and the page is the messages as the vendor serialises them
+    const page = await store(prefix).channel.unreadMentions({ app: APP, serverId: '9', channelId: '30', account: 'w2', roles: [], position: { time: now, skip: 0 }, limit: 200, now });
+    expect(page.messages).toHaveLength(mentions.length);
+    for (const m of page.messages) expect(JSON.stringify(JSON.parse(m))).toBe(m);
+  });
+
   it('batches of the scale workload: thousands of senders in one group, of acks and mentions in one channel, apply whole', async () => {
     // Each of these was one Redis or JavaScript call too many arguments: a Lua unpack of over
     // 8000 values, a folded call spread into more arguments than a JavaScript call takes.
