@@ -62,8 +62,15 @@ local retention = ARGV[2] + 0
 local cutoff = now - retention
 local PRUNE_PER_CALL = 200
 
+-- string.format is costly: each distinct expiry of the call is formatted once
+local formatted = {}
 local function int(n)
-  return string.format('%d', n)
+  local s = formatted[n]
+  if not s then
+    s = string.format('%d', n)
+    formatted[n] = s
+  end
+  return s
 end
 local below = '(' .. int(cutoff)
 
@@ -215,7 +222,10 @@ while o < nargv do
           redis.call('HSET', KEYS[6], id, ARGV[o + 8])
           extend(6, until_)
         end
-        local m = string.format('%016d', time) .. id
+        -- the member: the time, 16 digits, as the target entry has it after the sender, then the id
+        local tgt = ARGV[o + 9]
+        local nl = string.find(tgt, '\n', 1, true)
+        local m = string.sub(tgt, nl + 1, nl + 16) .. id
         for j = o + 11, o + 10 + nt do
           local ki = ARGV[j] + 0
           redis.call('ZADD', KEYS[ki], ARGV[o + 5], m)
