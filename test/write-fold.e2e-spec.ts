@@ -222,6 +222,25 @@ describe('folding a batch before Redis (store, real Redis)', () => {
     expect((await s.c2c.perPeer(APP, 'o', ['p'])).counts).toEqual([140]);
   });
 
+  it('one-to-one: a write of one message from one peer (its compact form) keeps every rule: tombstones, the read time, redelivery', async () => {
+    const s = store(`c${uniq()}`);
+    const sent = (msgId: string, time: number): UnreadEvent => ({ type: 'message-sent', scope: 'c2c', appId: APP, msgId, from: 'p', to: 'o', time });
+    const count = async () => [(await s.c2c.perPeer(APP, 'o', ['p'])).counts[0], (await s.c2c.total(APP, 'o')).total];
+    await s.applyBatch([{ type: 'message-recalled', scope: 'c2c', appId: APP, msgId: 'm1', from: 'p', to: 'o', time: 100 }]);
+    await s.applyBatch([sent('m1', 100)]); // recalled before it arrived
+    expect(await count()).toEqual([0, 0]);
+    await s.applyBatch([sent('m2', 150)]);
+    await s.applyBatch([sent('m2', 150)]); // redelivered
+    expect(await count()).toEqual([1, 1]);
+    await s.applyBatch([{ type: 'read-ack', scope: 'c2c', appId: APP, account: 'o', peer: 'p', readTime: 200 }]);
+    await s.applyBatch([sent('m3', 200)]); // at the read time
+    expect(await count()).toEqual([0, 0]);
+    await s.applyBatch([sent('m4', 201)]);
+    await s.applyBatch([sent('m4', 201)]);
+    await s.applyBatch([{ type: 'message-sent', scope: 'c2c', appId: APP, msgId: 'm5', from: 'q', to: 'o', time: 50 }]);
+    expect(await count()).toEqual([1, 2]);
+  });
+
   it('one-to-one: every peer of an owner in one HMGET (1 000 fields a call), recalls marked for later batches', async () => {
     const s = store(`h${uniq()}`);
     const peers = Array.from({ length: 1_500 }, (_, i) => `p${i}`);
