@@ -42,10 +42,11 @@ else
   -- at most 1000 pairs per ZADD (unpack's stack bounds one call's arguments; a batch may hold thousands)
   for s = 1, m, 2000 do added = added + redis.call('ZADD', KEYS[1], 'GT', unpack(kept, s, math.min(s + 1999, m))) end
 end
--- pruned only when it grew: a set that did not grow holds no more expired entries than a
--- pruned one would gain (expired entries are ignored anyway); this saves a command per call
-if added > 0 then redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1]) end
 -- never shortened: GT moves a later expiry, NX sets the first one (a key without one was
 -- created by this ZADD, so only a call that added a member can need it)
-if redis.call('PEXPIREAT', KEYS[1], at, 'GT') == 0 and added > 0 then redis.call('PEXPIREAT', KEYS[1], at, 'NX') end
+local created = redis.call('PEXPIREAT', KEYS[1], at, 'GT') == 0 and added > 0 and redis.call('PEXPIREAT', KEYS[1], at, 'NX') == 1
+-- pruned only when it grew: a set that did not grow holds no more expired entries than a
+-- pruned one would gain (expired entries are ignored anyway); this saves a command per call.
+-- A set this call created holds only what it added, none expired.
+if added > 0 and not created then redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1]) end
 return m / 2

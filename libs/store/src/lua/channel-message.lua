@@ -189,7 +189,8 @@ while o < nargv do
     if time >= cutoff then
       changed = changed + 1
       local until_ = time + retention
-      local raw = redis.call('HGET', KEYS[4], id)
+      -- the common case, no record yet: the mention's own is stored as is (HSETNX: one command)
+      local raw = redis.call('HSETNX', KEYS[4], id, ARGV[o + 6]) == 0 and redis.call('HGET', KEYS[4], id)
       local rec, s, ut
       if raw then
         -- an update came first, or this is a redelivery: merge the mention's own record into
@@ -202,8 +203,7 @@ while o < nargv do
         redis.call('ZREM', KEYS[5], id)
         s, ut = rec.s + 0, rec.ut + 0
       else
-        -- the common case: the record is the mention's own, and so is the answer
-        redis.call('HSET', KEYS[4], id, ARGV[o + 6])
+        -- the record is the mention's own, and so is the answer
         s, ut = status, utime
       end
       redis.call('ZADD', KEYS[1], ARGV[o + 5], id)
