@@ -1,6 +1,6 @@
 import Redis from 'ioredis';
 import type { UnreadEvent } from '@app/contracts';
-import { Keyspace, ProjectionStore } from '@app/store';
+import { Keyspace, ProjectionStore, padMsgId, renderFixedFields, renderMentionAnswer } from '@app/store';
 import { uniq } from './support/harness';
 import { RedisServer } from './support/processes';
 import { snapshot } from './support/snapshot';
@@ -401,6 +401,35 @@ describe('folding a batch before Redis (store, real Redis)', () => {
     const page = await store(prefix).channel.unreadMentions({ app: APP, serverId: '9', channelId: '30', account: 'w2', roles: [], position: { time: now, skip: 0 }, limit: 200, now });
     expect(page.messages).toHaveLength(mentions.length);
     for (const m of page.messages) expect(JSON.stringify(JSON.parse(m))).toBe(m);
+  });
+
+  it('QChat mentions stored before the fixed fields moved into the record (B:msg) are still rendered on update, recalled and pruned', async () => {
+    const now = Date.now();
+    const prefix = `v${uniq()}`;
+    const base = new Keyspace(prefix).channel(APP, '9', '31');
+    const fixed = renderFixedFields({ fromAccount: 'w1', fromNick: 'n', fromClientType: 'WEB', time: now - 1000, type: 0, attach: '', msgIdClient: 'c', mentionedAll: 0 });
+    const id = padMsgId('42');
+    // as an earlier version stored a mention: fixed fields in B:msg, a record without them
+    await redis.zadd(`${base}:ix`, now - 1000, id);
+    await redis.hset(`${base}:msg`, id, fixed);
+    await redis.hset(`${base}:tgt`, id, `w1\n${String(now - 1000).padStart(16, '0')}\na:w2\n`);
+    await redis.hset(`${base}:upd`, id, JSON.stringify({ s: '0', st: String(now - 1000), ut: String(now - 1000), b: 'old', bt: String(now - 1000) }));
+    await redis.hset(`${base}:out`, id, renderMentionAnswer(id, fixed, '0', String(now - 1000), 'old', ''));
+    await redis.zadd(`${base}:a:w2`, now - 1000, String(now - 1000).padStart(16, '0') + id);
+    await store(prefix).applyBatch([{ type: 'channel-message-updated', appId: APP, serverId: '9', channelId: '31', msgIdServer: '42', status: 0, updateTime: now - 500, body: 'edited' }]);
+    expect(await redis.hget(`${base}:out`, id)).toBe(renderMentionAnswer(id, fixed, '0', String(now - 500), 'edited', ''));
+    // the same message stored now renders the same
+    const fresh = `f${uniq()}`;
+    await store(fresh).applyBatch([
+      { type: 'channel-mention', appId: APP, serverId: '9', channelId: '31', message: { msgIdServer: '42', fromAccount: 'w1', fromNick: 'n', fromClientType: 'WEB', time: now - 1000, type: 0, attach: '', msgIdClient: 'c', body: 'old' }, mentionAccids: ['w2'] },
+      { type: 'channel-message-updated', appId: APP, serverId: '9', channelId: '31', msgIdServer: '42', status: 0, updateTime: now - 500, body: 'edited' },
+    ]);
+    expect(await redis.hget(`${new Keyspace(fresh).channel(APP, '9', '31')}:out`, id)).toBe(await redis.hget(`${base}:out`, id));
+    // recalled: out of the answers, and the record keeps no fixed fields
+    await store(prefix).applyBatch([{ type: 'channel-message-updated', appId: APP, serverId: '9', channelId: '31', msgIdServer: '42', status: 1, updateTime: now - 400 }]);
+    expect(await redis.hget(`${base}:out`, id)).toBeNull();
+    expect(await redis.hget(`${base}:tgt`, id)).toBeNull();
+    expect(Object.keys(JSON.parse((await redis.hget(`${base}:upd`, id))!) as object)).not.toContain('f');
   });
 
   it('batches of the scale workload: thousands of senders in one group, of acks and mentions in one channel, apply whole', async () => {

@@ -31,9 +31,11 @@ interface MessageCall {
  *   all, a role, an account: member `<time, 16 digits><msgIdServer padded to 20 digits>`,
  *   score time; only ever added to (and pruned by time): whether a member counts is
  *   `B:tgt`'s to say;
- * - `B:ix` every mention message by time (retention and page positions), `B:msg` fixed fields,
- *   `B:tgt` its sender, time and target sets, `B:upd` status/body/ext/updateTime as
- *   last-writer-wins registers, `B:pend` updates whose mention has not arrived;
+ * - `B:ix` every mention message by time (retention and page positions), `B:tgt` its sender,
+ *   time and target sets, `B:upd` status/body/ext/updateTime as last-writer-wins registers
+ *   and the fixed fields (until the message is recalled or deleted), `B:pend` updates whose
+ *   mention has not arrived (`B:msg`, the fixed fields as an earlier version kept them, is only
+ *   read);
  * - `B:out`: id → the message's answer JSON, rendered by the write script whenever the
  *   message or its record changes (pages are assembled by concatenation); a new mention
  *   brings its answer and record rendered here, byte for byte what the script would render,
@@ -127,15 +129,16 @@ export class ChannelProjection {
       const id = padMsgId(m.msgIdServer);
       const status = String(m.status ?? 0);
       const updateTime = String(m.updateTime ?? m.time);
+      // a recalled or deleted message is never rendered (channel-message.lua)
+      const terminal = m.status === 1 || m.status === 2;
       call.args.push(
         'mention',
         id,
         status,
         updateTime,
         m.time,
-        ownRecord(status, updateTime, m.body, m.ext),
-        fixed,
-        renderMentionAnswer(id, fixed, status, updateTime, m.body ?? '', m.ext ?? ''),
+        ownRecord(status, updateTime, m.body, m.ext, terminal ? undefined : fixed),
+        terminal ? '' : renderMentionAnswer(id, fixed, status, updateTime, m.body ?? '', m.ext ?? ''),
         entry,
         positions.length,
         ...positions,
@@ -177,13 +180,15 @@ function register(v: string | undefined): [string, string] {
 
 /**
  * A mention's own last-writer-wins record, as `B:upd` holds it (channel-message.lua): its
- * status, and its body and ext when given, each written at its updateTime. Strings escaped as
- * the script's renderer escapes them, which cjson reads back to the same bytes.
+ * status, and its body and ext when given, each written at its updateTime, and its fixed
+ * fields (unless its status is terminal). Strings escaped as the script's renderer escapes
+ * them, which cjson reads back to the same bytes.
  */
-function ownRecord(status: string, updateTime: string, body: string | undefined, ext: string | undefined): string {
+function ownRecord(status: string, updateTime: string, body: string | undefined, ext: string | undefined, fixed: string | undefined): string {
   const ut = luaJsonString(updateTime);
   let rec = `{"s":${luaJsonString(status)},"st":${ut},"ut":${ut}`;
   if (body !== undefined) rec += `,"b":${luaJsonString(body)},"bt":${ut}`;
   if (ext !== undefined) rec += `,"e":${luaJsonString(ext)},"et":${ut}`;
+  if (fixed !== undefined) rec += `,"f":${luaJsonString(fixed)}`;
   return `${rec}}`;
 }

@@ -85,7 +85,7 @@ export interface FixedFields {
 }
 
 /**
- * The fixed fields of a mention as stored in `B:msg`, ready to send: three JSON member
+ * The fixed fields of a mention as stored in its `B:upd` record, ready to send: three JSON member
  * lists, joined by "\n" (JSON text never holds a raw newline), around which the write
  * script puts the message's current values (mention-render.lua) into `B:out`:
  * `{"msgIdServer":<id>,` seg1 `"updateTime":…,"status":…,` seg2 `"body":…,` seg3 `"ext":…}`.

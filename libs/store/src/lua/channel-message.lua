@@ -21,14 +21,20 @@
 -- retargeted or pruned needs no write to sets this call does not declare.
 --
 -- KEYS[1]  <base>:ix    zset  every mention message of the channel: padded id -> time
--- KEYS[2]  <base>:msg   hash  padded id -> the fixed fields, pre-rendered by the store
+-- KEYS[2]  <base>:msg   hash  padded id -> the fixed fields, pre-rendered by the store, as an
+--                             earlier version kept them: only read (for a record without
+--                             them), no longer written; it expires
 -- KEYS[3]  <base>:tgt   hash  padded id -> "<fromAccount>\n<time, 16 digits>\n" then each
 --                             target set suffix followed by "\n"
--- KEYS[4]  <base>:upd   hash  padded id -> {s, st, ut, b, bt, e, et} (JSON, numbers as strings)
+-- KEYS[4]  <base>:upd   hash  padded id -> {s, st, ut, b, bt, e, et, f} (JSON, numbers as
+--                             strings): the record, and f the message's fixed fields, pre-
+--                             rendered by the store (qchat-wire.ts renderFixedFields), once its
+--                             mention came and while it is not terminal
 -- KEYS[5]  <base>:pend  zset  padded id with an update but no mention yet -> updateTime
 -- KEYS[6]  <base>:out   hash  padded id -> the message's answer JSON, rendered here
---                             (mention-render.lua) whenever its fixed fields or its record
---                             change, dropped with the message: a page is a concatenation
+--                             (mention-render.lua) whenever its record changes (or as the
+--                             store rendered it, for a mention with no record before),
+--                             dropped with the message: a page is a concatenation
 -- KEYS[7..] the target sets the mentions of this call are indexed in: <base>:all,
 --          <base>:r:<roleId>, <base>:a:<escaped account>, zsets of <time><padded id> -> time
 -- ARGV[1]  now (ms)
@@ -43,15 +49,16 @@
 -- ARGV[o+7]  "1" when an ext is given, else "0";  ARGV[o+8]  ext
 -- mention only:
 -- ARGV[o+5]  message time
--- ARGV[o+6]  its own record as <base>:upd holds it: {s, st, ut, b, bt, e, et} with st, bt
---            and et its updateTime, b and e only when given (JSON, numbers as strings); stored
---            as is when the message has no record yet, else merged into it
--- ARGV[o+7]  fixed fields, pre-rendered (qchat-wire.ts renderFixedFields)
--- ARGV[o+8]  its answer rendered from the fixed fields and its own record (qchat-wire.ts
---            renderMentionAnswer, byte for byte what mention-render.lua gives): stored as is
---            when the message has no record yet, else rendered here from the merged record
--- ARGV[o+9]  its <base>:tgt entry ("<fromAccount>\n<time>\n<suffix>\n…")
--- ARGV[o+10] the number nt of its target sets, then ARGV[o+11..o+10+nt] their positions in KEYS
+-- ARGV[o+6]  its own record as <base>:upd holds it: {s, st, ut, b, bt, e, et, f} with st,
+--            bt and et its updateTime, b and e only when given, f its fixed fields unless its
+--            status is terminal (JSON, numbers as strings); stored as is when the message has
+--            no record yet, else merged into it
+-- ARGV[o+7]  its answer rendered from the fixed fields and its own record (qchat-wire.ts
+--            renderMentionAnswer, byte for byte what mention-render.lua gives; empty when its
+--            status is terminal): stored as is when the message has no record yet, else
+--            rendered here from the merged record
+-- ARGV[o+8]  its <base>:tgt entry ("<fromAccount>\n<time>\n<suffix>\n…")
+-- ARGV[o+9]  the number nt of its target sets, then ARGV[o+10..o+9+nt] their positions in KEYS
 --
 -- Returns the number of events that changed the projection (the others were outside the
 -- retention).
@@ -83,10 +90,10 @@ local function extend(i, at)
   if not cur or at > cur then expiry[i] = at end
 end
 
--- Takes a message out of the answers: its fixed fields, target entry and rendered answer
--- (not ix/upd). Its members left in target sets no longer count (no target entry).
+-- Takes a message out of the answers: its target entry and rendered answer (not ix/upd; a
+-- terminal record drops its fixed fields itself). Its members left in target sets no longer
+-- count (no target entry).
 local function unindex(mid)
-  redis.call('HDEL', KEYS[2], mid)
   redis.call('HDEL', KEYS[3], mid)
   redis.call('HDEL', KEYS[6], mid)
 end
@@ -165,6 +172,8 @@ while o < nargv do
       local raw = redis.call('HGET', KEYS[4], id)
       local rec = raw and cjson.decode(raw) or { s = ARGV[o + 3], st = ARGV[o + 4], ut = ARGV[o + 4] }
       merge(rec, ARGV[o + 3], ARGV[o + 4], status, utime, ARGV[o + 5] == '1' and ARGV[o + 6] or nil, ARGV[o + 7] == '1' and ARGV[o + 8] or nil)
+      local fixed = rec.f
+      if terminal(rec.s + 0) then rec.f = nil end
       redis.call('HSET', KEYS[4], id, cjson.encode(rec))
       local ut = rec.ut + 0
       if not t then
@@ -177,14 +186,14 @@ while o < nargv do
         if terminal(rec.s + 0) then
           unindex(id)
         else
-          render(id, redis.call('HGET', KEYS[2], id), rec, t + retention)
+          render(id, fixed or redis.call('HGET', KEYS[2], id), rec, t + retention)
         end
         extend(4, math.max(t, ut) + retention)
       end
     end
     o = o + 8
   else
-    local nt = ARGV[o + 10] + 0
+    local nt = ARGV[o + 9] + 0
     local time = ARGV[o + 5] + 0
     if time >= cutoff then
       changed = changed + 1
@@ -199,6 +208,7 @@ while o < nargv do
         rec = cjson.decode(raw)
         local own = cjson.decode(ARGV[o + 6])
         merge(rec, own.s, own.ut, status, utime, own.b, own.e)
+        if terminal(rec.s + 0) then rec.f = nil else rec.f = own.f end
         redis.call('HSET', KEYS[4], id, cjson.encode(rec))
         redis.call('ZREM', KEYS[5], id)
         s, ut = rec.s + 0, rec.ut + 0
@@ -212,21 +222,19 @@ while o < nargv do
       if terminal(s) then
         unindex(id)
       else
-        redis.call('HSET', KEYS[2], id, ARGV[o + 7])
-        redis.call('HSET', KEYS[3], id, ARGV[o + 9])
-        extend(2, until_)
+        redis.call('HSET', KEYS[3], id, ARGV[o + 8])
         extend(3, until_)
         if rec then
-          render(id, ARGV[o + 7], rec, until_)
+          render(id, rec.f, rec, until_)
         else
-          redis.call('HSET', KEYS[6], id, ARGV[o + 8])
+          redis.call('HSET', KEYS[6], id, ARGV[o + 7])
           extend(6, until_)
         end
         -- the member: the time, 16 digits, as the target entry has it after the sender, then the id
-        local tgt = ARGV[o + 9]
+        local tgt = ARGV[o + 8]
         local nl = string.find(tgt, '\n', 1, true)
         local m = string.sub(tgt, nl + 1, nl + 16) .. id
-        for j = o + 11, o + 10 + nt do
+        for j = o + 10, o + 9 + nt do
           local ki = ARGV[j] + 0
           redis.call('ZADD', KEYS[ki], ARGV[o + 5], m)
           extend(ki, until_)
@@ -234,7 +242,7 @@ while o < nargv do
         end
       end
     end
-    o = o + 10 + nt
+    o = o + 9 + nt
   end
 end
 
