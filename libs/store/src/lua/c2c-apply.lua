@@ -37,13 +37,13 @@ local total = 0
 local RECALLED = '\1recalled'
 if #ARGV == 3 then
   -- one message from one peer: what the general path below does for it, without parsing
-  local peer, id = ARGV[1], ARGV[3]
-  local reads = redis.call('HMGET', KEYS[1], RECALLED, peer)
+  local call, peer, id, counts = redis.call, ARGV[1], ARGV[3], KEYS[2]
+  local reads = call('HMGET', KEYS[1], RECALLED, peer)
   if reads[2] and ARGV[2] + 0 <= reads[2] + 0 then return 0 end
-  if reads[1] and redis.call('HEXISTS', KEYS[1], '\2' .. peer .. '\n' .. id) == 1 then return 0 end
-  if redis.call('ZADD', KEYS[3], 'NX', ARGV[2], id) == 0 then return 0 end
-  if redis.call('HINCRBY', KEYS[2], peer, '1') <= 0 then redis.call('HDEL', KEYS[2], peer) end
-  if redis.call('HINCRBY', KEYS[2], '', '1') <= 0 then redis.call('HDEL', KEYS[2], '') end
+  if reads[1] and call('HEXISTS', KEYS[1], '\2' .. peer .. '\n' .. id) == 1 then return 0 end
+  if call('ZADD', KEYS[3], 'NX', ARGV[2], id) == 0 then return 0 end
+  if call('HINCRBY', counts, peer, '1') <= 0 then call('HDEL', counts, peer) end
+  if call('HINCRBY', counts, '', '1') <= 0 then call('HDEL', counts, '') end
   return 1
 end
 -- the read times of every peer (and the tombstone marker) in one HMGET: reads[i + 1] is
