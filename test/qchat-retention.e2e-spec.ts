@@ -153,7 +153,7 @@ describe('QChat mentions: retention and rate limit', () => {
       (v) => JSON.stringify(v) === '[2]',
       { what: 'E filtered', timeoutMs: 40_000, intervalMs: 500 },
     );
-    expect(await h.redis.hlen(`${b1}:msg`)).toBe(2);
+    expect(await h.redis.hlen(`${b1}:upd`)).toBe(2);
 
     // the next write to the channel prunes it
     const t3 = Date.now();
@@ -164,10 +164,13 @@ describe('QChat mentions: retention and rate limit', () => {
       { what: 'E pruned' },
     );
     expect(await h.redis.zrange(`${b1}:ix`, 0, -1)).toEqual([padMsgId('2'), padMsgId('3')]);
-    expect(await h.redis.hkeys(`${b1}:msg`)).toEqual(
+    expect(await h.redis.hkeys(`${b1}:upd`)).toEqual(
       expect.arrayContaining([padMsgId('2'), padMsgId('3')]),
     );
-    expect(await h.redis.hlen(`${b1}:msg`)).toBe(2);
+    expect(await h.redis.hlen(`${b1}:upd`)).toBe(2);
+    expect(await h.redis.hlen(`${b1}:out`)).toBe(2);
+    // the fixed fields live in the record (B:msg is no longer written)
+    expect(await h.redis.exists(`${b1}:msg`)).toBe(0);
     // target set members are <time, 16 digits><padded id>
     expect(await h.redis.zrange(`${b1}:all`, 0, -1)).toEqual([
       String(now - 10_000).padStart(16, '0') + padMsgId('2'),

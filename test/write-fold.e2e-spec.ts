@@ -1,6 +1,6 @@
 import Redis from 'ioredis';
 import type { UnreadEvent } from '@app/contracts';
-import { Keyspace, ProjectionStore } from '@app/store';
+import { Keyspace, ProjectionStore, padMsgId, renderFixedFields, renderMentionAnswer } from '@app/store';
 import { uniq } from './support/harness';
 import { RedisServer } from './support/processes';
 import { snapshot } from './support/snapshot';
@@ -222,6 +222,25 @@ describe('folding a batch before Redis (store, real Redis)', () => {
     expect((await s.c2c.perPeer(APP, 'o', ['p'])).counts).toEqual([140]);
   });
 
+  it('one-to-one: a write of one message from one peer (its compact form) keeps every rule: tombstones, the read time, redelivery', async () => {
+    const s = store(`c${uniq()}`);
+    const sent = (msgId: string, time: number): UnreadEvent => ({ type: 'message-sent', scope: 'c2c', appId: APP, msgId, from: 'p', to: 'o', time });
+    const count = async () => [(await s.c2c.perPeer(APP, 'o', ['p'])).counts[0], (await s.c2c.total(APP, 'o')).total];
+    await s.applyBatch([{ type: 'message-recalled', scope: 'c2c', appId: APP, msgId: 'm1', from: 'p', to: 'o', time: 100 }]);
+    await s.applyBatch([sent('m1', 100)]); // recalled before it arrived
+    expect(await count()).toEqual([0, 0]);
+    await s.applyBatch([sent('m2', 150)]);
+    await s.applyBatch([sent('m2', 150)]); // redelivered
+    expect(await count()).toEqual([1, 1]);
+    await s.applyBatch([{ type: 'read-ack', scope: 'c2c', appId: APP, account: 'o', peer: 'p', readTime: 200 }]);
+    await s.applyBatch([sent('m3', 200)]); // at the read time
+    expect(await count()).toEqual([0, 0]);
+    await s.applyBatch([sent('m4', 201)]);
+    await s.applyBatch([sent('m4', 201)]);
+    await s.applyBatch([{ type: 'message-sent', scope: 'c2c', appId: APP, msgId: 'm5', from: 'q', to: 'o', time: 50 }]);
+    expect(await count()).toEqual([1, 2]);
+  });
+
   it('one-to-one: every peer of an owner in one HMGET (1 000 fields a call), recalls marked for later batches', async () => {
     const s = store(`h${uniq()}`);
     const peers = Array.from({ length: 1_500 }, (_, i) => `p${i}`);
@@ -347,6 +366,70 @@ describe('folding a batch before Redis (store, real Redis)', () => {
         }
       }
     });
+  });
+
+  it('QChat mentions: the answer and record a mention brings (stored as is when it is new) are what the script renders and merges', async () => {
+    // channel-message.lua stores a new mention's record and answer as the store renders them
+    // (qchat-wire.ts renderMentionAnswer), and renders and merges itself when the message has a
+    // record already: redelivering each mention takes the second path, which must give the same bytes.
+    const now = Date.now();
+    const texts = ['', 'plain', 'q"uote\\back/slash', 'ctl\x00\x01\x08\x0c\n\r\t\x1f\x7f end', '😀 é 中文', 'lone \ud800 surrogate', '{"json":[1,2]}'];
+    const mentions: UnreadEvent[] = texts.flatMap((t, i) => [
+      {
+        type: 'channel-mention', appId: APP, serverId: '9', channelId: '30',
+        message: { msgIdServer: String(5000 + 2 * i), fromAccount: 'w1', fromNick: t, time: now - 1000 + i, updateTime: now - 500 + i, status: i % 3 === 2 ? 10001 : 0, body: t, ext: texts[(i + 3) % texts.length], attach: t },
+        mentionAccids: ['w2'],
+      },
+      {
+        type: 'channel-mention', appId: APP, serverId: '9', channelId: '30',
+        message: { msgIdServer: String(5001 + 2 * i), fromAccount: 'w1', time: now - 1000 + i, ...(i % 2 ? { body: t } : { ext: t }) },
+        mentionAll: true,
+      },
+    ]);
+    const prefix = `m${uniq()}`;
+    const base = new Keyspace(prefix).channel(APP, '9', '30');
+    await store(prefix).applyBatch(mentions);
+    const read = async () => ({ out: await redis.hgetallBuffer(`${base}:out`), upd: Object.fromEntries(Object.entries(await redis.hgetall(`${base}:upd`)).map(([k, v]) => [k, JSON.parse(v) as unknown])) });
+    const fresh = await read();
+    expect(Object.keys(fresh.out)).toHaveLength(mentions.length);
+    await store(prefix).applyBatch(mentions);
+    await store(prefix).applyBatch([...mentions].reverse());
+    const again = await read();
+    expect(again.upd).toEqual(fresh.upd);
+    for (const [id, bytes] of Object.entries(fresh.out)) expect(again.out[id]!.equals(bytes)).toBe(true);
+    // and the page is the messages as the vendor serialises them
+    const page = await store(prefix).channel.unreadMentions({ app: APP, serverId: '9', channelId: '30', account: 'w2', roles: [], position: { time: now, skip: 0 }, limit: 200, now });
+    expect(page.messages).toHaveLength(mentions.length);
+    for (const m of page.messages) expect(JSON.stringify(JSON.parse(m))).toBe(m);
+  });
+
+  it('QChat mentions stored before the fixed fields moved into the record (B:msg) are still rendered on update, recalled and pruned', async () => {
+    const now = Date.now();
+    const prefix = `v${uniq()}`;
+    const base = new Keyspace(prefix).channel(APP, '9', '31');
+    const fixed = renderFixedFields({ fromAccount: 'w1', fromNick: 'n', fromClientType: 'WEB', time: now - 1000, type: 0, attach: '', msgIdClient: 'c', mentionedAll: 0 });
+    const id = padMsgId('42');
+    // as an earlier version stored a mention: fixed fields in B:msg, a record without them
+    await redis.zadd(`${base}:ix`, now - 1000, id);
+    await redis.hset(`${base}:msg`, id, fixed);
+    await redis.hset(`${base}:tgt`, id, `w1\n${String(now - 1000).padStart(16, '0')}\na:w2\n`);
+    await redis.hset(`${base}:upd`, id, JSON.stringify({ s: '0', st: String(now - 1000), ut: String(now - 1000), b: 'old', bt: String(now - 1000) }));
+    await redis.hset(`${base}:out`, id, renderMentionAnswer(id, fixed, '0', String(now - 1000), 'old', ''));
+    await redis.zadd(`${base}:a:w2`, now - 1000, String(now - 1000).padStart(16, '0') + id);
+    await store(prefix).applyBatch([{ type: 'channel-message-updated', appId: APP, serverId: '9', channelId: '31', msgIdServer: '42', status: 0, updateTime: now - 500, body: 'edited' }]);
+    expect(await redis.hget(`${base}:out`, id)).toBe(renderMentionAnswer(id, fixed, '0', String(now - 500), 'edited', ''));
+    // the same message stored now renders the same
+    const fresh = `f${uniq()}`;
+    await store(fresh).applyBatch([
+      { type: 'channel-mention', appId: APP, serverId: '9', channelId: '31', message: { msgIdServer: '42', fromAccount: 'w1', fromNick: 'n', fromClientType: 'WEB', time: now - 1000, type: 0, attach: '', msgIdClient: 'c', body: 'old' }, mentionAccids: ['w2'] },
+      { type: 'channel-message-updated', appId: APP, serverId: '9', channelId: '31', msgIdServer: '42', status: 0, updateTime: now - 500, body: 'edited' },
+    ]);
+    expect(await redis.hget(`${new Keyspace(fresh).channel(APP, '9', '31')}:out`, id)).toBe(await redis.hget(`${base}:out`, id));
+    // recalled: out of the answers, and the record keeps no fixed fields
+    await store(prefix).applyBatch([{ type: 'channel-message-updated', appId: APP, serverId: '9', channelId: '31', msgIdServer: '42', status: 1, updateTime: now - 400 }]);
+    expect(await redis.hget(`${base}:out`, id)).toBeNull();
+    expect(await redis.hget(`${base}:tgt`, id)).toBeNull();
+    expect(Object.keys(JSON.parse((await redis.hget(`${base}:upd`, id))!) as object)).not.toContain('f');
   });
 
   it('batches of the scale workload: thousands of senders in one group, of acks and mentions in one channel, apply whole', async () => {

@@ -124,6 +124,13 @@ export class C2cStore {
         const base = this.keys.c2c(app, owner);
         const keys = [`${base}:r`, `${base}:n`];
         const args: string[] = [];
+        const only = peers.length === 1 ? peers[0]! : undefined;
+        if (only && only.messages?.length === 2 && !only.recalls && only.ack === undefined) {
+          // one message from one peer (most writes): the peer, its time and id, no counts (c2c-apply.lua)
+          keys.push(`${base}:z:${only.peer}`);
+          writes.push(runScript(APPLY, keys, [only.peer, only.messages[0]!, only.messages[1]!]));
+          continue;
+        }
         for (const f of peers) {
           const messages = f.messages ?? NONE;
           const recalls = f.recalls ?? NONE;

@@ -1,6 +1,6 @@
 import type { ChannelMention, ChannelMessageSent, ChannelMessageUpdated, ChannelReadAck } from '@app/contracts';
 import { esc, type Keyspace } from './keyspace';
-import { padMsgId, renderFixedFields } from './qchat-wire';
+import { luaJsonString, padMsgId, renderFixedFields, renderMentionAnswer } from './qchat-wire';
 import type { StoreOptions } from './store-options';
 import { command, runScript, script, type Write } from './write';
 
@@ -31,11 +31,15 @@ interface MessageCall {
  *   all, a role, an account: member `<time, 16 digits><msgIdServer padded to 20 digits>`,
  *   score time; only ever added to (and pruned by time): whether a member counts is
  *   `B:tgt`'s to say;
- * - `B:ix` every mention message by time (retention and page positions), `B:msg` fixed fields,
- *   `B:tgt` its sender, time and target sets, `B:upd` status/body/ext/updateTime as
- *   last-writer-wins registers, `B:pend` updates whose mention has not arrived;
+ * - `B:ix` every mention message by time (retention and page positions), `B:tgt` its sender,
+ *   time and target sets, `B:upd` status/body/ext/updateTime as last-writer-wins registers
+ *   and the fixed fields (until the message is recalled or deleted), `B:pend` updates whose
+ *   mention has not arrived (`B:msg`, the fixed fields as an earlier version kept them, is only
+ *   read);
  * - `B:out`: id → the message's answer JSON, rendered by the write script whenever the
- *   message or its record changes (pages are assembled by concatenation);
+ *   message or its record changes (pages are assembled by concatenation); a new mention
+ *   brings its answer and record rendered here, byte for byte what the script would render,
+ *   so the script stores them as is unless the message has a record already;
  * - `B:ack`: account → ack time (a max).
  * Per account (`keys.qchatAccount(app, account)`): `:chn`, the channels where it has keys
  * (its direct mention sets, its acks) by expiry, for account-deleted.
@@ -122,15 +126,19 @@ export class ChannelProjection {
         mentionedAll: e.mentionAll ? 1 : 0,
       });
       const entry = `${m.fromAccount}\n${String(m.time).padStart(16, '0')}\n${[...targets].map((t) => `${t}\n`).join('')}`;
+      const id = padMsgId(m.msgIdServer);
+      const status = String(m.status ?? 0);
+      const updateTime = String(m.updateTime ?? m.time);
+      // a recalled or deleted message is never rendered (channel-message.lua)
+      const terminal = m.status === 1 || m.status === 2;
       call.args.push(
         'mention',
-        padMsgId(m.msgIdServer),
-        m.status ?? 0,
-        m.updateTime ?? m.time,
-        ...register(m.body),
-        ...register(m.ext),
+        id,
+        status,
+        updateTime,
         m.time,
-        fixed,
+        ownRecord(status, updateTime, m.body, m.ext, terminal ? undefined : fixed),
+        terminal ? '' : renderMentionAnswer(id, fixed, status, updateTime, m.body ?? '', m.ext ?? ''),
         entry,
         positions.length,
         ...positions,
@@ -168,4 +176,19 @@ export function messageKeys(base: string): string[] {
 /** A last-writer-wins field of an event: whether it is given, and its value. */
 function register(v: string | undefined): [string, string] {
   return v === undefined ? ['0', ''] : ['1', v];
+}
+
+/**
+ * A mention's own last-writer-wins record, as `B:upd` holds it (channel-message.lua): its
+ * status, and its body and ext when given, each written at its updateTime, and its fixed
+ * fields (unless its status is terminal). Strings escaped as the script's renderer escapes
+ * them, which cjson reads back to the same bytes.
+ */
+function ownRecord(status: string, updateTime: string, body: string | undefined, ext: string | undefined, fixed: string | undefined): string {
+  const ut = luaJsonString(updateTime);
+  let rec = `{"s":${luaJsonString(status)},"st":${ut},"ut":${ut}`;
+  if (body !== undefined) rec += `,"b":${luaJsonString(body)},"bt":${ut}`;
+  if (ext !== undefined) rec += `,"e":${luaJsonString(ext)},"et":${ut}`;
+  if (fixed !== undefined) rec += `,"f":${luaJsonString(fixed)}`;
+  return `${rec}}`;
 }

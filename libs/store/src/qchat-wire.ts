@@ -85,7 +85,7 @@ export interface FixedFields {
 }
 
 /**
- * The fixed fields of a mention as stored in `B:msg`, ready to send: three JSON member
+ * The fixed fields of a mention as stored in its `B:upd` record, ready to send: three JSON member
  * lists, joined by "\n" (JSON text never holds a raw newline), around which the write
  * script puts the message's current values (mention-render.lua) into `B:out`:
  * `{"msgIdServer":<id>,` seg1 `"updateTime":…,"status":…,` seg2 `"body":…,` seg3 `"ext":…}`.
@@ -98,6 +98,32 @@ export function renderFixedFields(f: FixedFields): string {
     `\n"mentionedAll":${f.mentionedAll},"type":${JSON.stringify(f.type)},` +
     `\n"attach":${JSON.stringify(f.attach)},`
   );
+}
+
+const LUA_ESC: Record<string, string> = { '"': '\\"', '\\': '\\\\', '\b': '\\b', '\f': '\\f', '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+
+/**
+ * A string as JSON, escaped exactly as mention-render.lua's jsonString escapes it: '"', '\\'
+ * and control characters below 0x20 (\b \f \n \r \t, else \u00xx), everything else as is
+ * (unlike JSON.stringify, a lone surrogate is not escaped: it reaches Redis as the UTF-8 of
+ * U+FFFD, as the raw string would). Its UTF-8 is byte for byte what the script renders.
+ */
+export function luaJsonString(s: string): string {
+  // eslint-disable-next-line no-control-regex
+  return `"${s.replace(/[\u0000-\u001f"\\]/g, (c) => LUA_ESC[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)}"`;
+}
+
+/**
+ * A mention's answer JSON with its own status, updateTime, body and ext, byte for byte what
+ * mention-render.lua renders from `fixed` (renderFixedFields) and the record a mention with no
+ * earlier update gets: channel-message.lua stores it as is in that case (most mentions), so it
+ * renders only when an update came first or comes later. `status` and `updateTime` as sent.
+ */
+export function renderMentionAnswer(paddedId: string, fixed: string, status: string, updateTime: string, body: string, ext: string): string {
+  const [s1, s2, s3] = fixed.split('\n') as [string, string, string];
+  const nz = paddedId.search(/[^0]/);
+  const mid = nz < 0 ? '0' : paddedId.slice(nz);
+  return `{"msgIdServer":${mid},${s1}"updateTime":${updateTime},"status":${status},${s2}"body":${luaJsonString(body)},${s3}"ext":${luaJsonString(ext)}}`;
 }
 
 /**

@@ -29,10 +29,23 @@
 --          for none: one argument, as each costs Redis a string object and a Lua string),
 --          then n pairs time (ms), message id (the messages), then r pairs time (ms), message id
 --          (the recalled messages)
+--          Or, for one peer with one message and no recall or ack (most calls), just three:
+--          the peer, the message's time (ms), its id (no other ARGV has an odd length)
 --
 -- Returns the change of the owner's total (messages counted minus messages read or recalled).
 local total = 0
 local RECALLED = '\1recalled'
+if #ARGV == 3 then
+  -- one message from one peer: what the general path below does for it, without parsing
+  local call, peer, id, counts = redis.call, ARGV[1], ARGV[3], KEYS[2]
+  local reads = call('HMGET', KEYS[1], RECALLED, peer)
+  if reads[2] and ARGV[2] + 0 <= reads[2] + 0 then return 0 end
+  if reads[1] and call('HEXISTS', KEYS[1], '\2' .. peer .. '\n' .. id) == 1 then return 0 end
+  if call('ZADD', KEYS[3], 'NX', ARGV[2], id) == 0 then return 0 end
+  if call('HINCRBY', counts, peer, '1') <= 0 then call('HDEL', counts, peer) end
+  if call('HINCRBY', counts, '', '1') <= 0 then call('HDEL', counts, '') end
+  return 1
+end
 -- the read times of every peer (and the tombstone marker) in one HMGET: reads[i + 1] is
 -- peer i's; a write has at most 1000 messages but may have more peers (acks), so the fields
 -- go 1000 at a time (unpack's stack bounds a call's arguments)

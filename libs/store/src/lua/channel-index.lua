@@ -7,34 +7,46 @@
 -- it lists.
 --
 -- KEYS[1]  <prefix>:qacc:{app:account}:chn  zset  "serverId:channelId" -> expiry (ms)
--- ARGV[1]  now (ms)
+-- ARGV[1]  now (ms, an integer: it is passed to ZREMRANGEBYSCORE as is)
 -- ARGV[2i], ARGV[2i + 1]  per entry: the expiry of the account's data in that channel (ms:
---          time + retention), "serverId:channelId"
+--          time + retention, an integer: the newest is passed to PEXPIREAT as is), "serverId:channelId"
 --
 -- Returns the number of entries recorded; the others had already expired.
-local now = tonumber(ARGV[1])
-local function int(n)
-  return string.format('%d', n)
-end
-local kept, m, newest = {}, 0, nil
-for i = 2, #ARGV, 2 do
-  local at = tonumber(ARGV[i])
-  if at > now then
-    kept[m + 1] = ARGV[i]
-    kept[m + 2] = ARGV[i + 1]
-    m = m + 2
-    if not newest or at > newest then newest = at end
+-- Numbers by arithmetic (`s + 0`, one conversion; tonumber converts twice), and the
+-- arguments' own strings where a command takes a time (integers, as the store writes them):
+-- no string.format per call.
+local now = ARGV[1] + 0
+local m, newest, at = 0, nil, nil
+local kept
+if #ARGV == 3 then
+  -- one entry (most calls: an account is rarely named twice in a batch)
+  newest = ARGV[2] + 0
+  if newest > now then m, at = 2, ARGV[2] end
+else
+  kept = {}
+  for i = 2, #ARGV, 2 do
+    local t = ARGV[i] + 0
+    if t > now then
+      kept[m + 1] = ARGV[i]
+      kept[m + 2] = ARGV[i + 1]
+      m = m + 2
+      if not newest or t > newest then newest, at = t, ARGV[i] end
+    end
   end
 end
 if m == 0 then return 0 end
--- at most 1000 pairs per ZADD (unpack's stack bounds one call's arguments; a batch may hold thousands)
 local added = 0
-for s = 1, m, 2000 do added = added + redis.call('ZADD', KEYS[1], 'GT', unpack(kept, s, math.min(s + 1999, m))) end
--- pruned only when it grew: a set that did not grow holds no more expired entries than a
--- pruned one would gain (expired entries are ignored anyway); this saves a command per call
-if added > 0 then redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', int(now)) end
+if not kept then
+  added = redis.call('ZADD', KEYS[1], 'GT', ARGV[2], ARGV[3])
+else
+  -- at most 1000 pairs per ZADD (unpack's stack bounds one call's arguments; a batch may hold thousands)
+  for s = 1, m, 2000 do added = added + redis.call('ZADD', KEYS[1], 'GT', unpack(kept, s, math.min(s + 1999, m))) end
+end
 -- never shortened: GT moves a later expiry, NX sets the first one (a key without one was
 -- created by this ZADD, so only a call that added a member can need it)
-local at = int(newest)
-if redis.call('PEXPIREAT', KEYS[1], at, 'GT') == 0 and added > 0 then redis.call('PEXPIREAT', KEYS[1], at, 'NX') end
+local created = redis.call('PEXPIREAT', KEYS[1], at, 'GT') == 0 and added > 0 and redis.call('PEXPIREAT', KEYS[1], at, 'NX') == 1
+-- pruned only when it grew: a set that did not grow holds no more expired entries than a
+-- pruned one would gain (expired entries are ignored anyway); this saves a command per call.
+-- A set this call created holds only what it added, none expired.
+if added > 0 and not created then redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1]) end
 return m / 2

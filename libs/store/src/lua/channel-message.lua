@@ -21,14 +21,20 @@
 -- retargeted or pruned needs no write to sets this call does not declare.
 --
 -- KEYS[1]  <base>:ix    zset  every mention message of the channel: padded id -> time
--- KEYS[2]  <base>:msg   hash  padded id -> the fixed fields, pre-rendered by the store
+-- KEYS[2]  <base>:msg   hash  padded id -> the fixed fields, pre-rendered by the store, as an
+--                             earlier version kept them: only read (for a record without
+--                             them), no longer written; it expires
 -- KEYS[3]  <base>:tgt   hash  padded id -> "<fromAccount>\n<time, 16 digits>\n" then each
 --                             target set suffix followed by "\n"
--- KEYS[4]  <base>:upd   hash  padded id -> {s, st, ut, b, bt, e, et} (JSON, numbers as strings)
+-- KEYS[4]  <base>:upd   hash  padded id -> {s, st, ut, b, bt, e, et, f} (JSON, numbers as
+--                             strings): the record, and f the message's fixed fields, pre-
+--                             rendered by the store (qchat-wire.ts renderFixedFields), once its
+--                             mention came and while it is not terminal
 -- KEYS[5]  <base>:pend  zset  padded id with an update but no mention yet -> updateTime
 -- KEYS[6]  <base>:out   hash  padded id -> the message's answer JSON, rendered here
---                             (mention-render.lua) whenever its fixed fields or its record
---                             change, dropped with the message: a page is a concatenation
+--                             (mention-render.lua) whenever its record changes (or as the
+--                             store rendered it, for a mention with no record before),
+--                             dropped with the message: a page is a concatenation
 -- KEYS[7..] the target sets the mentions of this call are indexed in: <base>:all,
 --          <base>:r:<roleId>, <base>:a:<escaped account>, zsets of <time><padded id> -> time
 -- ARGV[1]  now (ms)
@@ -38,24 +44,42 @@
 -- ARGV[o+2]  padded msgIdServer
 -- ARGV[o+3]  status
 -- ARGV[o+4]  updateTime (for a mention: its updateTime, or its time when absent)
+-- update only:
 -- ARGV[o+5]  "1" when a body is given, else "0";  ARGV[o+6]  body
 -- ARGV[o+7]  "1" when an ext is given, else "0";  ARGV[o+8]  ext
 -- mention only:
--- ARGV[o+9]  message time
--- ARGV[o+10] fixed fields, pre-rendered (qchat-wire.ts renderFixedFields)
--- ARGV[o+11] its <base>:tgt entry ("<fromAccount>\n<time>\n<suffix>\n…")
--- ARGV[o+12] the number nt of its target sets, then ARGV[o+13..o+12+nt] their positions in KEYS
+-- ARGV[o+5]  message time
+-- ARGV[o+6]  its own record as <base>:upd holds it: {s, st, ut, b, bt, e, et, f} with st,
+--            bt and et its updateTime, b and e only when given, f its fixed fields unless its
+--            status is terminal (JSON, numbers as strings); stored as is when the message has
+--            no record yet, else merged into it
+-- ARGV[o+7]  its answer rendered from the fixed fields and its own record (qchat-wire.ts
+--            renderMentionAnswer, byte for byte what mention-render.lua gives; empty when its
+--            status is terminal): stored as is when the message has no record yet, else
+--            rendered here from the merged record
+-- ARGV[o+8]  its <base>:tgt entry ("<fromAccount>\n<time>\n<suffix>\n…")
+-- ARGV[o+9]  the number nt of its target sets, then ARGV[o+10..o+9+nt] their positions in KEYS
 --
 -- Returns the number of events that changed the projection (the others were outside the
 -- retention).
-local now = tonumber(ARGV[1])
-local retention = tonumber(ARGV[2])
+-- Numbers from strings by arithmetic (`s + 0`) rather than tonumber(s), which converts twice;
+-- every numeric argument is a decimal the store wrote.
+local now = ARGV[1] + 0
+local retention = ARGV[2] + 0
 local cutoff = now - retention
 local PRUNE_PER_CALL = 200
 
+-- string.format is costly: each distinct expiry of the call is formatted once
+local formatted = {}
 local function int(n)
-  return string.format('%d', n)
+  local s = formatted[n]
+  if not s then
+    s = string.format('%d', n)
+    formatted[n] = s
+  end
+  return s
 end
+local below = '(' .. int(cutoff)
 
 --#include mention-render
 
@@ -66,10 +90,10 @@ local function extend(i, at)
   if not cur or at > cur then expiry[i] = at end
 end
 
--- Takes a message out of the answers: its fixed fields, target entry and rendered answer
--- (not ix/upd). Its members left in target sets no longer count (no target entry).
+-- Takes a message out of the answers: its target entry and rendered answer (not ix/upd; a
+-- terminal record drops its fixed fields itself). Its members left in target sets no longer
+-- count (no target entry).
 local function unindex(mid)
-  redis.call('HDEL', KEYS[2], mid)
   redis.call('HDEL', KEYS[3], mid)
   redis.call('HDEL', KEYS[6], mid)
 end
@@ -84,13 +108,13 @@ local function render(mid, fixed, rec, expireAt)
 end
 
 -- Retention: drop what is older than the cutoff (bounded per call; keys expire anyway).
-local old = redis.call('ZRANGE', KEYS[1], '-inf', '(' .. int(cutoff), 'BYSCORE', 'LIMIT', 0, PRUNE_PER_CALL)
+local old = redis.call('ZRANGE', KEYS[1], '-inf', below, 'BYSCORE', 'LIMIT', 0, PRUNE_PER_CALL)
 for _, mid in ipairs(old) do
   unindex(mid)
   redis.call('HDEL', KEYS[4], mid)
   redis.call('ZREM', KEYS[1], mid)
 end
-local oldp = redis.call('ZRANGE', KEYS[5], '-inf', '(' .. int(cutoff), 'BYSCORE', 'LIMIT', 0, PRUNE_PER_CALL)
+local oldp = redis.call('ZRANGE', KEYS[5], '-inf', below, 'BYSCORE', 'LIMIT', 0, PRUNE_PER_CALL)
 for _, mid in ipairs(oldp) do
   redis.call('HDEL', KEYS[4], mid)
   redis.call('ZREM', KEYS[5], mid)
@@ -100,17 +124,10 @@ local function terminal(s)
   return s == 1 or s == 2
 end
 
--- Merges the event at offset o's status/body/ext into the message's last-writer-wins record;
--- also returns whether the message had a record before (only then can it be pending).
-local function merge(o, id, status, utime)
-  local raw = redis.call('HGET', KEYS[4], id)
-  local rec
-  if raw then
-    rec = cjson.decode(raw)
-  else
-    rec = { s = ARGV[o + 3], st = ARGV[o + 4], ut = ARGV[o + 4] }
-  end
-  local cs, cst = tonumber(rec.s), tonumber(rec.st)
+-- Merges a write (status s at updateTime ut, as strings, and as numbers status and utime; a
+-- body b unless nil, an ext e unless nil) into the last-writer-wins record rec.
+local function merge(rec, s, ut, status, utime, b, e)
+  local cs, cst = rec.s + 0, rec.st + 0
   local better
   if terminal(status) ~= terminal(cs) then
     better = terminal(status)
@@ -120,41 +137,45 @@ local function merge(o, id, status, utime)
     better = status > cs
   end
   if better then
-    rec.s = ARGV[o + 3]
-    rec.st = ARGV[o + 4]
+    rec.s = s
+    rec.st = ut
   end
-  if ARGV[o + 5] == '1' then
-    local bt = rec.bt and tonumber(rec.bt)
-    if not bt or utime > bt or (utime == bt and ARGV[o + 6] > rec.b) then
-      rec.b = ARGV[o + 6]
-      rec.bt = ARGV[o + 4]
+  if b then
+    local bt = rec.bt and rec.bt + 0
+    if not bt or utime > bt or (utime == bt and b > rec.b) then
+      rec.b = b
+      rec.bt = ut
     end
   end
-  if ARGV[o + 7] == '1' then
-    local et = rec.et and tonumber(rec.et)
-    if not et or utime > et or (utime == et and ARGV[o + 8] > rec.e) then
-      rec.e = ARGV[o + 8]
-      rec.et = ARGV[o + 4]
+  if e then
+    local et = rec.et and rec.et + 0
+    if not et or utime > et or (utime == et and e > rec.e) then
+      rec.e = e
+      rec.et = ut
     end
   end
-  if utime > tonumber(rec.ut) then rec.ut = ARGV[o + 4] end
-  redis.call('HSET', KEYS[4], id, cjson.encode(rec))
-  return rec, raw
+  if utime > rec.ut + 0 then rec.ut = ut end
 end
 
 local written = {} -- positions (in the keys) of the target sets added to
 local changed = 0
 local o = 2
-while o < #ARGV do
+local nargv = #ARGV
+while o < nargv do
   local op, id = ARGV[o + 1], ARGV[o + 2]
-  local status, utime = tonumber(ARGV[o + 3]), tonumber(ARGV[o + 4])
+  local status, utime = ARGV[o + 3] + 0, ARGV[o + 4] + 0
   if op == 'update' then
     local t = redis.call('ZSCORE', KEYS[1], id)
-    if t then t = tonumber(t) end
+    if t then t = t + 0 end
     if not ((t and t < cutoff) or (not t and utime < cutoff)) then
       changed = changed + 1
-      local rec = merge(o, id, status, utime)
-      local ut = tonumber(rec.ut)
+      local raw = redis.call('HGET', KEYS[4], id)
+      local rec = raw and cjson.decode(raw) or { s = ARGV[o + 3], st = ARGV[o + 4], ut = ARGV[o + 4] }
+      merge(rec, ARGV[o + 3], ARGV[o + 4], status, utime, ARGV[o + 5] == '1' and ARGV[o + 6] or nil, ARGV[o + 7] == '1' and ARGV[o + 8] or nil)
+      local fixed = rec.f
+      if terminal(rec.s + 0) then rec.f = nil end
+      redis.call('HSET', KEYS[4], id, cjson.encode(rec))
+      local ut = rec.ut + 0
       if not t then
         -- No mention yet (it may come later, or the message mentions nobody): keep the update
         -- pending until its updateTime leaves the retention.
@@ -162,45 +183,66 @@ while o < #ARGV do
         extend(4, ut + retention)
         extend(5, ut + retention)
       else
-        if terminal(tonumber(rec.s)) then
+        if terminal(rec.s + 0) then
           unindex(id)
         else
-          render(id, redis.call('HGET', KEYS[2], id), rec, t + retention)
+          render(id, fixed or redis.call('HGET', KEYS[2], id), rec, t + retention)
         end
         extend(4, math.max(t, ut) + retention)
       end
     end
     o = o + 8
   else
-    local nt = tonumber(ARGV[o + 12])
-    local time = tonumber(ARGV[o + 9])
+    local nt = ARGV[o + 9] + 0
+    local time = ARGV[o + 5] + 0
     if time >= cutoff then
       changed = changed + 1
-      local rec, had = merge(o, id, status, utime)
       local until_ = time + retention
-      -- a pending id always has a record (both are written together, and dropped together)
-      if had then redis.call('ZREM', KEYS[5], id) end
-      redis.call('ZADD', KEYS[1], ARGV[o + 9], id)
+      -- the common case, no record yet: the mention's own is stored as is (HSETNX: one command)
+      local raw = redis.call('HSETNX', KEYS[4], id, ARGV[o + 6]) == 0 and redis.call('HGET', KEYS[4], id)
+      local rec, s, ut
+      if raw then
+        -- an update came first, or this is a redelivery: merge the mention's own record into
+        -- the stored one (a pending id always has a record: both are written together, and
+        -- dropped together)
+        rec = cjson.decode(raw)
+        local own = cjson.decode(ARGV[o + 6])
+        merge(rec, own.s, own.ut, status, utime, own.b, own.e)
+        if terminal(rec.s + 0) then rec.f = nil else rec.f = own.f end
+        redis.call('HSET', KEYS[4], id, cjson.encode(rec))
+        redis.call('ZREM', KEYS[5], id)
+        s, ut = rec.s + 0, rec.ut + 0
+      else
+        -- the record is the mention's own, and so is the answer
+        s, ut = status, utime
+      end
+      redis.call('ZADD', KEYS[1], ARGV[o + 5], id)
       extend(1, until_)
-      extend(4, math.max(time, tonumber(rec.ut)) + retention)
-      if terminal(tonumber(rec.s)) then
+      extend(4, math.max(time, ut) + retention)
+      if terminal(s) then
         unindex(id)
       else
-        redis.call('HSET', KEYS[2], id, ARGV[o + 10])
-        redis.call('HSET', KEYS[3], id, ARGV[o + 11])
-        extend(2, until_)
+        redis.call('HSET', KEYS[3], id, ARGV[o + 8])
         extend(3, until_)
-        render(id, ARGV[o + 10], rec, until_)
-        local m = string.format('%016d', time) .. id
-        for j = o + 13, o + 12 + nt do
-          local ki = tonumber(ARGV[j])
-          redis.call('ZADD', KEYS[ki], ARGV[o + 9], m)
+        if rec then
+          render(id, rec.f, rec, until_)
+        else
+          redis.call('HSET', KEYS[6], id, ARGV[o + 7])
+          extend(6, until_)
+        end
+        -- the member: the time, 16 digits, as the target entry has it after the sender, then the id
+        local tgt = ARGV[o + 8]
+        local nl = string.find(tgt, '\n', 1, true)
+        local m = string.sub(tgt, nl + 1, nl + 16) .. id
+        for j = o + 10, o + 9 + nt do
+          local ki = ARGV[j] + 0
+          redis.call('ZADD', KEYS[ki], ARGV[o + 5], m)
           extend(ki, until_)
           written[ki] = true
         end
       end
     end
-    o = o + 12 + nt
+    o = o + 9 + nt
   end
 end
 
@@ -209,9 +251,10 @@ end
 -- (every call gives the keys it writes an expiry), so a new target set has nothing to prune.
 local created = {}
 for ki, at in pairs(expiry) do
-  if redis.call('PEXPIREAT', KEYS[ki], int(at), 'GT') == 0 and redis.call('PEXPIREAT', KEYS[ki], int(at), 'NX') == 1 then created[ki] = true end
+  local ms = int(at)
+  if redis.call('PEXPIREAT', KEYS[ki], ms, 'GT') == 0 and redis.call('PEXPIREAT', KEYS[ki], ms, 'NX') == 1 then created[ki] = true end
 end
 for ki in pairs(written) do
-  if not created[ki] then redis.call('ZREMRANGEBYSCORE', KEYS[ki], '-inf', '(' .. int(cutoff)) end
+  if not created[ki] then redis.call('ZREMRANGEBYSCORE', KEYS[ki], '-inf', below) end
 end
 return changed
