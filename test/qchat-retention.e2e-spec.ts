@@ -169,8 +169,6 @@ describe('QChat mentions: retention and rate limit', () => {
     );
     expect(await h.redis.hlen(`${b1}:upd`)).toBe(2);
     expect(await h.redis.hlen(`${b1}:out`)).toBe(2);
-    // the fixed fields live in the record (B:msg is no longer written)
-    expect(await h.redis.exists(`${b1}:msg`)).toBe(0);
     // target set members are <time, 16 digits><padded id>
     expect(await h.redis.zrange(`${b1}:all`, 0, -1)).toEqual([
       String(now - 10_000).padStart(16, '0') + padMsgId('2'),

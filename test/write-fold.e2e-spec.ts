@@ -403,30 +403,32 @@ describe('folding a batch before Redis (store, real Redis)', () => {
     for (const m of page.messages) expect(JSON.stringify(JSON.parse(m))).toBe(m);
   });
 
-  it('QChat mentions stored before the fixed fields moved into the record (B:msg) are still rendered on update, recalled and pruned', async () => {
+  it('QChat mentions: an edit renders the same whether it comes after its mention, before it or in its batch; a recall drops the fixed fields', async () => {
     const now = Date.now();
-    const prefix = `v${uniq()}`;
-    const base = new Keyspace(prefix).channel(APP, '9', '31');
     const fixed = renderFixedFields({ fromAccount: 'w1', fromNick: 'n', fromClientType: 'WEB', time: now - 1000, type: 0, attach: '', msgIdClient: 'c', mentionedAll: 0 });
     const id = padMsgId('42');
-    // as an earlier version stored a mention: fixed fields in B:msg, a record without them
-    await redis.zadd(`${base}:ix`, now - 1000, id);
-    await redis.hset(`${base}:msg`, id, fixed);
-    await redis.hset(`${base}:tgt`, id, `w1\n${String(now - 1000).padStart(16, '0')}\na:w2\n`);
-    await redis.hset(`${base}:upd`, id, JSON.stringify({ s: '0', st: String(now - 1000), ut: String(now - 1000), b: 'old', bt: String(now - 1000) }));
-    await redis.hset(`${base}:out`, id, renderMentionAnswer(id, fixed, '0', String(now - 1000), 'old', ''));
-    await redis.zadd(`${base}:a:w2`, now - 1000, String(now - 1000).padStart(16, '0') + id);
-    await store(prefix).applyBatch([{ type: 'channel-message-updated', appId: APP, serverId: '9', channelId: '31', msgIdServer: '42', status: 0, updateTime: now - 500, body: 'edited' }]);
-    expect(await redis.hget(`${base}:out`, id)).toBe(renderMentionAnswer(id, fixed, '0', String(now - 500), 'edited', ''));
-    // the same message stored now renders the same
-    const fresh = `f${uniq()}`;
-    await store(fresh).applyBatch([
-      { type: 'channel-mention', appId: APP, serverId: '9', channelId: '31', message: { msgIdServer: '42', fromAccount: 'w1', fromNick: 'n', fromClientType: 'WEB', time: now - 1000, type: 0, attach: '', msgIdClient: 'c', body: 'old' }, mentionAccids: ['w2'] },
-      { type: 'channel-message-updated', appId: APP, serverId: '9', channelId: '31', msgIdServer: '42', status: 0, updateTime: now - 500, body: 'edited' },
-    ]);
-    expect(await redis.hget(`${new Keyspace(fresh).channel(APP, '9', '31')}:out`, id)).toBe(await redis.hget(`${base}:out`, id));
+    const mention: UnreadEvent = {
+      type: 'channel-mention', appId: APP, serverId: '9', channelId: '31',
+      message: { msgIdServer: '42', fromAccount: 'w1', fromNick: 'n', fromClientType: 'WEB', time: now - 1000, type: 0, attach: '', msgIdClient: 'c', body: 'old' },
+      mentionAccids: ['w2'],
+    };
+    const edit: UnreadEvent = { type: 'channel-message-updated', appId: APP, serverId: '9', channelId: '31', msgIdServer: '42', status: 0, updateTime: now - 500, body: 'edited "quoted"\n' };
+    const expected = renderMentionAnswer(id, fixed, '0', String(now - 500), 'edited "quoted"\n', '');
+    const orders = [[[mention], [edit]], [[edit], [mention]], [[mention, edit]], [[edit, mention], [mention]]];
+    const bases: string[] = [];
+    for (const batches of orders) {
+      const prefix = `v${uniq()}`;
+      for (const b of batches) await store(prefix).applyBatch(b);
+      const base = new Keyspace(prefix).channel(APP, '9', '31');
+      bases.push(base);
+      expect(await redis.hget(`${base}:out`, id)).toBe(expected);
+      expect(JSON.parse(expected)).toMatchObject({ msgIdServer: 42, body: 'edited "quoted"\n', updateTime: now - 500, status: 0 });
+    }
     // recalled: out of the answers, and the record keeps no fixed fields
+    const prefix = `v${uniq()}`;
+    await store(prefix).applyBatch([mention]);
     await store(prefix).applyBatch([{ type: 'channel-message-updated', appId: APP, serverId: '9', channelId: '31', msgIdServer: '42', status: 1, updateTime: now - 400 }]);
+    const base = new Keyspace(prefix).channel(APP, '9', '31');
     expect(await redis.hget(`${base}:out`, id)).toBeNull();
     expect(await redis.hget(`${base}:tgt`, id)).toBeNull();
     expect(Object.keys(JSON.parse((await redis.hget(`${base}:upd`, id))!) as object)).not.toContain('f');

@@ -14,7 +14,7 @@ const MAX_EVENTS_PER_WRITE = 200;
 /** The QChat channel events of a batch that the mention projection folds. */
 export type ChannelEvent = ChannelMessageSent | ChannelReadAck | ChannelMention | ChannelMessageUpdated;
 
-/** One channel-message call being assembled: its keys (target sets after the six fixed ones) and events. */
+/** One channel-message call being assembled: its keys (target sets after the five fixed ones) and events. */
 interface MessageCall {
   keys: string[];
   /** Target suffix → its position in KEYS (1-based). */
@@ -34,8 +34,7 @@ interface MessageCall {
  * - `B:ix` every mention message by time (retention and page positions), `B:tgt` its sender,
  *   time and target sets, `B:upd` status/body/ext/updateTime as last-writer-wins registers
  *   and the fixed fields (until the message is recalled or deleted), `B:pend` updates whose
- *   mention has not arrived (`B:msg`, the fixed fields as an earlier version kept them, is only
- *   read);
+ *   mention has not arrived;
  * - `B:out`: id → the message's answer JSON, rendered by the write script whenever the
  *   message or its record changes (pages are assembled by concatenation); a new mention
  *   brings its answer and record rendered here, byte for byte what the script would render,
@@ -168,9 +167,9 @@ export class ChannelProjection {
   }
 }
 
-/** The six keys every channel-message call declares first. */
+/** The five keys every channel-message call declares first. */
 export function messageKeys(base: string): string[] {
-  return [`${base}:ix`, `${base}:msg`, `${base}:tgt`, `${base}:upd`, `${base}:pend`, `${base}:out`];
+  return [`${base}:ix`, `${base}:tgt`, `${base}:upd`, `${base}:pend`, `${base}:out`];
 }
 
 /** A last-writer-wins field of an event: whether it is given, and its value. */

@@ -21,21 +21,18 @@
 -- retargeted or pruned needs no write to sets this call does not declare.
 --
 -- KEYS[1]  <base>:ix    zset  every mention message of the channel: padded id -> time
--- KEYS[2]  <base>:msg   hash  padded id -> the fixed fields, pre-rendered by the store, as an
---                             earlier version kept them: only read (for a record without
---                             them), no longer written; it expires
--- KEYS[3]  <base>:tgt   hash  padded id -> "<fromAccount>\n<time, 16 digits>\n" then each
+-- KEYS[2]  <base>:tgt   hash  padded id -> "<fromAccount>\n<time, 16 digits>\n" then each
 --                             target set suffix followed by "\n"
--- KEYS[4]  <base>:upd   hash  padded id -> {s, st, ut, b, bt, e, et, f} (JSON, numbers as
+-- KEYS[3]  <base>:upd   hash  padded id -> {s, st, ut, b, bt, e, et, f} (JSON, numbers as
 --                             strings): the record, and f the message's fixed fields, pre-
 --                             rendered by the store (qchat-wire.ts renderFixedFields), once its
 --                             mention came and while it is not terminal
--- KEYS[5]  <base>:pend  zset  padded id with an update but no mention yet -> updateTime
--- KEYS[6]  <base>:out   hash  padded id -> the message's answer JSON, rendered here
+-- KEYS[4]  <base>:pend  zset  padded id with an update but no mention yet -> updateTime
+-- KEYS[5]  <base>:out   hash  padded id -> the message's answer JSON, rendered here
 --                             (mention-render.lua) whenever its record changes (or as the
 --                             store rendered it, for a mention with no record before),
 --                             dropped with the message: a page is a concatenation
--- KEYS[7..] the target sets the mentions of this call are indexed in: <base>:all,
+-- KEYS[6..] the target sets the mentions of this call are indexed in: <base>:all,
 --          <base>:r:<roleId>, <base>:a:<escaped account>, zsets of <time><padded id> -> time
 -- ARGV[1]  now (ms)
 -- ARGV[2]  retention (ms): an entry lives until its message time + retention
@@ -94,16 +91,16 @@ end
 -- terminal record drops its fixed fields itself). Its members left in target sets no longer
 -- count (no target entry).
 local function unindex(mid)
-  redis.call('HDEL', KEYS[3], mid)
-  redis.call('HDEL', KEYS[6], mid)
+  redis.call('HDEL', KEYS[2], mid)
+  redis.call('HDEL', KEYS[5], mid)
 end
 
 -- (Re)renders the answer of an indexed message from its fixed fields and record.
 local function render(mid, fixed, rec, expireAt)
   local text = fixed and renderMention(mid, fixed, rec)
   if text then
-    redis.call('HSET', KEYS[6], mid, text)
-    extend(6, expireAt)
+    redis.call('HSET', KEYS[5], mid, text)
+    extend(5, expireAt)
   end
 end
 
@@ -111,13 +108,13 @@ end
 local old = redis.call('ZRANGE', KEYS[1], '-inf', below, 'BYSCORE', 'LIMIT', 0, PRUNE_PER_CALL)
 for _, mid in ipairs(old) do
   unindex(mid)
-  redis.call('HDEL', KEYS[4], mid)
+  redis.call('HDEL', KEYS[3], mid)
   redis.call('ZREM', KEYS[1], mid)
 end
-local oldp = redis.call('ZRANGE', KEYS[5], '-inf', below, 'BYSCORE', 'LIMIT', 0, PRUNE_PER_CALL)
+local oldp = redis.call('ZRANGE', KEYS[4], '-inf', below, 'BYSCORE', 'LIMIT', 0, PRUNE_PER_CALL)
 for _, mid in ipairs(oldp) do
-  redis.call('HDEL', KEYS[4], mid)
-  redis.call('ZREM', KEYS[5], mid)
+  redis.call('HDEL', KEYS[3], mid)
+  redis.call('ZREM', KEYS[4], mid)
 end
 
 local function terminal(s)
@@ -169,26 +166,26 @@ while o < nargv do
     if t then t = t + 0 end
     if not ((t and t < cutoff) or (not t and utime < cutoff)) then
       changed = changed + 1
-      local raw = redis.call('HGET', KEYS[4], id)
+      local raw = redis.call('HGET', KEYS[3], id)
       local rec = raw and cjson.decode(raw) or { s = ARGV[o + 3], st = ARGV[o + 4], ut = ARGV[o + 4] }
       merge(rec, ARGV[o + 3], ARGV[o + 4], status, utime, ARGV[o + 5] == '1' and ARGV[o + 6] or nil, ARGV[o + 7] == '1' and ARGV[o + 8] or nil)
       local fixed = rec.f
       if terminal(rec.s + 0) then rec.f = nil end
-      redis.call('HSET', KEYS[4], id, cjson.encode(rec))
+      redis.call('HSET', KEYS[3], id, cjson.encode(rec))
       local ut = rec.ut + 0
       if not t then
         -- No mention yet (it may come later, or the message mentions nobody): keep the update
         -- pending until its updateTime leaves the retention.
-        redis.call('ZADD', KEYS[5], 'GT', ARGV[o + 4], id)
+        redis.call('ZADD', KEYS[4], 'GT', ARGV[o + 4], id)
+        extend(3, ut + retention)
         extend(4, ut + retention)
-        extend(5, ut + retention)
       else
         if terminal(rec.s + 0) then
           unindex(id)
         else
-          render(id, fixed or redis.call('HGET', KEYS[2], id), rec, t + retention)
+          render(id, fixed, rec, t + retention)
         end
-        extend(4, math.max(t, ut) + retention)
+        extend(3, math.max(t, ut) + retention)
       end
     end
     o = o + 8
@@ -199,7 +196,7 @@ while o < nargv do
       changed = changed + 1
       local until_ = time + retention
       -- the common case, no record yet: the mention's own is stored as is (HSETNX: one command)
-      local raw = redis.call('HSETNX', KEYS[4], id, ARGV[o + 6]) == 0 and redis.call('HGET', KEYS[4], id)
+      local raw = redis.call('HSETNX', KEYS[3], id, ARGV[o + 6]) == 0 and redis.call('HGET', KEYS[3], id)
       local rec, s, ut
       if raw then
         -- an update came first, or this is a redelivery: merge the mention's own record into
@@ -209,8 +206,8 @@ while o < nargv do
         local own = cjson.decode(ARGV[o + 6])
         merge(rec, own.s, own.ut, status, utime, own.b, own.e)
         if terminal(rec.s + 0) then rec.f = nil else rec.f = own.f end
-        redis.call('HSET', KEYS[4], id, cjson.encode(rec))
-        redis.call('ZREM', KEYS[5], id)
+        redis.call('HSET', KEYS[3], id, cjson.encode(rec))
+        redis.call('ZREM', KEYS[4], id)
         s, ut = rec.s + 0, rec.ut + 0
       else
         -- the record is the mention's own, and so is the answer
@@ -218,17 +215,17 @@ while o < nargv do
       end
       redis.call('ZADD', KEYS[1], ARGV[o + 5], id)
       extend(1, until_)
-      extend(4, math.max(time, ut) + retention)
+      extend(3, math.max(time, ut) + retention)
       if terminal(s) then
         unindex(id)
       else
-        redis.call('HSET', KEYS[3], id, ARGV[o + 8])
-        extend(3, until_)
+        redis.call('HSET', KEYS[2], id, ARGV[o + 8])
+        extend(2, until_)
         if rec then
           render(id, rec.f, rec, until_)
         else
-          redis.call('HSET', KEYS[6], id, ARGV[o + 7])
-          extend(6, until_)
+          redis.call('HSET', KEYS[5], id, ARGV[o + 7])
+          extend(5, until_)
         end
         -- the member: the time, 16 digits, as the target entry has it after the sender, then the id
         local tgt = ARGV[o + 8]
