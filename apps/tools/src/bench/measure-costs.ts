@@ -39,6 +39,11 @@ const KIND_LABELS: Record<Kind, string> = {
   directory: 'directory change',
 };
 
+/** The element whose `by` is the median (the lower middle one of an even count). */
+function median<T>(xs: readonly T[], by: (x: T) => number): T {
+  return [...xs].sort((a, b) => by(a) - by(b))[Math.floor((xs.length - 1) / 2)] as T;
+}
+
 /** Issue 19's targets on the folded rows, Redis CPU µs per event (docs/performance.md). */
 const FOLDED_TARGETS: Partial<Record<Kind, number>> = { 'c2c-msg': 7, 'group-msg': 5, mention: 30, 'channel-ack': 8 };
 
@@ -56,55 +61,67 @@ const FOLDED_TARGETS: Partial<Record<Kind, number>> = { 'c2c-msg': 7, 'group-msg
  * `redis-benchmark -P 100` of the script gives — measured the same way (INFO cpu), with INFO
  * commandstats (µs per call of EVALSHA and of each command the scripts run) in the details:
  * the `cost.alone.*` rows. The ratio says what folding costs or saves per write, independent
- * of the machine.
+ * of the machine. Three passes of both, alternating, each figure their median (one pass in
+ * `--quick`'s tiny mode), every pass's figure in `details.rounds`.
  */
 export async function measureCosts(ctx: BenchContext): Promise<BenchRow[]> {
   const { env } = ctx;
   const n = ctx.mode === 'full' ? 10_000 : ctx.mode === 'quick' ? 2_000 : 200;
+  // Each figure is the median of `rounds` passes (alone, then folded), each on prefixes of
+  // its own: one pass is 10-80 ms of Redis CPU, and single passes on a shared box differ by
+  // up to 1.5x (docs/performance.md, round 7).
+  const rounds = ctx.mode === 'tiny' ? 1 : 3;
   const prefix = `cost${env.id}`;
   const alonePrefix = `alone${env.id}`;
   const retention = { mentionRetentionMs: 7 * 24 * 3600 * 1000 };
-  const store = new ProjectionStore(env.redis, new Keyspace(prefix), retention);
   const pipelined = new Redis(env.redisUrl, { enableAutoPipelining: true, maxRetriesPerRequest: 3 });
-  const alone = new ProjectionStore(pipelined, new Keyspace(alonePrefix), retention);
   const warm = new ProjectionStore(pipelined, new Keyspace(`${alonePrefix}w`), retention);
   const kinds = (Object.keys(KIND_LABELS) as Kind[]).filter((k) => ctx.caps.channels || !['mention', 'channel-msg', 'channel-ack'].includes(k));
   const rows: BenchRow[] = [];
   const aloneRows: BenchRow[] = [];
   try {
     for (const [i, kind] of kinds.entries()) {
-      env.log(`costs: ${n} × ${kind} (alone, pipelined; then folded)`);
-      // the same events twice, each run on a prefix of its own: the same work
+      env.log(`costs: ${n} × ${kind} (alone, pipelined; then folded), ${rounds} round(s)`);
+      // the same events every pass, each pass on a prefix of its own: the same work
       const events = new MixedStream(ctx.world, ctx.seed + 20 + i, Date.now(), { channels: ctx.caps.channels, tag: `k${i}`, only: [kind] }).take(n);
 
       // the scripts in Redis' cache first (a first EVALSHA answers NOSCRIPT and is sent again as EVAL)
       for (const e of events.slice(0, 5)) await warm.apply(e);
-      await ctx.settle();
-      const cpu0 = await redisCpuSeconds(ctx);
-      const stats0 = await commandStats(ctx);
-      for (let j = 0; j < events.length; j += 100) await Promise.all(events.slice(j, j + 100).map((e) => alone.apply(e)));
-      const aloneUsed = (await redisCpuSeconds(ctx)) - cpu0;
-      const commands = statsDelta(stats0, await commandStats(ctx));
-      const scriptCalls = commands.filter((c) => c.cmd === 'evalsha' || c.cmd === 'eval').reduce((sum, c) => sum + c.calls, 0);
-      const aloneMicros = (aloneUsed * 1e6) / n;
+      const aloneRuns: { micros: number; cpu: number; commands: ReturnType<typeof statsDelta> }[] = [];
+      const foldedRuns: { micros: number; cpu: number }[] = [];
+      for (let r = 0; r < rounds; r++) {
+        const alone = new ProjectionStore(pipelined, new Keyspace(`${alonePrefix}${r}`), retention);
+        const store = new ProjectionStore(env.redis, new Keyspace(`${prefix}${r}`), retention);
+        await ctx.settle();
+        const cpu0 = await redisCpuSeconds(ctx);
+        const stats0 = await commandStats(ctx);
+        for (let j = 0; j < events.length; j += 100) await Promise.all(events.slice(j, j + 100).map((e) => alone.apply(e)));
+        const aloneUsed = (await redisCpuSeconds(ctx)) - cpu0;
+        aloneRuns.push({ micros: (aloneUsed * 1e6) / n, cpu: aloneUsed, commands: statsDelta(stats0, await commandStats(ctx)) });
 
-      await ctx.settle();
-      const before = await redisCpuSeconds(ctx);
-      const batches = [];
-      for (let j = 0; j < events.length; j += 200) batches.push(events.slice(j, j + 200));
-      for (let j = 0; j < batches.length; j += 8) await Promise.all(batches.slice(j, j + 8).map((b) => store.applyBatch(b)));
-      const used = (await redisCpuSeconds(ctx)) - before;
+        await ctx.settle();
+        const before = await redisCpuSeconds(ctx);
+        const batches = [];
+        for (let j = 0; j < events.length; j += 200) batches.push(events.slice(j, j + 200));
+        for (let j = 0; j < batches.length; j += 8) await Promise.all(batches.slice(j, j + 8).map((b) => store.applyBatch(b)));
+        const used = (await redisCpuSeconds(ctx)) - before;
+        foldedRuns.push({ micros: (used * 1e6) / n, cpu: used });
+      }
+      const aloneMid = median(aloneRuns, (x) => x.micros);
+      const foldedMid = median(foldedRuns, (x) => x.micros);
+      const commands = aloneMid.commands;
+      const scriptCalls = commands.filter((c) => c.cmd === 'evalsha' || c.cmd === 'eval').reduce((sum, c) => sum + c.calls, 0);
       rows.push(
         row({
           id: `cost.redis.${kind}`,
           group: 'costs',
           measurement: `Redis CPU per ${KIND_LABELS[kind]} (folded writes)`,
-          value: (used * 1e6) / n,
+          value: foldedMid.micros,
           unit: 'µs',
-          baseline: aloneMicros,
+          baseline: aloneMid.micros,
           baselineLabel: 'the same write called alone, pipelined (cost.alone)',
           target: FOLDED_TARGETS[kind] !== undefined ? { on: 'value', op: '<=', limit: FOLDED_TARGETS[kind] } : null,
-          details: { events: n, redisCpuSeconds: used },
+          details: { events: n, redisCpuSeconds: foldedMid.cpu, rounds: foldedRuns.map((x) => x.micros) },
         }),
       );
       aloneRows.push(
@@ -112,17 +129,18 @@ export async function measureCosts(ctx: BenchContext): Promise<BenchRow[]> {
           id: `cost.alone.${kind}`,
           group: 'costs',
           measurement: `Redis CPU per ${KIND_LABELS[kind]}, its script(s) called alone, 100 pipelined`,
-          value: aloneMicros,
+          value: aloneMid.micros,
           unit: 'µs',
           baseline: null,
           baselineLabel: '—',
           target: null,
           details: {
             events: n,
-            redisCpuSeconds: aloneUsed,
+            redisCpuSeconds: aloneMid.cpu,
+            rounds: aloneRuns.map((x) => x.micros),
             scriptCalls,
-            redisCpuMicrosPerScriptCall: scriptCalls ? (aloneUsed * 1e6) / scriptCalls : null,
-            // INFO commandstats over the run: EVALSHA and every command the scripts ran
+            redisCpuMicrosPerScriptCall: scriptCalls ? (aloneMid.cpu * 1e6) / scriptCalls : null,
+            // INFO commandstats over the median round: EVALSHA and every command the scripts ran
             commandstats: commands.slice(0, 12),
           },
         }),
@@ -147,8 +165,10 @@ export async function measureCosts(ctx: BenchContext): Promise<BenchRow[]> {
     );
   } finally {
     pipelined.disconnect();
-    await env.deleteKeys(`${prefix}:*`);
-    await env.deleteKeys(`${alonePrefix}:*`);
+    for (let r = 0; r < rounds; r++) {
+      await env.deleteKeys(`${prefix}${r}:*`);
+      await env.deleteKeys(`${alonePrefix}${r}:*`);
+    }
     await env.deleteKeys(`${alonePrefix}w:*`);
   }
   return rows;
