@@ -22,15 +22,16 @@ class Run {
   firstCall?: object;
   /** The run's own writes went in more than one call. */
   spans = false;
-  /** `after` writes waiting for the run's own writes, and what sends them. */
+  /** `after` writes waiting for the run's own writes. */
   private held: Op[] = [];
-  private sendHeld?: (ops: Op[]) => void;
 
   constructor(
     n: number,
     readonly tails: number,
     private readonly done: (replies: unknown[]) => void,
     private readonly failed: (err: unknown) => void,
+    /** Sends the held `after` writes once every own write succeeded. */
+    private readonly release: (ops: Op[]) => void,
   ) {
     this.replies = new Array<unknown>(n);
     this.left = n;
@@ -42,11 +43,9 @@ class Run {
     return this.own === 0;
   }
 
-  /** Holds an `after` write until every own write of the run succeeded (then `send` gets it). */
-  hold(op: Op, send: (ops: Op[]) => void): void {
-    if (this.settled) return;
-    this.held.push(op);
-    this.sendHeld = send;
+  /** Holds an `after` write until every own write of the run succeeded (then `release` gets it). */
+  hold(op: Op): void {
+    if (!this.settled) this.held.push(op);
   }
 
   resolve(i: number, reply: unknown): void {
@@ -60,7 +59,7 @@ class Run {
     if (i < this.replies.length - this.tails && --this.own === 0 && this.held.length > 0) {
       const ops = this.held;
       this.held = [];
-      this.sendHeld?.(ops);
+      this.release(ops);
     }
   }
 
@@ -144,7 +143,7 @@ export class BatchWriter implements Writer {
     if (n === 0) return Promise.resolve([]);
     this.schedule();
     return new Promise((resolve, reject) => {
-      const run = new Run(n, after.length, resolve, reject);
+      const run = new Run(n, after.length, resolve, reject, (held) => this.oneByOne(held));
       for (let i = 0; i < writes.length; i++) this.pending.push({ write: writes[i] as Write, run, i, after: false });
       for (let i = 0; i < after.length; i++) this.pending.push({ write: after[i] as Write, run, i: writes.length + i, after: true });
     });
@@ -191,7 +190,7 @@ export class BatchWriter implements Writer {
         if (i > start) this.call(client, ops.slice(start, i));
         op.run.spans = true;
         // on one Redis written directly, like the calls around it, so it keeps its place
-        if (this.redis instanceof Cluster) this.oneByOne(this.redis, [op]);
+        if (this.redis instanceof Cluster) this.oneByOne([op]);
         else settle(op, direct(this.redis, w.command, argList(w.keys, w.args)));
         start = i + 1;
         args = 0;
@@ -234,7 +233,7 @@ export class BatchWriter implements Writer {
     const ops = this.withAfter(given);
     if (ops.length === 0) return;
     if (client instanceof Cluster) {
-      this.oneByOne(this.redis, ops);
+      this.oneByOne(ops);
       return;
     }
     let folded: { lua: string; sha: string };
@@ -280,7 +279,7 @@ export class BatchWriter implements Writer {
         (err: Error) => {
           // Redis answered with an error (a script error, a redirection, OOM …): nothing tells
           // which write it was about, so each is sent again alone and settles on its own.
-          if (err instanceof ReplyError) this.oneByOne(this.redis, ops);
+          if (err instanceof ReplyError) this.oneByOne(ops);
           else for (const op of ops) op.run.reject(err);
         },
       );
@@ -305,7 +304,7 @@ export class BatchWriter implements Writer {
         if (kept) kept.push(op);
       } else {
         kept ??= ops.slice(0, i);
-        run.hold(op, (held) => this.oneByOne(this.redis, held));
+        run.hold(op);
       }
     }
     return kept ?? ops;
@@ -315,10 +314,10 @@ export class BatchWriter implements Writer {
    * Sends each write on its own (through the cluster client on a cluster: it follows
    * MOVED/ASK), in order; an `after` write waits for every own write of its run.
    */
-  private oneByOne(client: RedisClient, ops: Op[]): void {
+  private oneByOne(ops: Op[]): void {
     for (const op of ops) {
-      if (op.after && !op.run.ownDone) op.run.hold(op, (held) => this.oneByOne(client, held));
-      else settle(op, send(client, op.write));
+      if (op.after && !op.run.ownDone) op.run.hold(op);
+      else settle(op, send(this.redis, op.write));
     }
   }
 }
