@@ -127,9 +127,29 @@ export class BenchContext {
     }
   }
 
-  /** A moment for Redis and the apps to go quiet before a measurement that reads global counters. */
-  async settle(): Promise<void> {
+  /**
+   * A moment for Redis and the apps to go quiet before a measurement that reads global
+   * counters, and until Redis has finished rehashing its keyspace's tables. When the keyspace
+   * outgrows its table (at each power of two of keys), Redis moves every key into one twice as
+   * large, a few at a time (on each key lookup and 1 ms per cron tick): with the bench's
+   * world in Redis (~230 000 keys) that is tens of milliseconds of Redis CPU falling into
+   * whichever measurement runs then — 2-4 µs per event in a pass of 10 000 one-to-one messages
+   * (docs/performance.md, round 8). Returns how long it waited for the rehash, or null if
+   * Redis does not say (DEBUG refused: a Redis given with --redis-url).
+   */
+  async settle(): Promise<number | null> {
     await sleep(this.mode === 'tiny' ? 100 : 500);
+    const started = Date.now();
+    for (;;) {
+      let stats: string;
+      try {
+        stats = String(await this.env.redis.call('DEBUG', 'HTSTATS', '0'));
+      } catch {
+        return null;
+      }
+      if (!stats.includes('rehashing target') || Date.now() - started > 30_000) return (Date.now() - started) / 1000;
+      await sleep(100);
+    }
   }
 
 }

@@ -117,7 +117,9 @@ export class BenchEnv {
   }
 
   static async start(options: BenchEnvOptions): Promise<BenchEnv> {
-    const redisServer = options.redisUrl ? undefined : await RedisServer.start();
+    // DEBUG HTSTATS from this host: the Redis-CPU measurements wait until Redis has finished
+    // rehashing its keyspace's tables (BenchContext.settle)
+    const redisServer = options.redisUrl ? undefined : await RedisServer.start(['--enable-debug-command', 'local']);
     const broker = options.kafkaBrokers ? undefined : await MockBroker.start({ brokers: 1 });
     const env = new BenchEnv(options, options.kafkaBrokers?.split(',') ?? broker!.brokers, options.redisUrl ?? redisServer!.url, broker, redisServer);
     if (broker) {

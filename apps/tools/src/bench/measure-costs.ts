@@ -62,7 +62,11 @@ const FOLDED_TARGETS: Partial<Record<Kind, number>> = { 'c2c-msg': 7, 'group-msg
  * commandstats (µs per call of EVALSHA and of each command the scripts run) in the details:
  * the `cost.alone.*` rows. The ratio says what folding costs or saves per write, independent
  * of the machine. Three passes of both, alternating, each figure their median (one pass in
- * `--quick`'s tiny mode), every pass's figure in `details.rounds`.
+ * `--quick`'s tiny mode), every pass's figure in `details.rounds`. Each pass starts once Redis
+ * has no rehash of its keyspace's tables left (BenchContext.settle) and removes its keys after
+ * it, after an unmeasured pass that grew the table to hold them: what a key costs Redis while
+ * the keyspace grows (its share of moving every key into a table twice as large, at each
+ * power of two) is not in these rows; docs/performance.md (round 8) gives it.
  */
 export async function measureCosts(ctx: BenchContext): Promise<BenchRow[]> {
   const { env } = ctx;
@@ -85,27 +89,35 @@ export async function measureCosts(ctx: BenchContext): Promise<BenchRow[]> {
       // the same events every pass, each pass on a prefix of its own: the same work
       const events = new MixedStream(ctx.world, ctx.seed + 20 + i, Date.now(), { channels: ctx.caps.channels, tag: `k${i}`, only: [kind] }).take(n);
 
-      // the scripts in Redis' cache first (a first EVALSHA answers NOSCRIPT and is sent again as EVAL)
+      // Unmeasured, on a prefix of its own: the scripts into Redis' cache (a first EVALSHA
+      // answers NOSCRIPT and is sent again as EVAL), and the keyspace's table grown to hold
+      // as many keys as a pass adds. Every pass then removes its keys before the next, so no
+      // measured pass makes Redis grow (and rehash) its table (see BenchContext.settle).
       for (const e of events.slice(0, 5)) await warm.apply(e);
+      for (let j = 0; j < events.length; j += 100) await Promise.all(events.slice(j, j + 100).map((e) => warm.apply(e)));
+      await env.deleteKeys(`${alonePrefix}w:*`);
       const aloneRuns: { micros: number; cpu: number; commands: ReturnType<typeof statsDelta> }[] = [];
       const foldedRuns: { micros: number; cpu: number }[] = [];
+      const rehashWaits: (number | null)[] = [];
       for (let r = 0; r < rounds; r++) {
         const alone = new ProjectionStore(pipelined, new Keyspace(`${alonePrefix}${r}`), retention);
         const store = new ProjectionStore(env.redis, new Keyspace(`${prefix}${r}`), retention);
-        await ctx.settle();
+        rehashWaits.push(await ctx.settle());
         const cpu0 = await redisCpuSeconds(ctx);
         const stats0 = await commandStats(ctx);
         for (let j = 0; j < events.length; j += 100) await Promise.all(events.slice(j, j + 100).map((e) => alone.apply(e)));
         const aloneUsed = (await redisCpuSeconds(ctx)) - cpu0;
         aloneRuns.push({ micros: (aloneUsed * 1e6) / n, cpu: aloneUsed, commands: statsDelta(stats0, await commandStats(ctx)) });
+        await env.deleteKeys(`${alonePrefix}${r}:*`);
 
-        await ctx.settle();
+        rehashWaits.push(await ctx.settle());
         const before = await redisCpuSeconds(ctx);
         const batches = [];
         for (let j = 0; j < events.length; j += 200) batches.push(events.slice(j, j + 200));
         for (let j = 0; j < batches.length; j += 8) await Promise.all(batches.slice(j, j + 8).map((b) => store.applyBatch(b)));
         const used = (await redisCpuSeconds(ctx)) - before;
         foldedRuns.push({ micros: (used * 1e6) / n, cpu: used });
+        await env.deleteKeys(`${prefix}${r}:*`);
       }
       const aloneMid = median(aloneRuns, (x) => x.micros);
       const foldedMid = median(foldedRuns, (x) => x.micros);
@@ -121,7 +133,8 @@ export async function measureCosts(ctx: BenchContext): Promise<BenchRow[]> {
           baseline: aloneMid.micros,
           baselineLabel: 'the same write called alone, pipelined (cost.alone)',
           target: FOLDED_TARGETS[kind] !== undefined ? { on: 'value', op: '<=', limit: FOLDED_TARGETS[kind] } : null,
-          details: { events: n, redisCpuSeconds: foldedMid.cpu, rounds: foldedRuns.map((x) => x.micros) },
+          // rehashWaits: seconds each pass waited for Redis to finish rehashing its keyspace (null: not known)
+          details: { events: n, redisCpuSeconds: foldedMid.cpu, rounds: foldedRuns.map((x) => x.micros), rehashWaits },
         }),
       );
       aloneRows.push(
