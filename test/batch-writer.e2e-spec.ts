@@ -79,6 +79,36 @@ describe('batch writer and applied positions (store, real Redis)', () => {
     expect(await redis.scard(key)).toBe(26);
   });
 
+  it("sends partitions' smallest batches of a tick first, in a short call: a batch of one event is not held behind a large one", async () => {
+    const writer = new BatchWriter(redis);
+    const key = `o${uniq()}`;
+    const sadd = (m: string) => command('SADD', [key], [m]);
+    const position = (p: string) => [command('HSET', [`${key}:pos`], [p, '1'])]; // stands in for positions.lua
+    await writer.run([sadd('warm-up')]); // loads the folded script (EVALSHA, NOSCRIPT, EVAL) once
+    await redis.config('RESETSTAT');
+    const answered: string[] = [];
+    await Promise.all([
+      writer.run(Array.from({ length: 300 }, (_, i) => sadd(`l${i}`)), position('large')).then(() => answered.push('large')),
+      writer.run([sadd('m0'), sadd('m1'), sadd('m2')], position('medium')).then(() => answered.push('medium')),
+      writer.run([sadd('s')], position('small')).then(() => answered.push('small')),
+    ]);
+    expect(answered).toEqual(['small', 'medium', 'large']);
+    // the two small batches share the first call; the large one is not cut (a run is cut only past maxOpsPerCall)
+    const stats = await redis.info('commandstats');
+    expect(Number(/cmdstat_evalsha:calls=(\d+)/.exec(stats)?.[1] ?? 0)).toBe(2);
+    expect(await redis.scard(key)).toBe(305);
+    expect(await redis.hlen(`${key}:pos`)).toBe(3);
+
+    // runs without a position keep the order they were given in, across calls too
+    await redis.config('RESETSTAT');
+    const order: string[] = [];
+    await Promise.all([
+      writer.run(Array.from({ length: 300 }, (_, i) => sadd(`L${i}`))).then(() => order.push('large')),
+      writer.run([sadd('S')]).then(() => order.push('small')),
+    ]);
+    expect(order).toEqual(['large', 'small']);
+  });
+
   it('positions move forward only from the previous batch, and say what Redis holds when it is behind', async () => {
     const s = store(`p${uniq()}`);
     const part = { topic: 'im.message-sent', partition: 3 };

@@ -96,20 +96,59 @@ export interface BatchWriterOptions {
  */
 const MAX_FOLDED_COMMAND_ARGS = 4000;
 
+/**
+ * The first call of a flush carries at most this many writes; each later one up to twice the
+ * one before (up to maxOpsPerCall). With the smallest runs first (smallestRunsFirst), a batch
+ * of a few events, such as the one a user waits on, is answered after a short call instead of
+ * after every write of the tick: docs/performance.md, round 8.
+ */
+const FIRST_CALL_OPS = 16;
+
+/**
+ * The ops of a flush with each run's ops kept together and in order, the runs ordered by how
+ * many ops they have, fewest first (ties in the order given) — when every run of the flush
+ * carries a position (`after`): such a run is one partition's batch (the projector has one
+ * batch per partition in flight), and batches of different partitions give the same result
+ * in any order (docs/events.md: one conversation's or entity's events share a partition of
+ * their topic; across topics every projection is order-free); which of them reached the
+ * writer first was already up to kafkajs. A flush with any other run keeps the order given
+ * (a caller may rely on it, e.g. consecutive batches of one stream in flight together). A
+ * run's ops are contiguous in `pending`: `run` pushes them at once.
+ */
+function smallestRunsFirst(ops: Op[]): Op[] {
+  const runs: Op[][] = [];
+  let sorted = true;
+  for (let i = 0; i < ops.length; ) {
+    const run = ops[i]!.run;
+    if (run.tails === 0) return ops;
+    let j = i + 1;
+    while (j < ops.length && ops[j]!.run === run) j++;
+    const segment = ops.slice(i, j);
+    if (runs.length > 0 && segment.length < runs[runs.length - 1]!.length) sorted = false;
+    runs.push(segment);
+    i = j;
+  }
+  if (sorted) return ops;
+  runs.sort((a, b) => a.length - b.length); // stable: equal runs keep their order
+  return runs.flat();
+}
+
 /** The number of keys and arguments a write sends. */
 function size(w: Write): number {
   return w.keys.length + w.args.length;
 }
 
 /**
- * The projector's Writer: every write given to `run` in one tick is folded, in order, into
- * one `batch.lua` call per Redis node (on a Redis Cluster: per slot, each sent to the master
- * that serves it), split every `maxOpsPerCall` writes; each write's reply comes back in its
- * place.
+ * The projector's Writer: every write given to `run` in one tick is folded into `batch.lua`
+ * calls per Redis node (on a Redis Cluster: per slot, each sent to the master that serves
+ * it), in calls that grow from FIRST_CALL_OPS writes to at most `maxOpsPerCall`; each
+ * write's reply comes back in its place. When every run of the tick carries a position
+ * (partitions' batches: smallestRunsFirst) the runs with the fewest writes go first.
  *
  * Guarantees, compared with one call per write (DirectWriter): the same writes run, in the
- * same order per node (one connection per node, calls sent in order), each atomically (a
- * script body runs whole inside the folded call). A call that fails as a whole (connection
+ * same order per node (one connection per node, calls sent in order; partitions' batches
+ * each in its own order, as above), each atomically (a script body runs whole inside the
+ * folded call). A call that fails as a whole (connection
  * lost, a node that no longer serves a slot) rejects every write in it. A script error
  * (`redis.call` raising, or a script's own `error()`) stops the folded call where it was;
  * its writes are then sent again one by one, so each settles with its own reply or its own
@@ -168,7 +207,7 @@ export class BatchWriter implements Writer {
 
   private flush(): void {
     this.scheduled = false;
-    const ops = this.pending;
+    const ops = smallestRunsFirst(this.pending);
     this.pending = [];
     if (ops.length === 0) return;
     if (this.redis instanceof Cluster) {
@@ -178,14 +217,21 @@ export class BatchWriter implements Writer {
     }
   }
 
-  /** Sends `ops` in order, in calls of at most maxOps writes and maxArgs keys and arguments. */
+  /**
+   * Sends `ops` in order, in calls of at most maxOps writes and maxArgs keys and arguments.
+   * Between runs a call also ends where the next run would take it past its share: the
+   * first call FIRST_CALL_OPS writes, each later one twice the one before. A run is cut only
+   * by the hard bounds, so a batch's writes and position share a call whenever they fit in one.
+   */
   private split(client: Redis | Cluster, ops: Op[]): void {
     let start = 0;
     let args = 0;
+    let share = Math.min(FIRST_CALL_OPS, this.maxOps);
     for (let i = 0; i < ops.length; i++) {
       const op = ops[i] as Op;
       const w = op.write;
       const n = size(w);
+      const startsRun = i === 0 || (ops[i - 1] as Op).run !== op.run;
       if (!isScript(w) && n > MAX_FOLDED_COMMAND_ARGS) {
         if (i > start) this.call(client, ops.slice(start, i));
         op.run.spans = true;
@@ -196,10 +242,14 @@ export class BatchWriter implements Writer {
         args = 0;
         continue;
       }
-      if (i > start && (i - start >= this.maxOps || args + n > this.maxArgs)) {
+      if (
+        i > start &&
+        (i - start >= this.maxOps || args + n > this.maxArgs || (startsRun && i - start + op.run.replies.length > share))
+      ) {
         this.call(client, ops.slice(start, i));
         start = i;
         args = 0;
+        share = Math.min(share * 2, this.maxOps);
       }
       args += n;
     }
