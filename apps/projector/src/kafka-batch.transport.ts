@@ -9,12 +9,12 @@ import { PositionKeeper, type PositionReader } from './position-keeper';
 export type { BatchOutcome, BehindPartition, RecordBatch } from './batch-queue';
 
 /**
- * Fetch settings of the projector's consumer (the benchmark's baseline consumer uses the
- * same, so the comparison is fair). Partitions are independent (projections commute across
- * them): every owned partition is in flight at once, so one slow partition never holds the
- * others back. The idle wait bounds how long a fetch is held when no partition has data;
- * short, it keeps freshness low on brokers that do not answer as soon as data arrives (the
- * mock cluster).
+ * Fetch settings of the projector's consumer (the benchmark's baselines use their own
+ * fastest settings: docs/performance.md, "Fetch settings"). Partitions are independent
+ * (projections commute across them): every owned partition is in flight at once, so one slow
+ * partition never holds the others back. The idle wait bounds how long a fetch is held when
+ * no partition has data; short, it keeps freshness low on brokers that do not answer as soon
+ * as data arrives (the mock cluster).
  */
 export const FETCH_SETTINGS = { maxWaitTimeInMs: 20, partitionsConsumedConcurrently: 32 } as const;
 
