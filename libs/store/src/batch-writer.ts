@@ -116,19 +116,22 @@ const FIRST_CALL_OPS = 16;
  * run's ops are contiguous in `pending`: `run` pushes them at once.
  */
 function smallestRunsFirst(ops: Op[]): Op[] {
-  const runs: Op[][] = [];
+  // where each run starts; its ops are copied out only when the runs must be reordered
+  const starts: number[] = [];
   let sorted = true;
+  let previous = 0;
   for (let i = 0; i < ops.length; ) {
     const run = ops[i]!.run;
     if (run.tails === 0) return ops;
     let j = i + 1;
     while (j < ops.length && ops[j]!.run === run) j++;
-    const segment = ops.slice(i, j);
-    if (runs.length > 0 && segment.length < runs[runs.length - 1]!.length) sorted = false;
-    runs.push(segment);
+    if (j - i < previous) sorted = false;
+    previous = j - i;
+    starts.push(i);
     i = j;
   }
   if (sorted) return ops;
+  const runs = starts.map((s, k) => ops.slice(s, starts[k + 1] ?? ops.length));
   runs.sort((a, b) => a.length - b.length); // stable: equal runs keep their order
   return runs.flat();
 }
