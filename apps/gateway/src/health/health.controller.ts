@@ -2,6 +2,7 @@ import { Controller, Get, HttpCode, Inject, Res } from '@nestjs/common';
 import type { Response } from 'express';
 import { APP_CONFIG, type AppConfig } from '@app/config';
 import { ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
+import { KafkaProbe } from '@app/kafka';
 import { REDIS, type RedisClient } from '@app/store';
 import { LiveDto, NotReadyDto, ReadyDto } from './health.dto';
 
@@ -11,6 +12,7 @@ export class HealthController {
   constructor(
     @Inject(REDIS) private readonly redis: RedisClient,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(KafkaProbe) private readonly kafka: KafkaProbe,
   ) {}
 
   /** The process is up. */
@@ -22,13 +24,20 @@ export class HealthController {
     return { status: 'ok' };
   }
 
-  /** Ready to answer queries: Redis answers a PING within the request timeout. */
+  /**
+   * Ready to answer queries: Redis answers a PING within the request timeout, and the
+   * brokers have not refused the client's security (admin writes could never work: retrying
+   * does not heal a configuration mismatch; a broker that is merely away keeps reads ready).
+   */
   @Get('ready')
-  @ApiOperation({ summary: 'Ready to answer queries: Redis answers a PING within REQUEST_TIMEOUT_MS' })
+  @ApiOperation({
+    summary: "Ready to answer queries: Redis answers a PING within REQUEST_TIMEOUT_MS and the brokers did not refuse the client's security",
+  })
   @ApiOkResponse({ type: ReadyDto })
   @ApiServiceUnavailableResponse({ type: NotReadyDto })
   async ready(@Res() res: Response): Promise<void> {
     let timer: NodeJS.Timeout | undefined;
+    let reason: string | undefined;
     try {
       await Promise.race([
         this.redis.ping(),
@@ -36,11 +45,21 @@ export class HealthController {
           timer = setTimeout(() => reject(new Error('redis did not answer PING in time')), this.config.requestTimeoutMs);
         }),
       ]);
-      res.status(200).json({ status: 'ready', redis: 'up' });
     } catch (err) {
-      res.status(503).json({ status: 'not-ready', redis: 'down', reason: (err as Error).message });
+      reason = (err as Error).message;
     } finally {
       clearTimeout(timer);
     }
+    const kafkaRefused = this.kafka.state === 'refused';
+    if (reason === undefined && !kafkaRefused) {
+      res.status(200).json({ status: 'ready', redis: 'up' });
+      return;
+    }
+    res.status(503).json({
+      status: 'not-ready',
+      redis: reason === undefined ? 'up' : 'down',
+      ...(reason !== undefined ? { reason } : {}),
+      ...(kafkaRefused ? { kafka: 'refused' } : {}),
+    });
   }
 }
