@@ -36,7 +36,7 @@ const OPERATOR = {
   }),
   REDIS_PASSWORD: randomBytes(24).toString('hex'),
 };
-/** What the compose files used to ship. */
+/** Placeholder secrets the apps must refuse (what a copied example would carry). */
 const PLACEHOLDERS = {
   TENANTS_JSON: JSON.stringify({
     tencent: [{ sdkAppId: '1400000000', secretKey: 'change-me', admins: ['administrator'] }],

@@ -335,7 +335,8 @@ function redisProblems(env: Env, problems: string[], requireRedis: boolean): { n
 
 /**
  * Reads and validates the configuration once. Throws a ConfigError listing every problem.
- * This is the only place that reads process.env. `requireRedis: false` is for tools that
+ * The only reader of process.env besides the bench's two preloads (cpu-profile.preload.ts,
+ * fetch-settings.preload.ts: they run before any app code, in processes the bench starts). `requireRedis: false` is for tools that
  * only talk to Kafka (`unread produce`): then neither Redis variable is required.
  */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: { requireRedis?: boolean } = {}): AppConfig {
