@@ -36,7 +36,7 @@ describe('projections on Redis Cluster', () => {
   it('applies a mixed workload of every family in concurrent batches, equal to a single Redis applying it in order', async () => {
     const w = new Workload(11, 8);
     const traffic = [...w.setup(), ...w.traffic(600)];
-    // recalls, noUnread and receive options (issue 17), with group seqs continuing the traffic's
+    // recalls, noUnread and receive options, with group seqs continuing the traffic's
     const lastSeq = (g: string) => Math.max(0, ...traffic.map((e) => (e.type === 'message-sent' && e.scope === 'group' && e.groupId === g ? e.seq : 0)));
     const events = [...traffic, ...countsTraffic(w, 17, 300, Object.fromEntries(w.groups.map((g) => [g, lastSeq(g)])))];
     const prefix = `c${uniq()}`;

@@ -100,7 +100,7 @@ const MAX_FOLDED_COMMAND_ARGS = 4000;
  * The first call of a flush carries at most this many writes; each later one up to twice the
  * one before (up to maxOpsPerCall). With the smallest runs first (smallestRunsFirst), a batch
  * of a few events, such as the one a user waits on, is answered after a short call instead of
- * after every write of the tick: docs/performance.md, round 8.
+ * after every write of the tick: docs/performance.md, "Small batches first".
  */
 const FIRST_CALL_OPS = 16;
 

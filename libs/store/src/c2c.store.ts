@@ -61,7 +61,7 @@ interface OwnerChunk {
  * - `unread(peer)` (`<base>:z:<peer>`): zset of the owner's unread message ids from that peer, scored by time;
  * - `reads` (`<base>:r`): hash peer → the owner's read time for that peer (a max); the owner's
  *   tombstones, fields `\x02<peer>\n<msgId>` → time, for messages recalled while unread or
- *   before they arrived (a recalled message never counts again, issue 17); field
+ *   before they arrived (a recalled message never counts again); field
  *   `\x01recalled` once there is one (c2c-apply.lua reads it with the read times, one HMGET);
  * - `counts` (`<base>:n`): hash peer → unread count from that peer, field `''` → the total, and the
  *   account's registration marker (ACCOUNT_FIELD, written by DirectoryStore);

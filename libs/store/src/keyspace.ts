@@ -69,9 +69,9 @@ export function isGenerationKey(key: string, base: string, generation: number): 
 }
 
 /**
- * The keys of a rate limit (family `rl`, no generation): `base` of the per-window counters
- * (rate-lease.lua appends `:<window>`) and the block marker, under one hash tag per
- * (family, tenant, API).
+ * The keys of a rate limit (family `rl`, no generation): the window counter `base` (a hash:
+ * rate-lease.lua keeps the current window in its field `w` and the calls granted in it in
+ * `n`) and the block marker, under one hash tag per (family, tenant, API).
  */
 export function rateLimitKeys(base: string, family: string, app: string, api: string): { base: string; block: string } {
   const counters = `${base}:rl:{${esc(family)}:${esc(app)}:${esc(api)}}`;
