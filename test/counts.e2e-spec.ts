@@ -3,7 +3,7 @@ import { Harness, NETEASE_APP, TENCENT_APP } from './support/harness';
 import { tencentPost } from './support/tencent';
 
 /**
- * Issue 17 through the broker and the projector: recalled messages (c2c and group, before
+ * Through the broker and the projector: recalled messages (c2c and group, before
  * and after their read acks, before their message), messages that do not count, receive
  * options (badge without muted conversations, vendor counts with them, SelfInfo.MsgFlag),
  * and the batch API. Every answer is the exact wire answer.

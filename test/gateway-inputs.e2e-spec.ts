@@ -8,7 +8,7 @@ const SET = 'group_open_http_svc/set_unread_msg_num';
 const KEY = `summary-key-${uniq()}`;
 
 /**
- * Issue 16, item 5: gateway inputs that break the id rules are answered before Redis is
+ * Gateway inputs that break the id rules are answered before Redis is
  * asked (MONITOR sees no command carrying them), and the summary API's per-tenant limit.
  */
 describe('gateway: inputs checked before Redis; summary rate limit', () => {

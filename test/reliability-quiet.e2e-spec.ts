@@ -8,7 +8,7 @@ import type { Ev } from './support/workload';
 const C2C = 'openim/get_c2c_unread_msg_num';
 
 /**
- * Issue 20: Redis emptied while no batch flows. Whatever the projector applied is in the
+ * Redis emptied while no batch flows. Whatever the projector applied is in the
  * log; the projector must give it back to Redis with no new traffic, within BOUND_MS:
  * - after a restart (the check on assignment: it runs as soon as the group is joined);
  * - while it runs with every partition quiet (the periodic check, every 5 s, covers every
@@ -24,7 +24,7 @@ const C2C = 'openim/get_c2c_unread_msg_num';
 const RESTART_BOUND_MS = 25_000;
 const RUNNING_BOUND_MS = 15_000;
 
-describe('reliability: Redis emptied while no batch flows (issue 20)', () => {
+describe('reliability: Redis emptied while no batch flows', () => {
   let h: Harness;
   let projector: ProjectorProcess | undefined;
   const tag = uniq();
@@ -69,7 +69,7 @@ describe('reliability: Redis emptied while no batch flows (issue 20)', () => {
     const started = Date.now();
     projector = await ProjectorProcess.start(h.config);
     await exact('every count exact again after the restart', RESTART_BOUND_MS);
-    process.stderr.write(`issue 20, restart: exact again after ${Date.now() - started} ms\n`);
+    process.stderr.write(`quiet Redis, restart: exact again after ${Date.now() - started} ms\n`);
   });
 
   it(`is exact again within ${RUNNING_BOUND_MS / 1000} s when Redis is emptied under a running projector whose partitions are all quiet`, async () => {
@@ -77,6 +77,6 @@ describe('reliability: Redis emptied while no batch flows (issue 20)', () => {
     await h.redis.flushall();
     const started = Date.now();
     await exact('every count exact again with the projector running', RUNNING_BOUND_MS);
-    process.stderr.write(`issue 20, running: exact again after ${Date.now() - started} ms\n`);
+    process.stderr.write(`quiet Redis, running: exact again after ${Date.now() - started} ms\n`);
   });
 });

@@ -13,7 +13,7 @@ const LIST = 'group_open_http_svc/get_joined_group_list';
 const MENTIONS = 'queryChannelUnReadMentionedMsgPage.action';
 
 /**
- * Redis refusing writes for reasons of its own state (issue 16): the projector must wait at
+ * Redis refusing writes for reasons of its own state: the projector must wait at
  * the offset and retry (never dead-letter a valid event), the vendor read endpoints must
  * answer normally throughout, and afterwards every total must equal an independent model.
  *

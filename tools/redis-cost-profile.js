@@ -19,7 +19,7 @@
 // Unlike the bench's rows it neither waits for Redis to finish rehashing its keyspace nor
 // removes a phase's keys before the next: on a Redis that already holds many keys, a phase
 // that takes the keyspace past a power of two pays for moving every key into a larger table
-// (docs/performance.md, round 8): run it on an empty redis-server, as above.
+// (docs/performance.md, "Cost rows"): run it on an empty redis-server, as above.
 require('reflect-metadata');
 const { execSync } = require('node:child_process');
 const fs = require('node:fs');

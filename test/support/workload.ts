@@ -136,7 +136,7 @@ export class Workload {
 }
 
 /**
- * Issue 17's events over a workload's accounts and groups (after its setup and traffic):
+ * Recall, noUnread and receive-option events over a workload's accounts and groups (after its setup and traffic):
  * c2c messages with and without noUnread, recalls of earlier messages and recalls that come
  * before their message, group messages (some noUnread) with recalls on both sides, and
  * receive options for peers and groups with colliding times.

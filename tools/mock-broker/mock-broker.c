@@ -1,7 +1,7 @@
 /*
  * mock-broker: a Kafka-protocol broker for local runs and tests, built on
- * librdkafka's mock cluster (librdkafka-dev). It is not Kafka: see DESIGN.md
- * and docs/testing.md for what it answers and what it does not.
+ * librdkafka's mock cluster (librdkafka-dev). It is not Kafka: see
+ * docs/testing.md for what it answers and what it does not.
  *
  * usage: mock-broker [--brokers N] [--topic NAME:PARTITIONS]... [--detached]
  *

@@ -133,7 +133,8 @@ export class KafkaBatchTransport extends Server implements CustomTransportStrate
     consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
       if (this.consumer !== consumer) return;
       this.onAssignment(payload.memberAssignment);
-      // Compare what Redis holds with the committed offsets at once, traffic or not (issue 20).
+      // Compare what Redis holds with the committed offsets at once, traffic or not (a Redis emptied
+      // while no batch flows is caught up without waiting for the periodic check).
       void this.verifyPositions().catch((err: Error) =>
         this.logger.warn(`position check on assignment failed (${err.message}); the periodic check tries again`),
       );

@@ -24,7 +24,7 @@ export async function runLocal(env: NodeJS.ProcessEnv): Promise<void> {
   const broker = await MockBroker.start({ brokers: 1, topics });
   const secretKey = randomBytes(16).toString('hex');
   const appSecret = randomBytes(12).toString('hex');
-  // the summary API's bearer key, for both sample tenants (issue 17: without one it cannot be tried)
+  // the summary API's bearer key, for both sample tenants (without one the summary API cannot be tried)
   const apiKey = randomBytes(16).toString('hex');
   const childEnv: NodeJS.ProcessEnv = {
     ...env,
@@ -95,6 +95,7 @@ export async function runLocal(env: NodeJS.ProcessEnv): Promise<void> {
   process.stdout.write(`
 unread is running (Ctrl-C stops everything):
   gateway     ${base}   (health: ${base}/health/ready)
+  gateway admin http://127.0.0.1:${config.http.admin.port}   (/metrics, /docs, /openapi.json, /asyncapi.json)
   broker      ${broker.bootstrap}   (librdkafka mock cluster; topics ${Object.keys(topics).join(', ')})
   redis       ${redis.url}
   projector metrics http://127.0.0.1:${config.projectorMetricsPort}/metrics   (readiness: /ready)

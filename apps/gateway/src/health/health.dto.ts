@@ -12,6 +12,6 @@ export class ReadyDto {
 export class NotReadyDto {
   @ApiProperty({ enum: ['not-ready'] }) status!: 'not-ready';
   @ApiProperty({ enum: ['up', 'down'] }) redis!: 'up' | 'down';
-  @ApiPropertyOptional({ example: 'redis did not answer PING in time', description: 'why Redis is down' }) reason?: string;
+  @ApiPropertyOptional({ enum: ['redis did not answer PING'], description: 'names the dependency, never its error text' }) reason?: string;
   @ApiPropertyOptional({ enum: ['refused'], description: "the brokers refused the client's security (the log says why)" }) kafka?: 'refused';
 }

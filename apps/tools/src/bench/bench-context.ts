@@ -43,7 +43,7 @@ export const SIZES: Record<BenchMode, BenchSizes> = {
   },
 };
 
-/** What the code under test can do right now (the other issues land while the benchmark is built). */
+/** What the code under test can do, probed at start: rows it cannot serve are skipped, with the reason. */
 export interface Capabilities {
   /** The channel (QChat) projection applies events. */
   channels: boolean;
@@ -134,7 +134,7 @@ export class BenchContext {
    * large, a few at a time (on each key lookup and 1 ms per cron tick): with the bench's
    * world in Redis (~230 000 keys) that is tens of milliseconds of Redis CPU falling into
    * whichever measurement runs then — 2-4 µs per event in a pass of 10 000 one-to-one messages
-   * (docs/performance.md, round 8). Returns how long it waited for the rehash, or null if
+   * (docs/performance.md, "Cost rows"). Returns how long it waited for the rehash, or null if
    * Redis does not say (DEBUG refused: a Redis given with --redis-url).
    */
   async settle(): Promise<number | null> {

@@ -58,7 +58,7 @@ export interface BenchEnvironment {
   kafka: string;
   platform: string;
   loadavgAtStart: number[];
-  /** The plain-language statement the issue asks for. */
+  /** In plain words, what shared the machine with the measurements. */
   sharing: string;
 }
 

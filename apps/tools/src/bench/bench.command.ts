@@ -24,7 +24,7 @@ const RUNNERS: Record<Measurement, (ctx: BenchContext) => Promise<BenchRow[]>> =
   ingest: measureIngest,
   freshness: measureFreshness,
   queries: measureQueries,
-  // group recall cost (issue 17, measure-recall.ts) runs with the scale rows
+  // group recall cost (measure-recall.ts) runs with the scale rows
   scale: async (ctx) => [...(await measureScale(ctx)), ...(await measureRecall(ctx))],
   costs: measureCosts,
   fetch: measureFetch,

@@ -25,7 +25,7 @@ export interface FeedProducerResult {
 /**
  * Records per send and sends in flight, for this program's own speed: 1 000 records a send
  * cost 15.2 µs of CPU a record here, 100 or 5 000 17–19 µs; 1, 2 or 4 sends in flight made
- * no difference (docs/performance.md, "Round 6").
+ * no difference.
  */
 const PER_SEND = 1_000;
 const IN_FLIGHT = 2;

@@ -44,7 +44,7 @@ function median<T>(xs: readonly T[], by: (x: T) => number): T {
   return [...xs].sort((a, b) => by(a) - by(b))[Math.floor((xs.length - 1) / 2)] as T;
 }
 
-/** Issue 19's targets on the folded rows, Redis CPU µs per event (docs/performance.md). */
+/** The targets on the folded rows, Redis CPU µs per event (docs/performance.md). */
 const FOLDED_TARGETS: Partial<Record<Kind, number>> = { 'c2c-msg': 7, 'group-msg': 5, mention: 30, 'channel-ack': 8 };
 
 /**
@@ -53,7 +53,7 @@ const FOLDED_TARGETS: Partial<Record<Kind, number>> = { 'c2c-msg': 7, 'group-msg
  * flight), on a key prefix of its own, from Redis' own CPU counters (INFO cpu: everything
  * Redis does for them, protocol included); and Redis bytes per group member record (the
  * largest seeded group's state hash over its members). Inputs of the sizing model; four of
- * them carry issue 19's targets (FOLDED_TARGETS).
+ * them carry targets (FOLDED_TARGETS).
  *
  * Each folded figure has a same-run baseline: the same events applied one by one through
  * the store's direct path (each event's own script(s), as libs/store loads them with
@@ -66,14 +66,14 @@ const FOLDED_TARGETS: Partial<Record<Kind, number>> = { 'c2c-msg': 7, 'group-msg
  * has no rehash of its keyspace's tables left (BenchContext.settle) and removes its keys after
  * it, after an unmeasured pass that grew the table to hold them: what a key costs Redis while
  * the keyspace grows (its share of moving every key into a table twice as large, at each
- * power of two) is not in these rows; docs/performance.md (round 8) gives it.
+ * power of two) is not in these rows; docs/performance.md ("Cost rows") gives it.
  */
 export async function measureCosts(ctx: BenchContext): Promise<BenchRow[]> {
   const { env } = ctx;
   const n = ctx.mode === 'full' ? 10_000 : ctx.mode === 'quick' ? 2_000 : 200;
   // Each figure is the median of `rounds` passes (alone, then folded), each on prefixes of
   // its own: one pass is 10-80 ms of Redis CPU, and single passes on a shared box differ by
-  // up to 1.5x (docs/performance.md, round 7).
+  // up to 1.5x (docs/performance.md, "Cost rows").
   const rounds = ctx.mode === 'tiny' ? 1 : 3;
   const prefix = `cost${env.id}`;
   const alonePrefix = `alone${env.id}`;
@@ -161,7 +161,7 @@ export async function measureCosts(ctx: BenchContext): Promise<BenchRow[]> {
     }
     rows.push(...aloneRows);
     const largest = ctx.world.largestGroup();
-    const stateKey = `${new Keyspace(env.keyPrefix).group(ctx.world.tencentApp, largest.id)}:state`;
+    const stateKey = new Keyspace(env.keyPrefix).group(ctx.world.tencentApp, largest.id).state;
     const bytes = (await env.redis.call('MEMORY', 'USAGE', stateKey, 'SAMPLES', '0')) as number | null;
     rows.push(
       row({

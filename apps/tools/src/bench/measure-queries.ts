@@ -16,7 +16,7 @@ interface Endpoint {
   /** Against the framework floor (a Nest route on platform-express answering the same bytes). */
   ratioTarget: number;
   p99Target: number;
-  /** Target on Redis commands per request, when the issue sets one. */
+  /** Target on Redis commands per request, where one is set. */
   commandsTarget?: number;
 }
 

@@ -13,7 +13,7 @@ async function luaUsec(ctx: BenchContext): Promise<number> {
 }
 
 /**
- * Group recall cost (issue 17): K recalls to the 10-member group, then K to the largest
+ * Group recall cost: K recalls to the 10-member group, then K to the largest
  * group, through Kafka and the live projector, as Redis Lua µs per recall (INFO
  * commandstats over the recalls: the projector folds many into one call), alternating over
  * rounds, median. A recall adds its seq to the group's set of seqs that do not count and

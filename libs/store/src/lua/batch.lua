@@ -11,8 +11,8 @@
 -- each gets its own reply or error (writes are idempotent).
 --
 -- The write scripts are appended below this header by BatchWriter as
--- `S['<name>'] = function(_k, _a, _nk, _na) <the script's body> end`, each keeping its own
--- header: the body reads its KEYS and ARGV as the slices of this call's that start after _k
+-- `S['<name>'] = function(_k, _a, _nk, _na) <the script's body> end`, its shebang and comment
+-- lines stripped (the header lives in the script's own file): the body reads its KEYS and ARGV as the slices of this call's that start after _k
 -- and _a (`KEYS[i]` is rewritten `KEYS[_k + i]`, `#ARGV` is `_na`), so no table is built per
 -- write.
 --

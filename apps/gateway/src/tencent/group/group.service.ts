@@ -196,7 +196,7 @@ export class GroupService {
 
     if (!isId(account))
       throw new TencentError(TENCENT.ACCOUNT_NOT_FOUND, `Member_Account ${account} does not exist`);
-    // MsgFlag (issue 17): the account's receive options, read beside the groups only when asked.
+    // MsgFlag: the account's receive options, read beside the groups only when asked.
     const [{ registered, groups }, options] = await Promise.all([
       this.store.group.joinedGroups(app, account),
       self.has('MsgFlag') ? this.store.receiveOptions.read(app, account) : undefined,
