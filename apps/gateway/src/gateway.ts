@@ -46,11 +46,30 @@ function listenerGate(req: Request, res: Response, next: NextFunction): void {
   res.status(404).json({ statusCode: 404, message: 'not found' });
 }
 
+/**
+ * Refuses a body declared in any charset but UTF-8 (JSON is UTF-8, and both vendors send
+ * `charset=utf-8`): body-parser would decode whatever iconv-lite knows, so a `charset=utf-7`
+ * body `+AHsAfQ-` would read as `{}`. The error is body-parser's own for a charset it does
+ * not know (415, charset.unsupported), which the filter answers in the family's shape.
+ */
+function utf8Only(req: Request, _res: Response, next: NextFunction): void {
+  const type = req.headers['content-type'];
+  const charset = type ? /;\s*charset\s*=\s*"?([^";\s]*)"?/i.exec(type)?.[1] : undefined;
+  if (charset === undefined || /^utf-?8$/i.test(charset)) {
+    next();
+    return;
+  }
+  next(Object.assign(new Error('unsupported charset: only utf-8 is accepted'), { status: 415, expose: true, type: 'charset.unsupported' }));
+}
+
 /** Starts a gateway (used by main.ts, the local runner and the tests). Port 0 picks a free one. */
 export async function startGateway(
   config: AppConfig,
   opts: { logger?: LoggerService | false } = {},
 ): Promise<RunningGateway> {
+  if (config.tenants.tencent.length + config.tenants.netease.length === 0) {
+    throw new Error('the gateway needs at least one app in TENANTS_JSON or TENANTS_FILE');
+  }
   const logger = opts.logger ?? new ConsoleLogger('gateway', { json: true, logLevels: nestLogLevels(config.logLevel) });
   const app = await NestFactory.create<NestExpressApplication>(GatewayModule.forRoot(config), {
     bodyParser: false,
@@ -65,6 +84,7 @@ export async function startGateway(
   const metrics = new GatewayMetricsMiddleware(app.get(GatewayMetrics));
   app.use(metrics.use.bind(metrics));
   app.use(listenerGate);
+  app.use(utf8Only);
   app.use(express.text({ type: () => true, limit: MAX_BODY }));
   app.enableShutdownHooks();
   serveOpenApi(app, { ui: config.http.docsUi });

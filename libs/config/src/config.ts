@@ -19,22 +19,36 @@ import {
 import { DEFAULT_TOPICS, type TopicNames } from '@app/contracts';
 import { KAFKA_SASL_MECHANISMS, kafkaSecurity, type KafkaSasl, type KafkaTls } from './kafka-security';
 
+/**
+ * A secret the apps verify signatures with: at least MIN_SECRET_LENGTH characters, none of
+ * them whitespace (the vendors' keys are hex or base64; a blank or one-character "secret"
+ * is a mistake that would make every signature guessable).
+ */
+export const MIN_SECRET_LENGTH = 8;
+function IsSecret(name: string): PropertyDecorator {
+  return (target: object, key: string | symbol) => {
+    IsString()(target, key);
+    MinLength(MIN_SECRET_LENGTH, { message: `${name} must be at least ${MIN_SECRET_LENGTH} characters` })(target, key);
+    Matches(/^\S*$/, { message: `${name} must not contain whitespace` })(target, key);
+  };
+}
+
 /** A Tencent Cloud IM app: its SDKAppID, the secret key UserSigs are signed with, and its admins. */
 export class TencentAppConfig {
   @Matches(/^[1-9][0-9]{0,9}$/, { message: 'sdkAppId must be a positive integer (as a string or number)' })
   sdkAppId!: string;
-  @IsString() @MinLength(1) secretKey!: string;
+  @IsSecret('secretKey') secretKey!: string;
   @IsArray() @ArrayMinSize(1) @IsString({ each: true }) admins!: string[];
   /** Bearer token of the account summary API (docs/api/summary.md); without it the API answers 401 for this app. */
-  @IsOptional() @IsString() @MinLength(16, { message: 'apiKey must be at least 16 characters' }) apiKey?: string;
+  @IsOptional() @IsString() @MinLength(16, { message: 'apiKey must be at least 16 characters' }) @Matches(/^\S*$/, { message: 'apiKey must not contain whitespace' }) apiKey?: string;
 }
 
 /** A NetEase Yunxin app: the AppKey and AppSecret used for CheckSum. */
 export class NeteaseAppConfig {
   @IsString() @MinLength(1) @MaxLength(128) appKey!: string;
-  @IsString() @MinLength(1) appSecret!: string;
+  @IsSecret('appSecret') appSecret!: string;
   /** Bearer token of the account summary API (docs/api/summary.md); without it the API answers 401 for this app. */
-  @IsOptional() @IsString() @MinLength(16, { message: 'apiKey must be at least 16 characters' }) apiKey?: string;
+  @IsOptional() @IsString() @MinLength(16, { message: 'apiKey must be at least 16 characters' }) @Matches(/^\S*$/, { message: 'apiKey must not contain whitespace' }) apiKey?: string;
 }
 
 export class TenantsConfig {
@@ -280,6 +294,16 @@ function placeholderProblems(env: Env, tenants: TenantsConfig, tenantsFrom: stri
     .map(([where]) => `${where}: a placeholder, not a secret: set a real one (ALLOW_PLACEHOLDER_SECRETS=true accepts it, on a development machine only)`);
 }
 
+/**
+ * What is wrong with the tenants' JSON, without quoting it: JSON.parse's own message echoes
+ * a piece of the text, which may be a secret, and this one goes to stderr and the logs.
+ */
+function jsonProblem(err: unknown): string {
+  if (!(err instanceof SyntaxError)) return `not valid JSON of {tencent:[...], netease:[...]}: ${(err as Error).message}`;
+  const at = /position (\d+)/.exec(err.message);
+  return `not valid JSON of {tencent:[...], netease:[...]}${at ? ` (at character ${at[1]})` : /end of JSON/i.test(err.message) ? ' (it ends too early)' : ''}`;
+}
+
 function urlPassword(url: string | undefined): string | undefined {
   try {
     return url ? decodeURIComponent(new URL(url).password) || undefined : undefined;
@@ -367,8 +391,9 @@ function redisProblems(env: Env, problems: string[], requireRedis: boolean): { n
  * The only reader of process.env besides the bench's two preloads (cpu-profile.preload.ts,
  * fetch-settings.preload.ts: they run before any app code, in processes the bench starts). `requireRedis: false` is for tools that
  * only talk to Kafka (`unread produce`): then neither Redis variable is required.
+ * `requireTenants: true` (the gateway) refuses a configuration without any app.
  */
-export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: { requireRedis?: boolean } = {}): AppConfig {
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: { requireRedis?: boolean; requireTenants?: boolean } = {}): AppConfig {
   const raw: Record<string, unknown> = {};
   const problems: string[] = [];
   for (const [key, v] of Object.entries(ENV) as [EnvKey, EnvVar][]) {
@@ -393,6 +418,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: { require
 
   let tenants = new TenantsConfig();
   let tenantsJson: string | undefined = parsed.TENANTS_JSON;
+  const tenantsFrom = parsed.TENANTS_FILE ? 'TENANTS_FILE' : 'TENANTS_JSON';
   if (parsed.TENANTS_FILE) {
     try {
       tenantsJson = readFileSync(parsed.TENANTS_FILE, 'utf8');
@@ -417,11 +443,20 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: { require
       const keys = tenants.netease.map((t) => t.appKey);
       if (new Set(ids).size !== ids.length) problems.push('tenants.tencent: sdkAppId values must be unique');
       if (new Set(keys).size !== keys.length) problems.push('tenants.netease: appKey values must be unique');
+      // Events, keys and the summary API name a tenant by its id alone: a NetEase app whose
+      // AppKey is a Tencent app's SDKAppID would share every key and answer with its data.
+      tenants.netease.forEach((t, i) => {
+        const j = ids.indexOf(t.appKey);
+        if (j >= 0) problems.push(`tenants.netease.${i}.appKey: equals tenants.tencent.${j}.sdkAppId; a tenant id must name one app of one vendor`);
+      });
     } catch (err) {
-      problems.push(`TENANTS_JSON: not valid JSON of {tencent:[...], netease:[...]}: ${(err as Error).message}`);
+      problems.push(`${tenantsFrom}: ${jsonProblem(err)}`);
     }
   }
-  if (parsed.ALLOW_PLACEHOLDER_SECRETS !== 'true') problems.push(...placeholderProblems(parsed, tenants, parsed.TENANTS_FILE ? 'TENANTS_FILE' : 'TENANTS_JSON'));
+  if (opts.requireTenants && tenants.tencent.length + tenants.netease.length === 0) {
+    problems.push(`TENANTS_JSON or TENANTS_FILE: the gateway needs at least one app (tencent or netease); it would answer every call as an unknown app`);
+  }
+  if (parsed.ALLOW_PLACEHOLDER_SECRETS !== 'true') problems.push(...placeholderProblems(parsed, tenants, tenantsFrom));
   if (problems.length > 0) throw new ConfigError(problems);
 
   return {
@@ -487,7 +522,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: { require
  */
 export function loadConfigOrExit(app: string, env: NodeJS.ProcessEnv = process.env): AppConfig {
   try {
-    return loadConfig(env);
+    return loadConfig(env, { requireTenants: app === 'gateway' });
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`${app}: ${err.message}\n`);
