@@ -160,6 +160,9 @@ const ENV = {
   GATEWAY_ADMIN_PORT: { kind: 'int', default: 9465, rules: [IsInt(), Min(0), Max(65535)] },
   /** The admin port's listen address; HTTP_HOST when unset. */
   GATEWAY_ADMIN_HOST: { rules: [IsOptional(), IsString()] },
+  /** PEM certificate (chain) and key of the public port: HTTPS when both are set. */
+  GATEWAY_TLS_CERT_FILE: { rules: [IsOptional(), IsString()] },
+  GATEWAY_TLS_KEY_FILE: { rules: [IsOptional(), IsString()] },
   /** `false` leaves the Swagger UI (/docs) out; /openapi.json stays on the admin port. */
   GATEWAY_DOCS_UI: { default: 'true', rules: [IsIn(BOOLEAN, { message: 'GATEWAY_DOCS_UI must be true or false' })] },
   LOG_LEVEL: { default: 'info', rules: [IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])] },
@@ -239,6 +242,8 @@ export interface AppConfig {
     /** The admin listener (metrics, API documents, docs UI). */
     admin: { port: number; host: string };
     docsUi: boolean;
+    /** HTTPS on the public port: the PEM texts of GATEWAY_TLS_CERT_FILE and GATEWAY_TLS_KEY_FILE. */
+    tls?: { cert: string; key: string };
   };
   projectorMetricsPort: number;
   projector: { commitIntervalMs: number; maxInFlightEvents: number };
@@ -386,6 +391,30 @@ function redisProblems(env: Env, problems: string[], requireRedis: boolean): { n
   return { nodes: nodesTls ? tls : undefined, sentinel: sentinelTls ? tls : undefined };
 }
 
+/** The public port's certificate and key, read at start: both or neither, each a readable PEM file. */
+function gatewayTlsFiles(env: Env, problems: string[]): { cert: string; key: string } | undefined {
+  const certFile = env.GATEWAY_TLS_CERT_FILE;
+  const keyFile = env.GATEWAY_TLS_KEY_FILE;
+  if (certFile === undefined && keyFile === undefined) return undefined;
+  if (certFile === undefined || keyFile === undefined) {
+    problems.push(`${certFile === undefined ? 'GATEWAY_TLS_CERT_FILE' : 'GATEWAY_TLS_KEY_FILE'}: required with ${certFile === undefined ? 'GATEWAY_TLS_KEY_FILE' : 'GATEWAY_TLS_CERT_FILE'} (HTTPS needs both)`);
+    return undefined;
+  }
+  const read = (name: string, file: string, marker: RegExp): string | undefined => {
+    try {
+      const text = readFileSync(file, 'utf8');
+      if (!marker.test(text)) problems.push(`${name}: ${file} holds no PEM ${name.includes('CERT') ? 'certificate' : 'private key'}`);
+      return text;
+    } catch (err) {
+      problems.push(`${name}: cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`);
+      return undefined;
+    }
+  };
+  const cert = read('GATEWAY_TLS_CERT_FILE', certFile, /-----BEGIN CERTIFICATE-----/);
+  const key = read('GATEWAY_TLS_KEY_FILE', keyFile, /-----BEGIN ([A-Z]+ )?PRIVATE KEY-----/);
+  return cert !== undefined && key !== undefined ? { cert, key } : undefined;
+}
+
 /**
  * Reads and validates the configuration once. Throws a ConfigError listing every problem.
  * The only reader of process.env besides the bench's two preloads (cpu-profile.preload.ts,
@@ -414,6 +443,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: { require
   );
   const parsed = raw as Env;
   const redisTls = redisProblems(parsed, problems, opts.requireRedis !== false);
+  const gatewayTls = gatewayTlsFiles(parsed, problems);
   const kafkaSec = kafkaSecurity(parsed, problems);
 
   let tenants = new TenantsConfig();
@@ -506,6 +536,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: { require
       host: parsed.HTTP_HOST,
       admin: { port: parsed.GATEWAY_ADMIN_PORT, host: parsed.GATEWAY_ADMIN_HOST ?? parsed.HTTP_HOST },
       docsUi: parsed.GATEWAY_DOCS_UI === 'true',
+      ...(gatewayTls ? { tls: gatewayTls } : {}),
     },
     projectorMetricsPort: parsed.PROJECTOR_METRICS_PORT,
     projector: { commitIntervalMs: parsed.PROJECTOR_COMMIT_INTERVAL_MS, maxInFlightEvents: parsed.PROJECTOR_MAX_IN_FLIGHT_EVENTS },
