@@ -45,6 +45,27 @@ describe('c2c unread: get_c2c_unread_msg_num and admin_set_msg_read', () => {
     );
   });
 
+  it('answers 10 peers, known and unknown, with one Redis call', async () => {
+    const [owner, ...peers] = names('owner', 'p0', 'p1', 'p2', 'p3', 'p4', 'p5', 'p6', 'p7', 'p8', 'p9');
+    const known = peers.slice(0, 7);
+    await h.send(...register(owner!, ...known), ...known.map((p, i) => msg(p, owner!, `k${i}`, 1000 + i)), msg(peers[8]!, owner!, 'u8', 2000));
+    await drained(h);
+    await h.redis.config('RESETSTAT');
+    expect(await post(UNREAD, { To_Account: owner, Peer_Account: peers })).toEqual(
+      ok({
+        C2CUnreadMsgNumList: known.map((p) => ({ Peer_Account: p, C2CUnreadMsgNum: 1 })),
+        ErrorList: peers.slice(7).map((p) => ({ Peer_Account: p, ErrorCode: 70107 })),
+      }),
+    );
+    const info = await h.redis.info('commandstats');
+    const calls = (c: string) => Number(new RegExp(`^cmdstat_${c}:calls=(\\d+)`, 'm').exec(info)?.[1] ?? 0);
+    // one EVALSHA carrying the owner's HMGET and the peers' HEXISTS; nothing sent beside it.
+    // The rate limit's lease (rate-lease.lua: one EVALSHA running one TIME and one HMGET) may
+    // be renewed meanwhile: its calls are counted by TIME, which no other script here runs.
+    const lease = calls('time');
+    expect({ evalsha: calls('evalsha') - lease, eval: calls('eval'), hmget: calls('hmget') - lease, hexists: calls('hexists') }).toEqual({ evalsha: 1, eval: 0, hmget: 1, hexists: 10 });
+  });
+
   it('counts a duplicate message-sent once, within a batch and when redelivered later', async () => {
     const [owner, p] = names('owner', 'p') as [string, string];
     await h.send(...register(owner, p), msg(p, owner, 'm1', 1000), msg(p, owner, 'm1', 1000), msg(p, owner, 'm2', 2000));

@@ -60,11 +60,14 @@ describe('projections on Redis Cluster', () => {
       expect(await store.c2c.total(w.tencentApp, owner)).toEqual(await reference.c2c.total(w.tencentApp, owner));
       expect(await store.directory.existMany(w.tencentApp, w.accounts)).toEqual(await reference.directory.existMany(w.tencentApp, w.accounts));
       expect(await store.group.joinedGroups(w.tencentApp, owner)).toEqual(await reference.group.joinedGroups(w.tencentApp, owner));
-      const peers = w.accounts.slice(0, 10);
+      const peers = [...w.accounts.slice(0, 10), 'nobody-at-all'];
       expect(await store.c2c.perPeerWithPeers(w.tencentApp, owner, peers)).toEqual(await reference.c2c.perPeerWithPeers(w.tencentApp, owner, peers));
     }
     // the badge's reads (c2c counts, receive options, groups with their uncounted seqs) agree too
     expect(await readAccountsUnread(store, w.tencentApp, w.accounts)).toEqual(await readAccountsUnread(reference, w.tencentApp, w.accounts));
+    // the summary's and the batch API's form, which answers unknown accounts after one read
+    const withUnknown = [...w.accounts, 'nobody-at-all'];
+    expect(await readAccountsUnread(store, w.tencentApp, withUnknown, true)).toEqual(await readAccountsUnread(reference, w.tencentApp, withUnknown, true));
     const uncounted = await Promise.all(w.groups.map((g) => singleClient.zcard(new Keyspace(prefix).group(w.tencentApp, g).uncounted)));
     expect(uncounted.every((n) => n > 0)).toBe(true);
 

@@ -1,8 +1,9 @@
 import type { C2cMessageRecalled, C2cMessageSent, C2cReadAck } from '@app/contracts';
+import { Cluster } from 'ioredis';
 import { ACCOUNT_FIELD, type Keyspace } from './keyspace';
 import type { RedisClient } from './redis.factory';
-import { WRITE_SCRIPTS } from './scripts';
-import { command, runScript, type Write, type Writer } from './write';
+import { READ_SCRIPTS, WRITE_SCRIPTS } from './scripts';
+import { callScript, command, runScript, type Write, type Writer } from './write';
 
 /** One peer of an owner, as `unread explain` shows it. */
 export interface C2cPeerState {
@@ -218,14 +219,21 @@ export class C2cStore {
   }
 
   /**
-   * perPeer plus each peer's registration: one HMGET on the owner's slot and one HEXISTS per
-   * peer on the peer's, issued together (one round trip per node).
+   * perPeer plus each peer's registration. On a single Redis one call (c2c-peers.lua: the
+   * owner's HMGET and each peer's HEXISTS); on a Cluster, where each peer's marker is on its
+   * own slot, the HMGET on the owner's slot and one HEXISTS per peer on the peer's, issued
+   * together (one round trip per node).
    */
   async perPeerWithPeers(
     app: string,
     owner: string,
     peers: readonly string[],
   ): Promise<{ registered: boolean; counts: number[]; peersRegistered: boolean[] }> {
+    if (!(this.redis instanceof Cluster)) {
+      const keys = [this.keys.c2c(app, owner).counts, ...peers.map((p) => this.keys.c2c(app, p).counts)];
+      const [[marker, ...vs], exist] = (await callScript(this.redis, READ_SCRIPTS.c2cPeers, keys, [ACCOUNT_FIELD, ...peers])) as [(string | null)[], number[]];
+      return { registered: marker !== null && marker !== undefined, counts: vs.map(count), peersRegistered: exist.map((e) => e === 1) };
+    }
     const [own, ...exist] = await Promise.all([
       this.perPeer(app, owner, peers),
       ...peers.map((p) => this.redis.hexists(this.keys.c2c(app, p).counts, ACCOUNT_FIELD)),
