@@ -18,8 +18,6 @@ export interface C2cPeerState {
 const TOTAL = '';
 /** Prefix of a tombstone's field in the read-times hash: `\x02<peer>\n<msgId>` → time (c2c-apply.lua). */
 const TOMBSTONE = '\x02';
-/** The field of an owner's counts hash (Keyspace.c2cCounts) holding its total. */
-export const C2C_TOTAL_FIELD = TOTAL;
 
 const APPLY = script('c2c-apply');
 const DELETE = script('c2c-delete');
