@@ -52,7 +52,7 @@ describe('batch writer and applied positions (store, real Redis)', () => {
     const s = store(prefix);
     const keys = new Keyspace(prefix);
     // bob's read times are not a hash: his write fails on its first command, before it wrote anything
-    await redis.set(`${keys.c2c(APP, 'bob')}:r`, 'not a hash');
+    await redis.set(keys.c2c(APP, 'bob').reads, 'not a hash');
     const results = await Promise.allSettled([
       s.applyBatch([c2c('alice', 'carol', 'm1', 1_000)]),
       s.applyBatch([c2c('bob', 'carol', 'm2', 1_000)]),
@@ -154,14 +154,14 @@ describe('batch writer and applied positions (store, real Redis)', () => {
         const prefix = `r${maxOpsPerCall}${uniq()}`;
         const s = new ProjectionStore(redis, new Keyspace(prefix), { mentionRetentionMs: 86_400_000 }, new BatchWriter(redis, { maxOpsPerCall }));
         const { topic, partition } = part(prefix);
-        await redis.set(`${new Keyspace(prefix).c2c(APP, 'bob')}:r`, 'not a hash');
+        await redis.set(new Keyspace(prefix).c2c(APP, 'bob').reads, 'not a hash');
         // bob's write fails; alice's, before and after it, apply (each write alone after the call failed)
         const batch = [c2c('alice', 'carol', 'm1', 1_000), c2c('bob', 'carol', 'm2', 1_000), c2c('erin', 'carol', 'm3', 1_000)];
         await expect(s.applyBatch(batch, { topic, partition, prev: -1n, last: 2n })).rejects.toThrow(/WRONGTYPE/);
         expect(await s.positions([{ topic, partition }])).toEqual([-1n]);
         expect((await s.c2c.total(APP, 'erin')).total).toBe(1);
         // once the key is mended the same batch applies and its position is recorded
-        await redis.del(`${new Keyspace(prefix).c2c(APP, 'bob')}:r`);
+        await redis.del(new Keyspace(prefix).c2c(APP, 'bob').reads);
         expect(await s.applyBatch(batch, { topic, partition, prev: -1n, last: 2n })).toEqual({ ok: true });
         expect(await s.positions([{ topic, partition }])).toEqual([2n]);
         expect((await s.c2c.total(APP, 'erin')).total).toBe(1);
@@ -172,7 +172,7 @@ describe('batch writer and applied positions (store, real Redis)', () => {
       const prefix = `s${uniq()}`;
       const s = new ProjectionStore(redis, new Keyspace(prefix), { mentionRetentionMs: 86_400_000 }, new BatchWriter(redis, { maxOpsPerCall: 2 }));
       const { topic, partition } = part(prefix);
-      await redis.set(`${new Keyspace(prefix).c2c(APP, 'zed')}:r`, 'not a hash');
+      await redis.set(new Keyspace(prefix).c2c(APP, 'zed').reads, 'not a hash');
       const mine = Array.from({ length: 5 }, (_, i) => c2c(`u${i}`, 'carol', `m${i}`, 1_000));
       // another partition's batch fails in the same tick: only it is refused
       const [ok, failed] = await Promise.allSettled([

@@ -111,7 +111,7 @@ describe('c2c unread: get_c2c_unread_msg_num and admin_set_msg_read', () => {
     await drained(h);
     expect(await total(owner)).toBe(0);
     // nothing left in the counts hash but the owner's registration
-    expect(await h.redis.hgetall(keys.c2cCounts(APP, owner))).toEqual({ [ACCOUNT_FIELD]: '1' });
+    expect(await h.redis.hgetall(keys.c2c(APP, owner).counts)).toEqual({ [ACCOUNT_FIELD]: '1' });
     await h.send(msg(p, owner, 'old', 8000), msg(p, owner, 'new', 10_000));
     await drained(h);
     expect(await perPeer(owner, [p, q])).toEqual(
@@ -174,7 +174,7 @@ describe('c2c unread: get_c2c_unread_msg_num and admin_set_msg_read', () => {
     expect(await post(SET_READ, { Report_Account: owner, Peer_Account: p, MsgReadTime: 100 })).toEqual(ok());
     await drained(h);
     expect(await total(owner)).toBe(1);
-    expect(await h.redis.hget(`${keys.c2c(APP, owner)}:r`, p)).toBe('100999');
+    expect(await h.redis.hget(keys.c2c(APP, owner).reads, p)).toBe('100999');
     // without MsgReadTime: now
     expect(await post(SET_READ, { Report_Account: owner, Peer_Account: p })).toEqual(ok());
     await drained(h);
@@ -217,7 +217,7 @@ describe('c2c unread: get_c2c_unread_msg_num and admin_set_msg_read', () => {
     );
     await drained(h);
     const scan = async (pattern: string) => (await scanAll(h.redis, pattern)).sort();
-    const base = keys.c2c(APP, owner).replace(/[*?[\]\\]/g, (c) => `\\${c}`);
+    const base = keys.c2c(APP, owner).base.replace(/[*?[\]\\]/g, (c) => `\\${c}`);
     expect(await scan(`${base}*`)).toHaveLength(4); // r, n, z:p, z:q
     await h.send({ type: 'account-deleted', appId: APP, account: owner });
     await drained(h);

@@ -1,4 +1,5 @@
 import type { LoggerService } from '@nestjs/common';
+import { Keyspace } from '@app/store';
 import { startProjector, type RunningProjector } from '../apps/projector/src/projector';
 import { ProjectorMetrics } from '../apps/projector/src/projector.metrics';
 import { Harness, TENCENT_APP, uniq } from './support/harness';
@@ -108,7 +109,7 @@ describe('change feed back-pressure', () => {
       },
     );
     const counts = await Promise.all(
-      accounts.map((a) => h.redis.hget(`${h.config.redis.keyPrefix}:c2c:{${APP}:${a}}:n`, '')),
+      accounts.map((a) => h.redis.hget(new Keyspace(h.config.redis.keyPrefix).c2c(APP, a).counts, '')),
     );
     expect(counts.map(Number)).toEqual(accounts.map((a) => expected.get(a)));
     expect(await metric('unread_feed_records_total')).toBe(0);

@@ -179,7 +179,7 @@ describe('change feed (im.unread-changed)', () => {
   });
 
   it('the gateway serves the AsyncAPI document of its topics at /asyncapi.json', async () => {
-    const res = await fetch(`${h.gateway!.url}/asyncapi.json`);
+    const res = await fetch(`${h.gateway!.adminUrl}/asyncapi.json`);
     expect({ status: res.status, type: res.headers.get('content-type') }).toEqual({ status: 200, type: 'application/json; charset=utf-8' });
     const doc = (await res.json()) as { channels: Record<string, { address: string }> };
     expect(doc).toEqual(asyncApiDocument(h.config));

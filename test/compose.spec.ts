@@ -59,10 +59,22 @@ describe('docker-compose.yml', () => {
         depends_on?: Record<string, { condition: string }>;
         profiles?: string[];
         volumes?: string[];
+        ports?: string[];
       }
     >;
   };
   const base = Object.entries(doc.services).filter(([, s]) => !s.profiles);
+
+  it('publishes the gateway\'s API port only, and Prometheus scrapes its admin port', () => {
+    const gateway = loadConfig(containerEnv(doc.services.gateway!.environment!, OPERATOR));
+    expect(doc.services.gateway!.ports).toEqual([`${gateway.http.port}:${gateway.http.port}`]);
+    expect(gateway.http.admin.port).not.toBe(gateway.http.port);
+    const prom = parse(readFileSync(join(__dirname, '..', 'deploy/prometheus/prometheus.yml'), 'utf8')) as {
+      scrape_configs: { job_name: string; metrics_path: string; static_configs?: { targets: string[] }[] }[];
+    };
+    const job = prom.scrape_configs.find((j) => j.job_name === 'unread-gateway')!;
+    expect([job.metrics_path, job.static_configs?.flatMap((c) => c.targets)]).toEqual(['/metrics', [`gateway:${gateway.http.admin.port}`]]);
+  });
 
   it('has Kafka (KRaft), topic creation, Redis, two projector replicas and the gateway, all health-checked', () => {
     expect(base.map(([name]) => name).sort()).toEqual(['gateway', 'kafka', 'kafka-topics', 'projector', 'redis']);

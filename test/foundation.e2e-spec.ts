@@ -24,7 +24,7 @@ describe('foundation: projector and gateway against the mock broker and redis-se
 
   it('serves Prometheus metrics with each API answer code by route', async () => {
     await fetch(`${h.gateway!.url}/v4/openim/get_c2c_unread_msg_num`, { method: 'POST', body: '{}' });
-    const res = await fetch(`${h.gateway!.url}/metrics`);
+    const res = await fetch(`${h.gateway!.adminUrl}/metrics`);
     expect(res.status).toBe(200);
     const text = await res.text();
     expect(text).toMatch(/^unread_gateway_request_seconds_count\{route="\/v4\/openim\/get_c2c_unread_msg_num",code="60012"\} 1$/m);

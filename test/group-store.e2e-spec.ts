@@ -104,8 +104,8 @@ describe('group projection (store, real Redis)', () => {
       await s.applyAll(Array.from({ length: 5_000 }, (_, i) => joined(big, `u${start + i}`, 0)));
     }
     // type, name, state and one record per member
-    expect(await redis.hlen(s.group.stateKey(APP, small))).toBe(3 + 10);
-    expect(await redis.hlen(s.group.stateKey(APP, big))).toBe(3 + 100_000);
+    expect(await redis.hlen(s.keys.group(APP, small).state)).toBe(3 + 10);
+    expect(await redis.hlen(s.keys.group(APP, big).state)).toBe(3 + 100_000);
     // Warm the script cache (the first call of each script is an EVAL) so both measurements run EVALSHA.
     await applyInOrder(s, [
       created('warm'),
@@ -306,7 +306,7 @@ describe('group projection (store, real Redis)', () => {
     ]);
     await s.apply({ type: 'group-dismissed', appId: APP, groupId: g });
     await applyInOrder(s, [msg(g, 'x', 2), ack(g, 'ann', 1)]);
-    expect(await redis.hgetall(s.group.stateKey(APP, g))).toEqual({
+    expect(await redis.hgetall(s.keys.group(APP, g).state)).toEqual({
       state: '0',
       max: '2',
       type: 'Public',
@@ -357,18 +357,18 @@ describe('group projection (store, real Redis)', () => {
     // As the projector applies a batch [account-deleted ann, group-member-joined g3 ann]:
     // every write issued in one tick (DirectoryStore.accountDeleted calls group.deleteAccount).
     await Promise.all([s.group.deleteAccount(new DirectWriter(redis), APP, 'ann'), s.apply(joined('g3', 'ann', 1))]);
-    expect(await redis.hexists(s.group.stateKey(APP, 'g1'), 'm:ann')).toBe(0);
-    expect(await redis.hexists(s.group.stateKey(APP, 'g2'), 'm:ann')).toBe(0);
-    expect(await redis.hget(s.group.stateKey(APP, 'g3'), 'm:ann')).toBe('1:1:0:0');
-    expect(await redis.hget(s.group.stateKey(APP, 'g1'), 'm:bob')).toBe('1:0:0:0');
-    expect(await redis.zrange(s.group.indexKey(APP, 'ann'), 0, -1, 'WITHSCORES')).toEqual([
+    expect(await redis.hexists(s.keys.group(APP, 'g1').state, 'm:ann')).toBe(0);
+    expect(await redis.hexists(s.keys.group(APP, 'g2').state, 'm:ann')).toBe(0);
+    expect(await redis.hget(s.keys.group(APP, 'g3').state, 'm:ann')).toBe('1:1:0:0');
+    expect(await redis.hget(s.keys.group(APP, 'g1').state, 'm:bob')).toBe('1:0:0:0');
+    expect(await redis.zrange(s.keys.member(APP, 'ann').groups, 0, -1, 'WITHSCORES')).toEqual([
       'g3',
       '1',
     ]);
 
     await s.group.deleteAccount(new DirectWriter(redis), APP, 'ann');
-    expect(await redis.exists(s.group.indexKey(APP, 'ann'))).toBe(0);
-    expect(await redis.hexists(s.group.stateKey(APP, 'g3'), 'm:ann')).toBe(0);
+    expect(await redis.exists(s.keys.member(APP, 'ann').groups)).toBe(0);
+    expect(await redis.hexists(s.keys.group(APP, 'g3').state, 'm:ann')).toBe(0);
     // Idempotent: a redelivered deletion finds nothing to do.
     await s.group.deleteAccount(new DirectWriter(redis), APP, 'ann');
     expect((await s.group.joinedGroups(APP, 'ann')).groups).toEqual([]);

@@ -138,13 +138,13 @@ describe('operations: projector lag, per-type counts, readiness; promtool; the d
     // The gateway (apps/gateway) still exports prom-client's three *_total gauges, which the
     // projector drops (ProjectorMetrics); everything else it exports passes.
     await fetch(`${h.gateway!.url}/v4/openim/get_c2c_unread_msg_num`, { method: 'POST', body: '{}' });
-    const gateway = promtool(['check', 'metrics'], await (await fetch(`${h.gateway!.url}/metrics`)).text());
+    const gateway = promtool(['check', 'metrics'], await (await fetch(`${h.gateway!.adminUrl}/metrics`)).text());
     const complaints = gateway.output.split('\n').filter(Boolean);
     expect(complaints.filter((c) => !PROM_CLIENT_TOTAL_GAUGES.some((name) => c.startsWith(`${name} `)))).toEqual([]);
   });
 
   it('draws only metrics the apps export (every name in every panel query is on a real /metrics)', async () => {
-    const exported = new Set([...sampleNames(await metricsText()), ...sampleNames(await (await fetch(`${h.gateway!.url}/metrics`)).text())]);
+    const exported = new Set([...sampleNames(await metricsText()), ...sampleNames(await (await fetch(`${h.gateway!.adminUrl}/metrics`)).text())]);
     const dash = JSON.parse(readFileSync(join(ROOT, 'deploy', 'grafana', 'unread.json'), 'utf8')) as {
       panels: { title: string; targets: { expr: string }[] }[];
     };

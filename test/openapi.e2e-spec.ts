@@ -33,7 +33,7 @@ describe('OpenAPI document', () => {
     h = await Harness.start({
       env: { TENANTS_JSON: JSON.stringify({ tencent: [TENCENT_APP], netease: [{ ...NETEASE_APP, apiKey: KEY }] }) },
     });
-    const res = await fetch(`${h.gateway!.url}/openapi.json`);
+    const res = await fetch(`${h.gateway!.adminUrl}/openapi.json`);
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toMatch(/^application\/json/);
     doc = (await res.json()) as OpenApiDoc;
@@ -94,7 +94,7 @@ describe('OpenAPI document', () => {
   });
 
   it('serves the browsable UI at /docs', async () => {
-    const res = await fetch(`${h.gateway!.url}/docs`);
+    const res = await fetch(`${h.gateway!.adminUrl}/docs`);
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toMatch(/^text\/html/);
     expect(await res.text()).toContain('swagger-ui');
@@ -181,7 +181,7 @@ describe('OpenAPI document', () => {
       expect(r.status).toBe(status);
       conforms(path, 'get', status, r.body);
     }
-    const metrics = await fetch(`${base}/metrics`);
+    const metrics = await fetch(`${h.gateway!.adminUrl}/metrics`);
     expect(metrics.status).toBe(200);
     expect(doc.paths['/metrics']?.get?.responses['200']?.content?.['text/plain']).toBeDefined();
   });

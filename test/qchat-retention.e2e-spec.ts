@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { Keyspace, padMsgId } from '@app/store';
+import { channelTarget, Keyspace, padMsgId } from '@app/store';
 import { Harness, NETEASE_APP, TENCENT_APP, uniq } from './support/harness';
 import { scanAll } from './support/snapshot';
 import { waitFor } from './support/wait';
@@ -142,10 +142,10 @@ describe('QChat mentions: retention and rate limit', () => {
       (v) => JSON.stringify(v) === '[10]',
       { what: 'B visible', intervalMs: 400 },
     );
-    expect(await h.redis.zscore(`${b2}:ix`, padMsgId('9'))).toBeNull();
-    expect(await h.redis.zscore(`${b2}:ack`, other)).toBeNull();
-    expect(await h.redis.zscore(`${b2}:ack`, lone)).toBe(String(now - 45_000));
-    expect(await h.redis.zscore(`${b2}:pend`, padMsgId('77'))).toBe(String(now - 41_000));
+    expect(await h.redis.zscore(b2.ix, padMsgId('9'))).toBeNull();
+    expect(await h.redis.zscore(b2.ack, other)).toBeNull();
+    expect(await h.redis.zscore(b2.ack, lone)).toBe(String(now - 45_000));
+    expect(await h.redis.zscore(b2.pend, padMsgId('77'))).toBe(String(now - 41_000));
 
     // once E is older than the retention, reads skip it although it is still stored
     await waitFor(
@@ -153,24 +153,24 @@ describe('QChat mentions: retention and rate limit', () => {
       (v) => JSON.stringify(v) === '[2]',
       { what: 'E filtered', timeoutMs: 40_000, intervalMs: 500 },
     );
-    expect(await h.redis.hlen(`${b1}:upd`)).toBe(2);
+    expect(await h.redis.hlen(b1.upd)).toBe(2);
 
     // the next write to the channel prunes it
     const t3 = Date.now();
     await h.send(m(c1, '3', t3, { mentionAll: true }));
     await waitFor(
-      () => h.redis.zrange(`${b1}:ix`, 0, -1),
+      () => h.redis.zrange(b1.ix, 0, -1),
       (v) => v.length === 2 && v.includes(padMsgId('3')),
       { what: 'E pruned' },
     );
-    expect(await h.redis.zrange(`${b1}:ix`, 0, -1)).toEqual([padMsgId('2'), padMsgId('3')]);
-    expect(await h.redis.hkeys(`${b1}:upd`)).toEqual(
+    expect(await h.redis.zrange(b1.ix, 0, -1)).toEqual([padMsgId('2'), padMsgId('3')]);
+    expect(await h.redis.hkeys(b1.upd)).toEqual(
       expect.arrayContaining([padMsgId('2'), padMsgId('3')]),
     );
-    expect(await h.redis.hlen(`${b1}:upd`)).toBe(2);
-    expect(await h.redis.hlen(`${b1}:out`)).toBe(2);
+    expect(await h.redis.hlen(b1.upd)).toBe(2);
+    expect(await h.redis.hlen(b1.out)).toBe(2);
     // target set members are <time, 16 digits><padded id>
-    expect(await h.redis.zrange(`${b1}:all`, 0, -1)).toEqual([
+    expect(await h.redis.zrange(b1.target(channelTarget.all), 0, -1)).toEqual([
       String(now - 10_000).padStart(16, '0') + padMsgId('2'),
       String(t3).padStart(16, '0') + padMsgId('3'),
     ]);
@@ -179,7 +179,7 @@ describe('QChat mentions: retention and rate limit', () => {
     // channel 2 has nothing left within the retention: every one of its keys expires, and so
     // does the account index that pointed at it
     await waitFor(
-      () => scan(`${b2}*`),
+      () => scan(`${b2.base}*`),
       (k) => k.length === 0,
       { what: 'channel 2 holds no keys', timeoutMs: 40_000, intervalMs: 200 },
     );
@@ -187,7 +187,7 @@ describe('QChat mentions: retention and rate limit', () => {
     // servers and its counts hash holding the registration marker remain)
     await waitFor(
       () => scan(`${keys.prefix}:*${lone}*`),
-      (k) => k.length === 2 && k.some((key) => key.endsWith(':srv')) && k.includes(keys.c2cCounts(NETEASE_APP.appKey, lone)),
+      (k) => k.length === 2 && k.some((key) => key.endsWith(':srv')) && k.includes(keys.c2c(NETEASE_APP.appKey, lone).counts),
       { what: 'channel index of lone expired', timeoutMs: 5_000 },
     );
     expect(await call(h, NETEASE_APP, { accid: lone, serverId, channelId: c2 })).toEqual({

@@ -1,6 +1,6 @@
 import { registered } from './support/accounts';
 import { createHash, randomBytes } from 'node:crypto';
-import { Keyspace, padMsgId } from '@app/store';
+import { type ChannelKeys, Keyspace, padMsgId } from '@app/store';
 import { Harness, NETEASE_APP, uniq } from './support/harness';
 import { scanAll } from './support/snapshot';
 import { drained } from './support/drain';
@@ -152,10 +152,10 @@ describe('QChat queryChannelUnReadMentionedMsgPage', () => {
       async () => {
         const checks = await Promise.all([
           ...members.map((m) => registered(h.redis, keys, APP, m)),
-          ...members.map((m) => h.redis.sismember(`${s}:members`, m)),
-          h.redis.sismember(`${s}:channels`, channelId),
+          ...members.map((m) => h.redis.sismember(s.members, m)),
+          h.redis.sismember(s.channels, channelId),
           ...Object.entries(roles).flatMap(([m, rs]) =>
-            rs.map((r) => h.redis.sismember(`${s}:roles:${m}`, r)),
+            rs.map((r) => h.redis.sismember(s.roles(m), r)),
           ),
         ]);
         return checks.every((c) => c === 1);
@@ -186,9 +186,9 @@ describe('QChat queryChannelUnReadMentionedMsgPage', () => {
   }
 
   /** Waits until the channel's index holds message `id` (events before it on the mention topic are applied). */
-  function applied(base: string, id: string) {
+  function applied(base: ChannelKeys, id: string) {
     return waitFor(
-      () => h.redis.zscore(`${base}:ix`, padMsgId(id)),
+      () => h.redis.zscore(base.ix, padMsgId(id)),
       (v) => v !== null,
       { what: `message ${id} indexed` },
     );
@@ -643,7 +643,7 @@ describe('QChat queryChannelUnReadMentionedMsgPage', () => {
       await waitFor(ids, (v) => JSON.stringify(v) === JSON.stringify([5, 4]), {
         what: 'own message acks',
       });
-      expect(await h.redis.zscore(`${w.base}:ack`, reader)).toBe(String(t + 3));
+      expect(await h.redis.zscore(w.base.ack, reader)).toBe(String(t + 3));
 
       // timeTag bounds the range from above (inclusive)
       expect(
@@ -843,7 +843,7 @@ describe('QChat queryChannelUnReadMentionedMsgPage', () => {
     );
     await applied(w.base, '0');
     await waitFor(
-      () => h.redis.zscore(`${w.base}:ack`, reader),
+      () => h.redis.zscore(w.base.ack, reader),
       (v) => v === String(ackTime),
       { what: 'ack applied' },
     );
@@ -985,7 +985,7 @@ describe('QChat queryChannelUnReadMentionedMsgPage', () => {
     ]);
     await applied(w2.base, '2');
     await waitFor(
-      () => h.redis.zscore(`${w1.base}:ack`, gone),
+      () => h.redis.zscore(w1.base.ack, gone),
       (v) => v !== null,
     );
     // every topic applied (directory role grants and both worlds' mentions), not only the two above
@@ -1005,9 +1005,9 @@ describe('QChat queryChannelUnReadMentionedMsgPage', () => {
       (k) => k.length === 0,
       { what: 'every key of the account gone' },
     );
-    expect(await h.redis.zscore(`${w1.base}:ack`, gone)).toBeNull();
+    expect(await h.redis.zscore(w1.base.ack, gone)).toBeNull();
     for (const w of [w1, w2])
-      expect(await h.redis.sismember(`${keys.server(APP, w.serverId)}:members`, gone)).toBe(0);
+      expect(await h.redis.sismember(keys.server(APP, w.serverId).members, gone)).toBe(0);
     expect(await page(h, gone, w1.serverId, w1.channelId)).toMatchObject(
       fail(404, `account ${gone} not found`),
     );

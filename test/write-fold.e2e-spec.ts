@@ -1,6 +1,6 @@
 import Redis from 'ioredis';
 import type { UnreadEvent } from '@app/contracts';
-import { Keyspace, ProjectionStore, padMsgId, renderFixedFields, renderMentionAnswer } from '@app/store';
+import { type ChannelKeys, Keyspace, ProjectionStore, padMsgId, renderFixedFields, renderMentionAnswer } from '@app/store';
 import { uniq } from './support/harness';
 import { RedisServer } from './support/processes';
 import { snapshot } from './support/snapshot';
@@ -96,9 +96,9 @@ describe('folding a batch before Redis (store, real Redis)', () => {
         expect((await s.c2c.total(APP, o)).total).toBe(accounts.reduce((n, p) => n + count(o, p), 0));
         expect((await s.c2c.perPeer(APP, o, accounts)).counts).toEqual(accounts.map((p) => count(o, p)));
         for (const p of accounts) {
-          expect((await redis.zrange(`${keys.c2c(APP, o)}:z:${p}`, 0, -1)).sort()).toEqual([...(unread.get(`${o}/${p}`) ?? [])].sort());
+          expect((await redis.zrange(keys.c2c(APP, o).unread(p), 0, -1)).sort()).toEqual([...(unread.get(`${o}/${p}`) ?? [])].sort());
           const r = read.get(`${o}/${p}`);
-          expect(await redis.hget(`${keys.c2c(APP, o)}:r`, p)).toBe(r === undefined ? null : String(r));
+          expect(await redis.hget(keys.c2c(APP, o).reads, p)).toBe(r === undefined ? null : String(r));
         }
       }
     });
@@ -347,7 +347,7 @@ describe('folding a batch before Redis (store, real Redis)', () => {
         const base = keys.channel(APP, '9', channelId);
         for (const a of accounts) {
           const times = acks.filter((e) => e.type === 'read-ack' && e.scope === 'channel' && e.channelId === channelId && e.account === a).map((e) => (e as { ackTime: number }).ackTime);
-          expect(await redis.zscore(`${base}:ack`, a)).toBe(times.length ? String(Math.max(...times)) : null);
+          expect(await redis.zscore(base.ack, a)).toBe(times.length ? String(Math.max(...times)) : null);
           // the rules: mentioned (directly or @all), not its own, not recalled, after the ack
           const recalled = new Map<string, number>();
           for (const e of ordered) {
@@ -389,7 +389,7 @@ describe('folding a batch before Redis (store, real Redis)', () => {
     const prefix = `m${uniq()}`;
     const base = new Keyspace(prefix).channel(APP, '9', '30');
     await store(prefix).applyBatch(mentions);
-    const read = async () => ({ out: await redis.hgetallBuffer(`${base}:out`), upd: Object.fromEntries(Object.entries(await redis.hgetall(`${base}:upd`)).map(([k, v]) => [k, JSON.parse(v) as unknown])) });
+    const read = async () => ({ out: await redis.hgetallBuffer(base.out), upd: Object.fromEntries(Object.entries(await redis.hgetall(base.upd)).map(([k, v]) => [k, JSON.parse(v) as unknown])) });
     const fresh = await read();
     expect(Object.keys(fresh.out)).toHaveLength(mentions.length);
     await store(prefix).applyBatch(mentions);
@@ -415,13 +415,13 @@ describe('folding a batch before Redis (store, real Redis)', () => {
     const edit: UnreadEvent = { type: 'channel-message-updated', appId: APP, serverId: '9', channelId: '31', msgIdServer: '42', status: 0, updateTime: now - 500, body: 'edited "quoted"\n' };
     const expected = renderMentionAnswer(id, fixed, '0', String(now - 500), 'edited "quoted"\n', '');
     const orders = [[[mention], [edit]], [[edit], [mention]], [[mention, edit]], [[edit, mention], [mention]]];
-    const bases: string[] = [];
+    const bases: ChannelKeys[] = [];
     for (const batches of orders) {
       const prefix = `v${uniq()}`;
       for (const b of batches) await store(prefix).applyBatch(b);
       const base = new Keyspace(prefix).channel(APP, '9', '31');
       bases.push(base);
-      expect(await redis.hget(`${base}:out`, id)).toBe(expected);
+      expect(await redis.hget(base.out, id)).toBe(expected);
       expect(JSON.parse(expected)).toMatchObject({ msgIdServer: 42, body: 'edited "quoted"\n', updateTime: now - 500, status: 0 });
     }
     // recalled: out of the answers, and the record keeps no fixed fields
@@ -429,9 +429,9 @@ describe('folding a batch before Redis (store, real Redis)', () => {
     await store(prefix).applyBatch([mention]);
     await store(prefix).applyBatch([{ type: 'channel-message-updated', appId: APP, serverId: '9', channelId: '31', msgIdServer: '42', status: 1, updateTime: now - 400 }]);
     const base = new Keyspace(prefix).channel(APP, '9', '31');
-    expect(await redis.hget(`${base}:out`, id)).toBeNull();
-    expect(await redis.hget(`${base}:tgt`, id)).toBeNull();
-    expect(Object.keys(JSON.parse((await redis.hget(`${base}:upd`, id))!) as object)).not.toContain('f');
+    expect(await redis.hget(base.out, id)).toBeNull();
+    expect(await redis.hget(base.tgt, id)).toBeNull();
+    expect(Object.keys(JSON.parse((await redis.hget(base.upd, id))!) as object)).not.toContain('f');
   });
 
   it('batches of the scale workload: thousands of senders in one group, of acks and mentions in one channel, apply whole', async () => {
@@ -463,9 +463,9 @@ describe('folding a batch before Redis (store, real Redis)', () => {
     }
     await s.applyBatch([...acks, ...mentions]);
     const keys = s.keys;
-    expect(await redis.zcard(`${keys.channel(APP, '7', '70')}:ack`)).toBe(9_000);
-    expect(await redis.zscore(`${keys.channel(APP, '7', '70')}:ack`, 'q8999')).toBe(String(now - 60_000 + 8_999));
-    expect(await redis.zcard(`${keys.channel(APP, '7', '71')}:ix`)).toBe(12_000);
+    expect(await redis.zcard(keys.channel(APP, '7', '70').ack)).toBe(9_000);
+    expect(await redis.zscore(keys.channel(APP, '7', '70').ack, 'q8999')).toBe(String(now - 60_000 + 8_999));
+    expect(await redis.zcard(keys.channel(APP, '7', '71').ix)).toBe(12_000);
     // q7 is named by the mentions i = 7, 3007, 6007, 9007: newest first
     const page = await s.channel.unreadMentions({ app: APP, serverId: '7', channelId: '71', account: 'q7', roles: [], position: { time: now, skip: 0 }, limit: 200, now });
     expect(page.messages.map((m) => (JSON.parse(m) as { msgIdServer: number }).msgIdServer)).toEqual([19_007, 16_007, 13_007, 10_007]);

@@ -10,18 +10,20 @@ export class GatewayProcess {
   private constructor(
     private readonly child: ChildProcess,
     readonly url: string,
+    readonly adminUrl: string,
   ) {}
 
   /** `env` is the whole environment of the process (PATH is added). */
   static async start(env: Record<string, string>): Promise<GatewayProcess> {
     const port = await freePort();
+    const adminPort = await freePort();
     const child = reapOnExit(
       spawn(process.execPath, [MAIN], {
-        env: { PATH: process.env.PATH, LOG_LEVEL: 'fatal', ...env, HTTP_PORT: String(port), HTTP_HOST: '127.0.0.1' },
+        env: { PATH: process.env.PATH, LOG_LEVEL: 'fatal', ...env, HTTP_PORT: String(port), HTTP_HOST: '127.0.0.1', GATEWAY_ADMIN_PORT: String(adminPort) },
         stdio: ['ignore', 'ignore', 'inherit'],
       }),
     );
-    const g = new GatewayProcess(child, `http://127.0.0.1:${port}`);
+    const g = new GatewayProcess(child, `http://127.0.0.1:${port}`, `http://127.0.0.1:${adminPort}`);
     await waitFor(
       async () => (await fetch(`${g.url}/health/ready`)).status === 200,
       Boolean,

@@ -32,6 +32,7 @@ export function testConfig(brokers: string[], redisUrl: string, overrides: Recor
     REDIS_KEY_PREFIX: `t${id}`,
     HTTP_PORT: '0',
     HTTP_HOST: '127.0.0.1',
+    GATEWAY_ADMIN_PORT: '0',
     PROJECTOR_METRICS_PORT: '0',
     LOG_LEVEL: 'warn',
     TENANTS_JSON: JSON.stringify({ tencent: [TENCENT_APP], netease: [NETEASE_APP] }),

@@ -2,6 +2,8 @@ import { ConsoleLogger, type INestApplication, type LoggerService } from '@nestj
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import express from 'express';
+import type { NextFunction, Request, Response } from 'express';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { nestLogLevels, type AppConfig } from '@app/config';
 import { REDIS, type RedisClient } from '@app/store';
@@ -14,11 +16,35 @@ export const MAX_BODY = '256kb';
 
 export interface RunningGateway {
   app: INestApplication;
-  /** e.g. http://127.0.0.1:8080 */
+  /** The public port: the vendor APIs, the summary API, /health/*. e.g. http://127.0.0.1:8080 */
   url: string;
+  /** The admin port: /metrics, /openapi.json, /asyncapi.json, /docs (and /health/*). e.g. http://127.0.0.1:9465 */
+  adminUrl: string;
   close(): Promise<void>;
 }
 
+/** Marks a request that arrived on the admin listener. */
+const ADMIN_LISTENER = Symbol('admin listener');
+
+/** Paths served on the admin port only (docs/operations.md, "Gateway: the admin port"). */
+export function isAdminPath(path: string): boolean {
+  return path === '/metrics' || path === '/openapi.json' || path === '/asyncapi.json' || path === '/docs' || path.startsWith('/docs/');
+}
+
+/**
+ * Keeps each listener to its own paths: the public one answers the admin paths 404, the
+ * admin one answers 404 for everything but the admin paths and /health/*; both in the
+ * gateway's own shape of an unmatched path.
+ */
+function listenerGate(req: Request, res: Response, next: NextFunction): void {
+  const onAdmin = (req as Request & { [ADMIN_LISTENER]?: true })[ADMIN_LISTENER] === true;
+  const admin = isAdminPath(req.path);
+  if (onAdmin ? admin || req.path.startsWith('/health/') : !admin) {
+    next();
+    return;
+  }
+  res.status(404).json({ statusCode: 404, message: 'not found' });
+}
 
 /** Starts a gateway (used by main.ts, the local runner and the tests). Port 0 picks a free one. */
 export async function startGateway(
@@ -38,16 +64,58 @@ export async function startGateway(
   // malformed body means in its own error vocabulary (see docs/api/).
   const metrics = new GatewayMetricsMiddleware(app.get(GatewayMetrics));
   app.use(metrics.use.bind(metrics));
+  app.use(listenerGate);
   app.use(express.text({ type: () => true, limit: MAX_BODY }));
   app.enableShutdownHooks();
-  serveOpenApi(app);
+  serveOpenApi(app, { ui: config.http.docsUi });
   // Give Redis a moment to connect so the first requests do not answer an internal error; a
   // gateway whose Redis is down still starts, answers 91000/500 and reports not ready.
   await redisReady(app.get<RedisClient>(REDIS), Math.min(config.requestTimeoutMs * 2, 5_000));
   await app.listen(config.http.port, config.http.host);
-  const addr = app.getHttpServer().address() as AddressInfo;
-  const host = config.http.host === '0.0.0.0' || config.http.host === '::' ? '127.0.0.1' : config.http.host;
-  return { app, url: `http://${host}:${addr.port}`, close: () => app.close() };
+  // The admin listener hands its requests to the same express app, marked so that
+  // listenerGate serves them the admin paths only.
+  const handler = app.getHttpAdapter().getInstance() as (req: IncomingMessage, res: unknown) => void;
+  const admin = createServer((req, res) => {
+    (req as IncomingMessage & { [ADMIN_LISTENER]?: true })[ADMIN_LISTENER] = true;
+    handler(req, res);
+  });
+  try {
+    await listen(admin, config.http.admin.port, config.http.admin.host);
+  } catch (err) {
+    await app.close();
+    throw err;
+  }
+  const url = `http://${hostOf(config.http.host)}:${(app.getHttpServer().address() as AddressInfo).port}`;
+  const adminUrl = `http://${hostOf(config.http.admin.host)}:${(admin.address() as AddressInfo).port}`;
+  return {
+    app,
+    url,
+    adminUrl,
+    close: async () => {
+      await Promise.all([closeServer(admin), app.close()]);
+    },
+  };
+}
+
+function hostOf(listen: string): string {
+  return listen === '0.0.0.0' || listen === '::' ? '127.0.0.1' : listen;
+}
+
+function listen(server: Server, port: number, host: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+}
+
+function closeServer(server: Server): Promise<void> {
+  return new Promise((resolve) => {
+    server.close(() => resolve());
+    server.closeIdleConnections();
+  });
 }
 
 function redisReady(redis: RedisClient, timeoutMs: number): Promise<void> {

@@ -5,7 +5,7 @@ import { startGateway } from './gateway';
 async function main(): Promise<void> {
   const config = loadConfigOrExit('gateway');
   const gateway = await startGateway(config);
-  process.stderr.write(`gateway: listening on ${gateway.url}\n`);
+  process.stderr.write(`gateway: listening on ${gateway.url} (admin: ${gateway.adminUrl})\n`);
 }
 
 main().catch((err: unknown) => {

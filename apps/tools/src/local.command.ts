@@ -96,6 +96,7 @@ export async function runLocal(env: NodeJS.ProcessEnv): Promise<void> {
   process.stdout.write(`
 unread is running (Ctrl-C stops everything):
   gateway     ${base}   (health: ${base}/health/ready)
+  gateway admin http://127.0.0.1:${config.http.admin.port}   (/metrics, /docs, /openapi.json, /asyncapi.json)
   broker      ${broker.bootstrap}   (librdkafka mock cluster; topics ${Object.keys(topics).join(', ')})
   redis       ${redis.url}
   projector metrics http://127.0.0.1:${config.projectorMetricsPort}/metrics   (readiness: /ready)

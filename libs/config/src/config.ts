@@ -124,6 +124,12 @@ const ENV = {
   /** How often the projector samples its consumer lag and the Redis round trip. */
   PROJECTOR_MONITOR_INTERVAL_MS: { kind: 'int', default: 5_000, rules: [IsInt(), Min(50), Max(600_000)] },
   HTTP_HOST: { default: '0.0.0.0', rules: [IsString()] },
+  /** The gateway's admin port: /metrics, /openapi.json, /asyncapi.json, /docs (never on HTTP_PORT). */
+  GATEWAY_ADMIN_PORT: { kind: 'int', default: 9465, rules: [IsInt(), Min(0), Max(65535)] },
+  /** The admin port's listen address; HTTP_HOST when unset. */
+  GATEWAY_ADMIN_HOST: { rules: [IsOptional(), IsString()] },
+  /** `false` leaves the Swagger UI (/docs) out; /openapi.json stays on the admin port. */
+  GATEWAY_DOCS_UI: { default: 'true', rules: [IsIn(BOOLEAN, { message: 'GATEWAY_DOCS_UI must be true or false' })] },
   LOG_LEVEL: { default: 'info', rules: [IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])] },
   /** Upper bound on waiting for Redis or the broker before answering an internal error. */
   REQUEST_TIMEOUT_MS: { kind: 'int', default: 2_000, rules: [IsInt(), Min(50), Max(60_000)] },
@@ -186,7 +192,13 @@ export interface AppConfig {
   rateLimits: { tencentPerSecond: number; qchatPerSecond: number; qchatBlockMs: number };
   mentionRetentionMs: number;
   userSigCacheMs: number;
-  http: { port: number; host: string };
+  http: {
+    port: number;
+    host: string;
+    /** The admin listener (metrics, API documents, docs UI). */
+    admin: { port: number; host: string };
+    docsUi: boolean;
+  };
   projectorMetricsPort: number;
   projector: { commitIntervalMs: number; maxInFlightEvents: number };
   projectorMonitorIntervalMs: number;
@@ -422,7 +434,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: { require
     },
     mentionRetentionMs: parsed.MENTION_RETENTION_MS,
     userSigCacheMs: parsed.USERSIG_CACHE_MS,
-    http: { port: parsed.HTTP_PORT, host: parsed.HTTP_HOST },
+    http: {
+      port: parsed.HTTP_PORT,
+      host: parsed.HTTP_HOST,
+      admin: { port: parsed.GATEWAY_ADMIN_PORT, host: parsed.GATEWAY_ADMIN_HOST ?? parsed.HTTP_HOST },
+      docsUi: parsed.GATEWAY_DOCS_UI === 'true',
+    },
     projectorMetricsPort: parsed.PROJECTOR_METRICS_PORT,
     projector: { commitIntervalMs: parsed.PROJECTOR_COMMIT_INTERVAL_MS, maxInFlightEvents: parsed.PROJECTOR_MAX_IN_FLIGHT_EVENTS },
     projectorMonitorIntervalMs: parsed.PROJECTOR_MONITOR_INTERVAL_MS,

@@ -4,7 +4,8 @@ import { parseC2cCounts } from './c2c.store';
 import type { GroupMemberView } from './group.store';
 import type { ProjectionStore } from './projection.store';
 import { DEFAULT_RECEIVE_OPTION, parseReceiveOptions, type ReceiveOptions } from './receive-option.store';
-import { evalScript, script } from './write';
+import { READ_SCRIPTS } from './scripts';
+import { callScript } from './write';
 
 /** Everything one-to-one and group an account has unread, with its receive options (summary and batch APIs). */
 export interface AccountUnread {
@@ -21,7 +22,7 @@ export interface AccountUnread {
 /** Accounts per account-unread.lua call at most (a call blocks its node while it runs). */
 const ACCOUNTS_PER_CALL = 200;
 
-const ACCOUNT_UNREAD = script('account-unread');
+const ACCOUNT_UNREAD = READ_SCRIPTS.accountUnread;
 
 /** An account's unread, and how many QChat servers it is in (its channels are read apart: AccountTotalsReader.channelCounts). */
 export interface AccountUnreadRead {
@@ -44,21 +45,21 @@ export async function readUnreadOf(store: ProjectionStore, accounts: readonly { 
   const cluster = redis instanceof Cluster;
   const calls = new Map<number, { keys: string[]; at: number[] }[]>();
   accounts.forEach((a, i) => {
-    const counts = store.keys.c2cCounts(a.app, a.account);
+    const c2c = store.keys.c2c(a.app, a.account);
+    const counts = c2c.counts;
     const slot = cluster ? calculateSlot(counts) : 0;
     const list = calls.get(slot) ?? [];
     if (list.length === 0) calls.set(slot, list);
     let call = list[list.length - 1];
     if (!call || call.at.length >= ACCOUNTS_PER_CALL) list.push((call = { keys: [], at: [] }));
-    call.keys.push(counts, store.keys.receiveOptions(a.app, a.account), store.group.indexKey(a.app, a.account), store.channel.membership.serversKey(a.app, a.account));
+    call.keys.push(counts, c2c.options, store.keys.member(a.app, a.account).groups, store.keys.qchatAccount(a.app, a.account).servers);
     call.at.push(i);
   });
   type Reply = [string[], string[], string[], number];
   const heads = new Array<Reply>(accounts.length);
   await Promise.all(
     [...calls.values()].flat().map(async (c) => {
-      // EVALSHA: ioredis routes it by its first key also on a Cluster (the number of keys varies)
-      const replies = (await evalScript(redis, ACCOUNT_UNREAD, c.keys, [])) as Reply[];
+      const replies = (await callScript(redis, ACCOUNT_UNREAD, c.keys, [])) as Reply[];
       c.at.forEach((i, j) => (heads[i] = replies[j]!));
     }),
   );

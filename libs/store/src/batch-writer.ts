@@ -2,8 +2,8 @@ import { createHash } from 'node:crypto';
 import { Cluster, Command, ReplyError, type Redis } from 'ioredis';
 import calculateSlot from 'cluster-key-slot';
 import type { RedisClient } from './redis.factory';
-import { readScript } from './scripts';
-import { argList, isScript, loadedScripts, registerScripts, send, type Write, type Writer } from './write';
+import { readScript, WRITE_SCRIPT_LIST } from './scripts';
+import { argList, isScript, registerScripts, send, type Write, type Writer } from './write';
 
 /**
  * The writes of one `run` call: one promise for all of them (not one per write), settled
@@ -190,7 +190,7 @@ function size(w: Write): number {
 export class BatchWriter implements Writer {
   private pending: Op[] = [];
   private scheduled = false;
-  private foldSource?: { lua: string; sha: string; scripts: number };
+  private foldSource?: { lua: string; sha: string };
   private readonly maxOps: number;
   private readonly maxArgs: number;
   private readonly order: RunOrder;
@@ -227,13 +227,12 @@ export class BatchWriter implements Writer {
     process.nextTick(() => this.flush());
   }
 
-  /** batch.lua with every write script loaded so far, as `S['<name>'] = function(...)`. */
+  /** batch.lua with every write script of the catalog, as `S['<name>'] = function(...)`. */
   private fold(): { lua: string; sha: string } {
-    const scripts = loadedScripts();
-    if (!this.foldSource || this.foldSource.scripts !== scripts.length) {
-      const bodies = scripts.map((s) => `S[${JSON.stringify(s.name)}] = function(_k, _a, _nk, _na)\n${foldable(s.name, s.lua)}\nend`);
+    if (!this.foldSource) {
+      const bodies = WRITE_SCRIPT_LIST.map((s) => `S[${JSON.stringify(s.name)}] = function(_k, _a, _nk, _na)\n${foldable(s.name, s.lua)}\nend`);
       const lua = readScript('batch').replace(/^--#scripts$/m, () => bodies.join('\n'));
-      this.foldSource = { lua, sha: createHash('sha1').update(lua).digest('hex'), scripts: scripts.length };
+      this.foldSource = { lua, sha: createHash('sha1').update(lua).digest('hex') };
     }
     return this.foldSource;
   }

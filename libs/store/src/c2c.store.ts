@@ -1,7 +1,8 @@
 import type { C2cMessageRecalled, C2cMessageSent, C2cReadAck } from '@app/contracts';
 import { ACCOUNT_FIELD, type Keyspace } from './keyspace';
 import type { RedisClient } from './redis.factory';
-import { command, runScript, script, type Write, type Writer } from './write';
+import { WRITE_SCRIPTS } from './scripts';
+import { command, runScript, type Write, type Writer } from './write';
 
 /** One peer of an owner, as `unread explain` shows it. */
 export interface C2cPeerState {
@@ -19,8 +20,8 @@ const TOTAL = '';
 /** Prefix of a tombstone's field in the read-times hash: `\x02<peer>\n<msgId>` → time (c2c-apply.lua). */
 const TOMBSTONE = '\x02';
 
-const APPLY = script('c2c-apply');
-const DELETE = script('c2c-delete');
+const APPLY = WRITE_SCRIPTS.c2cApply;
+const DELETE = WRITE_SCRIPTS.c2cDelete;
 
 /** No messages or recalls (a fold without any). */
 const NONE: readonly string[] = [];
@@ -55,14 +56,14 @@ interface OwnerChunk {
 /**
  * One-to-one (c2c) unread projection (docs/projections.md, "One-to-one (c2c)"). For each owner,
  * under the hash tag `{app:owner}`:
- * - `<base>:z:<peer>`: zset of the owner's unread message ids from that peer, scored by time;
- * - `<base>:r`: hash peer → the owner's read time for that peer (a max); the owner's
+ * - `unread(peer)` (`<base>:z:<peer>`): zset of the owner's unread message ids from that peer, scored by time;
+ * - `reads` (`<base>:r`): hash peer → the owner's read time for that peer (a max); the owner's
  *   tombstones, fields `\x02<peer>\n<msgId>` → time, for messages recalled while unread or
  *   before they arrived (a recalled message never counts again); field
  *   `\x01recalled` once there is one (c2c-apply.lua reads it with the read times, one HMGET);
- * - `<base>:n`: hash peer → unread count from that peer, field `''` → the total, and the
+ * - `counts` (`<base>:n`): hash peer → unread count from that peer, field `''` → the total, and the
  *   account's registration marker (ACCOUNT_FIELD, written by DirectoryStore);
- * - `<base>:o` (Keyspace.receiveOptions): the owner's receive options (ReceiveOptionStore).
+ * - `options` (`<base>:o`): the owner's receive options (ReceiveOptionStore).
  * The writes of a batch are folded per owner into one c2c-apply.lua call that keeps the three
  * in step: duplicates count once, a message at or before the read time never counts, an ack
  * subtracts exactly what it removed, a recall takes the message out and keeps it out. Fields and zsets that reach zero are removed, so an
@@ -119,20 +120,20 @@ export class C2cStore {
     const writes: Write[] = [];
     for (const chunks of owners.values()) {
       for (const { app, owner, folds: peers } of chunks) {
-        const base = this.keys.c2c(app, owner);
-        const keys = [`${base}:r`, `${base}:n`];
+        const k = this.keys.c2c(app, owner);
+        const keys = [k.reads, k.counts];
         const args: string[] = [];
         const only = peers.length === 1 ? peers[0]! : undefined;
         if (only && only.messages?.length === 2 && !only.recalls && only.ack === undefined) {
           // one message from one peer (most writes): the peer, its time and id, no counts (c2c-apply.lua)
-          keys.push(`${base}:z:${only.peer}`);
+          keys.push(k.unread(only.peer));
           writes.push(runScript(APPLY, keys, [only.peer, only.messages[0]!, only.messages[1]!]));
           continue;
         }
         for (const f of peers) {
           const messages = f.messages ?? NONE;
           const recalls = f.recalls ?? NONE;
-          keys.push(`${base}:z:${f.peer}`);
+          keys.push(k.unread(f.peer));
           args.push(f.peer, `${messages.length / 2} ${recalls.length / 2} ${f.ack ?? ''}`);
           for (const m of messages) args.push(m);
           for (const m of recalls) args.push(m);
@@ -150,13 +151,13 @@ export class C2cStore {
    * then again with them. The receive options (same slot) go in the same call to the writer.
    */
   async deleteAccount(writer: Writer, app: string, account: string): Promise<void> {
-    const base = this.keys.c2c(app, account);
-    const peers = new Set((await this.redis.hkeys(`${base}:n`)).filter((p) => p !== TOTAL && p !== ACCOUNT_FIELD));
+    const k = this.keys.c2c(app, account);
+    const peers = new Set((await this.redis.hkeys(k.counts)).filter((p) => p !== TOTAL && p !== ACCOUNT_FIELD));
     for (let attempt = 0; attempt < 10; attempt++) {
       const list = [...peers];
       const [missing] = (await writer.run([
-        runScript(DELETE, [`${base}:r`, `${base}:n`, ...list.map((p) => `${base}:z:${p}`)], [ACCOUNT_FIELD, ...list]),
-        command('DEL', [this.keys.receiveOptions(app, account)]),
+        runScript(DELETE, [k.reads, k.counts, ...list.map((p) => k.unread(p))], [ACCOUNT_FIELD, ...list]),
+        command('DEL', [k.options]),
       ])) as [string[], number];
       if (missing.length === 0) return;
       for (const p of missing) peers.add(p);
@@ -168,7 +169,7 @@ export class C2cStore {
   async recalled(app: string, owner: string, peer: string, limit = 50): Promise<{ msgId: string; time: number }[]> {
     const prefix = `${TOMBSTONE}${peer}\n`;
     const out: { msgId: string; time: number }[] = [];
-    for (const [field, time] of Object.entries(await this.redis.hgetall(`${this.keys.c2c(app, owner)}:r`))) {
+    for (const [field, time] of Object.entries(await this.redis.hgetall(this.keys.c2c(app, owner).reads))) {
       if (field.startsWith(prefix)) out.push({ msgId: field.slice(prefix.length), time: Number(time) });
     }
     out.sort((a, b) => a.time - b.time || (a.msgId < b.msgId ? -1 : a.msgId > b.msgId ? 1 : 0));
@@ -181,7 +182,7 @@ export class C2cStore {
    * `registered` is false when the account is not registered.
    */
   async total(app: string, owner: string): Promise<{ registered: boolean; total: number }> {
-    const [marker, total] = await this.redis.hmget(this.keys.c2cCounts(app, owner), ACCOUNT_FIELD, TOTAL);
+    const [marker, total] = await this.redis.hmget(this.keys.c2c(app, owner).counts, ACCOUNT_FIELD, TOTAL);
     return { registered: marker !== null && marker !== undefined, total: count(total) };
   }
 
@@ -190,8 +191,8 @@ export class C2cStore {
    * count and read time; with `peer`, only that peer, with its unread message ids.
    */
   async describe(app: string, owner: string, peer?: string, messageLimit = 50): Promise<{ total: number; peers: C2cPeerState[] }> {
-    const base = this.keys.c2c(app, owner);
-    const [counts, reads] = await Promise.all([this.redis.hgetall(`${base}:n`), this.redis.hgetall(`${base}:r`)]);
+    const k = this.keys.c2c(app, owner);
+    const [counts, reads] = await Promise.all([this.redis.hgetall(k.counts), this.redis.hgetall(k.reads)]);
     // fields starting with a control character are markers and tombstones, not peers
     const names = peer !== undefined ? [peer] : [...new Set([...Object.keys(counts), ...Object.keys(reads)])].filter((p) => p !== TOTAL && p.charCodeAt(0) >= 0x20).sort();
     const peers: C2cPeerState[] = names.map((p) => {
@@ -200,7 +201,7 @@ export class C2cStore {
       return state;
     });
     if (peer !== undefined) {
-      const flat = await this.redis.zrange(`${base}:z:${peer}`, 0, messageLimit - 1, 'WITHSCORES');
+      const flat = await this.redis.zrange(k.unread(peer), 0, messageLimit - 1, 'WITHSCORES');
       const messages: { msgId: string; time: number }[] = [];
       for (let i = 0; i + 1 < flat.length; i += 2) messages.push({ msgId: flat[i]!, time: Number(flat[i + 1]) });
       peers[0]!.messages = messages;
@@ -210,7 +211,7 @@ export class C2cStore {
 
   /** The owner's registration and its unread from each peer, in the order given (one HMGET). */
   async perPeer(app: string, owner: string, peers: readonly string[]): Promise<{ registered: boolean; counts: number[] }> {
-    const [marker, ...vs] = await this.redis.hmget(this.keys.c2cCounts(app, owner), ACCOUNT_FIELD, ...peers);
+    const [marker, ...vs] = await this.redis.hmget(this.keys.c2c(app, owner).counts, ACCOUNT_FIELD, ...peers);
     return { registered: marker !== null && marker !== undefined, counts: vs.map(count) };
   }
 
@@ -225,7 +226,7 @@ export class C2cStore {
   ): Promise<{ registered: boolean; counts: number[]; peersRegistered: boolean[] }> {
     const [own, ...exist] = await Promise.all([
       this.perPeer(app, owner, peers),
-      ...peers.map((p) => this.redis.hexists(this.keys.c2cCounts(app, p), ACCOUNT_FIELD)),
+      ...peers.map((p) => this.redis.hexists(this.keys.c2c(app, p).counts, ACCOUNT_FIELD)),
     ]);
     return { ...own, peersRegistered: exist.map((e) => e === 1) };
   }
@@ -236,7 +237,7 @@ export class C2cStore {
    * peers with something unread.
    */
   async top(app: string, owner: string, limit: number): Promise<{ registered: boolean; total: number; peers: { peer: string; unread: number }[] }> {
-    return parseC2cCounts(await this.redis.hgetall(this.keys.c2cCounts(app, owner)), limit);
+    return parseC2cCounts(await this.redis.hgetall(this.keys.c2c(app, owner).counts), limit);
   }
 }
 

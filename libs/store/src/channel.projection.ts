@@ -1,12 +1,13 @@
 import type { ChannelMention, ChannelMessageSent, ChannelMessageUpdated, ChannelReadAck } from '@app/contracts';
-import { esc, type Keyspace } from './keyspace';
+import { channelTarget, type ChannelKeys, type Keyspace } from './keyspace';
 import { luaJsonString, padMsgId, renderFixedFields, renderMentionAnswer } from './qchat-wire';
 import type { StoreOptions } from './store-options';
-import { command, runScript, script, type Write } from './write';
+import { WRITE_SCRIPTS } from './scripts';
+import { command, runScript, type Write } from './write';
 
-const MESSAGE = script('channel-message');
-const ACK = script('channel-ack');
-const INDEX = script('channel-index');
+const MESSAGE = WRITE_SCRIPTS.channelMessage;
+const ACK = WRITE_SCRIPTS.channelAck;
+const INDEX = WRITE_SCRIPTS.channelIndex;
 
 /** Events per channel-message call at most (the call blocks its node while it runs). */
 const MAX_EVENTS_PER_WRITE = 200;
@@ -26,7 +27,7 @@ interface MessageCall {
 /**
  * QChat @-mention projection, the write side (docs/projections.md, "QChat mentions").
  *
- * Per channel (`keys.channel(app, serverId, channelId)` = B, one hash tag):
+ * Per channel (`keys.channel(app, serverId, channelId)`, ChannelKeys, base B, one hash tag):
  * - `B:all`, `B:r:<roleId>`, `B:a:<escaped account>`: zsets of the messages that @-mention
  *   all, a role, an account: member `<time, 16 digits><msgIdServer padded to 20 digits>`,
  *   score time; only ever added to (and pruned by time): whether a member counts is
@@ -40,7 +41,7 @@ interface MessageCall {
  *   brings its answer and record rendered here, byte for byte what the script would render,
  *   so the script stores them as is unless the message has a record already;
  * - `B:ack`: account → ack time (a max).
- * Per account (`keys.qchatAccount(app, account)`): `:chn`, the channels where it has keys
+ * Per account (`keys.qchatAccount(app, account).channels`, `:chn`): the channels where it has keys
  * (its direct mention sets, its acks) by expiry, for account-deleted.
  *
  * Retention is relative to the message time: a mention lives until time + mentionRetentionMs
@@ -59,32 +60,33 @@ export class ChannelProjection {
 
   writes(events: readonly ChannelEvent[], now = Date.now()): Write[] {
     const retention = this.options.mentionRetentionMs;
-    const acks = new Map<string, (string | number)[]>();
+    const acks = new Map<string, { key: string; args: (string | number)[] }>();
     const index = new Map<string, (string | number)[]>();
     const messages = new Map<string, MessageCall>();
     const writes: Write[] = [];
     const indexEntry = (app: string, account: string, serverId: string, channelId: string, expireAt: number) => {
-      const key = this.indexKey(app, account);
+      const key = this.keys.qchatAccount(app, account).channels;
       let args = index.get(key);
       if (!args) index.set(key, (args = [now]));
       args.push(expireAt, `${serverId}:${channelId}`);
     };
     for (const e of events) {
-      const base = this.keys.channel(e.appId, e.serverId, e.channelId);
+      const ck = this.keys.channel(e.appId, e.serverId, e.channelId);
+      const base = ck.base;
       if (e.type === 'message-sent' || e.type === 'read-ack') {
         // The sender's own channel message advances its ack time there (it has seen
         // everything up to what it wrote), like a read-ack at the message time.
         const [account, time] = e.type === 'message-sent' ? [e.from, e.time] : [e.account, e.ackTime];
-        let args = acks.get(base);
-        if (!args) acks.set(base, (args = [now, retention]));
-        args.push(time, account);
+        let ack = acks.get(base);
+        if (!ack) acks.set(base, (ack = { key: ck.ack, args: [now, retention] }));
+        ack.args.push(time, account);
         indexEntry(e.appId, account, e.serverId, e.channelId, time + retention);
         continue;
       }
       let call = messages.get(base);
       if (!call || call.events >= MAX_EVENTS_PER_WRITE) {
         if (call) writes.push(runScript(MESSAGE, call.keys, call.args));
-        messages.set(base, (call = { keys: messageKeys(base), sets: new Map(), args: [now, retention], events: 0 }));
+        messages.set(base, (call = { keys: messageKeys(ck), sets: new Map(), args: [now, retention], events: 0 }));
       }
       call.events++;
       if (e.type === 'channel-message-updated') {
@@ -96,9 +98,9 @@ export class ChannelProjection {
       // left is not stored.
       const direct = [...new Set(e.mentionAccids ?? [])].filter((a) => a !== m.fromAccount);
       const targets = new Set<string>();
-      if (e.mentionAll) targets.add('all');
-      for (const r of e.mentionRoleIds ?? []) targets.add(`r:${r}`);
-      for (const a of direct) targets.add(`a:${esc(a)}`);
+      if (e.mentionAll) targets.add(channelTarget.all);
+      for (const r of e.mentionRoleIds ?? []) targets.add(channelTarget.role(r));
+      for (const a of direct) targets.add(channelTarget.account(a));
       if (targets.size === 0) {
         call.events--;
         continue;
@@ -107,7 +109,7 @@ export class ChannelProjection {
       for (const sfx of targets) {
         let at = call.sets.get(sfx);
         if (at === undefined) {
-          call.keys.push(`${base}:${sfx}`);
+          call.keys.push(ck.target(sfx));
           call.sets.set(sfx, (at = call.keys.length));
         }
         positions.push(at);
@@ -145,31 +147,26 @@ export class ChannelProjection {
       for (const a of direct) indexEntry(e.appId, a, e.serverId, e.channelId, m.time + retention);
     }
     for (const call of messages.values()) if (call.events > 0) writes.push(runScript(MESSAGE, call.keys, call.args));
-    for (const [base, args] of acks) writes.push(runScript(ACK, [`${base}:ack`], args));
+    for (const { key, args } of acks.values()) writes.push(runScript(ACK, [key], args));
     for (const [key, args] of index) writes.push(runScript(INDEX, [key], args));
     return writes;
-  }
-
-  /** The account's channel index: "serverId:channelId" → when its data there expires. */
-  indexKey(app: string, account: string): string {
-    return `${this.keys.qchatAccount(app, account)}:chn`;
   }
 
   /** The writes that remove the account's direct mention set and ack in each channel, and its channel index. */
   deleteWrites(app: string, account: string, channels: readonly [string, string][]): Write[] {
     const writes: Write[] = [];
     for (const [serverId, channelId] of channels) {
-      const base = this.keys.channel(app, serverId, channelId);
-      writes.push(command('DEL', [`${base}:a:${esc(account)}`]), command('ZREM', [`${base}:ack`], [account]));
+      const ck = this.keys.channel(app, serverId, channelId);
+      writes.push(command('DEL', [ck.target(channelTarget.account(account))]), command('ZREM', [ck.ack], [account]));
     }
-    writes.push(command('DEL', [this.indexKey(app, account)]));
+    writes.push(command('DEL', [this.keys.qchatAccount(app, account).channels]));
     return writes;
   }
 }
 
 /** The five keys every channel-message call declares first. */
-export function messageKeys(base: string): string[] {
-  return [`${base}:ix`, `${base}:tgt`, `${base}:upd`, `${base}:pend`, `${base}:out`];
+export function messageKeys(k: ChannelKeys): string[] {
+  return [k.ix, k.tgt, k.upd, k.pend, k.out];
 }
 
 /** A last-writer-wins field of an event: whether it is given, and its value. */

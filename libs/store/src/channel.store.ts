@@ -19,7 +19,7 @@ export class ChannelStore {
 
   constructor(
     private readonly redis: RedisClient,
-    keys: Keyspace,
+    private readonly keys: Keyspace,
     options: StoreOptions,
   ) {
     this.projection = new ChannelProjection(keys, options);
@@ -66,7 +66,7 @@ export class ChannelStore {
 
   /** The channels where the account has QChat keys (its index: mentions of it, its acks), as [serverId, channelId]. */
   async channelsOf(app: string, account: string): Promise<[string, string][]> {
-    const entries = await this.redis.zrange(this.projection.indexKey(app, account), 0, -1);
+    const entries = await this.redis.zrange(this.keys.qchatAccount(app, account).channels, 0, -1);
     return entries.map((sc) => sc.split(':')).filter((p): p is [string, string] => p.length === 2 && Boolean(p[0]) && Boolean(p[1]));
   }
 }

@@ -2,9 +2,10 @@ import { Cluster } from 'ioredis';
 import calculateSlot from 'cluster-key-slot';
 import { feedVersionKey } from './keyspace';
 import type { RedisClient } from './redis.factory';
-import { evalScript, script } from './write';
+import { BOOKKEEPING_SCRIPTS } from './scripts';
+import { callScript } from './write';
 
-const FEED_VERSION = script('feed-version');
+const FEED_VERSION = BOOKKEEPING_SCRIPTS.feedVersion;
 
 /** Keys per call at most (a call blocks its node while it runs). */
 const MAX_KEYS = 500;
@@ -58,8 +59,7 @@ export class FeedVersions {
     const out = new Array<number>(accounts.length);
     await Promise.all(
       this.groups(accounts).map(async (g) => {
-        // EVALSHA: ioredis routes it by its first key also on a Cluster (the number of keys varies)
-        const v = (await evalScript(this.redis, FEED_VERSION, g.keys, [])) as number[];
+        const v = (await callScript(this.redis, FEED_VERSION, g.keys, [])) as number[];
         g.at.forEach((i, j) => (out[i] = Number(v[j])));
       }),
     );

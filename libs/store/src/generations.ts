@@ -1,14 +1,7 @@
-import type { Result } from 'ioredis';
 import { generationKeys, type GenerationSource } from './keyspace';
 import type { RedisClient } from './redis.factory';
-import { defineScript } from './scripts';
-
-declare module 'ioredis' {
-  interface RedisCommander<Context> {
-    unreadGenerationFlip(active: string, fence: string, generation: number, fenceValue: string): Result<number, Context>;
-    unreadGenerationFence(fence: string, fenceValue: string, ttlMs: number): Result<number, Context>;
-  }
-}
+import { BOOKKEEPING_SCRIPTS } from './scripts';
+import { callScript, registerScripts } from './write';
 
 /** The generation pointer and the switch fence, as read from Redis. */
 export interface GenerationState {
@@ -44,10 +37,7 @@ export class Generations implements GenerationSource {
     readonly base: string,
   ) {
     this.keys = generationKeys(base);
-    // Defined when the client is given, never on first use: a command defined after ioredis
-    // built an auto-pipeline is missing from it (redis/ioredis#1931).
-    defineScript(redis, 'unreadGenerationFence', 'generation-fence', 1);
-    defineScript(redis, 'unreadGenerationFlip', 'generation-flip', 2);
+    registerScripts(redis);
   }
 
   /** The generation read last (0 before any read). */
@@ -106,19 +96,19 @@ export class Generations implements GenerationSource {
 
   /** Extends the fence set with `token`; false when it expired or is not ours. */
   async extendFence(generation: number, token: string, ttlMs: number): Promise<boolean> {
-    return (await this.redis.unreadGenerationFence(this.keys.fence, `${generation} ${token}`, ttlMs)) === 1;
+    return (await callScript(this.redis, BOOKKEEPING_SCRIPTS.generationFence, [this.keys.fence], [`${generation} ${token}`, ttlMs])) === 1;
   }
 
   /** Activates `generation` and lifts the fence, atomically, if the fence is still ours. */
   async flip(generation: number, token: string): Promise<boolean> {
-    const ok = (await this.redis.unreadGenerationFlip(this.keys.active, this.keys.fence, generation, `${generation} ${token}`)) === 1;
+    const ok = (await callScript(this.redis, BOOKKEEPING_SCRIPTS.generationFlip, [this.keys.active, this.keys.fence], [generation, `${generation} ${token}`])) === 1;
     if (ok) this.update({ active: generation });
     return ok;
   }
 
   /** Lifts the fence set with `token` (a rebuild that gives up). */
   async dropFence(generation: number, token: string): Promise<void> {
-    await this.redis.unreadGenerationFence(this.keys.fence, `${generation} ${token}`, 1);
+    await callScript(this.redis, BOOKKEEPING_SCRIPTS.generationFence, [this.keys.fence], [`${generation} ${token}`, 1]);
   }
 
   private async readQuietly(): Promise<void> {

@@ -11,16 +11,17 @@ import type {
 } from '@app/contracts';
 import type { Keyspace } from './keyspace';
 import type { RedisClient } from './redis.factory';
-import { command, runScript, script, type Write, type Writer } from './write';
+import { WRITE_SCRIPTS } from './scripts';
+import { command, runScript, type Write, type Writer } from './write';
 
-const MESSAGES = script('group-messages');
-const READ_ACK = script('group-read-ack');
-const UNREAD_SET = script('group-unread-set');
-const MEMBER_JOINED = script('group-member-joined');
-const MEMBER_LEFT = script('group-member-left');
-const CREATED = script('group-created');
-const DISMISSED = script('group-dismissed');
-const ACCOUNT_TAKE = script('group-account-take');
+const MESSAGES = WRITE_SCRIPTS.groupMessages;
+const READ_ACK = WRITE_SCRIPTS.groupReadAck;
+const UNREAD_SET = WRITE_SCRIPTS.groupUnreadSet;
+const MEMBER_JOINED = WRITE_SCRIPTS.groupMemberJoined;
+const MEMBER_LEFT = WRITE_SCRIPTS.groupMemberLeft;
+const CREATED = WRITE_SCRIPTS.groupCreated;
+const DISMISSED = WRITE_SCRIPTS.groupDismissed;
+const ACCOUNT_TAKE = WRITE_SCRIPTS.groupAccountTake;
 
 /** The group events of a batch. */
 export type GroupEvent =
@@ -119,14 +120,14 @@ const MEMBERS_PER_READ = 1_000;
 
 /**
  * Group unread without fan-out (docs/projections.md, "Group"). Keys:
- * - `<group base>:state` (hash, slot `{app:groupId}`): `max` (highest message seq), `type`,
+ * - `GroupKeys.state` (`<group base>:state`, hash, slot `{app:groupId}`): `max` (highest message seq), `type`,
  *   `name`, `state` ('1' created, '0' dismissed, absent = never created) and, per account
  *   that has any state in the group, a field `m:<account>` holding its record
  *   `<member 0|1>:<joinSeq>:<ackSeq>:<ownSeq>[:<fence>]`, and `nc`, the size of:
- * - `<group base>:nc` (sorted set, same slot, Keyspace.groupUncounted): the seqs that do
+ * - `GroupKeys.uncounted` (`<group base>:nc`, sorted set, same slot): the seqs that do
  *   not count (recalled, or sent with noUnread); a member's unread subtracts those in
  *   (readSeq, max] (settle(), one ZCOUNT per group that has any).
- * - `<member base>:groups` (sorted set, slot `{app:account}`): the account's group index,
+ * - `MemberKeys.groups` (`<member base>:groups`, sorted set, slot `{app:account}`): the account's group index,
  *   score 1 while a member, 0 after leaving (kept so account deletion can find the group to
  *   clean), members ordered by group id, which is the paging order of get_joined_group_list.
  *
@@ -175,21 +176,6 @@ export class GroupStore {
     private readonly keys: Keyspace,
   ) {}
 
-  /** The group's state hash. */
-  stateKey(app: string, groupId: string): string {
-    return `${this.keys.group(app, groupId)}:state`;
-  }
-
-  /** The group's seqs that do not count (recalled or noUnread). */
-  uncountedKey(app: string, groupId: string): string {
-    return this.keys.groupUncounted(app, groupId);
-  }
-
-  /** The account's group index. */
-  indexKey(app: string, account: string): string {
-    return `${this.keys.member(app, account)}:groups`;
-  }
-
   // ---- writes (projector) ---------------------------------------------------------------
 
   /**
@@ -206,11 +192,12 @@ export class GroupStore {
     const runs = new Map<string, MessageRun>();
     const acks = new Map<string, Map<string, AckRun>>();
     for (const e of events) {
-      const state = this.stateKey(e.appId, e.groupId);
+      const gk = this.keys.group(e.appId, e.groupId);
+      const state = gk.state;
       if (e.type === 'message-sent' || e.type === 'message-recalled') {
         let run = runs.get(state);
         if (!run) {
-          runs.set(state, (run = { state, uncountedKey: this.uncountedKey(e.appId, e.groupId), max: 0, senders: new Map(), uncounted: new Set() }));
+          runs.set(state, (run = { state, uncountedKey: gk.uncounted, max: 0, senders: new Map(), uncounted: new Set() }));
           writes.push(run);
         }
         if (e.type === 'message-recalled' || e.noUnread === true) run.uncounted.add(e.seq);
@@ -261,16 +248,16 @@ export class GroupStore {
         return [runScript(CREATED, [state], [e.groupType, e.name ?? ''])];
       case 'group-dismissed':
         // the seqs that do not count go with the member records (same slot; the script drops 'nc')
-        return [runScript(DISMISSED, [state], []), command('UNLINK', [this.uncountedKey(e.appId, e.groupId)])];
+        return [runScript(DISMISSED, [state], []), command('UNLINK', [this.keys.group(e.appId, e.groupId).uncounted])];
       case 'group-member-joined':
         return [
           runScript(MEMBER_JOINED, [state], [field(e.account), e.seq === undefined ? '' : e.seq]),
-          command('ZADD', [this.indexKey(e.appId, e.account)], [1, e.groupId]),
+          command('ZADD', [this.keys.member(e.appId, e.account).groups], [1, e.groupId]),
         ];
       case 'group-member-left':
         return [
           runScript(MEMBER_LEFT, [state], [field(e.account)]),
-          command('ZADD', [this.indexKey(e.appId, e.account)], [0, e.groupId]),
+          command('ZADD', [this.keys.member(e.appId, e.account).groups], [0, e.groupId]),
         ];
     }
   }
@@ -285,12 +272,12 @@ export class GroupStore {
    * commits only after all three.
    */
   async deleteAccount(writer: Writer, app: string, account: string): Promise<void> {
-    const index = this.indexKey(app, account);
+    const index = this.keys.member(app, account).groups;
     const [taken] = (await writer.run([runScript(ACCOUNT_TAKE, [index], [])])) as [string[]];
     if (taken.length === 0) return;
     const since = new Set(await this.redis.zrange(index, 0, -1));
     const f = field(account);
-    await writer.run(taken.filter((g) => !since.has(g)).map((g) => command('HDEL', [this.stateKey(app, g)], [f])));
+    await writer.run(taken.filter((g) => !since.has(g)).map((g) => command('HDEL', [this.keys.group(app, g).state], [f])));
   }
 
   // ---- reads (gateway) ------------------------------------------------------------------
@@ -298,7 +285,7 @@ export class GroupStore {
   /** One (group, account): a single HMGET (and one ZCOUNT when the group has seqs that do not count). */
   async memberView(app: string, groupId: string, account: string): Promise<GroupMemberView> {
     const values = await this.redis.hmget(
-      this.stateKey(app, groupId),
+      this.keys.group(app, groupId).state,
       ...META_FIELDS,
       field(account),
     );
@@ -310,10 +297,10 @@ export class GroupStore {
    * of, and the seqs in (readSeq, maxSeq] that do not count (`unread explain`, at most 50).
    */
   async memberDetail(app: string, groupId: string, account: string): Promise<{ view: GroupMemberView; record: GroupMemberRecord; uncounted: number[] }> {
-    const values = await this.redis.hmget(this.stateKey(app, groupId), ...META_FIELDS, field(account));
+    const values = await this.redis.hmget(this.keys.group(app, groupId).state, ...META_FIELDS, field(account));
     const raw = view(groupId, values);
     const uncounted =
-      raw.maxSeq > raw.readSeq ? (await this.redis.zrangebyscore(this.uncountedKey(app, groupId), `(${raw.readSeq}`, raw.maxSeq, 'LIMIT', 0, 50)).map(Number) : [];
+      raw.maxSeq > raw.readSeq ? (await this.redis.zrangebyscore(this.keys.group(app, groupId).uncounted, `(${raw.readSeq}`, raw.maxSeq, 'LIMIT', 0, 50)).map(Number) : [];
     const [settled] = await this.settle(app, [raw]);
     return { view: settled!, record: parseMemberRecord(values[META_FIELDS.length]), uncounted };
   }
@@ -326,7 +313,7 @@ export class GroupStore {
   async settle(app: string, views: GroupMemberView[]): Promise<GroupMemberView[]> {
     const pending = views.filter((v) => v.unread > 0 && (uncountedTotal.get(v) ?? 0) > 0);
     if (pending.length === 0) return views;
-    const counts = await Promise.all(pending.map((v) => this.redis.zcount(this.uncountedKey(app, v.groupId), `(${v.readSeq}`, v.maxSeq)));
+    const counts = await Promise.all(pending.map((v) => this.redis.zcount(this.keys.group(app, v.groupId).uncounted, `(${v.readSeq}`, v.maxSeq)));
     pending.forEach((v, i) => (v.unread = Math.max(0, v.unread - counts[i]!)));
     return views;
   }
@@ -337,7 +324,7 @@ export class GroupStore {
    * account its view, or undefined when the group is dismissed or the account not a member.
    */
   async memberViews(app: string, groupId: string, accounts: readonly string[]): Promise<(GroupMemberView | undefined)[]> {
-    const key = this.stateKey(app, groupId);
+    const key = this.keys.group(app, groupId).state;
     const reads: Promise<(string | null)[]>[] = [];
     for (let i = 0; i < accounts.length; i += MEMBERS_PER_READ) reads.push(this.redis.hmget(key, ...META_FIELDS, ...accounts.slice(i, i + MEMBERS_PER_READ).map(field)));
     const out: (GroupMemberView | undefined)[] = [];
@@ -364,9 +351,9 @@ export class GroupStore {
     const marker = this.keys.account(app, account);
     const [exists, ids] = await Promise.all([
       this.redis.hexists(marker.key, marker.field),
-      this.redis.zrangebyscore(this.indexKey(app, account), 1, 1),
+      this.redis.zrangebyscore(this.keys.member(app, account).groups, 1, 1),
     ]);
-    const values = await Promise.all(ids.map((g) => this.redis.hmget(this.stateKey(app, g), ...META_FIELDS, f)));
+    const values = await Promise.all(ids.map((g) => this.redis.hmget(this.keys.group(app, g).state, ...META_FIELDS, f)));
     const groups = ids.map((id, i) => view(id, values[i]!)).filter((v) => v.exists && v.member);
     return { registered: exists === 1, groups: await this.settle(app, groups) };
   }

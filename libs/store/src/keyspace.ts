@@ -82,7 +82,7 @@ export function nonceKey(base: string, app: string, nonce: string): string {
 /**
  * The change feed's version of an account (family `ver`, no generation: versions keep
  * growing across a rebuild's switch). Its hash tag is the account's own, the slot of its
- * one-to-one counts (`Keyspace.c2cCounts`).
+ * one-to-one counts (`C2cKeys.counts`).
  */
 export function feedVersionKey(base: string, app: string, account: string): string {
   return `${base}:ver:{${esc(app)}:${esc(account)}}`;
@@ -95,6 +95,139 @@ export function feedVersionKey(base: string, app: string, account: string): stri
  */
 export const ACCOUNT_FIELD = '\u0001registered';
 
+/** An owner's one-to-one keys (hash tag `{app:owner}`), C2cStore's layout. */
+export class C2cKeys {
+  /** Every key of the owner starts with it (`<prefix>:c2c:{app:owner}`). */
+  readonly base: string;
+  /** Hash peer → the owner's read time for that peer, and the owner's tombstones. */
+  readonly reads: string;
+  /** Hash: field '' the total, one field per peer, and ACCOUNT_FIELD. */
+  readonly counts: string;
+  /** The account's receive options (receive-option.lua), beside its counts so the badge reads both in one round trip. */
+  readonly options: string;
+
+  constructor(base: string) {
+    this.base = base;
+    this.reads = `${base}:r`;
+    this.counts = `${base}:n`;
+    this.options = `${base}:o`;
+  }
+
+  /** Zset of the owner's unread message ids from `peer`, scored by time. */
+  unread(peer: string): string {
+    return `${this.base}:z:${peer}`;
+  }
+}
+
+/** A group's keys (hash tag `{app:groupId}`), GroupStore's layout. */
+export class GroupKeys {
+  /** Every key of the group starts with it. */
+  readonly base: string;
+  /** Hash: max, nc, type, name, state and one record per member (`m:<account>`). */
+  readonly state: string;
+  /** Zset of the seqs that do not count (recalled, or sent with noUnread): score = member = seq. */
+  readonly uncounted: string;
+
+  constructor(base: string) {
+    this.base = base;
+    this.state = `${base}:state`;
+    this.uncounted = `${base}:nc`;
+  }
+}
+
+/** An account's own group-side keys (hash tag `{app:account}`). */
+export class MemberKeys {
+  readonly base: string;
+  /** Zset: the account's group index (group id, score 1 while a member). */
+  readonly groups: string;
+
+  constructor(base: string) {
+    this.base = base;
+    this.groups = `${base}:groups`;
+  }
+}
+
+/**
+ * The suffix of a channel's target set in `ChannelKeys.target` and in the `tgt` entries that
+ * list a message's targets: `all`, `r:<roleId>`, `a:<escaped account>`.
+ */
+export const channelTarget = {
+  all: 'all',
+  role: (roleId: string): string => `r:${roleId}`,
+  account: (account: string): string => `a:${esc(account)}`,
+} as const;
+
+/** A QChat channel's keys (hash tag `{app:serverId:channelId}`), ChannelProjection's layout. */
+export class ChannelKeys {
+  readonly base: string;
+  /** Zset: every mention message of the channel by time. */
+  readonly ix: string;
+  /** Hash: a message's sender, time and target sets. */
+  readonly tgt: string;
+  /** Hash: a message's last-writer-wins record. */
+  readonly upd: string;
+  /** Zset: updates whose mention has not arrived. */
+  readonly pend: string;
+  /** Hash: a message's answer JSON. */
+  readonly out: string;
+  /** Zset: account → ack time. */
+  readonly ack: string;
+
+  constructor(base: string) {
+    this.base = base;
+    this.ix = `${base}:ix`;
+    this.tgt = `${base}:tgt`;
+    this.upd = `${base}:upd`;
+    this.pend = `${base}:pend`;
+    this.out = `${base}:out`;
+    this.ack = `${base}:ack`;
+  }
+
+  /** The target set of suffix `suffix` (channelTarget): the messages that mention it. */
+  target(suffix: string): string {
+    return `${this.base}:${suffix}`;
+  }
+}
+
+/** A QChat server's keys (hash tag `{app:serverId}`). */
+export class ServerKeys {
+  readonly base: string;
+  /** Set of member accounts. */
+  readonly members: string;
+  /** Set of channel ids. */
+  readonly channels: string;
+
+  constructor(base: string) {
+    this.base = base;
+    this.members = `${base}:members`;
+    this.channels = `${base}:channels`;
+  }
+
+  /** Set of the role ids granted to `account` in the server. */
+  roles(account: string): string {
+    return `${this.base}:roles:${esc(account)}`;
+  }
+}
+
+/** An account's own QChat index keys (hash tag `{app:account}`). */
+export class QchatAccountKeys {
+  readonly base: string;
+  /** Zset "serverId:channelId" → when the account's data there expires. */
+  readonly channels: string;
+  /** Set of the servers where the account has keys. */
+  readonly servers: string;
+
+  constructor(base: string) {
+    this.base = base;
+    this.channels = `${base}:chn`;
+    this.servers = `${base}:srv`;
+  }
+}
+
+/**
+ * Every projection key, by family: one object per entity (C2cKeys, GroupKeys, …) that names
+ * each of its keys, used by the stores and the tests alike, so each key has one spelling.
+ */
 export class Keyspace {
   /**
    * @param base REDIS_KEY_PREFIX, or a generation's full prefix when `generations` is omitted
@@ -112,60 +245,42 @@ export class Keyspace {
 
   /**
    * Where an account's existence is kept: field ACCOUNT_FIELD of its one-to-one counts hash
-   * (`c2cCounts`), under the account's own hash tag beside its projections, so the c2c total
-   * and the existence check are one HMGET on the owner's slot and a tenant of any size
+   * (`c2c(…).counts`), under the account's own hash tag beside its projections, so the c2c
+   * total and the existence check are one HMGET on the owner's slot and a tenant of any size
    * spreads over a cluster (docs/projections.md, "Directory").
    */
   account(app: string, account: string): { key: string; field: string } {
-    return { key: this.c2cCounts(app, account), field: ACCOUNT_FIELD };
+    return { key: this.c2c(app, account).counts, field: ACCOUNT_FIELD };
   }
 
-  /** Base of a one-to-one owner's keys: every key of (app, owner) starts with it. */
-  c2c(app: string, owner: string): string {
-    return `${this.prefix}:c2c:{${esc(app)}:${esc(owner)}}`;
+  /** A one-to-one owner's keys. */
+  c2c(app: string, owner: string): C2cKeys {
+    return new C2cKeys(`${this.prefix}:c2c:{${esc(app)}:${esc(owner)}}`);
   }
 
-  /** The owner's one-to-one counts hash: field '' the total, one field per peer, and ACCOUNT_FIELD. */
-  c2cCounts(app: string, owner: string): string {
-    return `${this.c2c(app, owner)}:n`;
+  /** A group's keys. */
+  group(app: string, groupId: string): GroupKeys {
+    return new GroupKeys(`${this.prefix}:grp:{${esc(app)}:${esc(groupId)}}`);
   }
 
-  /**
-   * The account's receive options (receive-option.lua): one hash on the account's slot,
-   * beside its one-to-one counts, so the badge reads both in one round trip.
-   */
-  receiveOptions(app: string, account: string): string {
-    return `${this.c2c(app, account)}:o`;
+  /** An account's own group-side keys (the groups it is in). */
+  member(app: string, account: string): MemberKeys {
+    return new MemberKeys(`${this.prefix}:mbr:{${esc(app)}:${esc(account)}}`);
   }
 
-  /** A group's seqs that do not count (recalled, or sent with noUnread): zset score = member = seq. */
-  groupUncounted(app: string, groupId: string): string {
-    return `${this.group(app, groupId)}:nc`;
+  /** A QChat channel's keys. */
+  channel(app: string, serverId: string, channelId: string): ChannelKeys {
+    return new ChannelKeys(`${this.prefix}:chn:{${esc(app)}:${serverId}:${channelId}}`);
   }
 
-  /** Base of a group's keys. */
-  group(app: string, groupId: string): string {
-    return `${this.prefix}:grp:{${esc(app)}:${esc(groupId)}}`;
+  /** An account's own QChat index keys (the channels and servers where it has keys). */
+  qchatAccount(app: string, account: string): QchatAccountKeys {
+    return new QchatAccountKeys(`${this.prefix}:qacc:{${esc(app)}:${esc(account)}}`);
   }
 
-  /** Base of an account's own group-side keys (the groups it is in). */
-  member(app: string, account: string): string {
-    return `${this.prefix}:mbr:{${esc(app)}:${esc(account)}}`;
-  }
-
-  /** Base of a QChat channel's keys. */
-  channel(app: string, serverId: string, channelId: string): string {
-    return `${this.prefix}:chn:{${esc(app)}:${serverId}:${channelId}}`;
-  }
-
-  /** Base of an account's own QChat index keys (the channels and servers where it has keys). */
-  qchatAccount(app: string, account: string): string {
-    return `${this.prefix}:qacc:{${esc(app)}:${esc(account)}}`;
-  }
-
-  /** Base of a QChat server's keys (members, role grants). */
-  server(app: string, serverId: string): string {
-    return `${this.prefix}:srv:{${esc(app)}:${serverId}}`;
+  /** A QChat server's keys (members, role grants, channels). */
+  server(app: string, serverId: string): ServerKeys {
+    return new ServerKeys(`${this.prefix}:srv:{${esc(app)}:${serverId}}`);
   }
 
   /**

@@ -1,11 +1,12 @@
-import { esc, type Keyspace } from './keyspace';
+import { channelTarget, type Keyspace } from './keyspace';
 import type { ChannelAccess, QchatMembershipStore } from './qchat-membership.store';
 import { MAX_POSITION_SKIP, MIN_POSITION_TIME, padMsgId, type MentionedMessage, type MentionPage, type MentionQuery } from './qchat-wire';
 import type { RedisClient } from './redis.factory';
 import type { StoreOptions } from './store-options';
-import { evalScript, script } from './write';
+import { READ_SCRIPTS } from './scripts';
+import { callScript } from './write';
 
-const QUERY = script('channel-query');
+const QUERY = READ_SCRIPTS.channelQuery;
 
 /** Why a mention counts for an account: the sets of the channel it was found in. */
 export type MentionMatch = { kind: 'all' } | { kind: 'account' } | { kind: 'role'; roleId: string };
@@ -32,12 +33,11 @@ export class MentionStore {
 
   /** One page of the account's unread mentions in a channel: one Lua call (channel-query.lua). */
   async unreadMentions(q: MentionQuery): Promise<MentionPage> {
-    const base = this.keys.channel(q.app, q.serverId, q.channelId);
+    const ck = this.keys.channel(q.app, q.serverId, q.channelId);
     const now = q.now ?? Date.now();
-    const sets = ['all', `a:${esc(q.account)}`, ...[...new Set(q.roles)].map((r) => `r:${r}`)];
-    const keys = [`${base}:ix`, `${base}:tgt`, `${base}:ack`, `${base}:out`, ...sets.map((s) => `${base}:${s}`)];
-    // EVALSHA, which ioredis routes by its first key also on a Cluster (its number of keys varies)
-    const reply = (await evalScript(this.redis, QUERY, keys, [
+    const sets = [channelTarget.all, channelTarget.account(q.account), ...[...new Set(q.roles)].map(channelTarget.role)];
+    const keys = [ck.ix, ck.tgt, ck.ack, ck.out, ...sets.map((s) => ck.target(s))];
+    const reply = (await callScript(this.redis, QUERY, keys, [
       q.account,
       q.position.time,
       q.position.skip,
@@ -59,10 +59,10 @@ export class MentionStore {
    * newest first, up to `limit`), each with the sets that matched it, and its ack time.
    */
   async explainMentions(app: string, serverId: string, channelId: string, account: string, limit = 200, now = Date.now()): Promise<MentionExplanation> {
-    const base = this.keys.channel(app, serverId, channelId);
+    const ck = this.keys.channel(app, serverId, channelId);
     const [access, ack] = await Promise.all([
       this.membership.access(app, serverId, channelId, account),
-      this.redis.zscore(`${base}:ack`, account),
+      this.redis.zscore(ck.ack, account),
     ]);
     const page = await this.unreadMentions({
       app,
@@ -77,15 +77,15 @@ export class MentionStore {
     // the page's messages are their answers' JSON, ready to send; explain reads them back
     const parsed = page.messages.map((text) => JSON.parse(text) as MentionedMessage);
     const ids = parsed.map((m) => padMsgId(String(m.msgIdServer))); // a number on the wire
-    const entries = ids.length ? await this.redis.hmget(`${base}:tgt`, ...ids) : [];
+    const entries = ids.length ? await this.redis.hmget(ck.tgt, ...ids) : [];
     const mine = new Set(access.roles);
     const messages = parsed.map((message, i) => {
       const matches: MentionMatch[] = [];
       // "<fromAccount>\n<time>\n" then each target suffix followed by "\n"
       for (const t of (entries[i] ?? '').split('\n').slice(2)) {
-        if (t === 'all') matches.push({ kind: 'all' });
-        else if (t === `a:${esc(account)}`) matches.push({ kind: 'account' });
-        else if (t.startsWith('r:') && mine.has(t.slice(2))) matches.push({ kind: 'role', roleId: t.slice(2) });
+        if (t === channelTarget.all) matches.push({ kind: 'all' });
+        else if (t === channelTarget.account(account)) matches.push({ kind: 'account' });
+        else if (t.startsWith(channelTarget.role('')) && mine.has(t.slice(2))) matches.push({ kind: 'role', roleId: t.slice(2) });
       }
       return { message, matches };
     });

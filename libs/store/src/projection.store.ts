@@ -11,11 +11,12 @@ import { ReceiveOptionStore } from './receive-option.store';
 import { Keyspace, generationPrefix } from './keyspace';
 import type { RedisClient } from './redis.factory';
 import type { StoreOptions } from './store-options';
-import { DirectWriter, runScript, script, type Write, type Writer } from './write';
+import { WRITE_SCRIPTS } from './scripts';
+import { DirectWriter, runScript, type Write, type Writer } from './write';
 
 export type { StoreOptions } from './store-options';
 
-const POSITIONS = script('positions');
+const POSITIONS = WRITE_SCRIPTS.positions;
 
 /** What `recordPosition` found: recorded, or Redis holds less than the previous batch (`held`: -1 none). */
 export type PositionResult = { ok: true } | { ok: false; held: bigint };

@@ -6,7 +6,7 @@ import type {
   QchatServerMemberJoined,
   QchatServerMemberLeft,
 } from '@app/contracts';
-import { esc, type Keyspace } from './keyspace';
+import type { Keyspace } from './keyspace';
 import type { RedisClient } from './redis.factory';
 import { command, type Write } from './write';
 
@@ -33,8 +33,8 @@ export type MembershipEvent =
 
 /**
  * QChat servers: who is a member, who holds which role, which channels exist. Per server
- * (`keys.server(app, serverId)` = S): `S:members`, `S:roles:<escaped account>`, `S:channels`
- * (sets); per account, `<prefix>:qacc:{app:account}:srv`, the servers where it has keys (for
+ * (`keys.server(app, serverId)`, ServerKeys): `members`, `roles(account)`, `channels`
+ * (sets); per account, `keys.qchatAccount(app, account).servers`, the servers where it has keys (for
  * account-deleted). Directory events of a server are ordered, so their writes are plain
  * commands in event order.
  */
@@ -49,31 +49,31 @@ export class QchatMembershipStore {
     const s = this.keys.server(e.appId, e.serverId);
     switch (e.type) {
       case 'qchat-server-member-joined':
-        return [command('SADD', [`${s}:members`], [e.account]), command('SADD', [this.serversKey(e.appId, e.account)], [e.serverId])];
+        return [command('SADD', [s.members], [e.account]), command('SADD', [this.keys.qchatAccount(e.appId, e.account).servers], [e.serverId])];
       case 'qchat-server-member-left':
         // leaving a server drops the member's roles there too
         return [
-          command('SREM', [`${s}:members`], [e.account]),
-          command('DEL', [this.rolesKey(s, e.account)]),
-          command('SREM', [this.serversKey(e.appId, e.account)], [e.serverId]),
+          command('SREM', [s.members], [e.account]),
+          command('DEL', [s.roles(e.account)]),
+          command('SREM', [this.keys.qchatAccount(e.appId, e.account).servers], [e.serverId]),
         ];
       case 'qchat-channel-created':
-        return [command('SADD', [`${s}:channels`], [e.channelId])];
+        return [command('SADD', [s.channels], [e.channelId])];
       case 'qchat-channel-deleted':
         // The channel stops answering (404). Its mention keys are left to expire with the
         // retention: mentions may still arrive after this event (another topic), and
         // deleting a channel's data would be one unbounded call.
-        return [command('SREM', [`${s}:channels`], [e.channelId])];
+        return [command('SREM', [s.channels], [e.channelId])];
       case 'qchat-role-member-added':
-        return [command('SADD', [this.rolesKey(s, e.account)], [e.roleId]), command('SADD', [this.serversKey(e.appId, e.account)], [e.serverId])];
+        return [command('SADD', [s.roles(e.account)], [e.roleId]), command('SADD', [this.keys.qchatAccount(e.appId, e.account).servers], [e.serverId])];
       case 'qchat-role-member-removed':
-        return [command('SREM', [this.rolesKey(s, e.account)], [e.roleId])];
+        return [command('SREM', [s.roles(e.account)], [e.roleId])];
     }
   }
 
   /** The servers where the account has keys (its index). */
   servers(app: string, account: string): Promise<string[]> {
-    return this.redis.smembers(this.serversKey(app, account));
+    return this.redis.smembers(this.keys.qchatAccount(app, account).servers);
   }
 
   /** The writes that remove the account from `servers` (membership, roles) and drop its server index. */
@@ -81,9 +81,9 @@ export class QchatMembershipStore {
     const writes: Write[] = [];
     for (const serverId of servers) {
       const s = this.keys.server(app, serverId);
-      writes.push(command('SREM', [`${s}:members`], [account]), command('DEL', [this.rolesKey(s, account)]));
+      writes.push(command('SREM', [s.members], [account]), command('DEL', [s.roles(account)]));
     }
-    writes.push(command('DEL', [this.serversKey(app, account)]));
+    writes.push(command('DEL', [this.keys.qchatAccount(app, account).servers]));
     return writes;
   }
 
@@ -91,10 +91,10 @@ export class QchatMembershipStore {
   async access(app: string, serverId: string, channelId: string, account: string): Promise<ChannelAccess> {
     const s = this.keys.server(app, serverId);
     const [member, roles, channel, known] = await Promise.all([
-      this.redis.sismember(`${s}:members`, account),
-      this.redis.smembers(this.rolesKey(s, account)),
-      this.redis.sismember(`${s}:channels`, channelId),
-      this.redis.exists(`${s}:members`, `${s}:channels`),
+      this.redis.sismember(s.members, account),
+      this.redis.smembers(s.roles(account)),
+      this.redis.sismember(s.channels, channelId),
+      this.redis.exists(s.members, s.channels),
     ]);
     return { serverKnown: known > 0, channelKnown: channel === 1, member: member === 1, roles };
   }
@@ -110,22 +110,14 @@ export class QchatMembershipStore {
       servers.map(async (serverId) => {
         const s = this.keys.server(app, serverId);
         const [member, roles, channels] = await Promise.all([
-          this.redis.sismember(`${s}:members`, account),
-          this.redis.smembers(this.rolesKey(s, account)),
-          this.redis.smembers(`${s}:channels`),
+          this.redis.sismember(s.members, account),
+          this.redis.smembers(s.roles(account)),
+          this.redis.smembers(s.channels),
         ]);
         return member === 1 ? channels.sort(compareIds).map((channelId) => ({ serverId, channelId, roles })) : [];
       }),
     );
     return rows.flat();
-  }
-
-  private rolesKey(serverBase: string, account: string): string {
-    return `${serverBase}:roles:${esc(account)}`;
-  }
-
-  serversKey(app: string, account: string): string {
-    return `${this.keys.qchatAccount(app, account)}:srv`;
   }
 }
 

@@ -1,14 +1,17 @@
 import type { RedisClient } from './redis.factory';
 import { RateLimiter } from './rate-limiter';
+import { BOOKKEEPING_SCRIPTS } from './scripts';
 
 /** A client whose lease script fails as Redis does when it refuses writes (or answers a lease). */
 function client(answer: () => Promise<[number, number]>) {
   let calls = 0;
   const redis = {
-    unreadRateLease: () => {
+    // the lease script's registered command (registerScripts defines the others, unused here)
+    [BOOKKEEPING_SCRIPTS.rateLease.command]: () => {
       calls++;
       return answer();
     },
+    defineCommand: () => undefined,
   } as unknown as RedisClient;
   return { redis, calls: () => calls };
 }

@@ -1,14 +1,8 @@
 import { Logger } from '@nestjs/common';
-import type { Result } from 'ioredis';
 import { rateLimitKeys } from './keyspace';
 import type { RedisClient } from './redis.factory';
-import { defineScript } from './scripts';
-
-declare module 'ioredis' {
-  interface RedisCommander<Context> {
-    unreadRateLease(base: string, blockKey: string, limit: number, lease: number, blockMs: number): Result<[number, number], Context>;
-  }
-}
+import { BOOKKEEPING_SCRIPTS } from './scripts';
+import { callScript, registerScripts } from './write';
 
 /**
  * Calls one lease grants: 1/LEASE_PARTS of the limit (at least 1). Smaller leases strand
@@ -65,7 +59,7 @@ export class RateLimiter {
     private readonly redis: RedisClient,
     private readonly prefix: string,
   ) {
-    defineScript(redis, 'unreadRateLease', 'rate-lease', 2);
+    registerScripts(redis);
   }
 
   /**
@@ -108,7 +102,7 @@ export class RateLimiter {
     this.leases.set(id, next);
     const sentAt = Date.now();
     const keys = rateLimitKeys(this.prefix, family, app, api);
-    next.pending = this.redis.unreadRateLease(keys.base, keys.block, limit, leaseSize(limit), blockMs).then(
+    next.pending = (callScript(this.redis, BOOKKEEPING_SCRIPTS.rateLease, [keys.base, keys.block], [limit, leaseSize(limit), blockMs]) as Promise<[number, number]>).then(
       ([granted, ms]) => {
         // Measured from when the request left: the lease ends no later than Redis's window.
         next.until = sentAt + Number(ms);

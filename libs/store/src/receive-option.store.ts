@@ -1,9 +1,10 @@
 import { RECEIVE_OPTIONS, type ReceiveOption, type ReceiveOptionSetEvent } from '@app/contracts';
 import type { Keyspace } from './keyspace';
 import type { RedisClient } from './redis.factory';
-import { runScript, script, type Write } from './write';
+import { WRITE_SCRIPTS } from './scripts';
+import { runScript, type Write } from './write';
 
-const RECEIVE_OPTION = script('receive-option');
+const RECEIVE_OPTION = WRITE_SCRIPTS.receiveOption;
 
 /** An account's receive options: one-to-one peer → option, group id → option (absent = AcceptAndNotify). */
 export interface ReceiveOptions {
@@ -16,7 +17,7 @@ export const DEFAULT_RECEIVE_OPTION: ReceiveOption = 'AcceptAndNotify';
 
 /**
  * Receive options (Tencent's MsgFlag and the SDK's one-to-one receive option), one hash per
- * account on the account's slot (`Keyspace.receiveOptions`): field `c:<peer>` or
+ * account on the account's slot (`C2cKeys.options`): field `c:<peer>` or
  * `g:<groupId>` → `<time>:<rank>:<option>`. The latest option wins whatever the order
  * (receive-option.lua). Options change no vendor count; they decide what the badge counts.
  * An option back to AcceptAndNotify is stored like any other (its time must win later).
@@ -35,7 +36,7 @@ export class ReceiveOptionStore {
   writes(events: readonly ReceiveOptionSetEvent[]): Write[] {
     const winners = new Map<string, { key: string; field: string; time: number; rank: number; option: ReceiveOption }>();
     for (const e of events) {
-      const key = this.keys.receiveOptions(e.appId, e.account);
+      const key = this.keys.c2c(e.appId, e.account).options;
       const f = e.scope === 'c2c' ? `c:${e.peer}` : `g:${e.groupId}`;
       const rank = RECEIVE_OPTIONS.indexOf(e.option);
       const id = `${key}\n${f}`;
@@ -48,7 +49,7 @@ export class ReceiveOptionStore {
 
   /** The account's options (one HGETALL). */
   async read(app: string, account: string): Promise<ReceiveOptions> {
-    return parseReceiveOptions(await this.redis.hgetall(this.keys.receiveOptions(app, account)));
+    return parseReceiveOptions(await this.redis.hgetall(this.keys.c2c(app, account).options));
   }
 }
 

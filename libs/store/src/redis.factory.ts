@@ -1,6 +1,7 @@
 import Redis, { Cluster, type RedisOptions } from 'ioredis';
 import type { ConnectionOptions } from 'node:tls';
 import type { RedisConfig, RedisTls } from '@app/config';
+import { registerScripts } from './write';
 
 /** The client type the store works with: a single Redis or a Redis Cluster. */
 export type RedisClient = Redis | Cluster;
@@ -112,7 +113,11 @@ export function createRedisClient(config: RedisConfig, opts: RedisClientOptions)
       if (closing.has(client)) return;
       setTimeout(() => void client.connect().catch(() => undefined), 100).unref();
     });
+    registerScripts(client);
     return client;
   }
-  return new Redis(config.url ?? 'redis://127.0.0.1:6379', { ...common, ...(tls ? { tls } : {}) });
+  const client = new Redis(config.url ?? 'redis://127.0.0.1:6379', { ...common, ...(tls ? { tls } : {}) });
+  // the whole script catalog, before any command can build an auto-pipeline (write.ts)
+  registerScripts(client);
+  return client;
 }

@@ -1,6 +1,6 @@
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { RedisClient } from './redis.factory';
 
 /**
  * Reads lua/<name>.lua (copied next to the compiled code by nest-cli's assets). A line
@@ -15,14 +15,72 @@ export function readScript(name: string, seen: ReadonlySet<string> = new Set()):
   );
 }
 
+/** A script of `lua/`: its source, its SHA1 (what EVALSHA names it by) and how many keys it declares. */
+export interface Script {
+  readonly name: string;
+  readonly lua: string;
+  readonly sha: string;
+  /** The number of KEYS every call declares, or 'variable' (the script's header says how they are laid out). */
+  readonly keys: number | 'variable';
+  /** The ioredis command it is registered as on a client (registerScripts). */
+  readonly command: string;
+}
+
+function load(name: string, keys: number | 'variable'): Script {
+  const lua = readScript(name);
+  return { name, lua, sha: createHash('sha1').update(lua).digest('hex'), keys, command: `unread_${name.replace(/-/g, '_')}` };
+}
+
 /**
- * Registers a read script (or a bookkeeping script of Generations) as an ioredis command
- * (EVALSHA with a fallback to EVAL), once per client (`numberOfKeys` 'variable': the number
- * of keys is the command's first argument), typed with `declare module 'ioredis'` by its
- * store. Projection writes are not commands: they are `Write`s (write.ts).
+ * The projection's writes: each is carried by a Writer as a `Write` (write.ts), never called
+ * on a client by its store; the BatchWriter folds every one of them into batch.lua.
  */
-export function defineScript(redis: RedisClient, command: string, file: string, numberOfKeys: number | 'variable'): void {
-  if (typeof (redis as unknown as Record<string, unknown>)[command] === 'function') return;
-  // 'variable': the caller passes the number of keys as the command's first argument.
-  redis.defineCommand(command, numberOfKeys === 'variable' ? { lua: readScript(file) } : { lua: readScript(file), numberOfKeys });
+export const WRITE_SCRIPTS = {
+  c2cApply: load('c2c-apply', 'variable'),
+  c2cDelete: load('c2c-delete', 'variable'),
+  groupMessages: load('group-messages', 2),
+  groupReadAck: load('group-read-ack', 1),
+  groupUnreadSet: load('group-unread-set', 1),
+  groupMemberJoined: load('group-member-joined', 1),
+  groupMemberLeft: load('group-member-left', 1),
+  groupCreated: load('group-created', 1),
+  groupDismissed: load('group-dismissed', 1),
+  groupAccountTake: load('group-account-take', 1),
+  channelMessage: load('channel-message', 'variable'),
+  channelAck: load('channel-ack', 1),
+  channelIndex: load('channel-index', 1),
+  receiveOption: load('receive-option', 1),
+  positions: load('positions', 1),
+} as const;
+
+/** The projection's reads: called on a client (callScript), their replies answer a query. */
+export const READ_SCRIPTS = {
+  accountUnread: load('account-unread', 'variable'),
+  channelQuery: load('channel-query', 'variable'),
+} as const;
+
+/**
+ * Scripts on keys outside the projections (rate limits, the generation pointer, the change
+ * feed's versions), called on a client (callScript): their callers need the reply at once.
+ */
+export const BOOKKEEPING_SCRIPTS = {
+  rateLease: load('rate-lease', 2),
+  generationFence: load('generation-fence', 1),
+  generationFlip: load('generation-flip', 2),
+  feedVersion: load('feed-version', 'variable'),
+} as const;
+
+/** Every script of the catalog, loaded once when this module is. */
+export const ALL_SCRIPTS: readonly Script[] = [
+  ...Object.values(WRITE_SCRIPTS),
+  ...Object.values(READ_SCRIPTS),
+  ...Object.values(BOOKKEEPING_SCRIPTS),
+];
+
+/** The write scripts, in catalog order (what batch.lua embeds). */
+export const WRITE_SCRIPT_LIST: readonly Script[] = Object.values(WRITE_SCRIPTS);
+
+/** Refuses a call whose number of keys is not the script's declared one (a programming error, never data). */
+export function checkKeys(s: Script, keys: readonly unknown[]): void {
+  if (s.keys !== 'variable' && keys.length !== s.keys) throw new Error(`lua/${s.name}.lua declares ${s.keys} keys, called with ${keys.length}`);
 }

@@ -1,7 +1,8 @@
-import { createHash } from 'node:crypto';
 import { Cluster, ReplyError } from 'ioredis';
 import type { RedisClient } from './redis.factory';
-import { readScript } from './scripts';
+import { ALL_SCRIPTS, checkKeys, type Script } from './scripts';
+
+export type { Script } from './scripts';
 
 /**
  * The write path (docs/projections.md, "The write path"). A store never writes through a
@@ -44,33 +45,9 @@ export interface Writer {
   run(writes: readonly Write[], after?: readonly Write[]): Promise<unknown[]>;
 }
 
-/** A script of `lua/`: its source and SHA1 (what EVALSHA names it by). */
-export interface Script {
-  readonly name: string;
-  readonly lua: string;
-  readonly sha: string;
-}
-
-const loaded = new Map<string, Script>();
-
-/** The write script `lua/<name>.lua` (read once per process). */
-export function script(name: string): Script {
-  let s = loaded.get(name);
-  if (!s) {
-    const lua = readScript(name);
-    s = { name, lua, sha: createHash('sha1').update(lua).digest('hex') };
-    loaded.set(name, s);
-  }
-  return s;
-}
-
-/** Every write script loaded so far (the folded call embeds them all). */
-export function loadedScripts(): Script[] {
-  return [...loaded.values()];
-}
-
-/** A write that runs `script` with these KEYS and ARGV. */
+/** A write that runs `script` (one of WRITE_SCRIPTS) with these KEYS and ARGV. */
 export function runScript(s: Script, keys: readonly string[], args: readonly (string | number)[]): ScriptWrite {
+  checkKeys(s, keys);
   return { script: s, keys, args };
 }
 
@@ -81,11 +58,6 @@ export function command(name: string, keys: readonly string[], args: readonly (s
 
 export function isScript(w: Write): w is ScriptWrite {
   return (w as ScriptWrite).script !== undefined;
-}
-
-/** The ioredis command a write script is registered as on a client (see `send`). */
-function commandName(s: Script): string {
-  return `unreadWrite_${s.name.replace(/-/g, '_')}`;
 }
 
 type ScriptCommand = (numKeys: number, keysAndArgs: string[]) => Promise<unknown>;
@@ -100,36 +72,41 @@ export function argList(keys: readonly string[], args: readonly (string | number
 }
 
 /**
- * Registers every write script loaded so far as an ioredis command of a single Redis client
- * (once). Done when a writer is built, never on first use: a command defined after ioredis
- * has built an auto-pipeline is missing from it (redis/ioredis#1931). ioredis sends a
- * pipeline's scripts with EVALSHA after loading the missing ones, so a script the node has
- * not cached (after a restart or a failover) still runs in its place among the commands
- * issued around it. Not on a Cluster: ioredis routes an auto-pipelined custom command by its
- * first argument (here the number of keys), so there scripts go as EVALSHA, which it routes
- * by its first key (with EVAL after a NOSCRIPT).
+ * Registers every script of the catalog (scripts.ts) as an ioredis command of a single Redis
+ * client, once. Done when the client is handed to a writer or a store, never on first use: a
+ * command defined after ioredis has built an auto-pipeline is missing from it
+ * (redis/ioredis#1931). ioredis sends a pipeline's scripts with EVALSHA after loading the
+ * missing ones, so a script the node has not cached (after a restart or a failover) still
+ * runs in its place among the commands issued around it. Not on a Cluster: ioredis routes an
+ * auto-pipelined custom command by its first argument (here the number of keys), so there
+ * scripts go as EVALSHA, which it routes by its first key (with EVAL after a NOSCRIPT).
  */
 export function registerScripts(client: RedisClient): void {
   if (client instanceof Cluster) return;
-  for (const s of loadedScripts()) {
-    const name = commandName(s);
-    if (typeof (client as unknown as Record<string, unknown>)[name] !== 'function') client.defineCommand(name, { lua: s.lua });
+  for (const s of ALL_SCRIPTS) {
+    if (typeof (client as unknown as Record<string, unknown>)[s.command] !== 'function') client.defineCommand(s.command, { lua: s.lua });
   }
 }
 
-/** Sends one write through a client (a script as its registered command, see registerScripts). */
+/** Sends one write through a client (a script through callScript). */
 export function send(client: RedisClient, w: Write): Promise<unknown> {
   // Arguments go as one array (ioredis flattens it), never spread: a write may carry hundreds
   // of thousands of them, more than a JavaScript call takes, and a throw while ioredis queues
   // a command on an auto-pipeline misaligns that pipeline's replies (redis/ioredis#1931).
   if (!isScript(w)) return client.call(w.command, argList(w.keys, w.args));
-  const run = (client as unknown as Record<string, ScriptCommand | undefined>)[commandName(w.script)];
-  if (run) return run.call(client, w.keys.length, argList(w.keys, w.args));
-  return evalScript(client, w.script, w.keys, w.args);
+  return callScript(client, w.script, w.keys, w.args);
 }
 
-/** Runs a script with EVALSHA (EVAL when the node has not cached it): reads, and writes on a Cluster. */
-export function evalScript(client: RedisClient, s: Script, keys: readonly string[], args: readonly (string | number)[]): Promise<unknown> {
+/**
+ * The one way a script runs on a client: as its registered command (registerScripts) on a
+ * single Redis, else with EVALSHA (EVAL when the node has not cached it), which ioredis
+ * routes by the first key also on a Cluster. Reads and bookkeeping call it directly;
+ * projection writes reach it through a Writer.
+ */
+export function callScript(client: RedisClient, s: Script, keys: readonly string[], args: readonly (string | number)[]): Promise<unknown> {
+  checkKeys(s, keys);
+  const run = (client as unknown as Record<string, ScriptCommand | undefined>)[s.command];
+  if (run) return run.call(client, keys.length, argList(keys, args));
   const argv = argList(keys, args);
   return client.evalsha(s.sha, keys.length, argv).catch((err: Error) => {
     if (!(err instanceof ReplyError) || !err.message.startsWith('NOSCRIPT')) throw err;

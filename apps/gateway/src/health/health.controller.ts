@@ -22,7 +22,10 @@ export class HealthController {
     return { status: 'ok' };
   }
 
-  /** Ready to answer queries: Redis answers a PING within the request timeout. */
+  /**
+   * Ready to answer queries: Redis answers a PING within the request timeout. A 503 names
+   * the dependency that is down and never carries its error text (the answer is public).
+   */
   @Get('ready')
   @ApiOperation({ summary: 'Ready to answer queries: Redis answers a PING within REQUEST_TIMEOUT_MS' })
   @ApiOkResponse({ type: ReadyDto })
@@ -30,15 +33,17 @@ export class HealthController {
   async ready(@Res() res: Response): Promise<void> {
     let timer: NodeJS.Timeout | undefined;
     try {
-      await Promise.race([
-        this.redis.ping(),
-        new Promise((_, reject) => {
-          timer = setTimeout(() => reject(new Error('redis did not answer PING in time')), this.config.requestTimeoutMs);
+      const answered = await Promise.race([
+        this.redis.ping().then(
+          () => true,
+          () => false,
+        ),
+        new Promise<false>((resolve) => {
+          timer = setTimeout(() => resolve(false), this.config.requestTimeoutMs);
         }),
       ]);
-      res.status(200).json({ status: 'ready', redis: 'up' });
-    } catch (err) {
-      res.status(503).json({ status: 'not-ready', redis: 'down', reason: (err as Error).message });
+      if (answered) res.status(200).json({ status: 'ready', redis: 'up' });
+      else res.status(503).json({ status: 'not-ready', redis: 'down', reason: 'redis did not answer PING' });
     } finally {
       clearTimeout(timer);
     }

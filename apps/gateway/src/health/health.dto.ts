@@ -12,5 +12,5 @@ export class ReadyDto {
 export class NotReadyDto {
   @ApiProperty({ enum: ['not-ready'] }) status!: 'not-ready';
   @ApiProperty({ enum: ['down'] }) redis!: 'down';
-  @ApiProperty({ example: 'redis did not answer PING in time' }) reason!: string;
+  @ApiProperty({ enum: ['redis did not answer PING'], description: 'names the dependency, never its error text' }) reason!: string;
 }

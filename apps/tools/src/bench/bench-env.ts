@@ -232,7 +232,8 @@ export class BenchEnv {
 
   async gateway(): Promise<{ app: AppProcess; url: string }> {
     const port = await freePort();
-    const app = this.spawnApp('gateway', this.appEnv('live', { HTTP_PORT: String(port), KAFKA_CONSUMER_GROUP: 'unused' }));
+    const adminPort = await freePort();
+    const app = this.spawnApp('gateway', this.appEnv('live', { HTTP_PORT: String(port), GATEWAY_ADMIN_PORT: String(adminPort), KAFKA_CONSUMER_GROUP: 'unused' }));
     const url = `http://127.0.0.1:${port}`;
     await this.waitHttp(`${url}/health/ready`, app);
     return { app, url };

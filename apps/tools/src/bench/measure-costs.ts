@@ -161,7 +161,7 @@ export async function measureCosts(ctx: BenchContext): Promise<BenchRow[]> {
     }
     rows.push(...aloneRows);
     const largest = ctx.world.largestGroup();
-    const stateKey = `${new Keyspace(env.keyPrefix).group(ctx.world.tencentApp, largest.id)}:state`;
+    const stateKey = new Keyspace(env.keyPrefix).group(ctx.world.tencentApp, largest.id).state;
     const bytes = (await env.redis.call('MEMORY', 'USAGE', stateKey, 'SAMPLES', '0')) as number | null;
     rows.push(
       row({

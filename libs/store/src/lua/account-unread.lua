@@ -4,10 +4,10 @@
 -- of five commands per account. Reads only.
 --
 -- Per account i (KEYS in fours, all in the account's slot):
---   KEYS[4i-3]  its one-to-one counts hash (Keyspace.c2cCounts: total, per peer, registration marker)
---   KEYS[4i-2]  its receive options (Keyspace.receiveOptions)
---   KEYS[4i-1]  its group index (GroupStore.indexKey): the groups with score 1 (a member), by id
---   KEYS[4i]    its QChat server set (QchatMembershipStore.serversKey)
+--   KEYS[4i-3]  its one-to-one counts hash (C2cKeys.counts: total, per peer, registration marker)
+--   KEYS[4i-2]  its receive options (C2cKeys.options)
+--   KEYS[4i-1]  its group index (MemberKeys.groups): the groups with score 1 (a member), by id
+--   KEYS[4i]    its QChat server set (QchatAccountKeys.servers)
 --
 -- Returns per account {counts hash as HGETALL, options as HGETALL, its groups, number of servers}.
 local out = {}
