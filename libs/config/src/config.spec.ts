@@ -35,16 +35,16 @@ describe('loadConfig', () => {
       KAFKA_BROKERS: 'k:9092',
       REDIS_CLUSTER_NODES: '10.0.0.1:7000,10.0.0.2:7001',
       TENANTS_JSON: JSON.stringify({
-        tencent: [{ sdkAppId: 1400000001, secretKey: 'k', admins: ['admin'] }],
-        netease: [{ appKey: 'ak', appSecret: 's' }],
+        tencent: [{ sdkAppId: 1400000001, secretKey: 'k0123456789', admins: ['admin'] }],
+        netease: [{ appKey: 'ak', appSecret: 's0123456789' }],
       }),
     });
     expect(c.redis.clusterNodes).toEqual([
       { host: '10.0.0.1', port: 7000 },
       { host: '10.0.0.2', port: 7001 },
     ]);
-    expect(c.tenants.tencent[0]).toMatchObject({ sdkAppId: '1400000001', secretKey: 'k', admins: ['admin'] });
-    expect(c.tenants.netease[0]).toMatchObject({ appKey: 'ak', appSecret: 's' });
+    expect(c.tenants.tencent[0]).toMatchObject({ sdkAppId: '1400000001', secretKey: 'k0123456789', admins: ['admin'] });
+    expect(c.tenants.netease[0]).toMatchObject({ appKey: 'ak', appSecret: 's0123456789' });
   });
 
   it('lists every problem at once', () => {
@@ -68,9 +68,70 @@ describe('loadConfig', () => {
       'LOG_LEVEL: LOG_LEVEL must be one of the following values: fatal, error, warn, info, debug, trace, silent',
       'REDIS_URL, REDIS_CLUSTER_NODES or REDIS_SENTINELS: one of them must be set',
       'tenants.tencent.0.sdkAppId: sdkAppId must be a positive integer (as a string or number)',
-      'tenants.tencent.0.secretKey: secretKey must be longer than or equal to 1 characters',
+      'tenants.tencent.0.secretKey: secretKey must be at least 8 characters',
       'tenants.tencent.0.admins: admins must contain at least 1 elements',
     ]);
+  });
+
+  it('refuses secrets of one character, of spaces, or with whitespace', () => {
+    const problems = (tencent: object, netease: object) => {
+      try {
+        loadConfig({ ...base, TENANTS_JSON: JSON.stringify({ tencent: [{ sdkAppId: '1400000001', admins: ['a'], ...tencent }], netease: [{ appKey: 'ak', ...netease }] }) });
+        return [];
+      } catch (err) {
+        return (err as ConfigError).problems;
+      }
+    };
+    expect(problems({ secretKey: 'k' }, { appSecret: ' '.repeat(12) })).toEqual([
+      'tenants.tencent.0.secretKey: secretKey must be at least 8 characters',
+      'tenants.netease.0.appSecret: appSecret must not contain whitespace',
+    ]);
+    expect(problems({ secretKey: '0123456789abcdef ' }, { appSecret: '\t\t\t\t\t\t\t\t', apiKey: ' '.repeat(20) })).toEqual([
+      'tenants.tencent.0.secretKey: secretKey must not contain whitespace',
+      'tenants.netease.0.appSecret: appSecret must not contain whitespace',
+      'tenants.netease.0.apiKey: apiKey must not contain whitespace',
+    ]);
+    expect(problems({ secretKey: 'a1b2c3d4' }, { appSecret: 'c4ab1eb5bde9' })).toEqual([]);
+  });
+
+  it('never quotes malformed tenants JSON (it holds secrets) in its refusal', () => {
+    const secret = 'S3cr3tKeyThatMustNotLeak0123456789';
+    for (const text of [
+      `{"tencent":[{"sdkAppId":"1400000001","secretKey":"${secret}" "admins":["a"]}]}`,
+      `${secret}`,
+      `{"tencent":[{"secretKey":"${secret}`,
+      `{"tencent":[{"secretKey":${secret}}]}`,
+    ]) {
+      let message = '';
+      try {
+        loadConfig({ ...base, TENANTS_JSON: text });
+      } catch (err) {
+        message = (err as Error).message;
+      }
+      expect(message).toMatch(/TENANTS_JSON: not valid JSON of \{tencent:\[\.\.\.\], netease:\[\.\.\.\]\}/);
+      for (let i = 0; i + 4 <= secret.length; i++) expect(message).not.toContain(secret.slice(i, i + 4));
+    }
+  });
+
+  it('refuses a NetEase AppKey equal to a Tencent SDKAppID (they would share every key)', () => {
+    expect(() =>
+      loadConfig({
+        ...base,
+        TENANTS_JSON: JSON.stringify({
+          tencent: [{ sdkAppId: 1400000001, secretKey: 'k0123456789', admins: ['a'] }],
+          netease: [{ appKey: 'x'.repeat(32), appSecret: 's0123456789' }, { appKey: '1400000001', appSecret: 's0123456789' }],
+        }),
+      }),
+    ).toThrow('tenants.netease.1.appKey: equals tenants.tencent.0.sdkAppId; a tenant id must name one app of one vendor');
+  });
+
+  it('refuses a gateway configuration without any app (requireTenants), not the projector\'s', () => {
+    expect(() => loadConfig(base, { requireTenants: true })).toThrow(
+      'TENANTS_JSON or TENANTS_FILE: the gateway needs at least one app (tencent or netease)',
+    );
+    expect(() => loadConfig({ ...base, TENANTS_JSON: '{"tencent":[],"netease":[]}' }, { requireTenants: true })).toThrow(/needs at least one app/);
+    expect(loadConfig({ ...base, TENANTS_JSON: JSON.stringify({ netease: [{ appKey: 'ak', appSecret: 's0123456789' }] }) }, { requireTenants: true }).tenants.netease).toHaveLength(1);
+    expect(loadConfig(base).tenants).toEqual({ tencent: [], netease: [] });
   });
 
   it('refuses both REDIS_URL and REDIS_CLUSTER_NODES, and bad tenants JSON', () => {
@@ -306,5 +367,105 @@ describe('docs/configuration.md', () => {
     if (decl.required) expect(doc).toBe('(required)');
     // an optional variable without a default may document what its absence means (`0`, `false`)
     else if (decl.default !== undefined) expect([key, doc.split(' ')[0]]).toEqual([key, `\`${decl.default}\``]);
+  });
+});
+
+describe('Kafka security settings', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'unread-kafka-config-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const file = (name: string, text: string) => {
+    writeFileSync(join(dir, name), text);
+    return join(dir, name);
+  };
+  const problems = (env: Record<string, string>): string[] => {
+    try {
+      loadConfig({ ...base, ...env });
+    } catch (err) {
+      return (err as ConfigError).problems;
+    }
+    return [];
+  };
+
+  it('reads TLS and SASL into the Kafka settings', () => {
+    const ca = file('ca.pem', '-----BEGIN CERTIFICATE-----\nY2E=\n-----END CERTIFICATE-----\n');
+    const c = loadConfig({
+      ...base,
+      KAFKA_SSL: 'true',
+      KAFKA_SSL_CA_FILE: ca,
+      KAFKA_SASL_MECHANISM: 'scram-sha-256',
+      KAFKA_SASL_USERNAME: 'u',
+      KAFKA_SASL_PASSWORD: 'a-real-password',
+    });
+    expect(c.kafka.ssl).toEqual({ ca: readFileSync(ca, 'utf8') });
+    expect(c.kafka.sasl).toEqual({
+      mechanism: 'scram-sha-256',
+      username: 'u',
+      password: 'a-real-password',
+    });
+    const plain = loadConfig({ ...base, KAFKA_SSL: 'false' });
+    expect(plain.kafka.ssl).toBeUndefined();
+    expect(plain.kafka.sasl).toBeUndefined();
+  });
+
+  it('refuses every half-given TLS setting at once', () => {
+    expect(
+      problems({
+        KAFKA_SSL_CA_FILE: join(dir, 'missing.pem'),
+        KAFKA_SSL_CERT_FILE: file('cert.txt', 'not a certificate'),
+        KAFKA_SSL_KEY_PASSWORD: 'pass-phrase',
+        KAFKA_SSL_SERVERNAME: 'kafka.internal',
+      }),
+    ).toEqual([
+      'KAFKA_SSL_CA_FILE: only meaningful with KAFKA_SSL=true',
+      'KAFKA_SSL_CERT_FILE: only meaningful with KAFKA_SSL=true',
+      'KAFKA_SSL_KEY_PASSWORD: only meaningful with KAFKA_SSL=true',
+      'KAFKA_SSL_SERVERNAME: only meaningful with KAFKA_SSL=true',
+      'KAFKA_SSL_KEY_FILE: required with KAFKA_SSL_CERT_FILE (the client certificate is useless without its key)',
+      'KAFKA_SSL_KEY_PASSWORD: only meaningful with KAFKA_SSL_KEY_FILE',
+      expect.stringMatching(/^KAFKA_SSL_CA_FILE: cannot read .*missing\.pem: ENOENT/),
+      `KAFKA_SSL_CERT_FILE: ${join(dir, 'cert.txt')} holds no PEM certificate`,
+    ]);
+    expect(problems({ KAFKA_SSL: 'true', KAFKA_SSL_KEY_FILE: file('key.txt', 'nope') })).toEqual([
+      'KAFKA_SSL_CERT_FILE: required with KAFKA_SSL_KEY_FILE (the key is useless without its certificate)',
+      `KAFKA_SSL_KEY_FILE: ${join(dir, 'key.txt')} holds no PEM private key`,
+    ]);
+    expect(problems({ KAFKA_SSL: 'yes' })).toEqual(['KAFKA_SSL: KAFKA_SSL must be true or false']);
+  });
+
+  it('refuses every half-given SASL setting at once', () => {
+    expect(
+      problems({ KAFKA_SASL_MECHANISM: 'plain', KAFKA_SASL_OAUTHBEARER_TOKEN_FILE: '/t' }),
+    ).toEqual([
+      'KAFKA_SASL_OAUTHBEARER_TOKEN_FILE: only meaningful with KAFKA_SASL_MECHANISM=oauthbearer',
+      'KAFKA_SASL_USERNAME: required with KAFKA_SASL_MECHANISM=plain',
+      'KAFKA_SASL_PASSWORD: required with KAFKA_SASL_MECHANISM=plain',
+    ]);
+    expect(problems({ KAFKA_SASL_MECHANISM: 'scram-sha-512', KAFKA_SASL_USERNAME: 'u' })).toEqual([
+      'KAFKA_SASL_PASSWORD: required with KAFKA_SASL_MECHANISM=scram-sha-512',
+    ]);
+    expect(problems({ KAFKA_SASL_USERNAME: 'u', KAFKA_SASL_PASSWORD: 'a-real-password' })).toEqual([
+      'KAFKA_SASL_USERNAME: only meaningful with KAFKA_SASL_MECHANISM',
+      'KAFKA_SASL_PASSWORD: only meaningful with KAFKA_SASL_MECHANISM',
+    ]);
+    expect(problems({ KAFKA_SASL_MECHANISM: 'oauthbearer', KAFKA_SASL_USERNAME: 'u' })).toEqual([
+      'KAFKA_SASL_USERNAME: not used by KAFKA_SASL_MECHANISM=oauthbearer (the token comes from KAFKA_SASL_OAUTHBEARER_TOKEN_FILE)',
+      'KAFKA_SASL_OAUTHBEARER_TOKEN_FILE: required with KAFKA_SASL_MECHANISM=oauthbearer',
+    ]);
+    expect(
+      problems({
+        KAFKA_SASL_MECHANISM: 'oauthbearer',
+        KAFKA_SASL_OAUTHBEARER_TOKEN_FILE: file('empty-token', '\n'),
+      }),
+    ).toEqual([`KAFKA_SASL_OAUTHBEARER_TOKEN_FILE: ${join(dir, 'empty-token')} is empty`]);
+    expect(problems({ KAFKA_SASL_MECHANISM: 'gssapi' })).toEqual([
+      'KAFKA_SASL_MECHANISM: KAFKA_SASL_MECHANISM must be one of plain, scram-sha-256, scram-sha-512, oauthbearer',
+    ]);
+    expect(
+      problems({
+        KAFKA_SASL_MECHANISM: 'plain',
+        KAFKA_SASL_USERNAME: 'u',
+        KAFKA_SASL_PASSWORD: 'change-me',
+      }),
+    ).toEqual([expect.stringMatching(/^KAFKA_SASL_PASSWORD: a placeholder, not a secret/)]);
   });
 });
