@@ -80,7 +80,7 @@ export class SummaryService {
   async summary(appId: string, account: string, limitText: unknown): Promise<AccountSummary> {
     const limit = limitOf(limitText);
     if (!isId(account)) throw new NotFoundException(`account ${account} not found`);
-    const [[u], channels] = await Promise.all([readAccountsUnread(this.store, appId, [account]), this.channels(appId, account)]);
+    const [[u], channels] = await Promise.all([readAccountsUnread(this.store, appId, [account], true), this.channels(appId, account)]);
     if (!u!.registered) throw new NotFoundException(`account ${account} not found`);
     const byUnread = u!.groups
       .filter((g) => g.unread > 0)
@@ -111,7 +111,7 @@ export class SummaryService {
   async batch(appId: string, bodyText: unknown): Promise<BatchUnread> {
     const accounts = batchAccounts(bodyText);
     const known = accounts.filter((a) => isId(a));
-    const rows = await new AccountTotalsReader(this.store).readMany(known.map((account) => ({ app: appId, account })));
+    const rows = await new AccountTotalsReader(this.store).readMany(known.map((account) => ({ app: appId, account })), Date.now(), true);
     const byAccount = new Map<string, AccountTotals>();
     rows.forEach((t, i) => {
       if (!t.registered) return;
