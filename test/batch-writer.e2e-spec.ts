@@ -1,8 +1,8 @@
-import Redis from 'ioredis';
+import type Redis from 'ioredis';
 import type { UnreadEvent } from '@app/contracts';
 import { BatchWriter, Keyspace, ProjectionStore, command } from '@app/store';
 import { uniq } from './support/harness';
-import { RedisServer } from './support/processes';
+import { privateRedis } from './support/private-redis';
 import { snapshot } from './support/snapshot';
 import { Workload } from './support/workload';
 
@@ -14,17 +14,9 @@ import { Workload } from './support/workload';
 const APP = '1400000001';
 
 describe('batch writer and applied positions (store, real Redis)', () => {
-  let server: RedisServer;
+  const fixture = privateRedis();
   let redis: Redis;
-
-  beforeAll(async () => {
-    server = await RedisServer.start();
-    redis = new Redis(server.url, { enableAutoPipelining: true });
-  });
-  afterAll(async () => {
-    redis.disconnect();
-    await server.stop();
-  });
+  beforeAll(() => (redis = fixture.redis));
 
   const store = (prefix: string) => new ProjectionStore(redis, new Keyspace(prefix), { mentionRetentionMs: 86_400_000 });
   const c2c = (to: string, from: string, msgId: string, time: number): UnreadEvent =>
