@@ -40,7 +40,7 @@ export interface BatchUnread {
 const BATCH_SHAPE = `the body must be a JSON object {"accounts": [...]} with 1 to ${MAX_BATCH_ACCOUNTS} account ids (strings)`;
 
 /** The distinct accounts of a batch body, in the order given; anything else is a 400. */
-function batchAccounts(text: unknown): string[] {
+export function batchAccounts(text: unknown): string[] {
   let body: unknown;
   try {
     body = typeof text === 'string' ? JSON.parse(text) : undefined;
