@@ -1,7 +1,7 @@
-import { Global, Inject, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
+import { Global, Inject, Logger, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { ConfigModule, type AppConfig } from '@app/config';
-import { EventProducer, createKafka } from '@app/kafka';
+import { EventProducer, KafkaProbe, createKafka } from '@app/kafka';
 import { StoreModule } from '@app/store';
 import { AsyncApiController } from './common/asyncapi.controller';
 import { GatewayExceptionFilter } from './common/gateway-exception.filter';
@@ -12,13 +12,20 @@ import { QchatModule } from './qchat/qchat.module';
 import { SummaryModule } from './summary/summary.module';
 import { TencentModule } from './tencent/tencent.module';
 
-/** Appends admin writes to Kafka (the gateway never writes projections itself). */
+/**
+ * Appends admin writes to Kafka (the gateway never writes projections itself). The probe
+ * says at start whether the brokers accept the client's security (readiness reads it).
+ */
 @Global()
 @Module({})
 export class GatewayKafkaModule implements OnApplicationShutdown {
-  constructor(@Inject(EventProducer) private readonly producer: EventProducer) {}
+  constructor(
+    @Inject(EventProducer) private readonly producer: EventProducer,
+    @Inject(KafkaProbe) private readonly probe: KafkaProbe,
+  ) {}
 
   static forRoot(config: AppConfig): DynamicModule {
+    const logger = new Logger('Kafka');
     return {
       module: GatewayKafkaModule,
       providers: [
@@ -27,12 +34,22 @@ export class GatewayKafkaModule implements OnApplicationShutdown {
           useFactory: () =>
             new EventProducer(createKafka(config.kafka, `${config.kafka.clientId}-gateway`), config.kafka.topics),
         },
+        {
+          provide: KafkaProbe,
+          useFactory: () => {
+            const log = (level: 'error' | 'warn' | 'info', message: string) => logger[level === 'info' ? 'log' : level](message);
+            const probe = new KafkaProbe(config.kafka, `${config.kafka.clientId}-gateway`, log);
+            probe.start();
+            return probe;
+          },
+        },
       ],
-      exports: [EventProducer],
+      exports: [EventProducer, KafkaProbe],
     };
   }
 
   async onApplicationShutdown(): Promise<void> {
+    this.probe.stop();
     await this.producer.disconnect().catch(() => undefined);
   }
 }

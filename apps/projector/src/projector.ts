@@ -3,7 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { CONSUMED_TOPIC_ROLES } from '@app/contracts';
 import { nestLogLevels, type AppConfig } from '@app/config';
-import { createKafka } from '@app/kafka';
+import { KafkaProbe, asKafkaRefusal, createKafka } from '@app/kafka';
 import { REDIS, type RedisClient } from '@app/store';
 import { KafkaBatchTransport } from './kafka-batch.transport';
 import { LagMonitor } from './lag.monitor';
@@ -28,6 +28,11 @@ export async function startProjector(
   const kafka = createKafka(config.kafka, `${config.kafka.clientId}-projector`, (level, message, extra) => {
     if (logger && (level === 'error' || level === 'warn')) logger[level]?.(`${message} ${JSON.stringify(extra)}`);
   });
+  // says in one line, and in /ready, when the brokers refuse the client's security
+  const kafkaProbe = new KafkaProbe(config.kafka, `${config.kafka.clientId}-projector`, (level, message) => {
+    if (logger) logger[level === 'info' ? 'log' : level]?.(message);
+  });
+  kafkaProbe.start();
   const topics = CONSUMED_TOPIC_ROLES.map((r) => config.kafka.topics[r]);
   const consumerWatch = new ConsumerWatch();
   consumerWatch.observe(kafka);
@@ -46,7 +51,10 @@ export async function startProjector(
   const waits = app.get(PartitionWaits);
   app.get(ProjectorMetrics).watchBehind(() => strategy.behind());
   app.get(ProjectorMetrics).watchWaits(() => waits.all());
-  await app.listen();
+  await app.listen().catch((err: unknown) => {
+    kafkaProbe.stop();
+    throw asKafkaRefusal(err, config.kafka);
+  });
   const metrics = app.get(ProjectorMetrics);
   const lag = new LagMonitor(kafka.admin(), config.kafka.consumerGroup, topics, metrics.consumerLag);
   const redis = new RedisProbe(app.get<RedisClient>(REDIS), metrics.redisRoundTrip);
@@ -66,6 +74,7 @@ export async function startProjector(
       consumer: joined ? 'joined' : 'not joined',
       redis: redisOk ? 'reachable' : 'unreachable',
       ...(held.length > 0 ? { partitions: held } : {}),
+      ...(kafkaProbe.state === 'refused' ? { kafka: 'refused' } : {}),
     };
     res.writeHead(body.ready ? 200 : 503, { 'content-type': 'application/json' }).end(JSON.stringify(body));
   };
@@ -97,6 +106,7 @@ export async function startProjector(
     metricsPort,
     close: async () => {
       server?.close();
+      kafkaProbe.stop();
       redis.stop();
       await lag.stop().catch(() => undefined);
       await app.close();

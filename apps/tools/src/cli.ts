@@ -3,7 +3,7 @@ import 'reflect-metadata';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { ConfigError, loadConfig } from '@app/config';
 import { CONSUMED_TOPIC_ROLES } from '@app/contracts';
-import { EventProducer, createKafka } from '@app/kafka';
+import { EventProducer, asKafkaRefusal, createKafka } from '@app/kafka';
 import { Generations, Keyspace, ProjectionStore, createRedisClient, generationPrefix } from '@app/store';
 import { explain } from './explain.command';
 import { formatProduceReport, openInput, produceLines } from './produce.command';
@@ -189,6 +189,15 @@ export function buildProgram(env: NodeJS.ProcessEnv): Command {
   return program;
 }
 
+/** `err` as the one clear line of a broker that refused the client's security, when it is one. */
+function kafkaRefusal(err: unknown, env: NodeJS.ProcessEnv): unknown {
+  try {
+    return asKafkaRefusal(err, loadConfig(env, { requireRedis: false }).kafka);
+  } catch {
+    return err; // the command failed before a configuration could be read
+  }
+}
+
 /** Runs the program and resolves with its exit code (errors are reported on stderr). */
 export async function run(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
   try {
@@ -207,7 +216,8 @@ export async function run(argv: string[], env: NodeJS.ProcessEnv): Promise<numbe
       process.stderr.write(`unread: ${err.message}\n`);
       return EXIT.usage;
     }
-    process.stderr.write(`unread: ${err instanceof Error ? err.message : String(err)}\n`);
+    const shown = kafkaRefusal(err, env);
+    process.stderr.write(`unread: ${shown instanceof Error ? shown.message : String(shown)}\n`);
     return EXIT.failed;
   }
 }

@@ -1,11 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { Kafka, logLevel } from 'kafkajs';
 import { Readable } from 'node:stream';
 import { CONSUMED_TOPIC_ROLES, DEFAULT_TOPICS } from '@app/contracts';
 import { PROJECTOR_NODE_FLAGS, loadConfig } from '@app/config';
-import { EventProducer } from '@app/kafka';
+import { EventProducer, createKafka } from '@app/kafka';
 import { MockBroker, ROOT, RedisServer, reapOnExit } from './local-services';
 import { produceLines } from './produce.command';
 import { SAMPLE, SAMPLE_ALICE_UNREAD, sampleEvents } from './sample-data';
@@ -76,7 +75,7 @@ export async function runLocal(env: NodeJS.ProcessEnv): Promise<void> {
   start('gateway');
 
   // The sample goes through `unread produce` (validation, topics, partition keys) as JSON lines.
-  const kafka = new Kafka({ clientId: 'local-sample', brokers: config.kafka.brokers, logLevel: logLevel.NOTHING });
+  const kafka = createKafka(config.kafka, 'local-sample');
   const producer = new EventProducer(kafka, config.kafka.topics);
   const lines = sampleEvents(Date.now()).map((e) => `${JSON.stringify(e)}\n`);
   const report = await produceLines(Readable.from(lines), producer, {

@@ -308,3 +308,103 @@ describe('docs/configuration.md', () => {
     else if (decl.default !== undefined) expect([key, doc.split(' ')[0]]).toEqual([key, `\`${decl.default}\``]);
   });
 });
+
+describe('Kafka security settings', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'unread-kafka-config-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const file = (name: string, text: string) => {
+    writeFileSync(join(dir, name), text);
+    return join(dir, name);
+  };
+  const problems = (env: Record<string, string>): string[] => {
+    try {
+      loadConfig({ ...base, ...env });
+    } catch (err) {
+      return (err as ConfigError).problems;
+    }
+    return [];
+  };
+
+  it('reads TLS and SASL into the Kafka settings', () => {
+    const ca = file('ca.pem', '-----BEGIN CERTIFICATE-----\nY2E=\n-----END CERTIFICATE-----\n');
+    const c = loadConfig({
+      ...base,
+      KAFKA_SSL: 'true',
+      KAFKA_SSL_CA_FILE: ca,
+      KAFKA_SASL_MECHANISM: 'scram-sha-256',
+      KAFKA_SASL_USERNAME: 'u',
+      KAFKA_SASL_PASSWORD: 'a-real-password',
+    });
+    expect(c.kafka.ssl).toEqual({ ca: readFileSync(ca, 'utf8') });
+    expect(c.kafka.sasl).toEqual({
+      mechanism: 'scram-sha-256',
+      username: 'u',
+      password: 'a-real-password',
+    });
+    const plain = loadConfig({ ...base, KAFKA_SSL: 'false' });
+    expect(plain.kafka.ssl).toBeUndefined();
+    expect(plain.kafka.sasl).toBeUndefined();
+  });
+
+  it('refuses every half-given TLS setting at once', () => {
+    expect(
+      problems({
+        KAFKA_SSL_CA_FILE: join(dir, 'missing.pem'),
+        KAFKA_SSL_CERT_FILE: file('cert.txt', 'not a certificate'),
+        KAFKA_SSL_KEY_PASSWORD: 'pass-phrase',
+        KAFKA_SSL_SERVERNAME: 'kafka.internal',
+      }),
+    ).toEqual([
+      'KAFKA_SSL_CA_FILE: only meaningful with KAFKA_SSL=true',
+      'KAFKA_SSL_CERT_FILE: only meaningful with KAFKA_SSL=true',
+      'KAFKA_SSL_KEY_PASSWORD: only meaningful with KAFKA_SSL=true',
+      'KAFKA_SSL_SERVERNAME: only meaningful with KAFKA_SSL=true',
+      'KAFKA_SSL_KEY_FILE: required with KAFKA_SSL_CERT_FILE (the client certificate is useless without its key)',
+      'KAFKA_SSL_KEY_PASSWORD: only meaningful with KAFKA_SSL_KEY_FILE',
+      expect.stringMatching(/^KAFKA_SSL_CA_FILE: cannot read .*missing\.pem: ENOENT/),
+      `KAFKA_SSL_CERT_FILE: ${join(dir, 'cert.txt')} holds no PEM certificate`,
+    ]);
+    expect(problems({ KAFKA_SSL: 'true', KAFKA_SSL_KEY_FILE: file('key.txt', 'nope') })).toEqual([
+      'KAFKA_SSL_CERT_FILE: required with KAFKA_SSL_KEY_FILE (the key is useless without its certificate)',
+      `KAFKA_SSL_KEY_FILE: ${join(dir, 'key.txt')} holds no PEM private key`,
+    ]);
+    expect(problems({ KAFKA_SSL: 'yes' })).toEqual(['KAFKA_SSL: KAFKA_SSL must be true or false']);
+  });
+
+  it('refuses every half-given SASL setting at once', () => {
+    expect(
+      problems({ KAFKA_SASL_MECHANISM: 'plain', KAFKA_SASL_OAUTHBEARER_TOKEN_FILE: '/t' }),
+    ).toEqual([
+      'KAFKA_SASL_OAUTHBEARER_TOKEN_FILE: only meaningful with KAFKA_SASL_MECHANISM=oauthbearer',
+      'KAFKA_SASL_USERNAME: required with KAFKA_SASL_MECHANISM=plain',
+      'KAFKA_SASL_PASSWORD: required with KAFKA_SASL_MECHANISM=plain',
+    ]);
+    expect(problems({ KAFKA_SASL_MECHANISM: 'scram-sha-512', KAFKA_SASL_USERNAME: 'u' })).toEqual([
+      'KAFKA_SASL_PASSWORD: required with KAFKA_SASL_MECHANISM=scram-sha-512',
+    ]);
+    expect(problems({ KAFKA_SASL_USERNAME: 'u', KAFKA_SASL_PASSWORD: 'a-real-password' })).toEqual([
+      'KAFKA_SASL_USERNAME: only meaningful with KAFKA_SASL_MECHANISM',
+      'KAFKA_SASL_PASSWORD: only meaningful with KAFKA_SASL_MECHANISM',
+    ]);
+    expect(problems({ KAFKA_SASL_MECHANISM: 'oauthbearer', KAFKA_SASL_USERNAME: 'u' })).toEqual([
+      'KAFKA_SASL_USERNAME: not used by KAFKA_SASL_MECHANISM=oauthbearer (the token comes from KAFKA_SASL_OAUTHBEARER_TOKEN_FILE)',
+      'KAFKA_SASL_OAUTHBEARER_TOKEN_FILE: required with KAFKA_SASL_MECHANISM=oauthbearer',
+    ]);
+    expect(
+      problems({
+        KAFKA_SASL_MECHANISM: 'oauthbearer',
+        KAFKA_SASL_OAUTHBEARER_TOKEN_FILE: file('empty-token', '\n'),
+      }),
+    ).toEqual([`KAFKA_SASL_OAUTHBEARER_TOKEN_FILE: ${join(dir, 'empty-token')} is empty`]);
+    expect(problems({ KAFKA_SASL_MECHANISM: 'gssapi' })).toEqual([
+      'KAFKA_SASL_MECHANISM: KAFKA_SASL_MECHANISM must be one of plain, scram-sha-256, scram-sha-512, oauthbearer',
+    ]);
+    expect(
+      problems({
+        KAFKA_SASL_MECHANISM: 'plain',
+        KAFKA_SASL_USERNAME: 'u',
+        KAFKA_SASL_PASSWORD: 'change-me',
+      }),
+    ).toEqual([expect.stringMatching(/^KAFKA_SASL_PASSWORD: a placeholder, not a secret/)]);
+  });
+});

@@ -17,6 +17,7 @@ import {
   type ValidationError,
 } from 'class-validator';
 import { DEFAULT_TOPICS, type TopicNames } from '@app/contracts';
+import { KAFKA_SASL_MECHANISMS, kafkaSecurity, type KafkaSasl, type KafkaTls } from './kafka-security';
 
 /** A Tencent Cloud IM app: its SDKAppID, the secret key UserSigs are signed with, and its admins. */
 export class TencentAppConfig {
@@ -69,6 +70,23 @@ const ENV = {
   },
   KAFKA_CLIENT_ID: { default: 'unread', rules: [IsString(), MinLength(1)] },
   KAFKA_CONSUMER_GROUP: { default: 'unread-projector', rules: [IsString(), MinLength(1)] },
+  /** TLS to the brokers (SSL or SASL_SSL listeners); the KAFKA_SSL_* files only with it. */
+  KAFKA_SSL: { rules: [IsOptional(), IsIn(BOOLEAN, { message: 'KAFKA_SSL must be true or false' })] },
+  /** PEM file of the CA(s) that signed the broker certificates; the system's CAs when unset. */
+  KAFKA_SSL_CA_FILE: { rules: [IsOptional(), IsString()] },
+  /** Client certificate and its key (PEM files), for brokers that authenticate clients by TLS. */
+  KAFKA_SSL_CERT_FILE: { rules: [IsOptional(), IsString()] },
+  KAFKA_SSL_KEY_FILE: { rules: [IsOptional(), IsString()] },
+  KAFKA_SSL_KEY_PASSWORD: { rules: [IsOptional(), IsString()] },
+  /** The name the broker certificates are checked against, when it differs from the address connected to. */
+  KAFKA_SSL_SERVERNAME: { rules: [IsOptional(), IsString()] },
+  KAFKA_SASL_MECHANISM: {
+    rules: [IsOptional(), IsIn(KAFKA_SASL_MECHANISMS, { message: `KAFKA_SASL_MECHANISM must be one of ${KAFKA_SASL_MECHANISMS.join(', ')}` })],
+  },
+  KAFKA_SASL_USERNAME: { rules: [IsOptional(), IsString(), MinLength(1)] },
+  KAFKA_SASL_PASSWORD: { rules: [IsOptional(), IsString(), MinLength(1)] },
+  /** File holding the OAUTHBEARER token, read again at every authentication (whatever renews the token rewrites it). */
+  KAFKA_SASL_OAUTHBEARER_TOKEN_FILE: { rules: [IsOptional(), IsString()] },
   TOPIC_MESSAGE_SENT: { default: DEFAULT_TOPICS.messageSent, rules: [IsString(), MinLength(1)] },
   TOPIC_READ_ACK: { default: DEFAULT_TOPICS.readAck, rules: [IsString(), MinLength(1)] },
   TOPIC_MENTION: { default: DEFAULT_TOPICS.mention, rules: [IsString(), MinLength(1)] },
@@ -186,7 +204,16 @@ export interface RedisConfig {
 }
 
 export interface AppConfig {
-  kafka: { brokers: string[]; clientId: string; consumerGroup: string; topics: TopicNames };
+  kafka: {
+    brokers: string[];
+    clientId: string;
+    consumerGroup: string;
+    topics: TopicNames;
+    /** TLS to the brokers (KAFKA_SSL=true); absent for a PLAINTEXT or SASL_PLAINTEXT listener. */
+    ssl?: KafkaTls;
+    /** SASL authentication (KAFKA_SASL_MECHANISM); absent when the listener takes anyone. */
+    sasl?: KafkaSasl;
+  };
   redis: RedisConfig;
   tenants: TenantsConfig;
   rateLimits: { tencentPerSecond: number; qchatPerSecond: number; qchatBlockMs: number };
@@ -235,6 +262,8 @@ export function isPlaceholderSecret(secret: string): boolean {
 function placeholderProblems(env: Env, tenants: TenantsConfig, tenantsFrom: string): string[] {
   const secrets: [string, string | undefined][] = [
     ['REDIS_PASSWORD', env.REDIS_PASSWORD],
+    ['KAFKA_SASL_PASSWORD', env.KAFKA_SASL_PASSWORD],
+    ['KAFKA_SSL_KEY_PASSWORD', env.KAFKA_SSL_KEY_PASSWORD],
     ['REDIS_SENTINEL_PASSWORD', env.REDIS_SENTINEL_PASSWORD],
     ['REDIS_URL (password)', urlPassword(env.REDIS_URL)],
     ...tenants.tencent.flatMap((t, i): [string, string | undefined][] => [
@@ -360,6 +389,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: { require
   );
   const parsed = raw as Env;
   const redisTls = redisProblems(parsed, problems, opts.requireRedis !== false);
+  const kafkaSec = kafkaSecurity(parsed, problems);
 
   let tenants = new TenantsConfig();
   let tenantsJson: string | undefined = parsed.TENANTS_JSON;
@@ -407,6 +437,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: { require
         deadLetter: parsed.TOPIC_DEAD_LETTER,
         unreadChanged: parsed.TOPIC_UNREAD_CHANGED,
       },
+      ...(kafkaSec.ssl ? { ssl: kafkaSec.ssl } : {}),
+      ...(kafkaSec.sasl ? { sasl: kafkaSec.sasl } : {}),
     },
     redis: {
       url: parsed.REDIS_URL,

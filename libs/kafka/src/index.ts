@@ -1,2 +1,3 @@
 export * from './event.producer';
 export * from './kafka.factory';
+export * from './kafka.probe';

@@ -2,6 +2,7 @@ import { Controller, Get, HttpCode, Inject, Res } from '@nestjs/common';
 import type { Response } from 'express';
 import { APP_CONFIG, type AppConfig } from '@app/config';
 import { ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
+import { KafkaProbe } from '@app/kafka';
 import { REDIS, type RedisClient } from '@app/store';
 import { LiveDto, NotReadyDto, ReadyDto } from './health.dto';
 
@@ -11,6 +12,7 @@ export class HealthController {
   constructor(
     @Inject(REDIS) private readonly redis: RedisClient,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(KafkaProbe) private readonly kafka: KafkaProbe,
   ) {}
 
   /** The process is up. */
@@ -23,11 +25,14 @@ export class HealthController {
   }
 
   /**
-   * Ready to answer queries: Redis answers a PING within the request timeout. A 503 names
-   * the dependency that is down and never carries its error text (the answer is public).
+   * Ready to answer queries: Redis answers a PING within the request timeout, and the
+   * brokers have not refused the client's security (admin writes could never work, and
+   * retrying does not heal a configuration mismatch; a broker that is merely away keeps the
+   * reads ready). A 503 names the dependency that is down and never carries its error text
+   * (the answer is public; the log says why).
    */
   @Get('ready')
-  @ApiOperation({ summary: 'Ready to answer queries: Redis answers a PING within REQUEST_TIMEOUT_MS' })
+  @ApiOperation({ summary: "Ready to answer queries: Redis answers a PING within REQUEST_TIMEOUT_MS and the brokers did not refuse the client's security" })
   @ApiOkResponse({ type: ReadyDto })
   @ApiServiceUnavailableResponse({ type: NotReadyDto })
   async ready(@Res() res: Response): Promise<void> {
@@ -42,8 +47,10 @@ export class HealthController {
           timer = setTimeout(() => resolve(false), this.config.requestTimeoutMs);
         }),
       ]);
-      if (answered) res.status(200).json({ status: 'ready', redis: 'up' });
-      else res.status(503).json({ status: 'not-ready', redis: 'down', reason: 'redis did not answer PING' });
+      const kafkaRefused = this.kafka.state === 'refused';
+      if (answered && !kafkaRefused) res.status(200).json({ status: 'ready', redis: 'up' });
+      else if (answered) res.status(503).json({ status: 'not-ready', redis: 'up', kafka: 'refused' });
+      else res.status(503).json({ status: 'not-ready', redis: 'down', reason: 'redis did not answer PING', ...(kafkaRefused ? { kafka: 'refused' } : {}) });
     } finally {
       clearTimeout(timer);
     }

@@ -1,4 +1,4 @@
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 
 export class LiveDto {
   @ApiProperty({ enum: ['ok'] }) status!: 'ok';
@@ -11,6 +11,7 @@ export class ReadyDto {
 
 export class NotReadyDto {
   @ApiProperty({ enum: ['not-ready'] }) status!: 'not-ready';
-  @ApiProperty({ enum: ['down'] }) redis!: 'down';
-  @ApiProperty({ enum: ['redis did not answer PING'], description: 'names the dependency, never its error text' }) reason!: string;
+  @ApiProperty({ enum: ['up', 'down'] }) redis!: 'up' | 'down';
+  @ApiPropertyOptional({ enum: ['redis did not answer PING'], description: 'names the dependency, never its error text' }) reason?: string;
+  @ApiPropertyOptional({ enum: ['refused'], description: "the brokers refused the client's security (the log says why)" }) kafka?: 'refused';
 }
