@@ -1,9 +1,10 @@
 import { DirectWriter, Keyspace, ProjectionStore, badgeOf, readAccountsUnread } from '@app/store';
-import { RECEIVE_OPTIONS, type C2cMessageRecalled, type C2cMessageSent, type C2cReadAck, type C2cReceiveOptionSet, type ReceiveOption } from '@app/contracts';
+import { RECEIVE_OPTIONS, type C2cMessageRecalled, type C2cMessageSent, type C2cReadAck, type C2cReceiveOptionSet } from '@app/contracts';
+import { CountModel } from './support/count-model';
 import { drained } from './support/drain';
 import { Harness, NETEASE_APP, TENCENT_APP, uniq } from './support/harness';
+import { shuffled, withSeed } from './support/random';
 import { tencentPost } from './support/tencent';
-import { prng } from './support/workload';
 
 const APP = TENCENT_APP.sdkAppId;
 
@@ -13,10 +14,10 @@ const KEY = 'summary-key-of-the-c2c-property-test';
 /**
  * A random stream over `n` accounts (messages, some with noUnread; acks; recalls of some
  * messages, placed anywhere in the stream, so often before their message; receive options
- * with colliding times), and the counts and badge a straightforward in-memory model gives.
+ * with colliding times), delivered every event once and ~30% again, all shuffled; and the
+ * counts and badge the oracle (CountModel) gives for the stream.
  */
-function scenario(seed: number, accounts: string[], events: number) {
-  const rnd = prng(seed);
+function scenario(rnd: () => number, accounts: string[], events: number) {
   const pick = <T>(xs: T[]): T => xs[Math.floor(rnd() * xs.length)]!;
   const stream: Ev[] = [];
   for (let i = 0; i < events; i++) {
@@ -36,38 +37,15 @@ function scenario(seed: number, accounts: string[], events: number) {
   for (const e of [...stream]) {
     if (e.type === 'message-sent' && rnd() < 0.15) stream.push({ type: 'message-recalled', scope: 'c2c', appId: APP, msgId: e.msgId, from: e.from, to: e.to, time: e.time });
   }
-  const recalled = new Set(stream.filter((e) => e.type === 'message-recalled').map((e) => e.msgId));
-  // the latest option per (owner, peer): greatest time, ties to the more muted option
-  const option = new Map<string, { time: number; option: ReceiveOption }>();
-  for (const e of stream) {
-    if (e.type !== 'receive-option-set') continue;
-    const k = `${e.account}\n${e.peer}`;
-    const held = option.get(k);
-    if (!held || e.time > held.time || (e.time === held.time && RECEIVE_OPTIONS.indexOf(e.option) > RECEIVE_OPTIONS.indexOf(held.option))) option.set(k, { time: e.time, option: e.option });
-  }
-  // the model: per (owner, peer) the read time is the max ack; a message is unread if after it
-  const readTime = new Map<string, number>();
-  for (const e of stream) {
-    if (e.type === 'read-ack') readTime.set(`${e.account}\n${e.peer}`, Math.max(readTime.get(`${e.account}\n${e.peer}`) ?? -1, e.readTime));
-  }
-  const count = new Map<string, number>();
-  for (const e of stream) {
-    if (e.type !== 'message-sent' || e.from === e.to || e.noUnread || recalled.has(e.msgId)) continue;
-    const k = `${e.to}\n${e.from}`;
-    if (e.time > (readTime.get(k) ?? -1)) count.set(k, (count.get(k) ?? 0) + 1);
-  }
-  const perPeer = (owner: string, peer: string) => count.get(`${owner}\n${peer}`) ?? 0;
-  const total = (owner: string) => accounts.reduce((s, p) => s + perPeer(owner, p), 0);
-  const badge = (owner: string) =>
-    accounts.reduce((s, p) => s + ((option.get(`${owner}\n${p}`)?.option ?? 'AcceptAndNotify') === 'AcceptAndNotify' ? perPeer(owner, p) : 0), 0);
-  // delivery: every event once, ~30% again, all shuffled
-  const delivered = [...stream, ...stream.filter(() => rnd() < 0.3)];
-  for (let i = delivered.length - 1; i > 0; i--) {
-    const j = Math.floor(rnd() * (i + 1));
-    [delivered[i], delivered[j]] = [delivered[j]!, delivered[i]!];
-  }
+  const model = new CountModel().apply(stream);
+  const perPeer = (owner: string, peer: string) => model.c2c(APP, owner, peer);
+  const total = (owner: string) => model.c2cTotal(APP, owner);
+  const badge = (owner: string) => model.badge(APP, owner);
+  const delivered = shuffled([...stream, ...stream.filter(() => rnd() < 0.3)], rnd);
   // the tombstones the store may hold: recalls after the owner's read time for the peer (the
-  // rest are pruned, or never written); sorted as C2cStore.recalled answers them
+  // max of its acks; the rest are pruned, or never written), sorted as C2cStore.recalled answers
+  const readTime = new Map<string, number>();
+  for (const e of stream) if (e.type === 'read-ack') readTime.set(`${e.account}\n${e.peer}`, Math.max(readTime.get(`${e.account}\n${e.peer}`) ?? -1, e.readTime));
   const tombstones = (owner: string, peer: string) =>
     stream
       .filter((e): e is C2cMessageRecalled => e.type === 'message-recalled' && e.to === owner && e.from === peer && e.from !== e.to && e.time > (readTime.get(`${owner}\n${peer}`) ?? -1))
@@ -75,15 +53,6 @@ function scenario(seed: number, accounts: string[], events: number) {
       .sort((a, b) => a.time - b.time || (a.msgId < b.msgId ? -1 : a.msgId > b.msgId ? 1 : 0));
   return { delivered, perPeer, total, badge, tombstones };
 }
-
-function withSeed(seed: number, run: () => Promise<void>): Promise<void> {
-  return run().catch((err: unknown) => {
-    process.stderr.write(`c2c property test failed with seed ${seed} (rerun with C2C_SEED=${seed})\n`);
-    throw err;
-  });
-}
-
-const seedOf = (salt: number) => (process.env.C2C_SEED ? Number(process.env.C2C_SEED) : (Date.now() ^ salt) >>> 0);
 
 describe('c2c property: random messages, acks, recalls and receive options, duplicated and shuffled, match an in-memory model', () => {
   let h: Harness;
@@ -95,11 +64,10 @@ describe('c2c property: random messages, acks, recalls and receive options, dupl
   });
 
   it('through the broker and the gateway', async () => {
-    const seed = seedOf(0x5eed);
-    await withSeed(seed, async () => {
+    await withSeed('c2c property (gateway)', async (rnd) => {
       const id = uniq();
       const accounts = Array.from({ length: 6 }, (_, i) => `u${i}-${id}`);
-      const { delivered, perPeer, total, badge } = scenario(seed, accounts, 400);
+      const { delivered, perPeer, total, badge } = scenario(rnd, accounts, 400);
       await h.send(...accounts.map((account) => ({ type: 'account-registered', appId: APP, account })));
       for (let i = 0; i < delivered.length; i += 50) await h.send(...delivered.slice(i, i + 50));
       await drained(h);
@@ -125,14 +93,13 @@ describe('c2c property: random messages, acks, recalls and receive options, dupl
   }, 120_000);
 
   it('directly on the store, larger, with every write of a chunk issued at once', async () => {
-    const seed = seedOf(0xbeef);
-    await withSeed(seed, async () => {
+    await withSeed('c2c property (store)', async (rnd) => {
       const keys = new Keyspace(`prop${uniq()}`);
       const projections = new ProjectionStore(h.redis, keys, { mentionRetentionMs: 60_000 });
       const store = projections.c2c;
       const writer = new DirectWriter(h.redis);
       const accounts = Array.from({ length: 20 }, (_, i) => `a${i}`);
-      const { delivered, perPeer, total, badge, tombstones } = scenario(seed, accounts, 20_000);
+      const { delivered, perPeer, total, badge } = scenario(rnd, accounts, 20_000);
       for (let i = 0; i < delivered.length; i += 500) {
         const chunk = delivered.slice(i, i + 500);
         // alternately folded (one write per owner) and one write per event, all at once

@@ -3,7 +3,8 @@ import { rebuild } from '../apps/tools/src/rebuild.command';
 import { Harness, TENCENT_APP, uniq } from './support/harness';
 import { lastPerKey, readFeed } from './support/feed';
 import { drainedGroup } from './support/projector-process';
-import { prng, type Ev } from './support/workload';
+import { prng } from './support/random';
+import type { Ev } from './support/workload';
 
 const APP = TENCENT_APP.sdkAppId;
 const KEY = 'change-feed-rebuild-api-key-000001';

@@ -9,36 +9,12 @@ import { lastPerKey, readFeed, type FeedRecord } from './support/feed';
 import { envOf } from './support/projector-process';
 import { ProjectorProcess, drainedGroup, ensureProjectorBuilt } from './support/projector-process';
 import { waitFor } from './support/wait';
-import { Workload, prng, type Ev } from './support/workload';
+import { CountModel } from './support/count-model';
+import { prng, withSeed } from './support/random';
+import { Workload, type Ev } from './support/workload';
 
 const APP = TENCENT_APP.sdkAppId;
 const KEY = 'change-feed-test-api-key-00000001';
-
-/** The independent oracle: one-to-one unread per owner from the events alone (duplicates once, reads as a max). */
-class C2cModel {
-  private readonly messages = new Map<string, Map<string, number>>(); // owner|peer -> msgId -> time
-  private readonly reads = new Map<string, number>();
-  apply(e: Ev): void {
-    if (e.type === 'message-sent' && e.scope === 'c2c' && e.from !== e.to) {
-      const k = `${e.to}|${e.from}`;
-      const m = this.messages.get(k) ?? new Map<string, number>();
-      m.set(e.msgId, e.time);
-      this.messages.set(k, m);
-    } else if (e.type === 'read-ack' && e.scope === 'c2c') {
-      const k = `${e.account}|${e.peer}`;
-      this.reads.set(k, Math.max(this.reads.get(k) ?? -1, e.readTime));
-    }
-  }
-  total(owner: string): number {
-    let n = 0;
-    for (const [k, m] of this.messages) {
-      if (!k.startsWith(`${owner}|`)) continue;
-      const read = this.reads.get(k) ?? -1;
-      for (const t of m.values()) if (t > read) n++;
-    }
-    return n;
-  }
-}
 
 /** One-to-one messages and acks between `accounts` (their conversations spread over the partitions). */
 function c2cStream(seed: number, accounts: readonly string[], count: number): Ev[] {
@@ -84,57 +60,55 @@ describe('change feed (im.unread-changed)', () => {
     return { c2c: body.c2c.total, groups: body.groups.total, channels: body.channels.total };
   }
 
-  it('two projectors in one group, one SIGKILLed mid-stream: the last record per account equals the gateway and an independent model', async () => {
-    const seed = Math.floor(Math.random() * 2 ** 31);
-    process.stdout.write(`change-feed crash seed ${seed}\n`);
-    const tag = uniq();
-    const accounts = Array.from({ length: 16 }, (_, i) => `f${i}-${tag}`);
-    const stream = c2cStream(seed, accounts, 3_000);
-    const model = new C2cModel();
-    for (const e of stream) model.apply(e);
+  it('two projectors in one group, one SIGKILLed mid-stream: the last record per account equals the gateway and an independent model', () =>
+    withSeed('change feed, one projector killed', async (_rnd, seed) => {
+      const tag = uniq();
+      const accounts = Array.from({ length: 16 }, (_, i) => `f${i}-${tag}`);
+      const stream = c2cStream(seed, accounts, 3_000);
+      const model = new CountModel().apply(stream);
 
-    const a = await ProjectorProcess.start(h.config);
-    const b = await ProjectorProcess.start(h.config);
-    procs.push(a, b);
-    await h.send(...accounts.map((account) => ({ type: 'account-registered', appId: APP, account })));
-    // Both own partitions once both have applied something.
-    let sent = 0;
-    await waitFor(
-      async () => {
-        const next = stream.slice(sent, Math.min(sent + 10, stream.length / 2));
-        sent += next.length;
-        await h.send(...next);
-        return [await a.metric('unread_feed_records_total'), await b.metric('unread_feed_records_total')];
-      },
-      ([x, y]) => x! > 0 && y! > 0,
-      { timeoutMs: 60_000, intervalMs: 300, what: 'both projectors to write feed records' },
-    );
-    // SIGKILL one while the rest streams in.
-    const rest = stream.slice(sent);
-    const half = Math.floor(rest.length / 2);
-    await h.send(...rest.slice(0, half));
-    await a.kill();
-    await h.send(...rest.slice(half));
-    await drainedGroup(h.kafka, h.config, undefined, 90_000);
+      const a = await ProjectorProcess.start(h.config);
+      const b = await ProjectorProcess.start(h.config);
+      procs.push(a, b);
+      await h.send(...accounts.map((account) => ({ type: 'account-registered', appId: APP, account })));
+      // Both own partitions once both have applied something.
+      let sent = 0;
+      await waitFor(
+        async () => {
+          const next = stream.slice(sent, Math.min(sent + 10, stream.length / 2));
+          sent += next.length;
+          await h.send(...next);
+          return [await a.metric('unread_feed_records_total'), await b.metric('unread_feed_records_total')];
+        },
+        ([x, y]) => x! > 0 && y! > 0,
+        { timeoutMs: 60_000, intervalMs: 300, what: 'both projectors to write feed records' },
+      );
+      // SIGKILL one while the rest streams in.
+      const rest = stream.slice(sent);
+      const half = Math.floor(rest.length / 2);
+      await h.send(...rest.slice(0, half));
+      await a.kill();
+      await h.send(...rest.slice(half));
+      await drainedGroup(h.kafka, h.config, undefined, 90_000);
 
-    feed = await readFeed(h.kafka, h.topics.unreadChanged);
-    watched = accounts[0]!;
-    const last = lastPerKey(feed);
-    const fromFeed: Record<string, unknown> = {};
-    const expected: Record<string, unknown> = {};
-    for (const account of accounts) {
-      const r = last.get(`${APP}:${account}`)?.value;
-      fromFeed[account] = r && { type: r.type, appId: r.appId, account: r.account, c2c: r.c2c, groups: r.groups, channels: r.channels, badge: r.badge };
-      const s = await summary(account);
-      expect(s.c2c).toBe(model.total(account));
-      expect(s.groups + s.channels).toBe(0);
-      expect(r?.version).toBeGreaterThan(0);
-      expect(r?.time).toBeGreaterThan(0);
-      expected[account] = { type: 'unread-changed', appId: APP, account, ...s, badge: s.c2c + s.groups + s.channels };
-    }
-    expect(fromFeed).toEqual(expected);
-    expect(Object.values(expected).some((e) => (e as { c2c: number }).c2c > 0)).toBe(true);
-  });
+      feed = await readFeed(h.kafka, h.topics.unreadChanged);
+      watched = accounts[0]!;
+      const last = lastPerKey(feed);
+      const fromFeed: Record<string, unknown> = {};
+      const expected: Record<string, unknown> = {};
+      for (const account of accounts) {
+        const r = last.get(`${APP}:${account}`)?.value;
+        fromFeed[account] = r && { type: r.type, appId: r.appId, account: r.account, c2c: r.c2c, groups: r.groups, channels: r.channels, badge: r.badge };
+        const s = await summary(account);
+        expect(s.c2c).toBe(model.c2cTotal(APP, account));
+        expect(s.groups + s.channels).toBe(0);
+        expect(r?.version).toBeGreaterThan(0);
+        expect(r?.time).toBeGreaterThan(0);
+        expected[account] = { type: 'unread-changed', appId: APP, account, ...s, badge: s.c2c + s.groups + s.channels };
+      }
+      expect(fromFeed).toEqual(expected);
+      expect(Object.values(expected).some((e) => (e as { c2c: number }).c2c > 0)).toBe(true);
+    }));
 
   it('feed-version.lua: every bump grows the version, to at least the Redis clock in ms, also after lost increments', async () => {
     const redis = new Redis(h.redisServer.url);

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
@@ -197,5 +198,25 @@ describe('docker-compose.ha.yml', () => {
   it('creates every topic the apps use', () => {
     const script = JSON.stringify(doc.services['kafka-topics']!.command);
     for (const topic of Object.values(DEFAULT_TOPICS)) expect(script).toContain(topic);
+  });
+});
+
+describe('.env', () => {
+  it('is ignored by git, as the docs put secrets there (an .env.example is not)', () => {
+    const root = join(__dirname, '..');
+    const ignored = (path: string) => {
+      try {
+        execFileSync('git', ['check-ignore', '-q', '--no-index', path], { cwd: root });
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    expect(['.env', '.env.production', 'deploy/.env', '.env.example'].map((p) => [p, ignored(p)])).toEqual([
+      ['.env', true],
+      ['.env.production', true],
+      ['deploy/.env', true],
+      ['.env.example', false],
+    ]);
   });
 });

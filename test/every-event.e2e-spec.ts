@@ -1,3 +1,4 @@
+import { randomInt } from 'node:crypto';
 import type { UnreadEvent } from '@app/contracts';
 import { Keyspace, ProjectionStore } from '@app/store';
 import { drained } from './support/drain';
@@ -69,7 +70,7 @@ describe('every event type, produced to the broker, is applied', () => {
   });
 
   it('qchat-channel-created, qchat-server-member-joined, qchat-role-member-added, channel-mention, channel-message-updated, read-ack and message-sent (channel), qchat-role-member-removed, qchat-server-member-left, qchat-channel-deleted', async () => {
-    const [srv, chn, role] = ['9001', String(Math.floor(Math.random() * 1e9)), '77'];
+    const [srv, chn, role] = ['9001', String(randomInt(1e9)), '77'];
     const [ann, bob] = [`ann-${uniq()}`, `bob-${uniq()}`];
     const mention = (id: number, extra: Record<string, unknown>) => ({
       type: 'channel-mention',

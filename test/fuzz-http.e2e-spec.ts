@@ -3,7 +3,8 @@ import { Harness } from './support/harness';
 import { drainedGroup } from './support/projector-process';
 import { qchatHeaders } from './support/qchat-client';
 import { tencentUrl } from './support/tencent';
-import { Workload, prng } from './support/workload';
+import { prng } from './support/random';
+import { Workload } from './support/workload';
 
 const TENCENT_APIS = [
   'openim/get_c2c_unread_msg_num',

@@ -1,6 +1,12 @@
-import { startGateway } from '../apps/gateway/src/gateway';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { request } from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startGateway, type RunningGateway } from '../apps/gateway/src/gateway';
 import { Harness, testConfig } from './support/harness';
-import { tencentPost } from './support/tencent';
+import { qchatHeaders } from './support/qchat-client';
+import { tencentPost, tencentUrl } from './support/tencent';
+import { makeCertificates, type TlsFiles } from './support/tls-certs';
 
 const ADMIN_PATHS = ['/metrics', '/docs', '/openapi.json', '/asyncapi.json'];
 const NOT_FOUND = { status: 404, body: { statusCode: 404, message: 'not found' } };
@@ -69,6 +75,20 @@ describe('gateway: public and admin ports', () => {
     }
   });
 
+  it('puts the security headers on every answer: nosniff, no framing, a CSP that loads nothing but on /docs', async () => {
+    const api = await fetch(tencentUrl(h.gateway!.url, 'openim/get_c2c_unread_msg_num'), { method: 'POST', body: '{}' });
+    const unknown = await fetch(`${h.gateway!.url}/nowhere`);
+    const docs = await fetch(`${h.gateway!.adminUrl}/docs`);
+    for (const res of [api, unknown, docs]) {
+      expect([res.headers.get('x-content-type-options'), res.headers.get('x-frame-options'), res.headers.get('referrer-policy')]).toEqual(['nosniff', 'DENY', 'no-referrer']);
+      expect(res.headers.get('strict-transport-security')).toBeNull(); // plain HTTP here
+    }
+    expect(api.headers.get('content-security-policy')).toBe("default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'");
+    expect(api.headers.get('cache-control')).toBe('no-store');
+    expect(docs.headers.get('content-security-policy')).toContain("script-src 'self'");
+    expect(docs.headers.get('content-security-policy')).not.toContain('unsafe-eval');
+  });
+
   it('answers /health/ready 503 naming Redis, without its error text, while Redis is down', async () => {
     await h.redisServer.kill();
     const r = await get(`${h.gateway!.url}/health/ready`);
@@ -76,3 +96,68 @@ describe('gateway: public and admin ports', () => {
     expect((await get(`${h.gateway!.url}/health/live`)).status).toBe(200);
   });
 });
+
+/** A request over HTTPS that trusts only `ca` and checks the certificate against `servername`. */
+function httpsCall(
+  url: string,
+  tls: { ca?: string; servername: string },
+  opts: { method?: string; headers?: Record<string, string>; body?: string } = {},
+): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method: opts.method ?? 'GET', headers: opts.headers, ca: tls.ca, servername: tls.servername }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (d: string) => (body += d));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+    });
+    req.on('error', reject);
+    req.end(opts.body);
+  });
+}
+
+describe('gateway: HTTPS on the public port (GATEWAY_TLS_CERT_FILE, GATEWAY_TLS_KEY_FILE)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'unread-gw-tls-'));
+  let files: TlsFiles;
+  let h: Harness;
+  let g: RunningGateway;
+
+  beforeAll(async () => {
+    files = await makeCertificates(dir, 'gateway.test');
+    h = await Harness.start({ projector: false, gateway: false });
+    g = await startGateway(testConfig(h.config.kafka.brokers, h.redisServer.url, { GATEWAY_TLS_CERT_FILE: files.cert, GATEWAY_TLS_KEY_FILE: files.key }), { logger: false });
+  });
+  afterAll(async () => {
+    await g?.close();
+    await h?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('answers the vendor APIs and the health checks over HTTPS, trusted through the test CA', async () => {
+    expect(g.url).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
+    const tls = { ca: readFileSync(files.ca, 'utf8'), servername: files.serverName };
+    const tencent = await httpsCall(tencentUrl(g.url, 'openim/get_c2c_unread_msg_num'), tls, { method: 'POST', body: '{"To_Account":"nobody"}' });
+    expect({ status: tencent.status, body: JSON.parse(tencent.body) as unknown }).toEqual({
+      status: 200,
+      body: { ActionStatus: 'FAIL', ErrorCode: 90003, ErrorInfo: 'To_Account nobody does not exist' },
+    });
+    expect(tencent.headers['strict-transport-security']).toBe('max-age=31536000');
+    expect(tencent.headers['x-content-type-options']).toBe('nosniff');
+    const qchat = await httpsCall(`${g.url}/nimserver/qchat/queryChannelUnReadMentionedMsgPage.action`, tls, {
+      method: 'POST',
+      headers: qchatHeaders(),
+      body: 'accid=nobody&serverId=1&channelId=2',
+    });
+    expect(JSON.parse(qchat.body)).toEqual({ code: 404, desc: 'account nobody not found' });
+    const ready = await httpsCall(`${g.url}/health/ready`, tls);
+    expect({ status: ready.status, body: JSON.parse(ready.body) as unknown }).toEqual({ status: 200, body: { status: 'ready', redis: 'up' } });
+    // the admin port stays plain HTTP, for the scraper on the internal network
+    expect((await fetch(`${g.adminUrl}/metrics`)).status).toBe(200);
+  });
+
+  it('refuses a client that does not trust the CA, and plain HTTP on the HTTPS port', async () => {
+    await expect(httpsCall(`${g.url}/health/live`, { servername: files.serverName })).rejects.toThrow();
+    await expect(httpsCall(`${g.url}/health/live`, { ca: readFileSync(files.ca, 'utf8'), servername: 'other.test' })).rejects.toThrow(/altnames|does not match/i);
+    await expect(fetch(`${g.url.replace('https:', 'http:')}/health/live`).then((r) => r.status)).rejects.toThrow();
+  });
+});
+

@@ -3,7 +3,7 @@ import { Keyspace, ProjectionStore, badgeOf, readAccountsUnread } from '@app/sto
 import { drained } from './support/drain';
 import { Harness, NETEASE_APP, TENCENT_APP, uniq } from './support/harness';
 import { tencentPost } from './support/tencent';
-import { prng } from './support/workload';
+import { prng } from './support/random';
 
 const APP = TENCENT_APP.sdkAppId;
 const KEY = 'summary-key-of-the-group-property-test';

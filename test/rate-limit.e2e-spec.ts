@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import Redis from 'ioredis';
 import { leaseSize } from '@app/store';
 import { NETEASE_APP, TENCENT_APP, uniq } from './support/harness';
 import { GatewayProcess } from './support/gateway-process';
@@ -20,12 +21,13 @@ const REPLICAS = 2;
 describe('rate limits across two gateway processes', () => {
   let redis: RedisServer;
   let gateways: GatewayProcess[];
+  const prefix = `rl${uniq()}`;
 
   beforeAll(async () => {
     redis = await RedisServer.start();
     const env = {
       REDIS_URL: redis.url,
-      REDIS_KEY_PREFIX: `rl${uniq()}`,
+      REDIS_KEY_PREFIX: prefix,
       // Only admin writes produce; nothing here does, so the broker is never contacted.
       KAFKA_BROKERS: '127.0.0.1:9',
       TENANTS_JSON: JSON.stringify({ tencent: [TENCENT_APP], netease: [NETEASE_APP] }),
@@ -76,7 +78,7 @@ describe('rate limits across two gateway processes', () => {
     expect(passed).toBeGreaterThanOrEqual(TENCENT_LIMIT - (REPLICAS - 1) * (leaseSize(TENCENT_LIMIT) - 1));
   });
 
-  it('QChat: a burst of 3x the limit passes at most the limit, the rest get 416, and the app stays blocked', async () => {
+  it('QChat: a burst of 3x the limit passes at most the limit, the rest get 416 and write no Nonce, and the app stays blocked', async () => {
     const call = async (g: GatewayProcess) => {
       const res = await fetch(`${g.url}/nimserver/qchat/queryChannelUnReadMentionedMsgPage.action`, {
         method: 'POST',
@@ -95,5 +97,12 @@ describe('rate limits across two gateway processes', () => {
     // The next window is still blocked, on both replicas.
     await windowStart();
     expect(tally(await Promise.all(gateways.map(call)))).toEqual({ '{"code":416,"desc":"frequency control: too many calls"}': 2 });
+    // Only the calls that passed wrote their Nonce: the refused and the blocked ones wrote none.
+    const client = new Redis(redis.url);
+    try {
+      expect(await client.keys(`${prefix}:nonce:*`)).toHaveLength(passed);
+    } finally {
+      client.disconnect();
+    }
   });
 });

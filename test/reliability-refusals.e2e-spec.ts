@@ -6,6 +6,8 @@ import { drained } from './support/drain';
 import { qchatHeaders, qchatPost } from './support/qchat-client';
 import { tencentPost } from './support/tencent';
 import { waitFor } from './support/wait';
+import { CountModel } from './support/count-model';
+import { newSeed, prng, withSeed } from './support/random';
 import { Workload, type Ev } from './support/workload';
 
 const C2C = 'openim/get_c2c_unread_msg_num';
@@ -17,45 +19,37 @@ const MENTIONS = 'queryChannelUnReadMentionedMsgPage.action';
  * the offset and retry (never dead-letter a valid event), the vendor read endpoints must
  * answer normally throughout, and afterwards every total must equal an independent model.
  *
- * The model: one-to-one messages only after the setup (no read-acks), each msgId sent once
- * or twice (a producer retry), so an account's total is the number of distinct msgIds sent
- * to it. Nothing of the store's code computes it.
+ * The oracle is CountModel over every event sent: after the setup, one-to-one messages only
+ * (no read-acks), each msgId sent once or twice (a producer retry).
  */
-class C2cModel {
-  private readonly unread = new Map<string, Set<string>>();
+class Messages {
   private n = 0;
   private readonly tag = uniq();
+  readonly model = new CountModel();
   constructor(
     private readonly app: string,
     readonly accounts: string[],
     private readonly rnd: () => number,
   ) {}
-  messages(count: number): Ev[] {
+  /** `count` messages between random accounts, some twice; the model applies them. */
+  next(count: number): Ev[] {
     const out: Ev[] = [];
     for (let i = 0; i < count; i++) {
       const from = this.accounts[Math.floor(this.rnd() * this.accounts.length)]!;
       const others = this.accounts.filter((a) => a !== from);
       const to = others[Math.floor(this.rnd() * others.length)]!;
-      const msgId = `r${++this.n}-${this.tag}`;
-      const e = { type: 'message-sent', scope: 'c2c', appId: this.app, msgId, from, to, time: Date.now() - 60_000 + this.n } as Ev;
+      const e = { type: 'message-sent', scope: 'c2c', appId: this.app, msgId: `r${++this.n}-${this.tag}`, from, to, time: Date.now() - 60_000 + this.n } as Ev;
       out.push(e);
       if (this.rnd() < 0.1) out.push(e);
-      if (!this.unread.has(to)) this.unread.set(to, new Set());
-      this.unread.get(to)!.add(msgId);
     }
-    return out;
+    return this.sent(out);
   }
-  total(account: string): number {
-    return this.unread.get(account)?.size ?? 0;
+  /** Events sent besides the messages (the setup), for the model. */
+  sent(events: object[]): Ev[] {
+    const evs = events as Ev[];
+    this.model.apply(evs);
+    return evs;
   }
-}
-
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s * 1664525 + 1013904223) >>> 0;
-    return s / 2 ** 32;
-  };
 }
 
 function samples(text: string): Map<string, number> {
@@ -136,9 +130,9 @@ describe.each(CASES)('reliability: Redis refuses writes (%#)', (refusal, target)
   let h: Harness;
   let refusing: Redis;
   let stopTarget: () => Promise<void>;
-  const seed = Math.floor(Math.random() * 1e9);
+  const seed = newSeed();
   const w = new Workload(seed, 20);
-  const model = new C2cModel(w.tencentApp, w.accounts, rng(seed));
+  const messages = new Messages(w.tencentApp, w.accounts, prng(seed));
 
   beforeAll(async () => {
     ({ h, refusing, stop: stopTarget } = await target.start());
@@ -155,10 +149,10 @@ describe.each(CASES)('reliability: Redis refuses writes (%#)', (refusal, target)
       mentionAccids: [w.accounts[1]],
       mentionRoleIds: [],
     } as Ev;
-    await h.send(...qchatAccounts, ...w.setup());
+    await h.send(...messages.sent([...qchatAccounts, ...w.setup()]));
     await drained(h);
-    await h.send(mention);
-    await h.send(...model.messages(400));
+    await h.send(...messages.sent([mention]));
+    await h.send(...messages.next(400));
     await drained(h);
   });
   afterAll(async () => {
@@ -182,56 +176,57 @@ describe.each(CASES)('reliability: Redis refuses writes (%#)', (refusal, target)
     return { total, peers, list, mentions };
   };
 
-  it(`${target.name}: waits at the offset while Redis refuses (${refusal.cls}), answers every vendor read normally, dead-letters nothing, and is exact afterwards`, async () => {
-    const before = await reads();
-    for (const r of [before.total, before.peers, before.list]) expect(r.body).toMatchObject({ ActionStatus: 'OK', ErrorCode: 0 });
-    expect(before.mentions.body).toMatchObject({ code: 200, data: { msgList: [expect.objectContaining({ msgIdServer: 90000001 })] } });
+  it(`${target.name}: waits at the offset while Redis refuses (${refusal.cls}), answers every vendor read normally, dead-letters nothing, and is exact afterwards`, () =>
+    withSeed(`refusals, ${target.name}, ${refusal.cls}`, async () => {
+      const before = await reads();
+      for (const r of [before.total, before.peers, before.list]) expect(r.body).toMatchObject({ ActionStatus: 'OK', ErrorCode: 0 });
+      expect(before.mentions.body).toMatchObject({ code: 200, data: { msgList: [expect.objectContaining({ msgIdServer: 90000001 })] } });
 
-    const first = model.messages(200);
-    await h.send(...first.slice(0, 100));
-    await refusal.refuse(refusing);
-    await h.send(...first.slice(100), ...model.messages(1_500));
+      const first = messages.next(200);
+      await h.send(...first.slice(0, 100));
+      await refusal.refuse(refusing);
+      await h.send(...first.slice(100), ...messages.next(1_500));
 
-    // The projector waits on Redis: the metric by class, then /ready false after its bound.
-    await waitFor(metrics, (m) => (m.get(`unread_projector_redis_waits_total{class="${refusal.cls}"}`) ?? 0) > 0, {
-      what: `${refusal.cls} waits counted`,
-      timeoutMs: 30_000,
-    });
-    const waiting = await metrics();
-    expect(waiting.get(`unread_projector_partitions_waiting{class="${refusal.cls}"}`)).toBeGreaterThan(0);
-    const notReady = await waitFor(ready, (r) => r.status === 503, { what: '/ready false after the bound', timeoutMs: 20_000 });
-    expect(notReady.body).toMatchObject({ ready: false, consumer: 'joined', redis: 'reachable' });
-    expect(notReady.body.partitions).toEqual(
-      expect.arrayContaining([expect.objectContaining({ topic: h.topics.messageSent, state: `waiting: ${refusal.cls}` })]),
-    );
+      // The projector waits on Redis: the metric by class, then /ready false after its bound.
+      await waitFor(metrics, (m) => (m.get(`unread_projector_redis_waits_total{class="${refusal.cls}"}`) ?? 0) > 0, {
+        what: `${refusal.cls} waits counted`,
+        timeoutMs: 30_000,
+      });
+      const waiting = await metrics();
+      expect(waiting.get(`unread_projector_partitions_waiting{class="${refusal.cls}"}`)).toBeGreaterThan(0);
+      const notReady = await waitFor(ready, (r) => r.status === 503, { what: '/ready false after the bound', timeoutMs: 20_000 });
+      expect(notReady.body).toMatchObject({ ready: false, consumer: 'joined', redis: 'reachable' });
+      expect(notReady.body.partitions).toEqual(
+        expect.arrayContaining([expect.objectContaining({ topic: h.topics.messageSent, state: `waiting: ${refusal.cls}` })]),
+      );
 
-    // Reads answer normally while Redis refuses writes (rate-limit leases and the QChat Nonce fall back to the replica).
-    const during = await reads();
-    expect(during.total).toEqual({ status: 200, body: { ActionStatus: 'OK', ErrorCode: 0, ErrorInfo: '', AllC2CUnreadMsgNum: expect.any(Number) as number } });
-    expect(during.peers.body).toMatchObject({ ActionStatus: 'OK', ErrorCode: 0 });
-    expect(during.list).toEqual(before.list);
-    expect(during.mentions).toEqual(before.mentions);
-    // A replayed Nonce is still refused by the replica that saw it.
-    const headers = qchatHeaders();
-    const form = { accid: w.accounts[1]!, serverId: w.serverId, channelId: w.channels[0]! };
-    expect((await qchatPost(h.gateway!.url, MENTIONS, form, headers)).body).toMatchObject({ code: 200 });
-    expect(await qchatPost(h.gateway!.url, MENTIONS, form, headers)).toEqual({ status: 200, body: { code: 431, desc: 'repeated request: Nonce already used' } });
+      // Reads answer normally while Redis refuses writes (rate-limit leases and the QChat Nonce fall back to the replica).
+      const during = await reads();
+      expect(during.total).toEqual({ status: 200, body: { ActionStatus: 'OK', ErrorCode: 0, ErrorInfo: '', AllC2CUnreadMsgNum: expect.any(Number) as number } });
+      expect(during.peers.body).toMatchObject({ ActionStatus: 'OK', ErrorCode: 0 });
+      expect(during.list).toEqual(before.list);
+      expect(during.mentions).toEqual(before.mentions);
+      // A replayed Nonce is still refused by the replica that saw it.
+      const headers = qchatHeaders();
+      const form = { accid: w.accounts[1]!, serverId: w.serverId, channelId: w.channels[0]! };
+      expect((await qchatPost(h.gateway!.url, MENTIONS, form, headers)).body).toMatchObject({ code: 200 });
+      expect(await qchatPost(h.gateway!.url, MENTIONS, form, headers)).toEqual({ status: 200, body: { code: 431, desc: 'repeated request: Nonce already used' } });
 
-    await refusal.accept(refusing);
-    await drained(h, 90_000);
-    expect(await waitFor(ready, (r) => r.status === 200, { what: 'ready again' })).toEqual({
-      status: 200,
-      body: { ready: true, consumer: 'joined', redis: 'reachable' },
-    });
+      await refusal.accept(refusing);
+      await drained(h, 90_000);
+      expect(await waitFor(ready, (r) => r.status === 200, { what: 'ready again' })).toEqual({
+        status: 200,
+        body: { ready: true, consumer: 'joined', redis: 'reachable' },
+      });
 
-    const admin = h.kafka.admin();
-    await admin.connect();
-    const dl = await admin.fetchTopicOffsets(h.topics.deadLetter);
-    await admin.disconnect();
-    expect(dl.map((p) => p.high)).toEqual(['0']);
-    const totals = await Promise.all(
-      w.accounts.map(async (a) => ((await tencentPost(h.gateway!.url, C2C, { To_Account: a })).body.AllC2CUnreadMsgNum as number)),
-    );
-    expect(totals).toEqual(w.accounts.map((a) => model.total(a)));
-  });
+      const admin = h.kafka.admin();
+      await admin.connect();
+      const dl = await admin.fetchTopicOffsets(h.topics.deadLetter);
+      await admin.disconnect();
+      expect(dl.map((p) => p.high)).toEqual(['0']);
+      const totals = await Promise.all(
+        w.accounts.map(async (a) => ((await tencentPost(h.gateway!.url, C2C, { To_Account: a })).body.AllC2CUnreadMsgNum as number)),
+      );
+      expect(totals).toEqual(w.accounts.map((a) => messages.model.c2cTotal(w.tencentApp, a)));
+    }, seed));
 });

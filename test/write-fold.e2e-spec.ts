@@ -1,31 +1,24 @@
 import Redis from 'ioredis';
 import type { UnreadEvent } from '@app/contracts';
 import { type ChannelKeys, Keyspace, ProjectionStore, padMsgId, renderFixedFields, renderMentionAnswer } from '@app/store';
+import { CountModel } from './support/count-model';
 import { uniq } from './support/harness';
 import { RedisServer } from './support/processes';
+import { shuffled, withSeed } from './support/random';
 import { snapshot } from './support/snapshot';
-import { prng } from './support/workload';
 
 /**
  * Folding before Redis (libs/store/src/write.ts, docs/projections.md "The write path"): the
  * events of a batch that touch one projection become one write. Batches full of duplicates,
  * many messages per owner and peer, acks mixed in, shuffled, several batches in flight:
- * compared with in-memory models written here from the rules, not with the store.
+ * compared with the oracle (CountModel), not with the store.
  */
 const APP = '1400000001';
 const RETENTION = 7 * 24 * 3600 * 1000;
 
-function shuffle<T>(rnd: () => number, xs: T[]): T[] {
-  for (let i = xs.length - 1; i > 0; i--) {
-    const j = Math.floor(rnd() * (i + 1));
-    [xs[i], xs[j]] = [xs[j]!, xs[i]!];
-  }
-  return xs;
-}
-
 /** Every event once, ~40% again, shuffled, cut into batches of 1..max. */
 function deliveries<T>(rnd: () => number, stream: T[], max: number): T[][] {
-  const all = shuffle(rnd, [...stream, ...stream.filter(() => rnd() < 0.4)]);
+  const all = shuffled([...stream, ...stream.filter(() => rnd() < 0.4)], rnd);
   const out: T[][] = [];
   for (let i = 0; i < all.length; ) {
     const n = 1 + Math.floor(rnd() * max);
@@ -38,14 +31,6 @@ function deliveries<T>(rnd: () => number, stream: T[], max: number): T[][] {
 /** As the projector: four batches in flight, their writes folded together. */
 async function applyFolded(store: ProjectionStore, batches: UnreadEvent[][]): Promise<void> {
   for (let i = 0; i < batches.length; i += 4) await Promise.all(batches.slice(i, i + 4).map((b) => store.applyBatch(b)));
-}
-
-const seedOf = (salt: number) => (process.env.FOLD_SEED ? Number(process.env.FOLD_SEED) : (Date.now() ^ salt) >>> 0);
-function withSeed(seed: number, run: () => Promise<void>): Promise<void> {
-  return run().catch((err: unknown) => {
-    process.stderr.write(`write-fold test failed with seed ${seed} (rerun with FOLD_SEED=${seed})\n`);
-    throw err;
-  });
 }
 
 describe('folding a batch before Redis (store, real Redis)', () => {
@@ -65,9 +50,7 @@ describe('folding a batch before Redis (store, real Redis)', () => {
   const calls = (stats: string, name: string) => Number(new RegExp(`cmdstat_${name}:calls=(\\d+)`).exec(stats)?.[1] ?? 0);
 
   it('one-to-one: many messages per owner and peer, duplicates and acks in the same batches, count exactly', async () => {
-    const seed = seedOf(0xf01d);
-    await withSeed(seed, async () => {
-      const rnd = prng(seed);
+    await withSeed('write-fold, one-to-one', async (rnd) => {
       const accounts = ['a', 'b', 'c', 'd'];
       const pick = () => accounts[Math.floor(rnd() * accounts.length)]!;
       const stream: UnreadEvent[] = [];
@@ -77,16 +60,8 @@ describe('folding a batch before Redis (store, real Redis)', () => {
         if (rnd() < 0.8) stream.push({ type: 'message-sent', scope: 'c2c', appId: APP, msgId: `m${i}`, from: x, to: y, time });
         else stream.push({ type: 'read-ack', scope: 'c2c', appId: APP, account: x, peer: y, readTime: time });
       }
-      // the model: the read time of (owner, peer) is its highest ack; a message counts once if after it
-      const read = new Map<string, number>();
-      for (const e of stream) if (e.type === 'read-ack' && e.scope === 'c2c') read.set(`${e.account}/${e.peer}`, Math.max(read.get(`${e.account}/${e.peer}`) ?? -1, e.readTime));
-      const unread = new Map<string, Set<string>>();
-      for (const e of stream) {
-        if (e.type !== 'message-sent' || e.scope !== 'c2c' || e.from === e.to) continue;
-        const k = `${e.to}/${e.from}`;
-        if (e.time > (read.get(k) ?? -1)) unread.set(k, (unread.get(k) ?? new Set()).add(e.msgId));
-      }
-      const count = (o: string, p: string) => unread.get(`${o}/${p}`)?.size ?? 0;
+      const model = new CountModel().apply(stream);
+      const count = (o: string, p: string) => model.c2c(APP, o, p);
 
       const prefix = `c${uniq()}`;
       const s = store(prefix);
@@ -96,8 +71,8 @@ describe('folding a batch before Redis (store, real Redis)', () => {
         expect((await s.c2c.total(APP, o)).total).toBe(accounts.reduce((n, p) => n + count(o, p), 0));
         expect((await s.c2c.perPeer(APP, o, accounts)).counts).toEqual(accounts.map((p) => count(o, p)));
         for (const p of accounts) {
-          expect((await redis.zrange(keys.c2c(APP, o).unread(p), 0, -1)).sort()).toEqual([...(unread.get(`${o}/${p}`) ?? [])].sort());
-          const r = read.get(`${o}/${p}`);
+          expect((await redis.zrange(keys.c2c(APP, o).unread(p), 0, -1)).sort()).toEqual(model.c2cUnreadIds(APP, o, p));
+          const r = model.c2cReadTime(APP, o, p);
           expect(await redis.hget(keys.c2c(APP, o).reads, p)).toBe(r === undefined ? null : String(r));
         }
       }
@@ -105,9 +80,7 @@ describe('folding a batch before Redis (store, real Redis)', () => {
   });
 
   it('recalls and noUnread fold with their messages (same batch, either order, redelivered): a recalled or noUnread message never counts', async () => {
-    const seed = seedOf(0x7ec1);
-    await withSeed(seed, async () => {
-      const rnd = prng(seed);
+    await withSeed('write-fold, recalls and noUnread', async (rnd) => {
       const accounts = ['a', 'b', 'c'];
       const pick = () => accounts[Math.floor(rnd() * accounts.length)]!;
       const groups = ['g1', 'g2'];
@@ -139,40 +112,10 @@ describe('folding a batch before Redis (store, real Redis)', () => {
       // a message per conversation after every read time (acks stop at 2 990), never recalled:
       // without it a seed whose acks read every conversation to its end leaves nothing to count
       for (const x of accounts) for (const y of accounts) if (x !== y) stream.push({ type: 'message-sent', scope: 'c2c', appId: APP, msgId: `tail-${x}${y}`, from: x, to: y, time: 5_000 });
-      // the model, from the rules: c2c unread = messages (not noUnread) − recalled − at or before the read time
-      const read = new Map<string, number>();
-      const recalled = new Set<string>();
-      const sent = new Map<string, Map<string, number>>();
-      for (const e of stream) {
-        if (e.type === 'read-ack' && e.scope === 'c2c') read.set(`${e.account}/${e.peer}`, Math.max(read.get(`${e.account}/${e.peer}`) ?? -1, e.readTime));
-        if (e.type === 'message-recalled' && e.scope === 'c2c') recalled.add(`${e.to}/${e.from}/${e.msgId}`);
-        if (e.type === 'message-sent' && e.scope === 'c2c' && e.from !== e.to && e.noUnread !== true) {
-          const k = `${e.to}/${e.from}`;
-          sent.set(k, (sent.get(k) ?? new Map<string, number>()).set(e.msgId, e.time));
-        }
-      }
-      const count = (o: string, p: string) => [...(sent.get(`${o}/${p}`) ?? [])].filter(([id, t]) => t > (read.get(`${o}/${p}`) ?? -1) && !recalled.has(`${o}/${p}/${id}`)).length;
-      // groups: the seqs in (readSeq, max] that were neither recalled nor noUnread
-      const gMax = new Map<string, number>();
-      const own = new Map<string, number>();
-      const ack = new Map<string, number>();
-      const uncounted = new Map<string, Set<number>>();
-      for (const e of stream) {
-        if (e.type === 'message-sent' && e.scope === 'group') {
-          gMax.set(e.groupId, Math.max(gMax.get(e.groupId) ?? 0, e.seq));
-          own.set(`${e.groupId}/${e.from}`, Math.max(own.get(`${e.groupId}/${e.from}`) ?? 0, e.seq));
-          if (e.noUnread === true) uncounted.set(e.groupId, (uncounted.get(e.groupId) ?? new Set()).add(e.seq));
-        }
-        if (e.type === 'message-recalled' && e.scope === 'group') uncounted.set(e.groupId, (uncounted.get(e.groupId) ?? new Set()).add(e.seq));
-        if (e.type === 'read-ack' && e.scope === 'group') ack.set(`${e.groupId}/${e.account}`, Math.max(ack.get(`${e.groupId}/${e.account}`) ?? 0, e.readSeq));
-      }
-      const groupUnread = (g: string, a: string) => {
-        const max = gMax.get(g) ?? 0;
-        const rs = Math.max(own.get(`${g}/${a}`) ?? 0, ack.get(`${g}/${a}`) ?? 0);
-        let n = 0;
-        for (let q = rs + 1; q <= max; q++) if (!uncounted.get(g)?.has(q)) n++;
-        return n;
-      };
+      const model = new CountModel().apply(stream);
+      const count = (o: string, p: string) => model.c2c(APP, o, p);
+      const groupUnread = (g: string, a: string) => model.group(APP, g, a);
+      const recalled = stream.filter((e) => e.type === 'message-recalled' && e.scope === 'c2c').map((e) => e);
 
       const prefix = `r${uniq()}`;
       const s = store(prefix);
@@ -180,7 +123,8 @@ describe('folding a batch before Redis (store, real Redis)', () => {
       await applyFolded(s, deliveries(rnd, stream.slice(2 + 2 * accounts.length), 200).map((b, i) => (i === 0 ? [...stream.slice(0, 2 + 2 * accounts.length), ...b] : b)));
       const c2cHeld = accounts.flatMap((o) => accounts.map((p) => count(o, p)));
       expect(c2cHeld.some((n) => n > 0)).toBe(true);
-      expect([...recalled].some((k) => sent.has(k.split('/').slice(0, 2).join('/')))).toBe(true);
+      // some recall meets a message it withdraws
+      expect(recalled.some((r) => stream.some((e) => e.type === 'message-sent' && e.scope === 'c2c' && e.msgId === r.msgId && e.from === r.from && e.to === r.to && e.noUnread !== true))).toBe(true);
       for (const o of accounts) {
         expect((await s.c2c.perPeer(APP, o, accounts)).counts).toEqual(accounts.map((p) => count(o, p)));
         expect((await s.c2c.total(APP, o)).total).toBe(accounts.reduce((n, p) => n + count(o, p), 0));
@@ -289,9 +233,7 @@ describe('folding a batch before Redis (store, real Redis)', () => {
   });
 
   it('groups: runs of messages fold to maxima, with joins and acks between them, in any order', async () => {
-    const seed = seedOf(0x6a0b);
-    await withSeed(seed, async () => {
-      const rnd = prng(seed);
+    await withSeed('write-fold, group runs', async (rnd) => {
       const groups = ['g1', 'g2'];
       const members = ['u1', 'u2', 'u3'];
       const pick = <T>(xs: T[]) => xs[Math.floor(rnd() * xs.length)]!;
@@ -306,27 +248,23 @@ describe('folding a batch before Redis (store, real Redis)', () => {
         if (rnd() < 0.7) stream.push({ type: 'message-sent', scope: 'group', appId: APP, groupId, from: pick(members), seq, msgId: `x${i}`, time: 1_000 + i });
         else stream.push({ type: 'read-ack', scope: 'group', appId: APP, groupId, account: pick(members), readSeq: seq });
       }
-      const max = (f: (e: UnreadEvent) => number | undefined) => stream.reduce((m, e) => Math.max(m, f(e) ?? 0), 0);
+      const model = new CountModel().apply([...setup, ...stream]);
       const prefix = `g${uniq()}`;
       const s = store(prefix);
       await s.applyBatch(setup);
       await applyFolded(s, deliveries(rnd, stream, 200));
       for (const g of groups) {
-        const top = max((e) => (e.type === 'message-sent' && e.scope === 'group' && e.groupId === g ? e.seq : undefined));
         for (const m of members) {
-          const own = max((e) => (e.type === 'message-sent' && e.scope === 'group' && e.groupId === g && e.from === m ? e.seq : undefined));
-          const ack = max((e) => (e.type === 'read-ack' && e.scope === 'group' && e.groupId === g && e.account === m ? e.readSeq : undefined));
+          const { newest, position } = model.groupPosition(APP, g, m);
           const v = await s.group.memberView(APP, g, m);
-          expect([v.maxSeq, v.readSeq, v.unread]).toEqual([top, Math.max(own, ack), Math.max(0, top - Math.max(own, ack))]);
+          expect([v.maxSeq, v.readSeq, v.unread]).toEqual([newest, position, model.group(APP, g, m)]);
         }
       }
     });
   });
 
   it('QChat acks and mentions: folded per channel and per account, equal to one call per event, and to the rules', async () => {
-    const seed = seedOf(0xc4a7);
-    await withSeed(seed, async () => {
-      const rnd = prng(seed);
+    await withSeed('write-fold, QChat', async (rnd) => {
       const now = Date.now();
       const accounts = ['r1', 'r2', 'r3', 'r4'];
       const pick = <T>(xs: T[]) => xs[Math.floor(rnd() * xs.length)]!;
@@ -352,7 +290,7 @@ describe('folding a batch before Redis (store, real Redis)', () => {
       const ordered = stream.filter((e) => e.type !== 'read-ack');
       const acks = stream.filter((e) => e.type === 'read-ack');
       const batches: UnreadEvent[][] = [];
-      const shuffledAcks = shuffle(rnd, [...acks, ...acks.filter(() => rnd() < 0.4)]);
+      const shuffledAcks = shuffled([...acks, ...acks.filter(() => rnd() < 0.4)], rnd);
       for (let i = 0, j = 0; i < ordered.length || j < shuffledAcks.length; ) {
         const n = 1 + Math.floor(rnd() * 60);
         batches.push([...ordered.slice(i, i + n), ...shuffledAcks.slice(j, j + n)]);
@@ -367,24 +305,13 @@ describe('folding a batch before Redis (store, real Redis)', () => {
 
       const s = store(folded);
       const keys = new Keyspace(folded);
+      const model = new CountModel({ mentionRetentionMs: RETENTION }).apply(stream);
       for (const channelId of ['20', '21']) {
         const base = keys.channel(APP, '9', channelId);
         for (const a of accounts) {
           const times = acks.filter((e) => e.type === 'read-ack' && e.scope === 'channel' && e.channelId === channelId && e.account === a).map((e) => (e as { ackTime: number }).ackTime);
           expect(await redis.zscore(base.ack, a)).toBe(times.length ? String(Math.max(...times)) : null);
-          // the rules: mentioned (directly or @all), not its own, not recalled, after the ack
-          const recalled = new Map<string, number>();
-          for (const e of ordered) {
-            if (e.type === 'channel-message-updated' && e.channelId === channelId) {
-              if (e.status === 1) recalled.set(e.msgIdServer, 1);
-            }
-          }
-          const ack = times.length ? Math.max(...times) : -1;
-          const expected = ordered
-            .filter((e): e is Extract<UnreadEvent, { type: 'channel-mention' }> => e.type === 'channel-mention' && e.channelId === channelId)
-            .filter((e) => e.message.fromAccount !== a && (e.mentionAll || (e.mentionAccids ?? []).includes(a)) && !recalled.has(e.message.msgIdServer) && e.message.time > ack)
-            .sort((x, y) => y.message.time - x.message.time)
-            .map((e) => Number(e.message.msgIdServer));
+          const expected = model.mentions(APP, '9', channelId, a, now).map(Number);
           const page = await s.channel.unreadMentions({ app: APP, serverId: '9', channelId, account: a, roles: [], position: { time: now, skip: 0 }, limit: 200, now });
           expect(page.messages.map((m) => (JSON.parse(m) as { msgIdServer: number }).msgIdServer)).toEqual(expected);
         }

@@ -7,7 +7,8 @@ import { NETEASE_APP, TENCENT_APP, uniq } from './harness';
 import { qchatPost } from './qchat-client';
 import type { Snapshot } from './snapshot';
 import { tencentPost } from './tencent';
-import { prng, type Ev } from './workload';
+import { prng } from './random';
+import type { Ev } from './workload';
 
 const C2C = 'openim/get_c2c_unread_msg_num';
 const GROUPS = 'group_open_http_svc/get_joined_group_list';

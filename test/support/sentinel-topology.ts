@@ -1,3 +1,4 @@
+import { randomInt } from 'node:crypto';
 /**
  * A Sentinel deployment of real processes on free ports: a primary, one replica and three
  * `redis-server --sentinel` (quorum 2), with low timeouts so a failover takes seconds, and
@@ -153,7 +154,7 @@ export class SentinelTopology {
   }
 
   static async start(opts: SentinelTopologyOptions = {}): Promise<SentinelTopology> {
-    const masterName = opts.masterName ?? `m${Math.floor(Math.random() * 1e9).toString(36)}`;
+    const masterName = opts.masterName ?? `m${randomInt(1e9).toString(36)}`;
     const dir = mkdtempSync(join(tmpdir(), 'unread-sentinel-'));
     const tlsPorts = opts.tls ? [await freePort(), await freePort()] : [];
     const tlsArgs = (i: number) => (opts.tls ? redisTlsArgs(opts.tls, tlsPorts[i]!) : []);

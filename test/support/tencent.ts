@@ -1,3 +1,4 @@
+import { randomInt } from 'node:crypto';
 import { TENCENT_APP } from './harness';
 
 // The official signer (CommonJS, untyped): `new Api(sdkappid, key).genSig(identifier, expireSeconds)`.
@@ -31,7 +32,7 @@ export function tencentUrl(base: string, api: string, opts: TencentUrlOptions = 
     ['sdkappid', opts.sdkappid === undefined ? TENCENT_APP.sdkAppId : opts.sdkappid],
     ['identifier', identifier],
     ['usersig', opts.usersig === undefined ? genUserSig(identifier ?? 'administrator') : opts.usersig],
-    ['random', opts.random === undefined ? String(Math.floor(Math.random() * 4294967296)) : opts.random],
+    ['random', opts.random === undefined ? String(randomInt(2 ** 32 - 1)) : opts.random],
     ['contenttype', opts.contenttype === undefined ? 'json' : opts.contenttype],
   ];
   const query = params

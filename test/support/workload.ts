@@ -2,10 +2,9 @@ import type Redis from 'ioredis';
 import type { UnreadEvent } from '@app/contracts';
 import { EventProducer } from '@app/kafka';
 import { Keyspace, ProjectionStore } from '@app/store';
-import { prng } from './events';
+import { prng } from './random';
 import { NETEASE_APP, TENCENT_APP, uniq } from './harness';
 
-export { prng };
 
 export type Ev = UnreadEvent & Record<string, unknown>;
 

@@ -46,15 +46,56 @@ function listenerGate(req: Request, res: Response, next: NextFunction): void {
   res.status(404).json({ statusCode: 404, message: 'not found' });
 }
 
+/**
+ * Headers on every answer, of both ports: no content sniffing, no framing, no referrer, no
+ * caching of API answers; a Content-Security-Policy that lets nothing load, except on the
+ * Swagger UI, which may load its own scripts, styles and images; HSTS over HTTPS.
+ */
+function securityHeaders(https: boolean): (req: Request, res: Response, next: NextFunction) => void {
+  const API_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
+  const DOCS_CSP = "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
+  return (req, res, next) => {
+    const docs = req.path === '/docs' || req.path.startsWith('/docs/');
+    res.setHeader('X-Content-Type-Options', 'nosniff');
+    res.setHeader('X-Frame-Options', 'DENY');
+    res.setHeader('Referrer-Policy', 'no-referrer');
+    res.setHeader('Cross-Origin-Resource-Policy', 'same-origin');
+    res.setHeader('Content-Security-Policy', docs ? DOCS_CSP : API_CSP);
+    if (!docs) res.setHeader('Cache-Control', 'no-store');
+    if (https) res.setHeader('Strict-Transport-Security', 'max-age=31536000');
+    next();
+  };
+}
+
+/**
+ * Refuses a body declared in any charset but UTF-8 (JSON is UTF-8, and both vendors send
+ * `charset=utf-8`): body-parser would decode whatever iconv-lite knows, so a `charset=utf-7`
+ * body `+AHsAfQ-` would read as `{}`. The error is body-parser's own for a charset it does
+ * not know (415, charset.unsupported), which the filter answers in the family's shape.
+ */
+function utf8Only(req: Request, _res: Response, next: NextFunction): void {
+  const type = req.headers['content-type'];
+  const charset = type ? /;\s*charset\s*=\s*"?([^";\s]*)"?/i.exec(type)?.[1] : undefined;
+  if (charset === undefined || /^utf-?8$/i.test(charset)) {
+    next();
+    return;
+  }
+  next(Object.assign(new Error('unsupported charset: only utf-8 is accepted'), { status: 415, expose: true, type: 'charset.unsupported' }));
+}
+
 /** Starts a gateway (used by main.ts, the local runner and the tests). Port 0 picks a free one. */
 export async function startGateway(
   config: AppConfig,
   opts: { logger?: LoggerService | false } = {},
 ): Promise<RunningGateway> {
+  if (config.tenants.tencent.length + config.tenants.netease.length === 0) {
+    throw new Error('the gateway needs at least one app in TENANTS_JSON or TENANTS_FILE');
+  }
   const logger = opts.logger ?? new ConsoleLogger('gateway', { json: true, logLevels: nestLogLevels(config.logLevel) });
   const app = await NestFactory.create<NestExpressApplication>(GatewayModule.forRoot(config), {
     bodyParser: false,
     logger,
+    ...(config.http.tls ? { httpsOptions: { cert: config.http.tls.cert, key: config.http.tls.key } } : {}),
     abortOnError: false,
   });
   app.disable('x-powered-by');
@@ -65,6 +106,8 @@ export async function startGateway(
   const metrics = new GatewayMetricsMiddleware(app.get(GatewayMetrics));
   app.use(metrics.use.bind(metrics));
   app.use(listenerGate);
+  app.use(securityHeaders(config.http.tls !== undefined));
+  app.use(utf8Only);
   app.use(express.text({ type: () => true, limit: MAX_BODY }));
   app.enableShutdownHooks();
   serveOpenApi(app, { ui: config.http.docsUi });
@@ -85,7 +128,7 @@ export async function startGateway(
     await app.close();
     throw err;
   }
-  const url = `http://${hostOf(config.http.host)}:${(app.getHttpServer().address() as AddressInfo).port}`;
+  const url = `${config.http.tls ? 'https' : 'http'}://${hostOf(config.http.host)}:${(app.getHttpServer().address() as AddressInfo).port}`;
   const adminUrl = `http://${hostOf(config.http.admin.host)}:${(admin.address() as AddressInfo).port}`;
   return {
     app,

@@ -35,16 +35,16 @@ describe('loadConfig', () => {
       KAFKA_BROKERS: 'k:9092',
       REDIS_CLUSTER_NODES: '10.0.0.1:7000,10.0.0.2:7001',
       TENANTS_JSON: JSON.stringify({
-        tencent: [{ sdkAppId: 1400000001, secretKey: 'k', admins: ['admin'] }],
-        netease: [{ appKey: 'ak', appSecret: 's' }],
+        tencent: [{ sdkAppId: 1400000001, secretKey: 'k0123456789', admins: ['admin'] }],
+        netease: [{ appKey: 'ak', appSecret: 's0123456789' }],
       }),
     });
     expect(c.redis.clusterNodes).toEqual([
       { host: '10.0.0.1', port: 7000 },
       { host: '10.0.0.2', port: 7001 },
     ]);
-    expect(c.tenants.tencent[0]).toMatchObject({ sdkAppId: '1400000001', secretKey: 'k', admins: ['admin'] });
-    expect(c.tenants.netease[0]).toMatchObject({ appKey: 'ak', appSecret: 's' });
+    expect(c.tenants.tencent[0]).toMatchObject({ sdkAppId: '1400000001', secretKey: 'k0123456789', admins: ['admin'] });
+    expect(c.tenants.netease[0]).toMatchObject({ appKey: 'ak', appSecret: 's0123456789' });
   });
 
   it('lists every problem at once', () => {
@@ -68,9 +68,70 @@ describe('loadConfig', () => {
       'LOG_LEVEL: LOG_LEVEL must be one of the following values: fatal, error, warn, info, debug, trace, silent',
       'REDIS_URL, REDIS_CLUSTER_NODES or REDIS_SENTINELS: one of them must be set',
       'tenants.tencent.0.sdkAppId: sdkAppId must be a positive integer (as a string or number)',
-      'tenants.tencent.0.secretKey: secretKey must be longer than or equal to 1 characters',
+      'tenants.tencent.0.secretKey: secretKey must be at least 8 characters',
       'tenants.tencent.0.admins: admins must contain at least 1 elements',
     ]);
+  });
+
+  it('refuses secrets of one character, of spaces, or with whitespace', () => {
+    const problems = (tencent: object, netease: object) => {
+      try {
+        loadConfig({ ...base, TENANTS_JSON: JSON.stringify({ tencent: [{ sdkAppId: '1400000001', admins: ['a'], ...tencent }], netease: [{ appKey: 'ak', ...netease }] }) });
+        return [];
+      } catch (err) {
+        return (err as ConfigError).problems;
+      }
+    };
+    expect(problems({ secretKey: 'k' }, { appSecret: ' '.repeat(12) })).toEqual([
+      'tenants.tencent.0.secretKey: secretKey must be at least 8 characters',
+      'tenants.netease.0.appSecret: appSecret must not contain whitespace',
+    ]);
+    expect(problems({ secretKey: '0123456789abcdef ' }, { appSecret: '\t\t\t\t\t\t\t\t', apiKey: ' '.repeat(20) })).toEqual([
+      'tenants.tencent.0.secretKey: secretKey must not contain whitespace',
+      'tenants.netease.0.appSecret: appSecret must not contain whitespace',
+      'tenants.netease.0.apiKey: apiKey must not contain whitespace',
+    ]);
+    expect(problems({ secretKey: 'a1b2c3d4' }, { appSecret: 'c4ab1eb5bde9' })).toEqual([]);
+  });
+
+  it('never quotes malformed tenants JSON (it holds secrets) in its refusal', () => {
+    const secret = 'S3cr3tKeyThatMustNotLeak0123456789';
+    for (const text of [
+      `{"tencent":[{"sdkAppId":"1400000001","secretKey":"${secret}" "admins":["a"]}]}`,
+      `${secret}`,
+      `{"tencent":[{"secretKey":"${secret}`,
+      `{"tencent":[{"secretKey":${secret}}]}`,
+    ]) {
+      let message = '';
+      try {
+        loadConfig({ ...base, TENANTS_JSON: text });
+      } catch (err) {
+        message = (err as Error).message;
+      }
+      expect(message).toMatch(/TENANTS_JSON: not valid JSON of \{tencent:\[\.\.\.\], netease:\[\.\.\.\]\}/);
+      for (let i = 0; i + 4 <= secret.length; i++) expect(message).not.toContain(secret.slice(i, i + 4));
+    }
+  });
+
+  it('refuses a NetEase AppKey equal to a Tencent SDKAppID (they would share every key)', () => {
+    expect(() =>
+      loadConfig({
+        ...base,
+        TENANTS_JSON: JSON.stringify({
+          tencent: [{ sdkAppId: 1400000001, secretKey: 'k0123456789', admins: ['a'] }],
+          netease: [{ appKey: 'x'.repeat(32), appSecret: 's0123456789' }, { appKey: '1400000001', appSecret: 's0123456789' }],
+        }),
+      }),
+    ).toThrow('tenants.netease.1.appKey: equals tenants.tencent.0.sdkAppId; a tenant id must name one app of one vendor');
+  });
+
+  it('refuses a gateway configuration without any app (requireTenants), not the projector\'s', () => {
+    expect(() => loadConfig(base, { requireTenants: true })).toThrow(
+      'TENANTS_JSON or TENANTS_FILE: the gateway needs at least one app (tencent or netease)',
+    );
+    expect(() => loadConfig({ ...base, TENANTS_JSON: '{"tencent":[],"netease":[]}' }, { requireTenants: true })).toThrow(/needs at least one app/);
+    expect(loadConfig({ ...base, TENANTS_JSON: JSON.stringify({ netease: [{ appKey: 'ak', appSecret: 's0123456789' }] }) }, { requireTenants: true }).tenants.netease).toHaveLength(1);
+    expect(loadConfig(base).tenants).toEqual({ tencent: [], netease: [] });
   });
 
   it('refuses both REDIS_URL and REDIS_CLUSTER_NODES, and bad tenants JSON', () => {

@@ -19,22 +19,36 @@ import {
 import { DEFAULT_TOPICS, type TopicNames } from '@app/contracts';
 import { KAFKA_SASL_MECHANISMS, kafkaSecurity, type KafkaSasl, type KafkaTls } from './kafka-security';
 
+/**
+ * A secret the apps verify signatures with: at least MIN_SECRET_LENGTH characters, none of
+ * them whitespace (the vendors' keys are hex or base64; a blank or one-character "secret"
+ * is a mistake that would make every signature guessable).
+ */
+export const MIN_SECRET_LENGTH = 8;
+function IsSecret(name: string): PropertyDecorator {
+  return (target: object, key: string | symbol) => {
+    IsString()(target, key);
+    MinLength(MIN_SECRET_LENGTH, { message: `${name} must be at least ${MIN_SECRET_LENGTH} characters` })(target, key);
+    Matches(/^\S*$/, { message: `${name} must not contain whitespace` })(target, key);
+  };
+}
+
 /** A Tencent Cloud IM app: its SDKAppID, the secret key UserSigs are signed with, and its admins. */
 export class TencentAppConfig {
   @Matches(/^[1-9][0-9]{0,9}$/, { message: 'sdkAppId must be a positive integer (as a string or number)' })
   sdkAppId!: string;
-  @IsString() @MinLength(1) secretKey!: string;
+  @IsSecret('secretKey') secretKey!: string;
   @IsArray() @ArrayMinSize(1) @IsString({ each: true }) admins!: string[];
   /** Bearer token of the account summary API (docs/api/summary.md); without it the API answers 401 for this app. */
-  @IsOptional() @IsString() @MinLength(16, { message: 'apiKey must be at least 16 characters' }) apiKey?: string;
+  @IsOptional() @IsString() @MinLength(16, { message: 'apiKey must be at least 16 characters' }) @Matches(/^\S*$/, { message: 'apiKey must not contain whitespace' }) apiKey?: string;
 }
 
 /** A NetEase Yunxin app: the AppKey and AppSecret used for CheckSum. */
 export class NeteaseAppConfig {
   @IsString() @MinLength(1) @MaxLength(128) appKey!: string;
-  @IsString() @MinLength(1) appSecret!: string;
+  @IsSecret('appSecret') appSecret!: string;
   /** Bearer token of the account summary API (docs/api/summary.md); without it the API answers 401 for this app. */
-  @IsOptional() @IsString() @MinLength(16, { message: 'apiKey must be at least 16 characters' }) apiKey?: string;
+  @IsOptional() @IsString() @MinLength(16, { message: 'apiKey must be at least 16 characters' }) @Matches(/^\S*$/, { message: 'apiKey must not contain whitespace' }) apiKey?: string;
 }
 
 export class TenantsConfig {
@@ -146,6 +160,9 @@ const ENV = {
   GATEWAY_ADMIN_PORT: { kind: 'int', default: 9465, rules: [IsInt(), Min(0), Max(65535)] },
   /** The admin port's listen address; HTTP_HOST when unset. */
   GATEWAY_ADMIN_HOST: { rules: [IsOptional(), IsString()] },
+  /** PEM certificate (chain) and key of the public port: HTTPS when both are set. */
+  GATEWAY_TLS_CERT_FILE: { rules: [IsOptional(), IsString()] },
+  GATEWAY_TLS_KEY_FILE: { rules: [IsOptional(), IsString()] },
   /** `false` leaves the Swagger UI (/docs) out; /openapi.json stays on the admin port. */
   GATEWAY_DOCS_UI: { default: 'true', rules: [IsIn(BOOLEAN, { message: 'GATEWAY_DOCS_UI must be true or false' })] },
   LOG_LEVEL: { default: 'info', rules: [IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])] },
@@ -225,6 +242,8 @@ export interface AppConfig {
     /** The admin listener (metrics, API documents, docs UI). */
     admin: { port: number; host: string };
     docsUi: boolean;
+    /** HTTPS on the public port: the PEM texts of GATEWAY_TLS_CERT_FILE and GATEWAY_TLS_KEY_FILE. */
+    tls?: { cert: string; key: string };
   };
   projectorMetricsPort: number;
   projector: { commitIntervalMs: number; maxInFlightEvents: number };
@@ -278,6 +297,16 @@ function placeholderProblems(env: Env, tenants: TenantsConfig, tenantsFrom: stri
   return secrets
     .filter(([, v]) => typeof v === 'string' && isPlaceholderSecret(v))
     .map(([where]) => `${where}: a placeholder, not a secret: set a real one (ALLOW_PLACEHOLDER_SECRETS=true accepts it, on a development machine only)`);
+}
+
+/**
+ * What is wrong with the tenants' JSON, without quoting it: JSON.parse's own message echoes
+ * a piece of the text, which may be a secret, and this one goes to stderr and the logs.
+ */
+function jsonProblem(err: unknown): string {
+  if (!(err instanceof SyntaxError)) return `not valid JSON of {tencent:[...], netease:[...]}: ${(err as Error).message}`;
+  const at = /position (\d+)/.exec(err.message);
+  return `not valid JSON of {tencent:[...], netease:[...]}${at ? ` (at character ${at[1]})` : /end of JSON/i.test(err.message) ? ' (it ends too early)' : ''}`;
 }
 
 function urlPassword(url: string | undefined): string | undefined {
@@ -362,13 +391,38 @@ function redisProblems(env: Env, problems: string[], requireRedis: boolean): { n
   return { nodes: nodesTls ? tls : undefined, sentinel: sentinelTls ? tls : undefined };
 }
 
+/** The public port's certificate and key, read at start: both or neither, each a readable PEM file. */
+function gatewayTlsFiles(env: Env, problems: string[]): { cert: string; key: string } | undefined {
+  const certFile = env.GATEWAY_TLS_CERT_FILE;
+  const keyFile = env.GATEWAY_TLS_KEY_FILE;
+  if (certFile === undefined && keyFile === undefined) return undefined;
+  if (certFile === undefined || keyFile === undefined) {
+    problems.push(`${certFile === undefined ? 'GATEWAY_TLS_CERT_FILE' : 'GATEWAY_TLS_KEY_FILE'}: required with ${certFile === undefined ? 'GATEWAY_TLS_KEY_FILE' : 'GATEWAY_TLS_CERT_FILE'} (HTTPS needs both)`);
+    return undefined;
+  }
+  const read = (name: string, file: string, marker: RegExp): string | undefined => {
+    try {
+      const text = readFileSync(file, 'utf8');
+      if (!marker.test(text)) problems.push(`${name}: ${file} holds no PEM ${name.includes('CERT') ? 'certificate' : 'private key'}`);
+      return text;
+    } catch (err) {
+      problems.push(`${name}: cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`);
+      return undefined;
+    }
+  };
+  const cert = read('GATEWAY_TLS_CERT_FILE', certFile, /-----BEGIN CERTIFICATE-----/);
+  const key = read('GATEWAY_TLS_KEY_FILE', keyFile, /-----BEGIN ([A-Z]+ )?PRIVATE KEY-----/);
+  return cert !== undefined && key !== undefined ? { cert, key } : undefined;
+}
+
 /**
  * Reads and validates the configuration once. Throws a ConfigError listing every problem.
  * The only reader of process.env besides the bench's two preloads (cpu-profile.preload.ts,
  * fetch-settings.preload.ts: they run before any app code, in processes the bench starts). `requireRedis: false` is for tools that
  * only talk to Kafka (`unread produce`): then neither Redis variable is required.
+ * `requireTenants: true` (the gateway) refuses a configuration without any app.
  */
-export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: { requireRedis?: boolean } = {}): AppConfig {
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: { requireRedis?: boolean; requireTenants?: boolean } = {}): AppConfig {
   const raw: Record<string, unknown> = {};
   const problems: string[] = [];
   for (const [key, v] of Object.entries(ENV) as [EnvKey, EnvVar][]) {
@@ -389,10 +443,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: { require
   );
   const parsed = raw as Env;
   const redisTls = redisProblems(parsed, problems, opts.requireRedis !== false);
+  const gatewayTls = gatewayTlsFiles(parsed, problems);
   const kafkaSec = kafkaSecurity(parsed, problems);
 
   let tenants = new TenantsConfig();
   let tenantsJson: string | undefined = parsed.TENANTS_JSON;
+  const tenantsFrom = parsed.TENANTS_FILE ? 'TENANTS_FILE' : 'TENANTS_JSON';
   if (parsed.TENANTS_FILE) {
     try {
       tenantsJson = readFileSync(parsed.TENANTS_FILE, 'utf8');
@@ -417,11 +473,20 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: { require
       const keys = tenants.netease.map((t) => t.appKey);
       if (new Set(ids).size !== ids.length) problems.push('tenants.tencent: sdkAppId values must be unique');
       if (new Set(keys).size !== keys.length) problems.push('tenants.netease: appKey values must be unique');
+      // Events, keys and the summary API name a tenant by its id alone: a NetEase app whose
+      // AppKey is a Tencent app's SDKAppID would share every key and answer with its data.
+      tenants.netease.forEach((t, i) => {
+        const j = ids.indexOf(t.appKey);
+        if (j >= 0) problems.push(`tenants.netease.${i}.appKey: equals tenants.tencent.${j}.sdkAppId; a tenant id must name one app of one vendor`);
+      });
     } catch (err) {
-      problems.push(`TENANTS_JSON: not valid JSON of {tencent:[...], netease:[...]}: ${(err as Error).message}`);
+      problems.push(`${tenantsFrom}: ${jsonProblem(err)}`);
     }
   }
-  if (parsed.ALLOW_PLACEHOLDER_SECRETS !== 'true') problems.push(...placeholderProblems(parsed, tenants, parsed.TENANTS_FILE ? 'TENANTS_FILE' : 'TENANTS_JSON'));
+  if (opts.requireTenants && tenants.tencent.length + tenants.netease.length === 0) {
+    problems.push(`TENANTS_JSON or TENANTS_FILE: the gateway needs at least one app (tencent or netease); it would answer every call as an unknown app`);
+  }
+  if (parsed.ALLOW_PLACEHOLDER_SECRETS !== 'true') problems.push(...placeholderProblems(parsed, tenants, tenantsFrom));
   if (problems.length > 0) throw new ConfigError(problems);
 
   return {
@@ -471,6 +536,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: { require
       host: parsed.HTTP_HOST,
       admin: { port: parsed.GATEWAY_ADMIN_PORT, host: parsed.GATEWAY_ADMIN_HOST ?? parsed.HTTP_HOST },
       docsUi: parsed.GATEWAY_DOCS_UI === 'true',
+      ...(gatewayTls ? { tls: gatewayTls } : {}),
     },
     projectorMetricsPort: parsed.PROJECTOR_METRICS_PORT,
     projector: { commitIntervalMs: parsed.PROJECTOR_COMMIT_INTERVAL_MS, maxInFlightEvents: parsed.PROJECTOR_MAX_IN_FLIGHT_EVENTS },
@@ -487,7 +553,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: { require
  */
 export function loadConfigOrExit(app: string, env: NodeJS.ProcessEnv = process.env): AppConfig {
   try {
-    return loadConfig(env);
+    return loadConfig(env, { requireTenants: app === 'gateway' });
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`${app}: ${err.message}\n`);

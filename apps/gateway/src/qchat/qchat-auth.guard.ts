@@ -19,7 +19,10 @@ function header(req: Request, name: string): string | undefined {
  *   1. AppKey, Nonce, CurTime, CheckSum: missing or malformed → 414; unknown AppKey → 414;
  *      CurTime more than 5 minutes from now → 414; CheckSum ≠ SHA1(AppSecret+Nonce+CurTime)
  *      (constant-time compare) → 414
- *   2. the Nonce, remembered in Redis per app (SET NX PX) for as long as its CurTime stays
+ *   2. the per-app, per-API rate limit shared through Redis, spent from a local lease
+ *      (RateLimiter; QCHAT_RATE_LIMIT per second, then blocked for QCHAT_RATE_BLOCK_MS)
+ *      → 416, before the Nonce is written (a throttled app writes no Nonce)
+ *   3. the Nonce, remembered in Redis per app (SET NX PX) for as long as its CurTime stays
  *      acceptable, so a replay to any gateway replica → 431. When Redis refuses the write
  *      (full, no replicas, read-only…) the request is still answered: the Nonce is
  *      remembered by this replica alone (LocalNonces), so a replay to the same replica is
@@ -27,9 +30,6 @@ function header(req: Request, name: string): string | undefined {
  *      Why answer rather than refuse: every QChat route here only reads, so a replay can
  *      only repeat a read the caller was entitled to; failing closed would turn a Redis
  *      that can be read into an outage of every endpoint (docs/reliability.md).
- *   3. the per-app, per-API rate limit shared through Redis, spent from a local lease
- *      (RateLimiter; QCHAT_RATE_LIMIT per second, then
- *      blocked for QCHAT_RATE_BLOCK_MS) → 416
  * The body is parsed afterwards by the endpoint, so an unauthenticated caller learns nothing from it.
  */
 /**
@@ -100,21 +100,21 @@ export class QchatAuthGuard implements CanActivate {
     const api = req.path.slice(req.path.lastIndexOf('/') + 1);
     const key = nonceKey(this.config.redis.keyPrefix, auth.appKey, auth.nonce);
     if (this.localNonces.has(key, now)) throw new QchatError(QCHAT.REPEATED, 'repeated request: Nonce already used');
-    const [fresh, allowed] = await Promise.all([
-      this.redis.set(key, '1', 'PX', ttl, 'NX').then(
-        (r) => r === 'OK',
-        (err: Error) => this.rememberLocally(key, now + ttl, err),
-      ),
-      this.limiter.allow(
-        'qchat',
-        auth.appKey,
-        api,
-        this.config.rateLimits.qchatPerSecond,
-        this.config.rateLimits.qchatBlockMs,
-      ),
-    ]);
-    if (!fresh) throw new QchatError(QCHAT.REPEATED, 'repeated request: Nonce already used');
+    // The rate check first: a caller past its limit is refused before its Nonce is written,
+    // so a throttled (or blocked) app cannot keep filling Redis with Nonces.
+    const allowed = await this.limiter.allow(
+      'qchat',
+      auth.appKey,
+      api,
+      this.config.rateLimits.qchatPerSecond,
+      this.config.rateLimits.qchatBlockMs,
+    );
     if (!allowed) throw new QchatError(QCHAT.RATE_LIMIT, 'frequency control: too many calls');
+    const fresh = await this.redis.set(key, '1', 'PX', ttl, 'NX').then(
+      (r) => r === 'OK',
+      (err: Error) => this.rememberLocally(key, now + ttl, err),
+    );
+    if (!fresh) throw new QchatError(QCHAT.REPEATED, 'repeated request: Nonce already used');
     req.qchatApp = auth.appKey;
     return true;
   }

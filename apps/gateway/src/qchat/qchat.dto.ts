@@ -76,7 +76,7 @@ export class UnreadMentionsPageDto {
 }
 
 export const UNREAD_MENTIONS_ERRORS: readonly ErrorDoc[] = [
-  { code: QCHAT.PARAM, when: 'Content-Type not form-urlencoded; a parameter repeated; serverId, channelId, timeTag or limit malformed', message: 'limit must be an integer from 1 to 200' },
+  { code: QCHAT.PARAM, when: 'Content-Type not form-urlencoded; a parameter repeated; serverId, channelId, timeTag or limit malformed; accid with a control character', message: 'limit must be an integer from 1 to 200' },
   { code: QCHAT.NOT_FOUND, when: 'a required parameter empty; account, server or channel not found; not a member of the server', message: 'account alice is not a member of server 87834762' },
   { code: QCHAT.TOO_LONG, when: `accid longer than ${MAX_ACCID_LENGTH} characters`, message: `accid is longer than ${MAX_ACCID_LENGTH} characters` },
 ];

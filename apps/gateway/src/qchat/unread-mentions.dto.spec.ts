@@ -171,6 +171,10 @@ describe('parseUnreadMentionsForm', () => {
         405,
         'accid is longer than 256 characters',
       ],
+      // the account-id rule every other API applies (contracts' isId): no control characters
+      ['accid=al%00ice&serverId=1&channelId=2', 414, 'accid must not contain control characters'],
+      ['accid=%1B%5B31m&serverId=1&channelId=2', 414, 'accid must not contain control characters'],
+      ['accid=bob%7F&serverId=1&channelId=2', 414, 'accid must not contain control characters'],
     ];
     for (const [body, code, desc] of cases)
       expect(error(() => parseUnreadMentionsForm(FORM, body, NOW))).toEqual({ code, desc });

@@ -1,3 +1,4 @@
+import { isId } from '@app/contracts';
 import type { MentionPage, MentionPosition } from '@app/store';
 import { QCHAT, QchatError } from './qchat.errors';
 
@@ -62,7 +63,7 @@ function uint64(name: string, text: string): string {
  * Parses and validates the request: Content-Type application/x-www-form-urlencoded (else
  * 414), no parameter given twice (414); accid, serverId, channelId present and non-empty
  * (else 404, "a required parameter empty"); serverId/channelId unsigned 64-bit (414); accid
- * at most 256 characters (405); timeTag a non-negative 64-bit integer, absent, empty or 0
+ * at most 256 characters (405) and an account id, without control characters (414); timeTag a non-negative 64-bit integer, absent, empty or 0
  * meaning now (414); limit 1..200, absent or empty meaning 200 (414). Unknown parameters are
  * ignored.
  */
@@ -90,6 +91,8 @@ export function parseUnreadMentionsForm(
   const channelId = uint64('channelId', required('channelId'));
   if (accid.length > MAX_ACCID_LENGTH)
     throw new QchatError(QCHAT.TOO_LONG, `accid is longer than ${MAX_ACCID_LENGTH} characters`);
+  // the rule every account id follows (contracts' isId): what is left to refuse is a control character
+  if (!isId(accid)) throw new QchatError(QCHAT.PARAM, 'accid must not contain control characters');
 
   let position: MentionPosition = { time: nowMs, skip: 0 };
   const timeTag = fields.get('timeTag');

@@ -45,12 +45,13 @@ export const C2C_UNREAD_ERRORS: readonly ErrorDoc[] = [
 export class AdminSetMsgReadRequestDto {
   @ApiProperty({ description: 'the account that read', maxLength: MAX_ID_LENGTH, example: 'alice' }) Report_Account!: string;
   @ApiProperty({ description: 'the peer whose messages are read', maxLength: MAX_ID_LENGTH, example: 'bob' }) Peer_Account!: string;
-  @ApiPropertyOptional({ type: 'integer', minimum: 0, description: 'Unix seconds; everything up to the end of that second is read (default: now)', example: 1700000000 })
+  @ApiPropertyOptional({ type: 'integer', minimum: 0, description: 'Unix seconds, at most 5 s ahead of the server\'s clock; everything up to the end of that second is read (default: now)', example: 1700000000 })
   MsgReadTime?: number;
 }
 
 export const ADMIN_SET_MSG_READ_ERRORS: readonly ErrorDoc[] = [
   { code: C2C_ERRORS.JSON_PARSE, when: 'body empty, not JSON, or not a JSON object; MsgReadTime not a non-negative integer', message: 'MsgReadTime must be Unix seconds (a non-negative integer)' },
+  { code: C2C_ERRORS.JSON_PARSE, when: 'MsgReadTime more than 5 s ahead of the server\'s clock', message: 'MsgReadTime is in the future (more than 5 s ahead of the server\'s clock)' },
   { code: C2C_ERRORS.TO_ACCOUNT, when: 'Report_Account missing, null, empty, or not a registered account', message: 'Report_Account nobody does not exist' },
   { code: C2C_ERRORS.FROM_ACCOUNT, when: 'Peer_Account missing, null, empty, or not a valid account id', message: 'Peer_Account is missing' },
   { code: TENCENT.ACCOUNT_TYPE, when: 'Report_Account or Peer_Account not a string', message: 'Peer_Account must be a string' },

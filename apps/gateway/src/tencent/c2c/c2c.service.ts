@@ -7,6 +7,9 @@ import { ProjectionStore } from '@app/store';
 import { optionalAccountList, requiredAccount, type JsonObject, type TencentRequestContext } from '../tencent-request';
 import { TENCENT, TencentError, tencentOk, type TencentBody } from '../tencent.errors';
 
+/** How far ahead of the gateway's clock a MsgReadTime may be (the callers' clock skew). */
+export const MSG_READ_TIME_MAX_AHEAD_MS = 5_000;
+
 /** The openim commands' own error codes (docs/api/tencent.md). */
 export const C2C_ERRORS = {
   /** The body is not a JSON object of the documented shape. */
@@ -96,6 +99,10 @@ export class C2cService {
     if (seconds === undefined || seconds === null) {
       readTime = Date.now();
     } else if (typeof seconds === 'number' && Number.isSafeInteger(seconds) && seconds >= 0 && Number.isSafeInteger(seconds * 1000 + 999)) {
+      // A read time ahead of now would leave the messages of the seconds up to it "read" as they arrive.
+      if (seconds * 1000 > Date.now() + MSG_READ_TIME_MAX_AHEAD_MS) {
+        throw new TencentError(C2C_ERRORS.JSON_PARSE, `MsgReadTime is in the future (more than ${MSG_READ_TIME_MAX_AHEAD_MS / 1000} s ahead of the server's clock)`);
+      }
       readTime = seconds * 1000 + 999;
     } else {
       throw new TencentError(C2C_ERRORS.JSON_PARSE, 'MsgReadTime must be Unix seconds (a non-negative integer)');
