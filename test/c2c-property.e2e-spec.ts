@@ -99,7 +99,7 @@ describe('c2c property: random messages, acks, recalls and receive options, dupl
       const store = projections.c2c;
       const writer = new DirectWriter(h.redis);
       const accounts = Array.from({ length: 20 }, (_, i) => `a${i}`);
-      const { delivered, perPeer, total, badge } = scenario(rnd, accounts, 20_000);
+      const { delivered, perPeer, total, badge, tombstones } = scenario(rnd, accounts, 20_000);
       for (let i = 0; i < delivered.length; i += 500) {
         const chunk = delivered.slice(i, i + 500);
         // alternately folded (one write per owner) and one write per event, all at once
