@@ -1,8 +1,8 @@
-import Redis from 'ioredis';
+import type Redis from 'ioredis';
 import type { UnreadEvent } from '@app/contracts';
 import { BatchWriter, Keyspace, ProjectionStore, command } from '@app/store';
 import { uniq } from './support/harness';
-import { RedisServer } from './support/processes';
+import { privateRedis } from './support/private-redis';
 import { snapshot } from './support/snapshot';
 import { Workload } from './support/workload';
 
@@ -14,17 +14,9 @@ import { Workload } from './support/workload';
 const APP = '1400000001';
 
 describe('batch writer and applied positions (store, real Redis)', () => {
-  let server: RedisServer;
+  const fixture = privateRedis();
   let redis: Redis;
-
-  beforeAll(async () => {
-    server = await RedisServer.start();
-    redis = new Redis(server.url, { enableAutoPipelining: true });
-  });
-  afterAll(async () => {
-    redis.disconnect();
-    await server.stop();
-  });
+  beforeAll(() => (redis = fixture.redis));
 
   const store = (prefix: string) => new ProjectionStore(redis, new Keyspace(prefix), { mentionRetentionMs: 86_400_000 });
   const c2c = (to: string, from: string, msgId: string, time: number): UnreadEvent =>
@@ -80,7 +72,7 @@ describe('batch writer and applied positions (store, real Redis)', () => {
   });
 
   it("sends partitions' smallest batches of a tick first, in a short call: a batch of one event is not held behind a large one", async () => {
-    const writer = new BatchWriter(redis);
+    const writer = new BatchWriter(redis, { order: 'smallest-runs-first' }); // the projector's order
     const key = `o${uniq()}`;
     const sadd = (m: string) => command('SADD', [key], [m]);
     const position = (p: string) => [command('HSET', [`${key}:pos`], [p, '1'])]; // stands in for positions.lua
@@ -99,12 +91,13 @@ describe('batch writer and applied positions (store, real Redis)', () => {
     expect(await redis.scard(key)).toBe(305);
     expect(await redis.hlen(`${key}:pos`)).toBe(3);
 
-    // runs without a position keep the order they were given in, across calls too
+    // a writer without that order keeps the order runs were given in, across calls too
+    const given = new BatchWriter(redis);
     await redis.config('RESETSTAT');
     const order: string[] = [];
     await Promise.all([
-      writer.run(Array.from({ length: 300 }, (_, i) => sadd(`L${i}`))).then(() => order.push('large')),
-      writer.run([sadd('S')]).then(() => order.push('small')),
+      given.run(Array.from({ length: 300 }, (_, i) => sadd(`L${i}`))).then(() => order.push('large')),
+      given.run([sadd('S')]).then(() => order.push('small')),
     ]);
     expect(order).toEqual(['large', 'small']);
   });

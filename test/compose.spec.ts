@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { tmpdir } from 'node:os';
 import { parse } from 'yaml';
 import { randomBytes } from 'node:crypto';
 import { ENV_KEYS, loadConfig } from '@app/config';
@@ -218,5 +219,56 @@ describe('.env', () => {
       ['deploy/.env', true],
       ['.env.example', false],
     ]);
+  });
+});
+
+/** The override of docker-compose.yml that puts the apps on a SASL_SSL listener (not run here: no Docker engine). */
+describe('docker-compose.sasl-ssl.yml', () => {
+  type Service = { environment?: Record<string, unknown>; volumes?: string[] };
+  const load = (f: string) => parse(readFileSync(join(__dirname, '..', f), 'utf8'), { merge: true }) as { services: Record<string, Service> };
+  const base = load('docker-compose.yml');
+  const override = load('docker-compose.sasl-ssl.yml');
+  const password = randomBytes(24).toString('hex');
+  // compose merges an override's environment into the base service's, variable by variable
+  const envOf = (service: string, shell: Record<string, string>) =>
+    containerEnv({ ...base.services[service]!.environment, ...override.services[service]!.environment }, shell);
+
+  it('overrides only services of docker-compose.yml', () => {
+    expect(Object.keys(override.services).filter((s) => !base.services[s])).toEqual([]);
+  });
+
+  it('points both apps at the SASL_SSL listener the broker advertises, with its CA mounted where the apps read it', () => {
+    const kafka = envOf('kafka', {});
+    const listeners = Object.fromEntries(kafka.KAFKA_LISTENER_SECURITY_PROTOCOL_MAP!.split(',').map((m) => m.split(':') as [string, string]));
+    expect(listeners.SASL_SSL).toBe('SASL_SSL');
+    expect(kafka.KAFKA_LISTENERS).toContain('SASL_SSL://:9094');
+    for (const app of ['projector', 'gateway']) {
+      const env = envOf(app, { ...OPERATOR, KAFKA_SASL_PASSWORD: password });
+      expect(kafka.KAFKA_ADVERTISED_LISTENERS!.split(',')).toContain(`SASL_SSL://${env.KAFKA_BROKERS}`);
+      expect(kafka.KAFKA_SASL_ENABLED_MECHANISMS!.split(',')).toContain(env.KAFKA_SASL_MECHANISM!.toUpperCase());
+      expect(override.services[app]!.volumes!.map((v) => v.split(':')[1])).toContain(env.KAFKA_SSL_CA_FILE);
+    }
+  });
+
+  it('gives the apps a configuration they accept: TLS with the CA, SASL PLAIN as unread', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'unread-compose-'));
+    try {
+      const ca = join(dir, 'ca.crt');
+      writeFileSync(ca, '-----BEGIN CERTIFICATE-----\nY2E=\n-----END CERTIFICATE-----\n');
+      for (const app of ['projector', 'gateway']) {
+        const config = loadConfig({ ...envOf(app, { ...OPERATOR, KAFKA_SASL_PASSWORD: password }), KAFKA_SSL_CA_FILE: ca });
+        expect(config.kafka.brokers).toEqual(['kafka:9094']);
+        expect(config.kafka.ssl).toEqual({ ca: readFileSync(ca, 'utf8') });
+        expect(config.kafka.sasl).toEqual({ mechanism: 'plain', username: 'unread', password });
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('ships no secret: compose stops without KAFKA_SASL_PASSWORD, the apps refuse a placeholder', () => {
+    expect(() => envOf('gateway', OPERATOR)).toThrow(/^KAFKA_SASL_PASSWORD: set KAFKA_SASL_PASSWORD/);
+    const env = envOf('gateway', { ...OPERATOR, KAFKA_SASL_PASSWORD: 'change-me' });
+    expect(() => loadConfig({ ...env, KAFKA_SSL_CA_FILE: '/dev/null' })).toThrow(/KAFKA_SASL_PASSWORD: a placeholder/);
   });
 });

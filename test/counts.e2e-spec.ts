@@ -181,6 +181,42 @@ describe('recall, noUnread, receive options, badge and the batch API', () => {
     expect({ status: res.status, body: await res.json() }).toEqual({ status: 401, body: { statusCode: 401, message: 'missing bearer token' } });
   });
 
+  /** Calls per command since the last reset (INFO commandstats counts the commands scripts run too). */
+  async function commandCalls(): Promise<Map<string, number>> {
+    const info = await h.redis.info('commandstats');
+    const calls = new Map<string, number>();
+    for (const m of info.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)) calls.set(m[1]!, Number(m[2]));
+    return calls;
+  }
+  const sum = (calls: Map<string, number>, skip: readonly string[]) => [...calls].reduce((n, [c, k]) => (skip.includes(c) ? n : n + k), 0);
+
+  it('batch: unknown accounts cost one read each, before any other; members at one read seq share one count of the seqs that do not count', async () => {
+    const unknown = Array.from({ length: 100 }, (_, i) => `nobody-${i}`);
+    await h.redis.config('RESETSTAT');
+    expect(await api('POST', `/v1/apps/${APP}/unread`, { accounts: unknown })).toEqual({ status: 200, body: { appId: APP, accounts: [], notFound: unknown } });
+    const calls = await commandCalls();
+    // what this test's own client sent (CONFIG, INFO) and whatever idle polling others do apart
+    expect(sum(calls, ['config', 'info', 'xreadgroup', 'get', 'ping'])).toBeLessThanOrEqual(1.5 * unknown.length + 5);
+    expect(calls.get('zrangebyscore') ?? 0).toBe(0);
+
+    // 12 members of 4 groups, each group with recalled seqs; all members read to the same seq
+    const members = Array.from({ length: 12 }, (_, i) => `shared-${i}`);
+    const groups = ['sg1', 'sg2', 'sg3', 'sg4'];
+    await h.send(
+      ...members.map((account) => ({ type: 'account-registered', appId: APP, account })),
+      ...groups.map((groupId) => ({ type: 'group-created', appId: APP, groupId, groupType: 'Public' })),
+      ...groups.flatMap((groupId) => members.map((account) => ({ type: 'group-member-joined', appId: APP, groupId, account, seq: 0 }))),
+    );
+    await h.send(...groups.flatMap((g) => [gmsg(g, 1), gmsg(g, 2), gmsg(g, 3), grecall(g, 2)]));
+    await drained(h);
+    await h.redis.config('RESETSTAT');
+    expect(await api('POST', `/v1/apps/${APP}/unread`, { accounts: members })).toEqual({
+      status: 200,
+      body: { appId: APP, accounts: members.map((account) => ({ account, c2c: 0, groups: 8, channels: 0, badge: 8 })), notFound: [] },
+    });
+    expect((await commandCalls()).get('zcount')).toBe(groups.length);
+  });
+
   it("set_unread_msg_num: recalled and noUnread seqs are positions for the clamp, never unread", async () => {
     // g1: max 8, seqs 2, 5, 7, 8 do not count. N = 3 → read seq 5: of 6, 7, 8 only 6 counts.
     expect(await post('group_open_http_svc/set_unread_msg_num', { GroupId: 'g1', Member_Account: 'alice', UnreadMsgNum: 3 })).toEqual(ok());

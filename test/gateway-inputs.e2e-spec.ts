@@ -21,7 +21,7 @@ describe('gateway: inputs checked before Redis; summary rate limit', () => {
 
   beforeAll(async () => {
     h = await Harness.start({
-      env: { TENANTS_JSON: JSON.stringify({ tencent: [TENCENT_APP], netease: [{ ...NETEASE_APP, apiKey: KEY }] }) },
+      env: { TENANTS_JSON: JSON.stringify({ tencent: [TENCENT_APP], netease: [{ ...NETEASE_APP, apiKey: KEY }] }), SUMMARY_RATE_LIMIT: '50' },
     });
     await h.send(...[alice, bob].map((account) => ({ type: 'account-registered', appId: TENCENT_APP.sdkAppId, account })));
     await h.send({ type: 'account-registered', appId: NETEASE_APP.appKey, account: alice });
@@ -97,7 +97,7 @@ describe('gateway: inputs checked before Redis; summary rate limit', () => {
     expect(ok.length).toBeLessThanOrEqual(100);
     for (const r of ok) expect(r.body).toMatchObject({ appId: NETEASE_APP.appKey, account: alice });
     expect(new Set(refused.map((r) => JSON.stringify(r)))).toEqual(
-      new Set([JSON.stringify({ status: 429, body: { statusCode: 429, message: 'more than 50 summary requests per second for this app' } })]),
+      new Set([JSON.stringify({ status: 429, body: { statusCode: 429, message: 'more than 50 accounts per second in summary calls for this app' } })]),
     );
   });
 
@@ -140,7 +140,7 @@ describe('gateway: inputs checked before Redis; summary rate limit', () => {
       else expect(r.body).toMatchObject({ appId: NETEASE_APP.appKey, account: alice });
     }
     expect(new Set(refused.map((r) => JSON.stringify({ status: r.status, body: r.body })))).toEqual(
-      new Set([JSON.stringify({ status: 429, body: { statusCode: 429, message: 'more than 50 summary requests per second for this app' } })]),
+      new Set([JSON.stringify({ status: 429, body: { statusCode: 429, message: 'more than 50 accounts per second in summary calls for this app' } })]),
     );
   });
 });

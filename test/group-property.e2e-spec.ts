@@ -3,7 +3,7 @@ import { Keyspace, ProjectionStore, badgeOf, readAccountsUnread } from '@app/sto
 import { drained } from './support/drain';
 import { Harness, NETEASE_APP, TENCENT_APP, uniq } from './support/harness';
 import { tencentPost } from './support/tencent';
-import { prng } from './support/random';
+import { prng, withSeed } from './support/random';
 
 const APP = TENCENT_APP.sdkAppId;
 const KEY = 'summary-key-of-the-group-property-test';
@@ -85,15 +85,6 @@ function scenario(seed: number, id: string, groupCount: number, accounts: string
   return { delivered, directory, memberOf, unreadOf, optionOf, badge };
 }
 
-function withSeed(seed: number, run: () => Promise<void>): Promise<void> {
-  return run().catch((err: unknown) => {
-    process.stderr.write(`group property test failed with seed ${seed} (rerun with GROUP_SEED=${seed})\n`);
-    throw err;
-  });
-}
-
-const seedOf = (salt: number) => (process.env.GROUP_SEED ? Number(process.env.GROUP_SEED) : (Date.now() ^ salt) >>> 0);
-
 describe('group property: messages, noUnread, recalls, acks and receive options, duplicated and shuffled, match an in-memory model', () => {
   let h: Harness;
   beforeAll(async () => {
@@ -104,8 +95,7 @@ describe('group property: messages, noUnread, recalls, acks and receive options,
   });
 
   it('through the broker and the gateway (get_joined_group_list with MsgFlag, the batch badge)', async () => {
-    const seed = seedOf(0x6e0);
-    await withSeed(seed, async () => {
+    await withSeed('group property (gateway)', async (_rnd, seed) => {
       const id = uniq();
       const accounts = Array.from({ length: 5 }, (_, i) => `u${i}-${id}`);
       const { delivered, directory, memberOf, unreadOf, optionOf, badge } = scenario(seed, id, 4, accounts, 40);
@@ -141,8 +131,7 @@ describe('group property: messages, noUnread, recalls, acks and receive options,
   }, 150_000);
 
   it('directly on the store, larger, every write of a chunk issued at once', async () => {
-    const seed = seedOf(0x6e1);
-    await withSeed(seed, async () => {
+    await withSeed('group property (store)', async (_rnd, seed) => {
       const id = uniq();
       const store = new ProjectionStore(h.redis, new Keyspace(`gprop${id}`), { mentionRetentionMs: 60_000 });
       const accounts = Array.from({ length: 12 }, (_, i) => `a${i}`);

@@ -1,8 +1,9 @@
-import Redis from 'ioredis';
+import type Redis from 'ioredis';
 import type { UnreadEvent } from '@app/contracts';
 import { DirectWriter, Keyspace, ProjectionStore } from '@app/store';
 import { uniq } from './support/harness';
-import { RedisServer } from './support/processes';
+import { privateRedis } from './support/private-redis';
+import { prng } from './support/random';
 
 /**
  * The group projection applied directly (no broker) on a private redis-server: the cost of
@@ -12,17 +13,9 @@ import { RedisServer } from './support/processes';
 const APP = '1400000001';
 
 describe('group projection (store, real Redis)', () => {
-  let server: RedisServer;
+  const fixture = privateRedis();
   let redis: Redis;
-
-  beforeAll(async () => {
-    server = await RedisServer.start();
-    redis = new Redis(server.url, { enableAutoPipelining: true });
-  });
-  afterAll(async () => {
-    redis.disconnect();
-    await server.stop();
-  });
+  beforeAll(() => (redis = fixture.redis));
 
   function store(prefix = `g${uniq()}`): ProjectionStore {
     return new ProjectionStore(redis, new Keyspace(prefix), { mentionRetentionMs: 60_000 });
@@ -155,14 +148,6 @@ describe('group projection (store, real Redis)', () => {
     }
   }
 
-  function rng(seed: number): () => number {
-    let x = seed;
-    return () => {
-      x = (x * 1103515245 + 12345) % 2147483648;
-      return x / 2147483648;
-    };
-  }
-
   it('gives the same unread for every member in any interleaving of the three streams, with redelivered suffixes', async () => {
     const g = 'mixed';
     const directory = [
@@ -199,7 +184,7 @@ describe('group projection (store, real Redis)', () => {
 
     const seen = new Set<string>();
     for (let seed = 1; seed <= 40; seed++) {
-      const rnd = rng(seed);
+      const rnd = prng(seed);
       // Redelivery replays a suffix of a stream in order after it was applied.
       const redeliver = (s: UnreadEvent[]) => [...s, ...s.slice(Math.floor(rnd() * s.length))];
       const order = interleave([redeliver(directory), redeliver(messages), redeliver(acks)], rnd);
@@ -241,7 +226,7 @@ describe('group projection (store, real Redis)', () => {
     // → read 1 → 9. gus: no fence, own 7 → read 7 → 3.
     const expected = { ann: 1, fay: 9, gus: 3 };
     for (let seed = 1; seed <= 30; seed++) {
-      const rnd = rng(seed);
+      const rnd = prng(seed);
       const redeliver = (s: UnreadEvent[]) => [...s, ...s.slice(Math.floor(rnd() * s.length))];
       const s = store();
       await applyInOrder(s, interleave([redeliver(directory), redeliver(messages), redeliver(acks)], rnd));

@@ -427,6 +427,75 @@ describe('tencent group unread (broker + HTTP)', () => {
       });
     });
 
+    it('pages and filters after leaving out left and dismissed groups, with the unread of the groups answered', async () => {
+      const ann = `pg-${uniq()}`;
+      const p = `pg-${uniq()}`;
+      const g = (i: number) => `${p}-${i}`;
+      const recall = (groupId: string, seq: number): UnreadEvent => ({ type: 'message-recalled', scope: 'group', appId: APP, groupId, seq });
+      const types = ['Private', 'Public', 'Work', 'Public', 'Private', 'ChatRoom', 'Public', 'AVChatRoom', 'Work'];
+      await h.send(registered(ann), ...types.map((t, i) => created(g(i), t, `n${i}`)), ...types.map((_, i) => joined(g(i), ann, 0)));
+      await h.send(
+        ...msgs(g(0), 'x', 1, 5), recall(g(0), 2), // 4 unread
+        ...msgs(g(1), 'x', 1, 3), // left below
+        ...msgs(g(2), 'x', 1, 2), // dismissed below
+        // g(3): no message, unread-free
+        ...msgs(g(4), 'x', 1, 6), recall(g(4), 3), ack(g(4), ann, 6), // read: unread-free with a seq that does not count
+        ...msgs(g(5), 'x', 1, 3), // ChatRoom: keeps no count
+        ...msgs(g(6), 'x', 1, 4), recall(g(6), 1), recall(g(6), 4), // 2 unread
+        ...msgs(g(7), 'x', 1, 2), // AVChatRoom: listed only WithHugeGroups or by type
+        ...msgs(g(8), 'x', 1, 3), recall(g(8), 3), ack(g(8), ann, 1), // 1 unread
+      );
+      await until(g(2), ann, (v) => v.exists && v.member, 'g2 created');
+      await h.send(left(g(1), ann), dismissed(g(2)));
+      await until(g(1), ann, (v) => !v.member, 'g1 left');
+      await until(g(2), ann, (v) => !v.exists, 'g2 dismissed');
+      await unreadBecomes(ann, g(0), 4);
+      await unreadBecomes(ann, g(4), 0);
+      await unreadBecomes(ann, g(6), 2);
+      await unreadBecomes(ann, g(8), 1);
+      await until(g(5), ann, (v) => v.maxSeq === 3, 'g5 messages');
+      await until(g(7), ann, (v) => v.maxSeq === 2, 'g7 messages');
+
+      // The model: the groups the account is still in, existing, by id, with their unread.
+      const live: { id: string; type: string; unread: number }[] = [
+        { id: g(0), type: 'Private', unread: 4 },
+        { id: g(3), type: 'Public', unread: 0 },
+        { id: g(4), type: 'Private', unread: 0 },
+        { id: g(5), type: 'ChatRoom', unread: 0 },
+        { id: g(6), type: 'Public', unread: 2 },
+        { id: g(7), type: 'AVChatRoom', unread: 0 },
+        { id: g(8), type: 'Work', unread: 1 },
+      ];
+      const same: Record<string, string[]> = { Private: ['Private', 'Work'], Public: ['Public'], ChatRoom: ['ChatRoom', 'Meeting'], AVChatRoom: ['AVChatRoom'] };
+      for (const type of [undefined, 'Private', 'Public', 'ChatRoom', 'AVChatRoom']) {
+        const matching = live.filter((x) => (type === undefined ? x.type !== 'AVChatRoom' : same[type]!.includes(x.type)));
+        for (let offset = 0; offset <= matching.length + 1; offset++) {
+          for (const limit of [0, 1, 2, 3, 10]) {
+            for (const withUnread of [false, true]) {
+              const page = matching.slice(offset, limit === 0 ? undefined : offset + limit);
+              const body: Record<string, unknown> = { Member_Account: ann, Offset: offset, Limit: limit };
+              if (type !== undefined) body.GroupType = type;
+              if (withUnread) body.ResponseFilter = { GroupBaseInfoFilter: ['Type'], SelfInfoFilter: ['UnreadMsgNum'] };
+              expect({ type, offset, limit, withUnread, answer: await post(LIST, body) }).toEqual({
+                type,
+                offset,
+                limit,
+                withUnread,
+                answer: {
+                  status: 200,
+                  body: {
+                    ...OK,
+                    TotalCount: matching.length,
+                    GroupIdList: page.map((x) => (withUnread ? { GroupId: x.id, Type: x.type, SelfInfo: { UnreadMsgNum: x.unread } } : { GroupId: x.id })),
+                  },
+                },
+              });
+            }
+          }
+        }
+      }
+    });
+
     it('refuses malformed requests and unknown accounts with the documented codes', async () => {
       const ann = `je-${uniq()}`;
       await h.send(registered(ann));

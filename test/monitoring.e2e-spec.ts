@@ -8,22 +8,13 @@ import { startProjector, type RunningProjector } from '../apps/projector/src/pro
 import { Harness } from './support/harness';
 import { ROOT } from './support/processes';
 import { waitFor } from './support/wait';
+import { metricSamples } from './support/monitor';
 
 const APP = '1400000001';
 
-/** Sample lines of a Prometheus text exposition: name{labels} → value. */
-function samples(text: string): Map<string, number> {
-  const out = new Map<string, number>();
-  for (const line of text.split('\n')) {
-    if (!line || line.startsWith('#')) continue;
-    const i = line.lastIndexOf(' ');
-    out.set(line.slice(0, i), Number(line.slice(i + 1)));
-  }
-  return out;
-}
 
 function sampleNames(text: string): Set<string> {
-  return new Set([...samples(text).keys()].map((k) => k.replace(/\{.*$/, '')));
+  return new Set([...metricSamples(text).keys()].map((k) => k.replace(/\{.*$/, '')));
 }
 
 function promtool(args: string[], input?: string): { status: number | null; output: string } {
@@ -90,7 +81,7 @@ describe('operations: projector lag, per-type counts, readiness; promtool; the d
     }
 
     projector = await startProjector(h.config, { logger: false, metricsPort: 0 });
-    const lagSeries = (text: string) => [...samples(text)].filter(([k]) => k.startsWith('unread_projector_consumer_lag{'));
+    const lagSeries = (text: string) => [...metricSamples(text)].filter(([k]) => k.startsWith('unread_projector_consumer_lag{'));
     const series = await waitFor(
       async () => lagSeries(await metricsText()),
       (s) => s.length === 16 && s.every(([, v]) => v === 0),
@@ -100,7 +91,7 @@ describe('operations: projector lag, per-type counts, readiness; promtool; the d
   });
 
   it('counts applied events by type and dead letters by reason class', async () => {
-    const s = samples(await metricsText());
+    const s = metricSamples(await metricsText());
     const of = (prefix: string) => Object.fromEntries([...s].filter(([k]) => k.startsWith(prefix)).map(([k, v]) => [k.slice(prefix.length), v]));
     expect(of('unread_projector_events_applied_total')).toEqual({
       '{type="message-sent/c2c"}': 30,
@@ -129,7 +120,7 @@ describe('operations: projector lag, per-type counts, readiness; promtool; the d
     expect(await ready()).toEqual({ status: 200, type: 'application/json', body: { ready: true, consumer: 'joined', redis: 'reachable' } });
     await h.redis.call('CLIENT', 'PAUSE', '3000', 'ALL');
     expect(await ready()).toEqual({ status: 503, type: 'application/json', body: { ready: false, consumer: 'joined', redis: 'unreachable' } });
-    expect(samples(await metricsText()).get('unread_projector_ready')).toBe(0);
+    expect(metricSamples(await metricsText()).get('unread_projector_ready')).toBe(0);
     await waitFor(ready, (r) => r.status === 200, { timeoutMs: 10_000, what: 'ready again after the pause' });
   });
 

@@ -5,6 +5,7 @@ import { Harness, NETEASE_APP, uniq } from './support/harness';
 import { scanAll } from './support/snapshot';
 import { drained } from './support/drain';
 import { waitFor } from './support/wait';
+import { prng } from './support/random';
 
 const PATH = '/nimserver/qchat/queryChannelUnReadMentionedMsgPage.action';
 const APP = NETEASE_APP.appKey;
@@ -90,17 +91,6 @@ function page(
 
 function fail(code: number, desc: string) {
   return { status: 200, json: { code, desc } };
-}
-
-/** A seeded PRNG (mulberry32), so the model test is reproducible. */
-function rng(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 describe('QChat queryChannelUnReadMentionedMsgPage', () => {
@@ -729,7 +719,7 @@ describe('QChat queryChannelUnReadMentionedMsgPage', () => {
     const x1 = `x1-${uniq()}`;
     const x2 = `x2-${uniq()}`;
     const w = ids();
-    const random = rng(20240501);
+    const random = prng(20240501);
     const base = Date.now() - 3_600_000;
     const shared = base + 4_000;
     const ackTime = base + 500;

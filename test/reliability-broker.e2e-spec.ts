@@ -1,6 +1,6 @@
 import { expectModelCounts } from './support/count-model';
 import { Harness } from './support/harness';
-import { drainedGroup } from './support/projector-process';
+import { drainedGroup, sendDrained } from './support/projector-process';
 import { tencentPost } from './support/tencent';
 import { waitFor } from './support/wait';
 import { Workload, type Ev } from './support/workload';
@@ -14,13 +14,8 @@ describe('reliability: broker unavailable', () => {
 
   beforeAll(async () => {
     h = await Harness.start({ env: { REQUEST_TIMEOUT_MS: String(TIMEOUT_MS) } });
-    sent.push(...w.setup());
-    await h.send(...sent);
-    await drainedGroup(h.kafka, h.config);
-    const traffic = w.traffic(200);
-    sent.push(...traffic);
-    await h.send(...traffic);
-    await drainedGroup(h.kafka, h.config);
+    await sendDrained(h, sent, w.setup());
+    await sendDrained(h, sent, w.traffic(200));
   });
   afterAll(async () => {
     await h.broker.command('up 1').catch(() => undefined);

@@ -2,8 +2,8 @@ import type { Admin } from 'kafkajs';
 import { CONSUMED_TOPIC_ROLES } from '@app/contracts';
 import { Keyspace, ProjectionStore } from '@app/store';
 import { expectModelCounts } from './support/count-model';
-import { Harness, uniq } from './support/harness';
-import { ProjectorProcess, drainedGroup, ensureProjectorBuilt, offsets } from './support/projector-process';
+import { type Harness, uniq } from './support/harness';
+import { ProjectorProcess, drainedGroup, offsets, processHarness } from './support/projector-process';
 import { waitFor } from './support/wait';
 import { Workload, type Ev } from './support/workload';
 
@@ -19,10 +19,7 @@ describe('reliability: a crash between apply and the coalesced commit', () => {
   const procs: ProjectorProcess[] = [];
 
   beforeAll(async () => {
-    ensureProjectorBuilt();
-    h = await Harness.start({ projector: false, gateway: false });
-    admin = h.kafka.admin();
-    await admin.connect();
+    ({ h, admin } = await processHarness());
   });
   afterAll(async () => {
     for (const p of procs) await p.kill();

@@ -1,7 +1,7 @@
 import type { Admin } from 'kafkajs';
 import { expectModelCounts } from './support/count-model';
-import { Harness, uniq } from './support/harness';
-import { ProjectorProcess, drainedGroup, ensureProjectorBuilt, offsets } from './support/projector-process';
+import { type Harness, uniq } from './support/harness';
+import { ProjectorProcess, drainedGroup, offsets, processHarness } from './support/projector-process';
 import { waitFor } from './support/wait';
 import { Workload, type Ev } from './support/workload';
 
@@ -19,10 +19,7 @@ describe('reliability: a projector killed mid-batch', () => {
   const history: Ev[] = [];
 
   beforeAll(async () => {
-    ensureProjectorBuilt();
-    h = await Harness.start({ projector: false, gateway: false });
-    admin = h.kafka.admin();
-    await admin.connect();
+    ({ h, admin } = await processHarness());
   });
   afterAll(async () => {
     await h.redis.call('CLIENT', 'UNPAUSE').catch(() => undefined);

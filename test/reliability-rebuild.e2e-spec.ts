@@ -3,7 +3,7 @@ import { registered } from './support/accounts';
 import { Generations, Keyspace, esc, generationKeys, generationPrefix } from '@app/store';
 import { rebuild } from '../apps/tools/src/rebuild.command';
 import { Harness } from './support/harness';
-import { drainedGroup } from './support/projector-process';
+import { drainedGroup, sendDrained } from './support/projector-process';
 import { snapshot } from './support/snapshot';
 import { tencentPost } from './support/tencent';
 import { Workload, type Ev } from './support/workload';
@@ -19,13 +19,8 @@ describe('reliability: rebuild from the log, and account deletion', () => {
 
   beforeAll(async () => {
     h = await Harness.start();
-    sent.push(...w.setup());
-    await h.send(...sent);
-    await drainedGroup(h.kafka, h.config);
-    const traffic = w.traffic(300);
-    sent.push(...traffic);
-    await h.send(...traffic);
-    await drainedGroup(h.kafka, h.config);
+    await sendDrained(h, sent, w.setup());
+    await sendDrained(h, sent, w.traffic(300));
   });
   afterAll(async () => {
     await h.stop();

@@ -3,7 +3,7 @@ import type Redis from 'ioredis';
 import { REDIS } from '@app/store';
 import { expectModelCounts, modelCounts } from './support/count-model';
 import { Harness } from './support/harness';
-import { drainedGroup, offsets } from './support/projector-process';
+import { drainedGroup, offsets, sendDrained } from './support/projector-process';
 import { qchatPost } from './support/qchat-client';
 import { tencentPost } from './support/tencent';
 import { waitFor } from './support/wait';
@@ -24,13 +24,8 @@ describe('reliability: Redis unavailable', () => {
     h = await Harness.start({ redisArgs: ['--appendonly', 'yes'], env: { REQUEST_TIMEOUT_MS: String(TIMEOUT_MS) } });
     admin = h.kafka.admin();
     await admin.connect();
-    sent.push(...w.setup());
-    await h.send(...sent);
-    await drainedGroup(h.kafka, h.config);
-    const traffic = w.traffic(200);
-    sent.push(...traffic);
-    await h.send(...traffic);
-    await drainedGroup(h.kafka, h.config);
+    await sendDrained(h, sent, w.setup());
+    await sendDrained(h, sent, w.traffic(200));
   });
   afterAll(async () => {
     await admin.disconnect();

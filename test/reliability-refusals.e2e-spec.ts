@@ -9,6 +9,7 @@ import { waitFor } from './support/wait';
 import { CountModel } from './support/count-model';
 import { newSeed, prng, withSeed } from './support/random';
 import { Workload, type Ev } from './support/workload';
+import { metricSamples } from './support/monitor';
 
 const C2C = 'openim/get_c2c_unread_msg_num';
 const LIST = 'group_open_http_svc/get_joined_group_list';
@@ -52,15 +53,6 @@ class Messages {
   }
 }
 
-function samples(text: string): Map<string, number> {
-  const out = new Map<string, number>();
-  for (const line of text.split('\n')) {
-    if (!line || line.startsWith('#')) continue;
-    const i = line.lastIndexOf(' ');
-    out.set(line.slice(0, i), Number(line.slice(i + 1)));
-  }
-  return out;
-}
 
 interface Refusal {
   cls: 'oom' | 'noreplicas';
@@ -161,7 +153,7 @@ describe.each(CASES)('reliability: Redis refuses writes (%#)', (refusal, target)
     await stopTarget();
   });
 
-  const metrics = async () => samples(await (await fetch(`http://127.0.0.1:${h.projector!.metricsPort}/metrics`)).text());
+  const metrics = async () => metricSamples(await (await fetch(`http://127.0.0.1:${h.projector!.metricsPort}/metrics`)).text());
   const ready = async () => {
     const res = await fetch(`http://127.0.0.1:${h.projector!.metricsPort}/ready`);
     return { status: res.status, body: (await res.json()) as Record<string, unknown> };

@@ -1,9 +1,9 @@
-import Redis from 'ioredis';
+import type Redis from 'ioredis';
 import type { UnreadEvent } from '@app/contracts';
 import { type ChannelKeys, Keyspace, ProjectionStore, padMsgId, renderFixedFields, renderMentionAnswer } from '@app/store';
 import { CountModel } from './support/count-model';
 import { uniq } from './support/harness';
-import { RedisServer } from './support/processes';
+import { privateRedis } from './support/private-redis';
 import { shuffled, withSeed } from './support/random';
 import { snapshot } from './support/snapshot';
 
@@ -34,17 +34,9 @@ async function applyFolded(store: ProjectionStore, batches: UnreadEvent[][]): Pr
 }
 
 describe('folding a batch before Redis (store, real Redis)', () => {
-  let server: RedisServer;
+  const fixture = privateRedis();
   let redis: Redis;
-
-  beforeAll(async () => {
-    server = await RedisServer.start();
-    redis = new Redis(server.url, { enableAutoPipelining: true });
-  });
-  afterAll(async () => {
-    redis.disconnect();
-    await server.stop();
-  });
+  beforeAll(() => (redis = fixture.redis));
 
   const store = (prefix: string) => new ProjectionStore(redis, new Keyspace(prefix), { mentionRetentionMs: RETENTION });
   const calls = (stats: string, name: string) => Number(new RegExp(`cmdstat_${name}:calls=(\\d+)`).exec(stats)?.[1] ?? 0);

@@ -1,25 +1,13 @@
-import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { spawn } from 'node:child_process';
 import { join } from 'node:path';
+import { ensureBuilt } from './private-redis';
 import { ROOT, reapOnExit } from './processes';
 
 export const CLI = join(ROOT, 'dist', 'apps', 'tools', 'src', 'cli.js');
 
-function newest(dir: string): number {
-  let t = 0;
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    const p = join(dir, e.name);
-    t = Math.max(t, e.isDirectory() ? newest(p) : statSync(p).mtimeMs);
-  }
-  return t;
-}
-
-/** Builds dist/apps/tools when a source is newer than it (what `bash tools/setup.sh` does for all apps). */
+/** Builds dist/apps/tools when a source is newer than it. */
 export function ensureCliBuilt(): void {
-  const sources = Math.max(newest(join(ROOT, 'apps', 'tools', 'src')), newest(join(ROOT, 'libs')));
-  if (existsSync(CLI) && statSync(CLI).mtimeMs >= sources) return;
-  spawnSync('npx', ['nest', 'build', 'tools'], { cwd: ROOT, stdio: 'ignore' });
-  if (!existsSync(CLI)) throw new Error(`could not build ${CLI}`);
+  ensureBuilt('tools', CLI);
 }
 
 /** Runs `unread <args>` (the compiled CLI) with `env` only, and `input` on its standard input. */

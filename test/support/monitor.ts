@@ -51,3 +51,14 @@ export class RedisMonitor {
     this.socket.destroy();
   }
 }
+
+/** Sample lines of a Prometheus text exposition: name{labels} → value. */
+export function metricSamples(text: string): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    if (!line || line.startsWith('#')) continue;
+    const i = line.lastIndexOf(' ');
+    out.set(line.slice(0, i), Number(line.slice(i + 1)));
+  }
+  return out;
+}

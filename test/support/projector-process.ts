@@ -1,29 +1,19 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
+import { ensureBuilt } from './private-redis';
 import type { Admin, Kafka } from 'kafkajs';
 import { PROJECTOR_NODE_FLAGS, type AppConfig } from '@app/config';
 import { CONSUMED_TOPIC_ROLES } from '@app/contracts';
 import { ROOT, freePort, reapOnExit } from './processes';
+import { Harness } from './harness';
 import { waitFor } from './wait';
+import type { Ev } from './workload';
 
 const MAIN = join(ROOT, 'dist', 'apps', 'projector', 'src', 'main.js');
 
-function newest(dir: string): number {
-  let t = 0;
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    const p = join(dir, e.name);
-    t = Math.max(t, e.isDirectory() ? newest(p) : statSync(p).mtimeMs);
-  }
-  return t;
-}
-
-/** Builds dist/apps/projector when a source is newer than it (what `bash tools/setup.sh` does for all apps). */
+/** Builds dist/apps/projector when a source is newer than it. */
 export function ensureProjectorBuilt(): void {
-  const sources = Math.max(newest(join(ROOT, 'apps', 'projector', 'src')), newest(join(ROOT, 'libs')));
-  if (existsSync(MAIN) && statSync(MAIN).mtimeMs >= sources) return;
-  spawnSync('npx', ['nest', 'build', 'projector'], { cwd: ROOT, stdio: 'ignore' });
-  if (!existsSync(MAIN)) throw new Error(`could not build ${MAIN}`);
+  ensureBuilt('projector', MAIN);
 }
 
 /** The REDIS_* variables of a Redis configuration (the inverse of loadConfig for them; TLS files are not recreated). */
@@ -154,4 +144,20 @@ export async function drainedGroup(kafka: Kafka, config: AppConfig, groupId = co
   } finally {
     await admin.disconnect();
   }
+}
+
+/** Sends `events` (and adds them to `sent`, the test's record of what it sent), then waits for the group to commit everything. */
+export async function sendDrained(h: { send(...events: Ev[]): Promise<unknown>; kafka: Kafka; config: AppConfig }, sent: Ev[], events: Ev[]): Promise<void> {
+  sent.push(...events);
+  await h.send(...events);
+  await drainedGroup(h.kafka, h.config);
+}
+
+/** A harness without in-process apps (the test runs projector processes from dist/, rebuilt when stale) and a connected admin client. */
+export async function processHarness(): Promise<{ h: Harness; admin: Admin }> {
+  ensureProjectorBuilt();
+  const h = await Harness.start({ projector: false, gateway: false });
+  const admin = h.kafka.admin();
+  await admin.connect();
+  return { h, admin };
 }

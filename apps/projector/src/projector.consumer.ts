@@ -3,13 +3,20 @@ import { EventPattern, Payload } from '@nestjs/microservices';
 import type { KafkaMessage } from 'kafkajs';
 import { APP_CONFIG, type AppConfig } from '@app/config';
 import { CONSUMED_TOPIC_ROLES, classifyRedisError, parseEvent, type ConsumedTopicRole, type UnreadEvent } from '@app/contracts';
-import { GENERATIONS, Generations, ProjectionStore, REDIS, type BatchPosition, type PositionResult, type RedisClient } from '@app/store';
+import { GENERATIONS, Generations, ProjectionStore, REDIS, type BatchPosition, type BatchWriterOptions, type PositionResult, type RedisClient } from '@app/store';
 import { ChangeFeed } from './change-feed';
 import { DeadLetterService } from './dead-letter.service';
 import { BATCH_PATTERN, KafkaBatchTransport, type BatchOutcome, type RecordBatch } from './kafka-batch.transport';
 import { PartitionWaits } from './partition-waits';
 import { ProjectorMetrics } from './projector.metrics';
 import { BATCH_TRANSPORT } from './projector.tokens';
+
+/**
+ * The projector's batch writer: its runs in flight together are batches of different
+ * partitions, which commute, so the smallest go first (a batch a user waits on is not held
+ * behind a large one: BatchWriter, `smallest-runs-first`).
+ */
+export const BATCH_WRITER_OPTIONS: BatchWriterOptions = { order: 'smallest-runs-first' };
 
 /** How often the active generation and the switch fence are read. */
 export const GENERATION_POLL_MS = 100;
@@ -52,9 +59,8 @@ export class ProjectorConsumer implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger('Projector');
   private readonly roleOfTopic: Map<string, ConsumedTopicRole>;
   private readonly keyPrefix: string;
-  private generation?: { active: number; fence?: { generation: number; token: string } };
-  private poll?: NodeJS.Timeout;
   private verifier?: NodeJS.Timeout;
+  private unwatch?: () => void;
 
   constructor(
     @Inject(APP_CONFIG) config: AppConfig,
@@ -73,15 +79,17 @@ export class ProjectorConsumer implements OnModuleInit, OnModuleDestroy {
 
   onModuleInit(): void {
     this.transport.setPositionReader((partitions) => this.current().positions(partitions));
-    this.poll = setInterval(() => void this.readGeneration(), GENERATION_POLL_MS);
     this.verifier = setInterval(() => void this.verify('periodic check'), POSITION_CHECK_MS);
     // A reconnect may be to another server (a promoted replica): check what it holds.
     this.redis.on('ready', this.onReady);
-    void this.readGeneration();
+    this.unwatch = this.generations.onSwitch((from, to) => {
+      this.logger.log(`projection generation ${from} -> ${to}`);
+      void this.verify('generation switch');
+    });
   }
 
   onModuleDestroy(): void {
-    clearInterval(this.poll);
+    this.unwatch?.();
     clearInterval(this.verifier);
     this.redis.off('ready', this.onReady);
   }
@@ -96,21 +104,8 @@ export class ProjectorConsumer implements OnModuleInit, OnModuleDestroy {
     }
   }
 
-  private async readGeneration(): Promise<void> {
-    try {
-      const before = this.generation?.active;
-      this.generation = await this.generations.read();
-      if (before !== undefined && before !== this.generation.active) {
-        this.logger.log(`projection generation ${before} -> ${this.generation.active}`);
-        await this.verify('generation switch');
-      }
-    } catch {
-      // Redis away: batches wait for it anyway; keep the generation read last.
-    }
-  }
-
   private current(): ProjectionStore {
-    return this.store.forGeneration(this.keyPrefix, this.generation?.active ?? 0);
+    return this.store.forGeneration(this.keyPrefix, this.generations.current());
   }
 
   @EventPattern(BATCH_PATTERN)
@@ -152,8 +147,7 @@ export class ProjectorConsumer implements OnModuleInit, OnModuleDestroy {
 
   /** The active generation, unless a rebuild holds the switch fence (then it throws, to be retried). */
   private async activeGeneration(): Promise<number> {
-    this.generation ??= await this.generations.read();
-    const { active, fence } = this.generation;
+    const { active, fence } = this.generations.last ?? (await this.generations.read());
     if (fence) throw new GenerationSwitching(fence.generation);
     return active;
   }

@@ -9,7 +9,6 @@ import { explain } from './explain.command';
 import { formatProduceReport, openInput, produceLines } from './produce.command';
 import { Progress } from './progress';
 import { capacityReport } from './capacity';
-import { adoptPositions } from './positions.command';
 import { rebuild } from './rebuild.command';
 import { watchFeed } from './watch.command';
 import { RebuildProgress } from './rebuild.progress';
@@ -135,17 +134,6 @@ export function buildProgram(env: NodeJS.ProcessEnv): Command {
       } finally {
         await reporter.stop().catch(() => undefined);
       }
-    });
-
-  program
-    .command('positions')
-    .description('applied positions Redis keeps per partition (docs/reliability.md, "Applied positions")')
-    .command('adopt')
-    .description(
-      "once, when upgrading a deployment that ran before positions existed: record the live group's committed offsets as what Redis holds",
-    )
-    .action(async () => {
-      await adoptPositions(loadConfig(env));
     });
 
   program

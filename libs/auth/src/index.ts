@@ -1,2 +1,3 @@
 export * from './usersig';
 export * from './netease-checksum';
+export * from './failure-budget';

@@ -160,6 +160,12 @@ export class UserSigVerifier {
     return check;
   }
 
+  /** True when `userSig` verified recently and is trusted without re-verifying (a Map lookup). */
+  cached(userSig: string): boolean {
+    const hit = this.cache.get(userSig);
+    return hit !== undefined && hit.untilMs >= this.now();
+  }
+
   /** Number of cached signatures (for tests and metrics). */
   get size(): number {
     return this.cache.size;

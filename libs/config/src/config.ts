@@ -144,6 +144,10 @@ const ENV = {
   QCHAT_RATE_LIMIT: { kind: 'int', default: 100, rules: [IsInt(), Min(1), Max(1_000_000)] },
   /** How long a QChat app stays blocked after passing its limit (the vendor blocks for 10 s). */
   QCHAT_RATE_BLOCK_MS: { kind: 'int', default: 10_000, rules: [IsInt(), Min(0), Max(3_600_000)] },
+  /** Accounts per second per app over the summary API (a batch charges each of its accounts), shared by all replicas. */
+  SUMMARY_RATE_LIMIT: { kind: 'int', default: 1000, rules: [IsInt(), Min(1), Max(1_000_000)] },
+  /** Failed authentications per app per second per replica before unproven credentials are refused unchecked. */
+  AUTH_FAILURE_LIMIT: { kind: 'int', default: 20, rules: [IsInt(), Min(1), Max(1_000_000)] },
   MENTION_RETENTION_MS: { kind: 'int', default: 7 * 24 * 3600 * 1000, rules: [IsInt(), Min(60_000)] },
   USERSIG_CACHE_MS: { kind: 'int', default: 60_000, rules: [IsInt(), Min(0), Max(3_600_000)] },
   HTTP_PORT: { kind: 'int', default: 8080, rules: [IsInt(), Min(0), Max(65535)] },
@@ -233,7 +237,15 @@ export interface AppConfig {
   };
   redis: RedisConfig;
   tenants: TenantsConfig;
-  rateLimits: { tencentPerSecond: number; qchatPerSecond: number; qchatBlockMs: number };
+  rateLimits: {
+    tencentPerSecond: number;
+    qchatPerSecond: number;
+    qchatBlockMs: number;
+    /** Accounts per second per app over the summary API (SUMMARY_RATE_LIMIT). */
+    summaryAccountsPerSecond: number;
+    /** Failed authentications per app per second per replica (AUTH_FAILURE_LIMIT). */
+    authFailuresPerSecond: number;
+  };
   mentionRetentionMs: number;
   userSigCacheMs: number;
   http: {
@@ -528,6 +540,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: { require
       tencentPerSecond: parsed.TENCENT_RATE_LIMIT,
       qchatPerSecond: parsed.QCHAT_RATE_LIMIT,
       qchatBlockMs: parsed.QCHAT_RATE_BLOCK_MS,
+      summaryAccountsPerSecond: parsed.SUMMARY_RATE_LIMIT,
+      authFailuresPerSecond: parsed.AUTH_FAILURE_LIMIT,
     },
     mentionRetentionMs: parsed.MENTION_RETENTION_MS,
     userSigCacheMs: parsed.USERSIG_CACHE_MS,

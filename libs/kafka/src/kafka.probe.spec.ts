@@ -95,6 +95,6 @@ describe('describeKafkaFailure', () => {
     ) as KafkaRefusedError;
     expect(err).toBeInstanceOf(KafkaRefusedError);
     expect(err.stack).toBe(err.message);
-    expect(err.message).toMatch(/^kafka: the broker refused SASL/);
+    expect(err.message).toMatch(/^kafka: the broker k:9092 refused SASL/);
   });
 });

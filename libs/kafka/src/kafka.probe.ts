@@ -49,7 +49,8 @@ export function describeKafkaFailure(err: unknown, config: AppConfig['kafka']): 
   const errors = chain(err);
   const mech = config.sasl?.mechanism.toUpperCase();
   for (const e of errors) {
-    const broker = e.broker ? ` ${e.broker}` : '';
+    // kafkajs' SASL errors do not say which broker: name the bootstrap list then
+    const broker = ` ${e.broker ?? config.brokers.join(',')}`;
     if (e.name === 'KafkaJSSASLAuthenticationError') {
       const who = config.sasl && 'username' in config.sasl ? ` as ${config.sasl.username}` : '';
       return `the broker${broker} refused SASL ${mech ?? ''} authentication${who} (${e.message}): check KAFKA_SASL_MECHANISM and the credentials`;

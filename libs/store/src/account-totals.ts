@@ -48,10 +48,12 @@ export class AccountTotalsReader {
   /**
    * The totals of many accounts (the batch API's and the change feed's): readUnreadOf (two
    * round trips per node for all of them), then, only for accounts in a QChat server,
-   * channelCounts, all issued together.
+   * channelCounts, all issued together. `registeredOnly` (the batch API): accounts that are
+   * not registered are answered after one read each (readUnreadOf), their totals beyond
+   * `registered: false` not read.
    */
-  async readMany(accounts: readonly { app: string; account: string }[], now = Date.now()): Promise<AccountTotals[]> {
-    const read = await readUnreadOf(this.store, accounts);
+  async readMany(accounts: readonly { app: string; account: string }[], now = Date.now(), registeredOnly = false): Promise<AccountTotals[]> {
+    const read = await readUnreadOf(this.store, accounts, registeredOnly);
     return Promise.all(
       read.map(async ({ unread, servers }, i) => {
         const a = accounts[i]!;

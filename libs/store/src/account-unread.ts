@@ -4,6 +4,7 @@ import { parseC2cCounts } from './c2c.store';
 import type { GroupMemberView } from './group.store';
 import type { ProjectionStore } from './projection.store';
 import { DEFAULT_RECEIVE_OPTION, parseReceiveOptions, type ReceiveOptions } from './receive-option.store';
+import { ACCOUNT_FIELD } from './keyspace';
 import { READ_SCRIPTS } from './scripts';
 import { callScript } from './write';
 
@@ -38,9 +39,19 @@ export interface AccountUnreadRead {
  * for every account's c2c counts hash, receive options, group index and number of QChat
  * servers; (2) per group any account is in, one HMGET of its meta fields and every such
  * account's record (GroupStore.memberViews, whose counting rules are joinedGroups'), then
- * one ZCOUNT per (group, member) only where the group has seqs that do not count.
+ * one ZCOUNT per (group, distinct read seq) only where the group has seqs that do not count.
+ *
+ * `registeredOnly` (the summary and the batch API, which answer only registered accounts):
+ * an account that is not registered costs its one counts read inside step (1) and nothing
+ * more: no options, index or servers read, no group in step (2); its answer keeps
+ * `registered: false` and the counts hash's total. The change feed and `unread explain`
+ * read every account whole.
  */
-export async function readUnreadOf(store: ProjectionStore, accounts: readonly { app: string; account: string }[]): Promise<AccountUnreadRead[]> {
+export async function readUnreadOf(
+  store: ProjectionStore,
+  accounts: readonly { app: string; account: string }[],
+  registeredOnly = false,
+): Promise<AccountUnreadRead[]> {
   const redis = store.redis;
   const cluster = redis instanceof Cluster;
   const calls = new Map<number, { keys: string[]; at: number[] }[]>();
@@ -59,7 +70,7 @@ export async function readUnreadOf(store: ProjectionStore, accounts: readonly { 
   const heads = new Array<Reply>(accounts.length);
   await Promise.all(
     [...calls.values()].flat().map(async (c) => {
-      const replies = (await callScript(redis, ACCOUNT_UNREAD, c.keys, [])) as Reply[];
+      const replies = (await callScript(redis, ACCOUNT_UNREAD, c.keys, [registeredOnly ? '1' : '0', ACCOUNT_FIELD])) as Reply[];
       c.at.forEach((i, j) => (heads[i] = replies[j]!));
     }),
   );
@@ -97,8 +108,8 @@ export async function readUnreadOf(store: ProjectionStore, accounts: readonly { 
 }
 
 /** readUnreadOf for accounts of one app. */
-export async function readAccountsUnread(store: ProjectionStore, app: string, accounts: readonly string[]): Promise<AccountUnread[]> {
-  return (await readUnreadOf(store, accounts.map((account) => ({ app, account })))).map((r) => r.unread);
+export async function readAccountsUnread(store: ProjectionStore, app: string, accounts: readonly string[], registeredOnly = false): Promise<AccountUnread[]> {
+  return (await readUnreadOf(store, accounts.map((account) => ({ app, account })), registeredOnly)).map((r) => r.unread);
 }
 
 /**

@@ -8,9 +8,11 @@ import { argList, isScript, registerScripts, send, type Write, type Writer } fro
 /**
  * The writes of one `run` call: one promise for all of them (not one per write), settled
  * like Promise.all. Its `after` writes (the last `tails` of its ops) run only once every
- * other write succeeded: in the same folded call as all of them (a call stops at its first
- * error, so nothing after a failed write runs), else held here and sent when the others
- * have all been acknowledged.
+ * other write (its own writes) succeeded: in the same folded call as all of them (a call
+ * stops at its first error, so nothing after a failed write runs), else held here and
+ * handed to `release` when the own writes have all been acknowledged. The writer tells the
+ * run where its own writes go (`carriedBy`, `sentAlone`) and asks where an `after` write
+ * may go (`admitsAfter`); which calls carry what is the run's own state.
  */
 class Run {
   readonly replies: unknown[];
@@ -18,16 +20,16 @@ class Run {
   /** The run's own writes (not its `after` ones) not yet acknowledged. */
   private own: number;
   private settled = false;
-  /** The first folded call that carries one of the run's own writes. */
-  firstCall?: object;
-  /** The run's own writes went in more than one call. */
-  spans = false;
+  /** The folded call that carries the run's own writes, while they all go in one. */
+  private call?: object;
+  /** The run's own writes went in more than one call (or one went alone). */
+  private spread = false;
   /** `after` writes waiting for the run's own writes. */
   private held: Op[] = [];
 
   constructor(
     n: number,
-    readonly tails: number,
+    private readonly tails: number,
     private readonly done: (replies: unknown[]) => void,
     private readonly failed: (err: unknown) => void,
     /** Sends the held `after` writes once every own write succeeded. */
@@ -38,14 +40,31 @@ class Run {
     this.own = n - tails;
   }
 
-  /** Every own write of the run was acknowledged: its `after` writes may go. */
-  get ownDone(): boolean {
-    return this.own === 0;
+  /** How many writes the run has, `after` ones included. */
+  get size(): number {
+    return this.replies.length;
   }
 
-  /** Holds an `after` write until every own write of the run succeeded (then `release` gets it). */
-  hold(op: Op): void {
+  /** One of the run's own writes goes in the folded call `call`. */
+  carriedBy(call: object): void {
+    if (this.call === undefined) this.call = call;
+    else if (this.call !== call) this.spread = true;
+  }
+
+  /** One of the run's own writes is sent on its own, outside any folded call. */
+  sentAlone(): void {
+    this.spread = true;
+  }
+
+  /**
+   * Whether the `after` write `op` may be sent now, in the folded call `call` (undefined: on
+   * its own): when every own write was acknowledged, or when every one of them is in that
+   * same call, before it. Otherwise the run holds `op` and releases it once they all were.
+   */
+  admitsAfter(op: Op, call?: object): boolean {
+    if (this.own === 0 || (!this.spread && call !== undefined && this.call === call)) return true;
     if (!this.settled) this.held.push(op);
+    return false;
   }
 
   resolve(i: number, reply: unknown): void {
@@ -80,7 +99,18 @@ interface Op {
   after: boolean;
 }
 
+/**
+ * The order a flush sends its runs in: `given`, the order `run` was called in (the default);
+ * `smallest-runs-first`, the runs with the fewest writes first (ties in the order given), each
+ * run's writes kept together and in order. The second is for a caller whose runs in flight
+ * together give the same result in any order, which only the caller knows: the projector,
+ * whose runs are batches of different partitions (smallestRunsFirst).
+ */
+export type RunOrder = 'given' | 'smallest-runs-first';
+
 export interface BatchWriterOptions {
+  /** The order a flush sends its runs in (default `given`). */
+  order?: RunOrder;
   /** Writes per call at most (a call blocks its node while it runs). */
   maxOpsPerCall?: number;
   /**
@@ -106,14 +136,13 @@ const FIRST_CALL_OPS = 16;
 
 /**
  * The ops of a flush with each run's ops kept together and in order, the runs ordered by how
- * many ops they have, fewest first (ties in the order given) — when every run of the flush
- * carries a position (`after`): such a run is one partition's batch (the projector has one
- * batch per partition in flight), and batches of different partitions give the same result
- * in any order (docs/events.md: one conversation's or entity's events share a partition of
- * their topic; across topics every projection is order-free); which of them reached the
- * writer first was already up to kafkajs. A flush with any other run keeps the order given
- * (a caller may rely on it, e.g. consecutive batches of one stream in flight together). A
- * run's ops are contiguous in `pending`: `run` pushes them at once.
+ * many ops they have, fewest first (ties in the order given): order `smallest-runs-first`.
+ * The projector hands that order in because its runs commute: it has one batch per
+ * partition in flight, and batches of different partitions give the same result in any
+ * order (docs/events.md: one conversation's or entity's events share a partition of their
+ * topic; across topics every projection is order-free); which of them reached the writer
+ * first was already up to kafkajs. A run's ops are contiguous in `pending`: `run` pushes them
+ * at once.
  */
 function smallestRunsFirst(ops: Op[]): Op[] {
   // where each run starts; its ops are copied out only when the runs must be reordered
@@ -122,7 +151,6 @@ function smallestRunsFirst(ops: Op[]): Op[] {
   let previous = 0;
   for (let i = 0; i < ops.length; ) {
     const run = ops[i]!.run;
-    if (run.tails === 0) return ops;
     let j = i + 1;
     while (j < ops.length && ops[j]!.run === run) j++;
     if (j - i < previous) sorted = false;
@@ -145,12 +173,12 @@ function size(w: Write): number {
  * The projector's Writer: every write given to `run` in one tick is folded into `batch.lua`
  * calls per Redis node (on a Redis Cluster: per slot, each sent to the master that serves
  * it), in calls that grow from FIRST_CALL_OPS writes to at most `maxOpsPerCall`; each
- * write's reply comes back in its place. When every run of the tick carries a position
- * (partitions' batches: smallestRunsFirst) the runs with the fewest writes go first.
+ * write's reply comes back in its place. With order `smallest-runs-first` (the projector's:
+ * its runs commute) the runs with the fewest writes go first; otherwise in the order given.
  *
  * Guarantees, compared with one call per write (DirectWriter): the same writes run, in the
- * same order per node (one connection per node, calls sent in order; partitions' batches
- * each in its own order, as above), each atomically (a script body runs whole inside the
+ * same order per node (one connection per node, calls sent in order; with
+ * `smallest-runs-first`, each run in its own order), each atomically (a script body runs whole inside the
  * folded call). A call that fails as a whole (connection
  * lost, a node that no longer serves a slot) rejects every write in it. A script error
  * (`redis.call` raising, or a script's own `error()`) stops the folded call where it was;
@@ -165,6 +193,7 @@ export class BatchWriter implements Writer {
   private foldSource?: { lua: string; sha: string };
   private readonly maxOps: number;
   private readonly maxArgs: number;
+  private readonly order: RunOrder;
 
   constructor(
     private readonly redis: RedisClient,
@@ -172,6 +201,7 @@ export class BatchWriter implements Writer {
   ) {
     this.maxOps = opts.maxOpsPerCall ?? 500;
     this.maxArgs = opts.maxArgsPerCall ?? 20_000;
+    this.order = opts.order ?? 'given';
     registerScripts(redis);
   }
 
@@ -209,7 +239,7 @@ export class BatchWriter implements Writer {
 
   private flush(): void {
     this.scheduled = false;
-    const ops = smallestRunsFirst(this.pending);
+    const ops = this.order === 'smallest-runs-first' ? smallestRunsFirst(this.pending) : this.pending;
     this.pending = [];
     if (ops.length === 0) return;
     if (this.redis instanceof Cluster) {
@@ -236,7 +266,7 @@ export class BatchWriter implements Writer {
       const startsRun = i === 0 || (ops[i - 1] as Op).run !== op.run;
       if (!isScript(w) && n > MAX_FOLDED_COMMAND_ARGS) {
         if (i > start) this.call(client, ops.slice(start, i));
-        op.run.spans = true;
+        op.run.sentAlone();
         // on one Redis written directly, like the calls around it, so it keeps its place
         if (this.redis instanceof Cluster) this.oneByOne([op]);
         else settle(op, direct(this.redis, w.command, argList(w.keys, w.args)));
@@ -246,7 +276,7 @@ export class BatchWriter implements Writer {
       }
       if (
         i > start &&
-        (i - start >= this.maxOps || args + n > this.maxArgs || (startsRun && i - start + op.run.replies.length > share))
+        (i - start >= this.maxOps || args + n > this.maxArgs || (startsRun && i - start + op.run.size > share))
       ) {
         this.call(client, ops.slice(start, i));
         start = i;
@@ -338,26 +368,21 @@ export class BatchWriter implements Writer {
   }
 
   /**
-   * The ops of one call, less the `after` writes whose run has writes outside it: those are
-   * held until the run's writes are acknowledged. Only a call that carries every own write
-   * of the run (or a run with none) carries its `after` writes, after them.
+   * The ops of one call, less the `after` writes their run holds back (Run.admitsAfter):
+   * only a call that carries every own write of the run (or a run with none left) carries
+   * its `after` writes, after them.
    */
   private withAfter(ops: Op[]): Op[] {
     const call = {};
     let kept: Op[] | undefined;
     for (let i = 0; i < ops.length; i++) {
       const op = ops[i] as Op;
-      const run = op.run;
-      if (!op.after) {
-        if (run.firstCall === undefined) run.firstCall = call;
-        else if (run.firstCall !== call) run.spans = true;
-        if (kept) kept.push(op);
-      } else if (run.ownDone || (!run.spans && run.firstCall === call)) {
-        if (kept) kept.push(op);
-      } else {
+      if (!op.after) op.run.carriedBy(call);
+      else if (!op.run.admitsAfter(op, call)) {
         kept ??= ops.slice(0, i);
-        run.hold(op);
+        continue;
       }
+      if (kept) kept.push(op);
     }
     return kept ?? ops;
   }
@@ -368,8 +393,7 @@ export class BatchWriter implements Writer {
    */
   private oneByOne(ops: Op[]): void {
     for (const op of ops) {
-      if (op.after && !op.run.ownDone) op.run.hold(op);
-      else settle(op, send(this.redis, op.write));
+      if (!op.after || op.run.admitsAfter(op)) settle(op, send(this.redis, op.write));
     }
   }
 }

@@ -19,8 +19,6 @@ export interface C2cPeerState {
 const TOTAL = '';
 /** Prefix of a peer's tombstone list in the read-times hash: `\x02<peer>` → `\n<msgId>\t<time>`… (c2c-apply.lua). */
 const TOMBSTONE = '\x02';
-/** The field of an owner's counts hash (C2cKeys.counts) holding its total. */
-export const C2C_TOTAL_FIELD = TOTAL;
 
 const APPLY = WRITE_SCRIPTS.c2cApply;
 const DELETE = WRITE_SCRIPTS.c2cDelete;

@@ -307,14 +307,26 @@ export class GroupStore {
 
   /**
    * Subtracts, from every view with unread whose group has seqs that do not count, the
-   * number of them in (readSeq, maxSeq]: one ZCOUNT per such group (O(log n)), issued
-   * together (one round trip per node). Views of groups without any pass unchanged.
+   * number of them in (readSeq, maxSeq]: one ZCOUNT (O(log n)) per distinct (group, readSeq,
+   * maxSeq) among such views, so members of a group that have read up to the same seq share
+   * one, all issued together (one round trip per node). Views of groups without any pass
+   * unchanged.
    */
   async settle(app: string, views: GroupMemberView[]): Promise<GroupMemberView[]> {
-    const pending = views.filter((v) => v.unread > 0 && (uncountedTotal.get(v) ?? 0) > 0);
-    if (pending.length === 0) return views;
-    const counts = await Promise.all(pending.map((v) => this.redis.zcount(this.keys.group(app, v.groupId).uncounted, `(${v.readSeq}`, v.maxSeq)));
-    pending.forEach((v, i) => (v.unread = Math.max(0, v.unread - counts[i]!)));
+    const pending = new Map<string, { groupId: string; readSeq: number; maxSeq: number; views: GroupMemberView[] }>();
+    for (const v of views) {
+      if (v.unread <= 0 || (uncountedTotal.get(v) ?? 0) <= 0) continue;
+      const id = `${v.readSeq}:${v.maxSeq}:${v.groupId}`;
+      const p = pending.get(id);
+      if (p) p.views.push(v);
+      else pending.set(id, { groupId: v.groupId, readSeq: v.readSeq, maxSeq: v.maxSeq, views: [v] });
+    }
+    if (pending.size === 0) return views;
+    const runs = [...pending.values()];
+    const counts = await Promise.all(runs.map((p) => this.redis.zcount(this.keys.group(app, p.groupId).uncounted, `(${p.readSeq}`, p.maxSeq)));
+    runs.forEach((p, i) => {
+      for (const v of p.views) v.unread = Math.max(0, v.unread - counts[i]!);
+    });
     return views;
   }
 
@@ -344,9 +356,11 @@ export class GroupStore {
    * skipping dismissed groups and groups it is no longer in: two round trips, the marker and
    * the index (the account's slot), then one HMGET per group issued in one tick (one pipeline
    * per node), and a third for groups with seqs that do not count (settle: one ZCOUNT each,
-   * one tick).
+   * one tick). With `settled: false` the third step is left out: each view's `unread` is
+   * then max(0, maxSeq − readSeq) before the seqs that do not count, and the caller settles
+   * (settle()) only the views it answers with, when it answers with unread at all.
    */
-  async joinedGroups(app: string, account: string): Promise<{ registered: boolean; groups: GroupMemberView[] }> {
+  async joinedGroups(app: string, account: string, settled = true): Promise<{ registered: boolean; groups: GroupMemberView[] }> {
     const f = field(account);
     const marker = this.keys.account(app, account);
     const [exists, ids] = await Promise.all([
@@ -355,7 +369,7 @@ export class GroupStore {
     ]);
     const values = await Promise.all(ids.map((g) => this.redis.hmget(this.keys.group(app, g).state, ...META_FIELDS, f)));
     const groups = ids.map((id, i) => view(id, values[i]!)).filter((v) => v.exists && v.member);
-    return { registered: exists === 1, groups: await this.settle(app, groups) };
+    return { registered: exists === 1, groups: settled ? await this.settle(app, groups) : groups };
   }
 }
 

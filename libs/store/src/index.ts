@@ -9,6 +9,7 @@ export * from './write';
 export * from './directory.store';
 export * from './group.store';
 export * from './keyspace';
+export * from './generations';
 export * from './projection.store';
 export * from './redis.factory';
 export * from './scripts';

@@ -14,10 +14,6 @@ export function esc(id: string): string {
   return /[%{}:]/.test(id) ? id.replace(/[%{}:]/g, (c) => '%' + c.charCodeAt(0).toString(16).toUpperCase()) : id;
 }
 
-import type { RedisClient } from './redis.factory';
-import { BOOKKEEPING_SCRIPTS } from './scripts';
-import { callScript, registerScripts } from './write';
-
 /** Something that knows which projection generation is active (see Generations). */
 export interface GenerationSource {
   /** The generation to read or write now. */
@@ -90,70 +86,6 @@ export function nonceKey(base: string, app: string, nonce: string): string {
  */
 export function feedVersionKey(base: string, app: string, account: string): string {
   return `${base}:ver:{${esc(app)}:${esc(account)}}`;
-}
-
-/**
- * Projection generations (docs/reliability.md, rebuild). Readers resolve key names through
- * the active generation as last read; writers (the projector) work on an explicit
- * generation per batch (`ProjectionStore.forGeneration`).
- */
-export class Generations implements GenerationSource {
-  private active = 0;
-  readonly keys: { active: string; fence: string };
-
-  /**
-   * @param redis the client to read the pointer with
-   * @param base REDIS_KEY_PREFIX
-   */
-  constructor(
-    private readonly redis: RedisClient,
-    readonly base: string,
-  ) {
-    this.keys = generationKeys(base);
-    registerScripts(redis);
-  }
-
-  /** The generation read last (0 before any read). */
-  current(): number {
-    return this.active;
-  }
-
-  /** Reads the pointer and the fence (one MGET). `fence` is the generation being switched to. */
-  async read(): Promise<{ active: number; fence?: { generation: number; token: string } }> {
-    const [active, fence] = await this.redis.mget(this.keys.active, this.keys.fence);
-    const generation = active === null || active === undefined ? 0 : Number(active);
-    this.active = Number.isSafeInteger(generation) && generation >= 0 ? generation : 0;
-    if (!fence) return { active: this.active };
-    const [gen, token] = fence.split(' ');
-    return { active: this.active, fence: { generation: Number(gen), token: token ?? '' } };
-  }
-
-  /**
-   * Sets the switch fence for `generation` (rebuild only): while it stands, live projectors
-   * hold their batches. Expires after `ttlMs` unless extended. False when a fence stands.
-   */
-  async setFence(generation: number, token: string, ttlMs: number): Promise<boolean> {
-    return (await this.redis.set(this.keys.fence, `${generation} ${token}`, 'PX', ttlMs, 'NX')) === 'OK';
-  }
-
-  /** Extends the fence set with `token`; false when it expired or is not ours. */
-  async extendFence(generation: number, token: string, ttlMs: number): Promise<boolean> {
-    return (await callScript(this.redis, BOOKKEEPING_SCRIPTS.generationFence, [this.keys.fence], [`${generation} ${token}`, ttlMs])) === 1;
-  }
-
-  /** Activates `generation` and lifts the fence, atomically, if the fence is still ours. */
-  async flip(generation: number, token: string): Promise<boolean> {
-    const ok = (await callScript(this.redis, BOOKKEEPING_SCRIPTS.generationFlip, [this.keys.active, this.keys.fence], [generation, `${generation} ${token}`])) === 1;
-    if (ok) {
-      this.active = generation;
-    }
-    return ok;
-  }
-
-  /** Lifts the fence set with `token` (a rebuild that gives up). */
-  async dropFence(generation: number, token: string): Promise<void> {
-    await callScript(this.redis, BOOKKEEPING_SCRIPTS.generationFence, [this.keys.fence], [`${generation} ${token}`, 1]);
-  }
 }
 
 /**

@@ -12,7 +12,7 @@ import { Keyspace, generationPrefix } from './keyspace';
 import type { RedisClient } from './redis.factory';
 import type { StoreOptions } from './store-options';
 import { WRITE_SCRIPTS } from './scripts';
-import { DirectWriter, command, runScript, type Write, type Writer } from './write';
+import { DirectWriter, runScript, type Write, type Writer } from './write';
 
 export type { StoreOptions } from './store-options';
 
@@ -48,16 +48,19 @@ export class ProjectionStore {
   readonly channel: ChannelStore;
   readonly directory: DirectoryStore;
   readonly receiveOptions: ReceiveOptionStore;
-  private readonly folded: Writer;
   private readonly direct: Writer;
 
+  /**
+   * @param batches the batch writer `applyBatch` folds with (the projector's, shared by every
+   *   generation's store: `forGeneration`). Without one the store builds its own on the first
+   *   `applyBatch` (tools and tests); a store that never batches, the gateway's, has none.
+   */
   constructor(
     readonly redis: RedisClient,
     readonly keys: Keyspace,
     readonly options: StoreOptions,
-    writer?: BatchWriter,
+    private batches?: BatchWriter,
   ) {
-    this.folded = writer ?? new BatchWriter(redis);
     this.direct = new DirectWriter(redis);
     this.c2c = new C2cStore(redis, keys);
     this.group = new GroupStore(redis, keys);
@@ -74,7 +77,7 @@ export class ProjectionStore {
     const prefix = generationPrefix(base, generation);
     let store = this.byGeneration.get(prefix);
     if (!store) {
-      store = new ProjectionStore(this.redis, new Keyspace(prefix), this.options, this.folded as BatchWriter);
+      store = new ProjectionStore(this.redis, new Keyspace(prefix), this.options, this.batches);
       this.byGeneration.set(prefix, store);
     }
     return store;
@@ -161,7 +164,11 @@ export class ProjectionStore {
    */
   async applyBatch(events: readonly UnreadEvent[], at?: BatchPosition): Promise<PositionResult> {
     const after = at ? this.positionWrites(at) : [];
-    return positionResult(await this.applyWith(this.folded, events, after));
+    return positionResult(await this.applyWith(this.batchWriter(), events, after));
+  }
+
+  private batchWriter(): BatchWriter {
+    return (this.batches ??= new BatchWriter(this.redis));
   }
 
   /** Applies `events`, then runs `after` once all their writes succeeded; resolves with `after`'s replies. */
@@ -187,7 +194,7 @@ export class ProjectionStore {
    * every write of the batch was acknowledged (positions.lua).
    */
   async recordPosition(topic: string, partition: number, prev: bigint, last: bigint): Promise<PositionResult> {
-    return positionResult(await this.folded.run(this.positionWrites({ topic, partition, prev, last })));
+    return positionResult(await this.batchWriter().run(this.positionWrites({ topic, partition, prev, last })));
   }
 
   /** positions.lua on every positions hash (one per master on a Cluster). */
@@ -207,18 +214,6 @@ export class ProjectionStore {
         return k === 0 || v < min ? v : min;
       }, -1n),
     );
-  }
-
-  /**
-   * Records positions only where this generation has none yet for the partition (HSETNX):
-   * for a deployment that ran before positions existed (`unread positions adopt`). Returns
-   * how many fields were set.
-   */
-  async adoptPositions(entries: readonly { topic: string; partition: number; held: bigint }[]): Promise<number> {
-    const set = (await this.direct.run(
-      this.positionKeys().flatMap((key) => entries.map((e) => command('HSETNX', [key], [positionField(e.topic, e.partition), String(e.held)]))),
-    )) as number[];
-    return set.reduce<number>((a, b) => a + b, 0);
   }
 
   /**

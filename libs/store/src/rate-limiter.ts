@@ -65,13 +65,16 @@ export class RateLimiter {
   /**
    * True when the call may go ahead. Synchronous while the local lease lasts; a promise
    * when a lease must be asked for (one round trip, shared by every call waiting for it).
+   * `cost` is what the call charges (a batch of n accounts charges n); a cost above the
+   * limit can never pass.
    */
-  allow(family: string, app: string, api: string, limit: number, blockMs = 0): boolean | Promise<boolean> {
+  allow(family: string, app: string, api: string, limit: number, blockMs = 0, cost = 1): boolean | Promise<boolean> {
+    if (cost > limit) return false;
     const id = `${family}\n${app}\n${api}`;
     const lease = this.leases.get(id);
     if (lease && Date.now() < lease.until) {
-      if (lease.tokens > 0) {
-        lease.tokens--;
+      if (lease.tokens >= cost) {
+        lease.tokens -= cost;
         return true;
       }
       if (lease.refused) return false;
@@ -82,7 +85,7 @@ export class RateLimiter {
         return false;
       }
     }
-    return this.renew(id, lease, family, app, api, limit, blockMs);
+    return this.renew(id, lease, family, app, api, limit, blockMs, cost);
   }
 
   private async renew(
@@ -93,20 +96,26 @@ export class RateLimiter {
     api: string,
     limit: number,
     blockMs: number,
+    cost: number,
   ): Promise<boolean> {
     if (lease?.pending) {
       await lease.pending;
-      return this.allow(family, app, api, limit, blockMs);
+      return this.allow(family, app, api, limit, blockMs, cost);
     }
     const next: Lease = lease ?? { tokens: 0, until: 0, refused: false, local: false };
     this.leases.set(id, next);
     const sentAt = Date.now();
+    // Calls still held in this window count towards a costly call; it asks for what it lacks.
+    const held = sentAt < next.until && !next.local ? next.tokens : 0;
+    const wanted = Math.max(leaseSize(limit), cost - held);
     const keys = rateLimitKeys(this.prefix, family, app, api);
-    next.pending = (callScript(this.redis, BOOKKEEPING_SCRIPTS.rateLease, [keys.base, keys.block], [limit, leaseSize(limit), blockMs]) as Promise<[number, number]>).then(
+    next.pending = (callScript(this.redis, BOOKKEEPING_SCRIPTS.rateLease, [keys.base, keys.block], [limit, wanted, blockMs]) as Promise<[number, number]>).then(
       ([granted, ms]) => {
         // Measured from when the request left: the lease ends no later than Redis's window.
+        // Held calls belong to the window they were granted in: kept only if it is the same.
+        const sameWindow = held > 0 && Date.now() < next.until;
         next.until = sentAt + Number(ms);
-        next.tokens = Number(granted);
+        next.tokens = Number(granted) + (sameWindow ? held : 0);
         next.refused = Number(granted) === 0;
         next.local = false;
         next.pending = undefined;
@@ -129,6 +138,6 @@ export class RateLimiter {
       },
     );
     await next.pending;
-    return this.allow(family, app, api, limit, blockMs);
+    return this.allow(family, app, api, limit, blockMs, cost);
   }
 }

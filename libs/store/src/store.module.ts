@@ -9,41 +9,41 @@ import {
   type Provider,
 } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '@app/config';
-import { Generations, Keyspace } from './keyspace';
+import { BatchWriter, type BatchWriterOptions } from './batch-writer';
+import { Generations } from './generations';
+import { Keyspace } from './keyspace';
 import { ProjectionStore } from './projection.store';
 import { closeRedisClient, createRedisClient, type RedisClient } from './redis.factory';
 
 export const REDIS = Symbol('REDIS');
 /** Injection token of the app's Generations (the active projection generation). */
 export const GENERATIONS = Symbol('GENERATIONS');
+const GENERATION_WATCH_MS = Symbol('GENERATION_WATCH_MS');
 
-
-/** How often readers re-read the generation pointer; a rebuild keeps the old generation well beyond it. */
+/** How often the gateway re-reads the generation pointer; a rebuild keeps the old generation well beyond it. */
 export const GENERATION_REFRESH_MS = 1_000;
 
 /**
- * Keeps the gateway's view of the active projection generation fresh: the pointer is re-read
- * every GENERATION_REFRESH_MS in the background (one MGET), so no request waits for it; when
- * a read fails the generation read last is kept. A request builds its keys from the
+ * Watches the app's generation pointer and switch fence (Generations.watch) from start-up
+ * to shutdown: the first read before the app answers, then one MGET every interval in the
+ * background, so no request or batch waits for it. A request builds its keys from the
  * generation read last; one that straddles a switch may read the old generation for some
  * keys and the new one for others, both complete (readers are switched only to a finished
  * generation, and the old one is kept for a grace period, docs/reliability.md).
  */
 @Injectable()
-export class GenerationRefresher implements OnModuleInit, OnApplicationShutdown {
-  private timer?: NodeJS.Timeout;
-
-  constructor(@Inject(GENERATIONS) private readonly generations: Generations) {}
+export class GenerationWatch implements OnModuleInit, OnApplicationShutdown {
+  constructor(
+    @Inject(GENERATIONS) private readonly generations: Generations,
+    @Inject(GENERATION_WATCH_MS) private readonly intervalMs: number,
+  ) {}
 
   async onModuleInit(): Promise<void> {
-    this.timer = setInterval(() => void this.generations.read().catch(() => undefined), GENERATION_REFRESH_MS);
-    this.timer.unref();
-    // The first read before the app answers; a Redis that is down is the readiness check's concern.
-    await this.generations.read().catch(() => undefined);
+    await this.generations.watch(this.intervalMs);
   }
 
   onApplicationShutdown(): void {
-    clearInterval(this.timer);
+    this.generations.stop();
   }
 }
 
@@ -51,8 +51,14 @@ export interface StoreModuleOptions {
   /** The projector queues commands while Redis is away; the gateway fails fast. */
   offlineQueue: boolean;
   connectionName: string;
-  /** Re-read the generation pointer in the background (readers; default: when offlineQueue is false, i.e. the gateway). */
-  refreshGeneration?: boolean;
+  /**
+   * How often the generation pointer and the switch fence are re-read (default
+   * GENERATION_REFRESH_MS): the gateway's requests and the projector's batches both go by
+   * the generation read last.
+   */
+  generationWatchMs?: number;
+  /** The batch writer's options (the projector's: it batches; without them the store has no batch writer). */
+  batchWriter?: BatchWriterOptions;
 }
 
 /** Provides the Redis client (REDIS), the Generations (GENERATIONS) and the ProjectionStore to an app. */
@@ -82,12 +88,16 @@ export class StoreModule implements OnApplicationShutdown {
         provide: ProjectionStore,
         inject: [REDIS, APP_CONFIG, GENERATIONS],
         useFactory: (redis: RedisClient, config: AppConfig, generations: Generations) =>
-          new ProjectionStore(redis, new Keyspace(config.redis.keyPrefix, generations), {
-            mentionRetentionMs: config.mentionRetentionMs,
-          }),
+          new ProjectionStore(
+            redis,
+            new Keyspace(config.redis.keyPrefix, generations),
+            { mentionRetentionMs: config.mentionRetentionMs },
+            opts.batchWriter && new BatchWriter(redis, opts.batchWriter),
+          ),
       },
+      { provide: GENERATION_WATCH_MS, useValue: opts.generationWatchMs ?? GENERATION_REFRESH_MS },
+      GenerationWatch,
     ];
-    if (opts.refreshGeneration ?? !opts.offlineQueue) providers.push(GenerationRefresher);
     return { module: StoreModule, providers, exports: [REDIS, GENERATIONS, ProjectionStore] };
   }
 

@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import type { Request } from 'express';
-import { NETEASE_CHECKSUM_WINDOW_MS, verifyNeteaseRequest } from '@app/auth';
+import { FailureBudget, NETEASE_CHECKSUM_WINDOW_MS, verifyNeteaseRequest } from '@app/auth';
 import { APP_CONFIG, type AppConfig } from '@app/config';
 import { nonceKey, RateLimiter, REDIS, type RedisClient } from '@app/store';
 import { QCHAT, QchatError } from './qchat.errors';
@@ -70,6 +70,7 @@ export class QchatAuthGuard implements CanActivate {
   private readonly secrets: Map<string, string>;
   private readonly logger = new Logger('QchatAuth');
   private readonly localNonces = new LocalNonces();
+  private readonly failures: FailureBudget;
   private lastWarning = 0;
 
   constructor(
@@ -78,11 +79,18 @@ export class QchatAuthGuard implements CanActivate {
     private readonly limiter: RateLimiter,
   ) {
     this.secrets = new Map(config.tenants.netease.map((t) => [t.appKey, t.appSecret]));
+    this.failures = new FailureBudget(config.rateLimits.authFailuresPerSecond);
   }
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const req = context.switchToHttp().getRequest<QchatRequest>();
     const now = Date.now();
+    // Past AUTH_FAILURE_LIMIT failed CheckSums of the app in this second (this replica), its
+    // requests are refused before any hashing.
+    const claimed = header(req, 'appkey');
+    if (claimed !== undefined && this.failures.exhausted(claimed)) {
+      throw new QchatError(QCHAT.RATE_LIMIT, 'frequency control: too many failed checksums');
+    }
     const auth = verifyNeteaseRequest(
       {
         appKey: header(req, 'appkey'),
@@ -93,7 +101,10 @@ export class QchatAuthGuard implements CanActivate {
       (k) => this.secrets.get(k),
       now,
     );
-    if (!auth.ok) throw new QchatError(QCHAT.PARAM, auth.desc);
+    if (!auth.ok) {
+      if (claimed !== undefined && (auth.reason === 'bad-checksum' || auth.reason === 'expired')) this.failures.fail(claimed);
+      throw new QchatError(QCHAT.PARAM, auth.desc);
+    }
 
     // The same headers stay acceptable until CurTime + 5 min: remember the Nonce that long.
     const ttl = Math.max(1_000, auth.curTimeMs + NETEASE_CHECKSUM_WINDOW_MS - now + 1_000);

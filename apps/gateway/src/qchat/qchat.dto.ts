@@ -19,7 +19,7 @@ export const QCHAT_FAMILY: ErrorFamily = {
 export const QCHAT_COMMON_ERRORS: readonly ErrorDoc[] = [
   { code: QCHAT.PARAM, when: 'a header missing or malformed; unknown AppKey; CurTime more than 5 minutes away; wrong CheckSum', message: 'checksum is not valid' },
   { code: QCHAT.REPEATED, when: 'Nonce already used by this app while its CurTime is acceptable', message: 'repeated request: Nonce already used' },
-  { code: QCHAT.RATE_LIMIT, when: 'per-app, per-API rate limit passed (then blocked for QCHAT_RATE_BLOCK_MS)', message: 'frequency control: too many calls' },
+  { code: QCHAT.RATE_LIMIT, when: 'per-app, per-API rate limit passed (then blocked for QCHAT_RATE_BLOCK_MS); or AUTH_FAILURE_LIMIT failed CheckSums of the app in this second', message: 'frequency control: too many calls' },
   { code: QCHAT.BUSY, when: 'Redis did not answer in time; retry', message: 'server busy (request 6f1c…)' },
   { code: QCHAT.INTERNAL, when: 'internal error; retry', message: 'internal error (request 6f1c…)' },
 ];

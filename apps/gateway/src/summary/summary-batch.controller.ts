@@ -13,12 +13,12 @@ import {
 } from '@nestjs/swagger';
 import { HttpErrorDto } from '../common/openapi';
 import { BatchUnreadDto, BatchUnreadRequestDto } from './summary.dto';
-import { SUMMARY_RATE_LIMIT, SummaryGuard } from './summary.guard';
+import { SummaryGuard } from './summary.guard';
 import { MAX_BATCH_ACCOUNTS, SummaryService, type BatchUnread } from './summary.service';
 
 /**
  * The batch form of the summary API, for push services (docs/api/summary.md). Behind the
- * same guard as the summary: one call takes one request of the tenant's SUMMARY_RATE_LIMIT.
+ * same guard as the summary: a call charges each distinct account it names against the tenant's SUMMARY_RATE_LIMIT.
  */
 @Controller('v1/apps/:appId')
 @UseGuards(SummaryGuard)
@@ -35,7 +35,7 @@ export class SummaryBatchController {
   @ApiOkResponse({ type: BatchUnreadDto })
   @ApiBadRequestResponse({ type: HttpErrorDto, example: { statusCode: 400, message: `the body must be a JSON object {"accounts": [...]} with 1 to ${MAX_BATCH_ACCOUNTS} account ids (strings)` } })
   @ApiUnauthorizedResponse({ type: HttpErrorDto, example: { statusCode: 401, message: 'invalid credentials for this app' } })
-  @ApiTooManyRequestsResponse({ type: HttpErrorDto, example: { statusCode: 429, message: `more than ${SUMMARY_RATE_LIMIT} summary requests per second for this app` } })
+  @ApiTooManyRequestsResponse({ type: HttpErrorDto, example: { statusCode: 429, message: 'more than 1000 accounts per second in summary calls for this app' } })
   @ApiInternalServerErrorResponse({ type: HttpErrorDto, example: { statusCode: 500, message: 'internal error (request 6f1c…)' } })
   unread(@Param('appId') appId: string, @Body() body: unknown): Promise<BatchUnread> {
     return this.summaries.batch(appId, body);

@@ -14,7 +14,7 @@ import {
 } from '@nestjs/swagger';
 import { HttpErrorDto } from '../common/openapi';
 import { AccountSummaryDto } from './summary.dto';
-import { SUMMARY_RATE_LIMIT, SummaryGuard } from './summary.guard';
+import { SummaryGuard } from './summary.guard';
 import { DEFAULT_SUMMARY_LIMIT, MAX_SUMMARY_LIMIT, SummaryService, type AccountSummary } from './summary.service';
 
 /** The account summary API (beyond both vendors): docs/api/summary.md. */
@@ -40,7 +40,7 @@ export class SummaryController {
     },
   })
   @ApiNotFoundResponse({ type: HttpErrorDto, example: { statusCode: 404, message: 'account nobody not found' } })
-  @ApiTooManyRequestsResponse({ type: HttpErrorDto, example: { statusCode: 429, message: `more than ${SUMMARY_RATE_LIMIT} summary requests per second for this app` } })
+  @ApiTooManyRequestsResponse({ type: HttpErrorDto, example: { statusCode: 429, message: 'more than 1000 accounts per second in summary calls for this app' } })
   @ApiInternalServerErrorResponse({ type: HttpErrorDto, example: { statusCode: 500, message: 'internal error (request 6f1c…)' } })
   unread(@Param('appId') appId: string, @Param('account') account: string, @Query('limit') limit: unknown): Promise<AccountSummary> {
     return this.summaries.summary(appId, account, limit);

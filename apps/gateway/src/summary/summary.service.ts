@@ -40,7 +40,7 @@ export interface BatchUnread {
 const BATCH_SHAPE = `the body must be a JSON object {"accounts": [...]} with 1 to ${MAX_BATCH_ACCOUNTS} account ids (strings)`;
 
 /** The distinct accounts of a batch body, in the order given; anything else is a 400. */
-function batchAccounts(text: unknown): string[] {
+export function batchAccounts(text: unknown): string[] {
   let body: unknown;
   try {
     body = typeof text === 'string' ? JSON.parse(text) : undefined;
@@ -80,7 +80,7 @@ export class SummaryService {
   async summary(appId: string, account: string, limitText: unknown): Promise<AccountSummary> {
     const limit = limitOf(limitText);
     if (!isId(account)) throw new NotFoundException(`account ${account} not found`);
-    const [[u], channels] = await Promise.all([readAccountsUnread(this.store, appId, [account]), this.channels(appId, account)]);
+    const [[u], channels] = await Promise.all([readAccountsUnread(this.store, appId, [account], true), this.channels(appId, account)]);
     if (!u!.registered) throw new NotFoundException(`account ${account} not found`);
     const byUnread = u!.groups
       .filter((g) => g.unread > 0)
@@ -111,7 +111,7 @@ export class SummaryService {
   async batch(appId: string, bodyText: unknown): Promise<BatchUnread> {
     const accounts = batchAccounts(bodyText);
     const known = accounts.filter((a) => isId(a));
-    const rows = await new AccountTotalsReader(this.store).readMany(known.map((account) => ({ app: appId, account })));
+    const rows = await new AccountTotalsReader(this.store).readMany(known.map((account) => ({ app: appId, account })), Date.now(), true);
     const byAccount = new Map<string, AccountTotals>();
     rows.forEach((t, i) => {
       if (!t.registered) return;

@@ -35,7 +35,7 @@ export const TENCENT_COMMON_ERRORS: readonly ErrorDoc[] = [
   { code: TENCENT.USERSIG_BAD, when: 'UserSig signature wrong', message: 'usersig verification failed' },
   { code: TENCENT.USERSIG_EXPIRED, when: 'UserSig expired', message: 'usersig expired' },
   { code: TENCENT.NOT_ADMIN, when: 'identifier not an admin of the app', message: 'identifier alice is not an app admin' },
-  { code: TENCENT.RATE_LIMIT, when: 'per-app, per-API rate limit passed', message: 'over the limit of 200 calls per second for /v4/openim/get_c2c_unread_msg_num' },
+  { code: TENCENT.RATE_LIMIT, when: 'per-app, per-API rate limit passed; or AUTH_FAILURE_LIMIT failed UserSigs of the app in this second (an uncached UserSig is then refused unchecked)', message: 'over the limit of 200 calls per second for /v4/openim/get_c2c_unread_msg_num' },
   { code: TENCENT.INTERNAL_TIMEOUT, when: 'Redis or the broker did not answer in time; retry', message: 'internal server timeout, retry (request 6f1c…)' },
   { code: TENCENT.INTERNAL, when: 'internal error; retry', message: 'internal server error, retry (request 6f1c…)' },
 ];

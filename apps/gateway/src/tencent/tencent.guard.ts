@@ -1,6 +1,6 @@
 import { Inject, Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig, type TencentAppConfig } from '@app/config';
-import { UserSigVerifier, type UserSigFailure } from '@app/auth';
+import { FailureBudget, UserSigVerifier, type UserSigFailure } from '@app/auth';
 import { RateLimiter } from '@app/store';
 import type { TencentRequest, TencentRequestContext } from './tencent-request';
 import { TENCENT, TencentError } from './tencent.errors';
@@ -25,7 +25,9 @@ export const TENCENT_USERSIG = Symbol('TENCENT_USERSIG');
  *   2. the other URL parameters: `identifier` and `usersig` present and non-empty, `random`
  *      a 32-bit unsigned integer, `contenttype` = `json`, none repeated → 60002
  *   3. UserSig v2: 70003 unparsable, 70014 sdkappid mismatch, 70013 identifier mismatch,
- *      70009 bad signature, 70001 expired (verified signatures are cached briefly)
+ *      70009 bad signature, 70001 expired (verified signatures are cached briefly); once
+ *      the app had AUTH_FAILURE_LIMIT failures in this second (this replica), an uncached
+ *      UserSig is refused unchecked → 60007
  *   4. `identifier` is one of the app's admins → else 60010
  *   5. the per-app, per-API rate limit shared through Redis (spent from a local lease,
  *      RateLimiter) → 60007 past it
@@ -36,6 +38,7 @@ export const TENCENT_USERSIG = Symbol('TENCENT_USERSIG');
 export class TencentGuard implements CanActivate {
   private readonly apps: Map<string, { app: TencentAppConfig; admins: Set<string> }>;
   private readonly limit: number;
+  private readonly failures: FailureBudget;
 
   constructor(
     @Inject(APP_CONFIG) config: AppConfig,
@@ -44,6 +47,7 @@ export class TencentGuard implements CanActivate {
   ) {
     this.apps = new Map(config.tenants.tencent.map((app) => [app.sdkAppId, { app, admins: new Set(app.admins) }]));
     this.limit = config.rateLimits.tencentPerSecond;
+    this.failures = new FailureBudget(config.rateLimits.authFailuresPerSecond);
   }
 
   canActivate(context: ExecutionContext): boolean | Promise<boolean> {
@@ -66,8 +70,15 @@ export class TencentGuard implements CanActivate {
     }
     if (param(q, 'contenttype') !== 'json') throw new TencentError(TENCENT.HTTP_PARSE, 'contenttype must be json');
 
+    // The cheap check before the expensive one: once the app had AUTH_FAILURE_LIMIT failed
+    // UserSigs this second, a UserSig not verified recently is refused without inflating it
+    // or computing its HMAC (a proven, cached one still passes).
+    if (this.failures.exhausted(sdkAppId) && !this.verifier.cached(userSig)) {
+      throw new TencentError(TENCENT.RATE_LIMIT, 'too many failed UserSig checks for this app in this second; retry');
+    }
     const check = this.verifier.verify(userSig, sdkAppId, identifier);
     if (!check.ok) {
+      this.failures.fail(sdkAppId);
       const [code, info] = SIG_FAILURES[check.reason];
       throw new TencentError(code, info);
     }

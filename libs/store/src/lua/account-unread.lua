@@ -8,15 +8,34 @@
 --   KEYS[4i-2]  its receive options (C2cKeys.options)
 --   KEYS[4i-1]  its group index (MemberKeys.groups): the groups with score 1 (a member), by id
 --   KEYS[4i]    its QChat server set (QchatAccountKeys.servers)
+-- ARGV[1]: '1' when the caller answers only registered accounts (the summary and the batch
+-- API): an account whose counts hash holds no registration marker (ARGV[2], the marker's
+-- field) is answered after that one read, with its counts and nothing else.
 --
 -- Returns per account {counts hash as HGETALL, options as HGETALL, its groups, number of servers}.
+local registeredOnly = ARGV[1] == '1'
+local marker = ARGV[2]
 local out = {}
 for i = 1, #KEYS, 4 do
-  out[#out + 1] = {
-    redis.call('HGETALL', KEYS[i]),
-    redis.call('HGETALL', KEYS[i + 1]),
-    redis.call('ZRANGEBYSCORE', KEYS[i + 2], 1, 1),
-    redis.call('SCARD', KEYS[i + 3]),
-  }
+  local counts = redis.call('HGETALL', KEYS[i])
+  local known = not registeredOnly
+  if not known then
+    for j = 1, #counts, 2 do
+      if counts[j] == marker then
+        known = true
+        break
+      end
+    end
+  end
+  if known then
+    out[#out + 1] = {
+      counts,
+      redis.call('HGETALL', KEYS[i + 1]),
+      redis.call('ZRANGEBYSCORE', KEYS[i + 2], 1, 1),
+      redis.call('SCARD', KEYS[i + 3]),
+    }
+  else
+    out[#out + 1] = { counts, {}, {}, 0 }
+  end
 end
 return out

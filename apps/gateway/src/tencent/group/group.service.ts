@@ -155,9 +155,10 @@ export class GroupService {
   }
 
   /**
-   * get_joined_group_list: the account's existence, its group index and every group's state
-   * in one Lua call on a single Redis (two round trips on a Cluster, GroupStore.joinedGroups).
-   * Filtering, TotalCount and paging happen here.
+   * get_joined_group_list: the account's existence and its group index, then every indexed
+   * group's state (one HMGET each, one round trip per node: GroupStore.joinedGroups, unsettled).
+   * Filtering, TotalCount and paging happen here; only the page's groups, and only when
+   * SelfInfoFilter asks for UnreadMsgNum, then pay the ZCOUNT of their seqs that do not count.
    */
   async joinedGroups(ctx: TencentRequestContext, body: JsonObject): Promise<TencentBody> {
     const app = ctx.app.sdkAppId;
@@ -198,7 +199,7 @@ export class GroupService {
       throw new TencentError(TENCENT.ACCOUNT_NOT_FOUND, `Member_Account ${account} does not exist`);
     // MsgFlag: the account's receive options, read beside the groups only when asked.
     const [{ registered, groups }, options] = await Promise.all([
-      this.store.group.joinedGroups(app, account),
+      this.store.group.joinedGroups(app, account, false),
       self.has('MsgFlag') ? this.store.receiveOptions.read(app, account) : undefined,
     ]);
     if (!registered)
@@ -208,6 +209,8 @@ export class GroupService {
       types ? g.type !== undefined && types.includes(g.type) : g.type !== 'AVChatRoom' || withHuge,
     );
     const page = matching.slice(offset, limit === undefined ? undefined : offset + limit);
+    // The seqs that do not count are subtracted only from the groups answered, only when asked.
+    if (self.has('UnreadMsgNum')) await this.store.group.settle(app, page);
     return tencentOk({
       TotalCount: matching.length,
       GroupIdList: page.map((g) => groupInfo(g, base, self, options)),

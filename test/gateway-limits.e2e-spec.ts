@@ -1,0 +1,111 @@
+import { Harness, NETEASE_APP, TENCENT_APP } from './support/harness';
+import { genUserSig, tencentPost } from './support/tencent';
+
+const KEY = 'limits-summary-key-000000000000001';
+const ACCOUNT_LIMIT = 250;
+const FAILURE_LIMIT = 5;
+const C2C = 'openim/get_c2c_unread_msg_num';
+
+/** Waits until the wall clock (which Redis shares here) is at the start of a second. */
+async function windowStart(): Promise<number> {
+  while (Date.now() % 1000 > 20) await new Promise((r) => setTimeout(r, 1000 - (Date.now() % 1000)));
+  return Math.floor(Date.now() / 1000);
+}
+
+/** Runs `burst` inside one one-second window (again, if it crossed a window's edge). */
+async function inOneWindow<T>(burst: () => Promise<T>): Promise<T> {
+  for (;;) {
+    const window = await windowStart();
+    const out = await burst();
+    if (Math.floor(Date.now() / 1000) === window) return out;
+  }
+}
+
+/**
+ * Limits that charge what a call costs (docs/api/summary.md, "Limits"): the summary API
+ * charges each account a call reads against SUMMARY_RATE_LIMIT; a flood of bad credentials
+ * is refused before the expensive checks once AUTH_FAILURE_LIMIT failures are spent.
+ */
+describe('gateway: limits that charge cost', () => {
+  let h: Harness;
+
+  beforeAll(async () => {
+    h = await Harness.start({
+      projector: false,
+      env: {
+        TENANTS_JSON: JSON.stringify({ tencent: [{ ...TENCENT_APP, apiKey: KEY }], netease: [NETEASE_APP] }),
+        SUMMARY_RATE_LIMIT: String(ACCOUNT_LIMIT),
+        AUTH_FAILURE_LIMIT: String(FAILURE_LIMIT),
+      },
+    });
+  });
+  afterAll(async () => {
+    await h?.stop();
+  });
+
+  const batch = async (accounts: string[]) => {
+    const res = await fetch(`${h.gateway!.url}/v1/apps/${TENCENT_APP.sdkAppId}/unread`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ accounts }),
+    });
+    return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+  };
+  const summary = async () => {
+    const res = await fetch(`${h.gateway!.url}/v1/apps/${TENCENT_APP.sdkAppId}/accounts/nobody/unread`, { headers: { authorization: `Bearer ${KEY}` } });
+    return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+  };
+
+  it('charges a batch of 100 accounts 100: a flood of them passes limit/100 per second, then 429 (a one-account call still fits)', async () => {
+    const accounts = Array.from({ length: 100 }, (_, i) => `acct-${i}`);
+    const { flood, single } = await inOneWindow(async () => ({
+      flood: await Promise.all(Array.from({ length: 6 }, () => batch(accounts))),
+      single: await summary(),
+    }));
+    const passed = flood.filter((r) => r.status === 200);
+    expect(passed).toHaveLength(Math.floor(ACCOUNT_LIMIT / 100));
+    for (const r of passed) expect(r.body).toEqual({ appId: TENCENT_APP.sdkAppId, accounts: [], notFound: accounts });
+    expect(new Set(flood.filter((r) => r.status !== 200).map((r) => JSON.stringify(r)))).toEqual(
+      new Set([JSON.stringify({ status: 429, body: { statusCode: 429, message: `more than ${ACCOUNT_LIMIT} accounts per second in summary calls for this app` } })]),
+    );
+    // 250 − 200 = 50 accounts are left in the window: a summary (one account) passes
+    expect(single).toEqual({ status: 404, body: { statusCode: 404, message: 'account nobody not found' } });
+    // a repeated account is charged once: 100 names of one account cost 1
+    const repeated = await inOneWindow(() => Promise.all(Array.from({ length: 3 }, () => batch(Array.from({ length: 100 }, () => 'same')))));
+    expect(repeated.map((r) => r.status)).toEqual([200, 200, 200]);
+  });
+
+  it('refuses a flood of bad UserSigs unchecked once AUTH_FAILURE_LIMIT failed in the second; a proven UserSig still passes', async () => {
+    const proven = genUserSig('administrator');
+    const NOT_FOUND = { ActionStatus: 'FAIL', ErrorCode: 90003, ErrorInfo: 'To_Account nobody does not exist' };
+    expect((await tencentPost(h.gateway!.url, C2C, { To_Account: 'nobody' }, { usersig: proven })).body).toEqual(NOT_FOUND);
+    const wrongKey = genUserSig('administrator', 86_400, TENCENT_APP.sdkAppId, 'f'.repeat(64));
+    const { flood, cached, fresh } = await inOneWindow(async () => ({
+      flood: await Promise.all(Array.from({ length: 20 }, () => tencentPost(h.gateway!.url, C2C, { To_Account: 'nobody' }, { usersig: wrongKey }))),
+      cached: await tencentPost(h.gateway!.url, C2C, { To_Account: 'nobody' }, { usersig: proven }),
+      fresh: await tencentPost(h.gateway!.url, C2C, { To_Account: 'nobody' }, { usersig: genUserSig('administrator', 3600) }),
+    }));
+    const tally: Record<string, number> = {};
+    for (const r of flood) tally[JSON.stringify(r.body)] = (tally[JSON.stringify(r.body)] ?? 0) + 1;
+    expect(tally).toEqual({
+      [JSON.stringify({ ActionStatus: 'FAIL', ErrorCode: 70009, ErrorInfo: 'usersig verification failed' })]: FAILURE_LIMIT,
+      [JSON.stringify({ ActionStatus: 'FAIL', ErrorCode: 60007, ErrorInfo: 'too many failed UserSig checks for this app in this second; retry' })]: 20 - FAILURE_LIMIT,
+    });
+    expect(cached.body).toEqual(NOT_FOUND);
+    expect(fresh.body).toEqual({ ActionStatus: 'FAIL', ErrorCode: 60007, ErrorInfo: 'too many failed UserSig checks for this app in this second; retry' });
+  });
+
+  it('refuses a flood of wrong summary keys unchecked once AUTH_FAILURE_LIMIT failed in the second (any app id)', async () => {
+    const call = (app: string, key: string) =>
+      fetch(`${h.gateway!.url}/v1/apps/${app}/accounts/nobody/unread`, { headers: { authorization: `Bearer ${key}` } }).then(async (r) => JSON.stringify({ status: r.status, body: await r.json() }));
+    for (const app of [TENCENT_APP.sdkAppId, 'no-such-app']) {
+      const answers = await inOneWindow(() => Promise.all(Array.from({ length: 12 }, () => call(app, 'wrong-key-0000000000000'))));
+      const tally: Record<string, number> = {};
+      for (const a of answers) tally[a] = (tally[a] ?? 0) + 1;
+      expect(tally).toEqual({
+        [JSON.stringify({ status: 401, body: { statusCode: 401, message: 'invalid credentials for this app' } })]: FAILURE_LIMIT,
+        [JSON.stringify({ status: 429, body: { statusCode: 429, message: 'too many failed authentications for this app in this second' } })]: 12 - FAILURE_LIMIT,
+      });
+    }
+  });
+});
