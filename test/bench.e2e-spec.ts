@@ -97,14 +97,8 @@ describe('bench (tiny run)', () => {
       expect(r.baseline).toBeGreaterThan(0);
       expect(r.ratio).toBeCloseTo(r.value! / r.baseline!, 6);
     }
-    expect(byId('ingest').target).toEqual({ on: 'ratio', op: '>=', limit: 0.6 });
-    expect(byId('ingest-c2c').target).toEqual({ on: 'ratio', op: '>=', limit: 0.3 });
-    expect(byId('ingest-c2c-naive').target).toEqual({ on: 'ratio', op: '>=', limit: 1.0 });
-    expect(byId('freshness.p99.ratio').target).toEqual({ on: 'ratio', op: '<=', limit: 1.3 });
     expect(byId('ingest').details).toMatchObject({ projector: { cpuMicrosPerEvent: expect.any(Number) } });
     // the projector's CPU targets, against the baselines' CPU measured in the same run
-    expect(byId('cpu.projector.c2c').target).toEqual({ on: 'value', op: '<=', limit: 10 });
-    expect(byId('cpu.projector.mixed').target).toEqual({ on: 'value', op: '<=', limit: 12 });
     for (const id of ['cpu.projector.c2c', 'cpu.projector.mixed']) expect(byId(id).baseline).toBeGreaterThan(0);
     // the feed's floor: as many records as the feed wrote, by a plain producer; the bound it puts on the feed-on/off ratio
     const floor = byId('ingest-c2c-feed-floor');
@@ -117,27 +111,21 @@ describe('bench (tiny run)', () => {
     const rateWithout = byId('ingest-c2c').value!; // 0 when a tiny run's backlog fits in one batch: no bound then
     expect(fd.bestFeedRatio).toBeCloseTo(floor.baseline! > 0 && rateWithout > 0 ? Math.min(1, 1e6 / floor.baseline! / rateWithout) : 0, 6);
     expect(byId('cost.redis.c2c-msg').value).toBeGreaterThan(0);
-    expect(byId('cost.redis.c2c-msg').target).toEqual({ on: 'value', op: '<=', limit: 7 });
-    expect(byId('cost.redis.group-msg').target).toEqual({ on: 'value', op: '<=', limit: 5 });
-    expect(byId('cost.redis.mention').target).toEqual({ on: 'value', op: '<=', limit: 30 });
-    expect(byId('cost.redis.channel-ack').target).toEqual({ on: 'value', op: '<=', limit: 8 });
-    expect(byId('cost.redis.directory').target).toBeNull();
     // folded cost as a ratio to the same script called alone, pipelined, in the same run
     expect(byId('cost.redis.c2c-msg').baseline).toBe(byId('cost.alone.c2c-msg').value);
     expect(byId('cost.alone.c2c-msg').value).toBeGreaterThan(0);
     expect(byId('cost.alone.c2c-msg').details).toMatchObject({ scriptCalls: 200, commandstats: expect.arrayContaining([expect.objectContaining({ cmd: 'evalsha', calls: 200 })]) });
     expect(byId('cost.bytes.group-member').value).toBeGreaterThan(0);
-    expect(byId('freshness.p99').target).toEqual({ on: 'value', op: '<=', limit: 100 });
-    expect(byId('query.c2c-total.rps').target).toEqual({ on: 'ratio', op: '>=', limit: 0.85 });
-    expect(byId('query.c2c-peers.p99').target).toEqual({ on: 'value', op: '<=', limit: 10 });
-    expect(byId('query.group-list.rps').target).toEqual({ on: 'ratio', op: '>=', limit: 0.6 });
-    expect(byId('query.qchat-mentions.p99').target).toEqual({ on: 'value', op: '<=', limit: 25 });
-    expect(byId('query.c2c-total.redis-commands').target).toEqual({ on: 'value', op: '<=', limit: 1 });
     expect(byId('query.c2c-total.rps').baselineLabel).toBe('NestJS platform-express floor route, same body');
     expect(byId('query.c2c-total.bare').baselineLabel).toBe('bare node:http, same body');
-    expect(byId('scale.group-message').target).toEqual({ on: 'ratio', op: '<=', limit: 1.2 });
-    expect(byId('scale.c2c-memory').target).toEqual({ on: 'value', op: '<=', limit: 120 });
     expect(byId('scale.c2c-memory').value).toBeGreaterThan(0);
+    // the rows that carry a target, and each row's verdict is what its target says of its figure
+    for (const id of ['ingest', 'ingest-c2c', 'ingest-c2c-naive', 'freshness.p99.ratio', 'cpu.projector.c2c', 'cpu.projector.mixed', 'cost.redis.c2c-msg', 'cost.redis.group-msg', 'cost.redis.mention', 'cost.redis.channel-ack', 'freshness.p99', 'query.c2c-total.rps', 'query.c2c-peers.p99', 'query.group-list.rps', 'query.qchat-mentions.p99', 'query.c2c-total.redis-commands', 'scale.group-message', 'scale.c2c-memory']) expect(byId(id).target).not.toBeNull();
+    for (const r of report.rows) {
+      const x = r.target ? (r.target.on === 'ratio' ? r.ratio : r.value) : undefined;
+      const verdict = !r.target ? 'n/a' : x === null || x === undefined || !Number.isFinite(x) ? 'no' : (r.target.op === '>=' ? x >= r.target.limit : x <= r.target.limit) ? 'yes' : 'no';
+      expect([r.id, r.met]).toEqual([r.id, verdict]);
+    }
   });
 
   it('writes the JSON (timestamped and latest), an SVG chart and a Markdown table', () => {
