@@ -42,7 +42,16 @@ function scenario(rnd: () => number, accounts: string[], events: number) {
   const total = (owner: string) => model.c2cTotal(APP, owner);
   const badge = (owner: string) => model.badge(APP, owner);
   const delivered = shuffled([...stream, ...stream.filter(() => rnd() < 0.3)], rnd);
-  return { delivered, perPeer, total, badge };
+  // the tombstones the store may hold: recalls after the owner's read time for the peer (the
+  // max of its acks; the rest are pruned, or never written), sorted as C2cStore.recalled answers
+  const readTime = new Map<string, number>();
+  for (const e of stream) if (e.type === 'read-ack') readTime.set(`${e.account}\n${e.peer}`, Math.max(readTime.get(`${e.account}\n${e.peer}`) ?? -1, e.readTime));
+  const tombstones = (owner: string, peer: string) =>
+    stream
+      .filter((e): e is C2cMessageRecalled => e.type === 'message-recalled' && e.to === owner && e.from === peer && e.from !== e.to && e.time > (readTime.get(`${owner}\n${peer}`) ?? -1))
+      .map((e) => ({ msgId: e.msgId, time: e.time }))
+      .sort((a, b) => a.time - b.time || (a.msgId < b.msgId ? -1 : a.msgId > b.msgId ? 1 : 0));
+  return { delivered, perPeer, total, badge, tombstones };
 }
 
 describe('c2c property: random messages, acks, recalls and receive options, duplicated and shuffled, match an in-memory model', () => {
@@ -90,7 +99,7 @@ describe('c2c property: random messages, acks, recalls and receive options, dupl
       const store = projections.c2c;
       const writer = new DirectWriter(h.redis);
       const accounts = Array.from({ length: 20 }, (_, i) => `a${i}`);
-      const { delivered, perPeer, total, badge } = scenario(rnd, accounts, 20_000);
+      const { delivered, perPeer, total, badge, tombstones } = scenario(rnd, accounts, 20_000);
       for (let i = 0; i < delivered.length; i += 500) {
         const chunk = delivered.slice(i, i + 500);
         // alternately folded (one write per owner) and one write per event, all at once
@@ -104,6 +113,8 @@ describe('c2c property: random messages, acks, recalls and receive options, dupl
         expect((await store.perPeer(APP, owner, accounts)).counts).toEqual(accounts.map((p) => perPeer(owner, p)));
         // the zsets are in step with the counts
         for (const p of accounts) expect(await h.redis.zcard(keys.c2c(APP, owner).unread(p))).toBe(perPeer(owner, p));
+        // tombstones pruned exactly: only recalls after the read time are kept
+        for (const p of accounts) expect(await store.recalled(APP, owner, p, 10_000)).toEqual(tombstones(owner, p));
       }
       for (const owner of accounts) await store.deleteAccount(writer, APP, owner);
       expect(await h.redis.keys(`${keys.prefix}:*`)).toEqual([]);

@@ -177,7 +177,7 @@ describe('folding a batch before Redis (store, real Redis)', () => {
     expect(await count()).toEqual([1, 2]);
   });
 
-  it('one-to-one: every peer of an owner in one HMGET (1 000 fields a call), recalls marked for later batches', async () => {
+  it('one-to-one: every peer of an owner\'s read time and tombstones in one HMGET (1 000 fields a call), recalls kept for later batches', async () => {
     const s = store(`h${uniq()}`);
     const peers = Array.from({ length: 1_500 }, (_, i) => `p${i}`);
     // earlier batch: one message from each peer, and a recall of p0's second message before it arrives
@@ -193,11 +193,35 @@ describe('folding a batch before Redis (store, real Redis)', () => {
       { type: 'message-sent', scope: 'c2c', appId: APP, msgId: 'new', from: 'p1', to: 'o', time: 3_000 },
     ]);
     const stats = await redis.info('commandstats');
-    expect([calls(stats, 'hmget'), calls(stats, 'hget'), calls(stats, 'exists')]).toEqual([2, 0, 0]);
+    // two fields per peer (read time, tombstones): 3 000 fields, three HMGETs
+    expect([calls(stats, 'hmget'), calls(stats, 'hget'), calls(stats, 'hexists')]).toEqual([3, 0, 0]);
     expect(await s.c2c.total(APP, 'o')).toEqual({ registered: false, total: 1 });
     expect((await s.c2c.perPeer(APP, 'o', ['p0', 'p1', 'p2'])).counts).toEqual([0, 1, 0]);
-    // the marker is no peer
-    expect((await s.c2c.describe(APP, 'o')).peers.map((p) => p.peer)).not.toContain('\x01recalled');
+    // a tombstone list is no peer
+    expect((await s.c2c.describe(APP, 'o')).peers.map((p) => p.peer)).toEqual(peers.slice().sort());
+  });
+
+  it('one-to-one: a tombstone goes once the read time reaches its message, in any order of the recall, the ack and the message', async () => {
+    const recall: UnreadEvent = { type: 'message-recalled', scope: 'c2c', appId: APP, msgId: 'm1', from: 'p', to: 'o', time: 100 };
+    const later: UnreadEvent = { type: 'message-recalled', scope: 'c2c', appId: APP, msgId: 'm2', from: 'p', to: 'o', time: 300 };
+    const sent = (msgId: string, time: number): UnreadEvent => ({ type: 'message-sent', scope: 'c2c', appId: APP, msgId, from: 'p', to: 'o', time });
+    const ack: UnreadEvent = { type: 'read-ack', scope: 'c2c', appId: APP, account: 'o', peer: 'p', readTime: 200 };
+    const events = [recall, later, sent('m1', 100), sent('m2', 300), ack];
+    const orders = [[0, 1, 2, 3, 4], [4, 3, 2, 1, 0], [2, 0, 4, 3, 1], [0, 4, 2, 1, 3], [3, 4, 1, 0, 2]];
+    for (const order of orders) {
+      const s = store(`t${uniq()}`);
+      // each event its own batch, then all of them again (redelivery)
+      for (const i of order) await s.applyBatch([events[i]!]);
+      await s.applyBatch(order.map((i) => events[i]!));
+      expect((await s.c2c.perPeer(APP, 'o', ['p'])).counts).toEqual([0]);
+      // m1 (100) is at or before the read time (200): no tombstone left; m2 (300) keeps its
+      expect(await s.c2c.recalled(APP, 'o', 'p')).toEqual([{ msgId: 'm2', time: 300 }]);
+      await s.applyBatch([{ ...ack, readTime: 300 }]);
+      expect(await s.c2c.recalled(APP, 'o', 'p')).toEqual([]);
+      expect(await redis.hgetall(s.keys.c2c(APP, 'o').reads)).toEqual({ p: '300' });
+      await s.applyBatch(order.map((i) => events[i]!)); // redelivered after the prune: nothing counts
+      expect((await s.c2c.total(APP, 'o')).total).toBe(0);
+    }
   });
 
   it('groups: runs of messages fold to maxima, with joins and acks between them, in any order', async () => {

@@ -18,7 +18,7 @@ export interface C2cPeerState {
 
 /** Field of the counts hash that holds the owner's total (account ids are never empty). */
 const TOTAL = '';
-/** Prefix of a tombstone's field in the read-times hash: `\x02<peer>\n<msgId>` → time (c2c-apply.lua). */
+/** Prefix of a peer's tombstone list in the read-times hash: `\x02<peer>` → `\n<msgId>\t<time>`… (c2c-apply.lua). */
 const TOMBSTONE = '\x02';
 
 const APPLY = WRITE_SCRIPTS.c2cApply;
@@ -59,9 +59,10 @@ interface OwnerChunk {
  * under the hash tag `{app:owner}`:
  * - `unread(peer)` (`<base>:z:<peer>`): zset of the owner's unread message ids from that peer, scored by time;
  * - `reads` (`<base>:r`): hash peer → the owner's read time for that peer (a max); the owner's
- *   tombstones, fields `\x02<peer>\n<msgId>` → time, for messages recalled while unread or
- *   before they arrived (a recalled message never counts again); field
- *   `\x01recalled` once there is one (c2c-apply.lua reads it with the read times, one HMGET);
+ *   tombstones, one field per peer `\x02<peer>` → `\n<msgId>\t<time>` per message recalled
+ *   after the read time for that peer (a recalled message never counts again), pruned when
+ *   the read time reaches their time (c2c-apply.lua reads a peer's with its read time, one
+ *   HMGET), so a reader who keeps up holds none;
  * - `counts` (`<base>:n`): hash peer → unread count from that peer, field `''` → the total, and the
  *   account's registration marker (ACCOUNT_FIELD, written by DirectoryStore);
  * - `options` (`<base>:o`): the owner's receive options (ReceiveOptionStore).
@@ -168,10 +169,11 @@ export class C2cStore {
 
   /** The owner's tombstones from `peer` (`unread explain`): recalled message ids with their times, oldest first. */
   async recalled(app: string, owner: string, peer: string, limit = 50): Promise<{ msgId: string; time: number }[]> {
-    const prefix = `${TOMBSTONE}${peer}\n`;
+    const list = (await this.redis.hget(this.keys.c2c(app, owner).reads, `${TOMBSTONE}${peer}`)) ?? '';
     const out: { msgId: string; time: number }[] = [];
-    for (const [field, time] of Object.entries(await this.redis.hgetall(this.keys.c2c(app, owner).reads))) {
-      if (field.startsWith(prefix)) out.push({ msgId: field.slice(prefix.length), time: Number(time) });
+    for (const entry of list.split('\n')) {
+      const tab = entry.indexOf('\t');
+      if (tab > 0) out.push({ msgId: entry.slice(0, tab), time: Number(entry.slice(tab + 1)) });
     }
     out.sort((a, b) => a.time - b.time || (a.msgId < b.msgId ? -1 : a.msgId > b.msgId ? 1 : 0));
     return out.slice(0, limit);

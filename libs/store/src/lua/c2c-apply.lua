@@ -3,25 +3,25 @@
 -- message is unread for the owner unless the owner read that peer up to (or past) its
 -- time, it was recalled, or it is already counted; a read ack moves the owner's read time
 -- for the peer forward and takes every unread message at or before it out; a recall takes
--- the message out if it is counted and leaves a tombstone (field `\2<peer>\n<msgId>` of
--- KEYS[1] → the message's time), so the message applied or re-applied later never counts.
+-- the message out if it is counted and leaves a tombstone in the peer's tombstone list
+-- (field `\2<peer>` of KEYS[1]), so the message applied or re-applied later never counts.
 -- A recall at or before the read time needs no tombstone: such a message never counts (the
--- read time only moves forward). Per peer the zset, its count and the owner's total move
--- together: the count is raised by what ZADD NX actually added and lowered by what ZREM
--- and ZREMRANGEBYSCORE actually removed (fields at 0 are deleted, never negative), so
--- redelivered, duplicated or reordered events count exactly once. Messages, recalls and
--- acks commute (the final state is the same in any order: this call applies a peer's ack,
--- then its recalls, then its messages, which is one of those orders), so the caller may
--- fold any of them together: one HMGET of every peer's read time, one ZADD NX and at most
--- one HINCRBY per peer, plus one HEXISTS per message only when the owner has tombstones.
--- Whether it has any is field '\1recalled' of KEYS[1], read by the same HMGET (set with the
--- first tombstone, in the same hash as the tombstones), so no call asks whether there are.
--- Tombstones live in the read-times hash rather than a key of their own so that a call
--- declares one key fewer (every key argument costs Redis a string object and a Lua string).
+-- read time only moves forward). For the same reason a tombstone goes once the read time
+-- reaches its message's time (pruned by the ack that moves the read time there): every
+-- later message-sent of that id is refused by the read time alone, and the state is the
+-- one the recall would have left had it come after the ack. So a peer's list holds only
+-- recalls after the owner's read time for that peer. Per peer the zset, its count and the
+-- owner's total move together: the count is raised by what ZADD NX actually added and
+-- lowered by what ZREM and ZREMRANGEBYSCORE actually removed (fields at 0 are deleted, never
+-- negative), so redelivered, duplicated or reordered events count exactly once. Messages,
+-- recalls and acks commute (the final state is the same in any order: this call applies a
+-- peer's ack, then its recalls, then its messages, which is one of those orders), so the
+-- caller may fold any of them together: one HMGET of every peer's read time and tombstone
+-- list, one ZADD NX and at most one HINCRBY per peer.
 --
--- KEYS[1]      hash peer → the owner's read time (ms) for that peer; field '\1recalled' →
---              '1' once the owner has a tombstone; fields '\2<peer>\n<message id>' → the
---              message time, the owner's tombstones (control characters: no id holds one)
+-- KEYS[1]      hash peer → the owner's read time (ms) for that peer; field '\2<peer>' → the
+--              peer's tombstones, '\n<message id>\t<time>' for each (control characters:
+--              no id holds one), absent when there are none
 -- KEYS[2]      hash peer → unread count from that peer, plus field '' → the owner's total
 -- KEYS[2 + i]  zset of the owner's unread message ids from peer i, scored by time (ms)
 -- ARGV, per peer i in the order of KEYS[3..]: the peer, then "<n> <r> <ack>" (the number n
@@ -34,30 +34,30 @@
 --
 -- Returns the change of the owner's total (messages counted minus messages read or recalled).
 local total = 0
-local RECALLED = '\1recalled'
 if #ARGV == 3 then
   -- one message from one peer: what the general path below does for it, without parsing
   local call, peer, id, counts = redis.call, ARGV[1], ARGV[3], KEYS[2]
-  local reads = call('HMGET', KEYS[1], RECALLED, peer)
-  if reads[2] and ARGV[2] + 0 <= reads[2] + 0 then return 0 end
-  if reads[1] and call('HEXISTS', KEYS[1], '\2' .. peer .. '\n' .. id) == 1 then return 0 end
+  local reads = call('HMGET', KEYS[1], peer, '\2' .. peer)
+  if reads[1] and ARGV[2] + 0 <= reads[1] + 0 then return 0 end
+  if reads[2] and string.find(reads[2], '\n' .. id .. '\t', 1, true) then return 0 end
   if call('ZADD', KEYS[3], 'NX', ARGV[2], id) == 0 then return 0 end
   if call('HINCRBY', counts, peer, '1') <= 0 then call('HDEL', counts, peer) end
   if call('HINCRBY', counts, '', '1') <= 0 then call('HDEL', counts, '') end
   return 1
 end
--- the read times of every peer (and the tombstone marker) in one HMGET: reads[i + 1] is
--- peer i's; a write has at most 1000 messages but may have more peers (acks), so the fields
--- go 1000 at a time (unpack's stack bounds a call's arguments)
+-- the read time and tombstone list of every peer in one HMGET: reads[2i - 1] and reads[2i]
+-- are peer i's; a write has at most 1000 messages but may have more peers (acks), so the
+-- fields go 1000 at a time (unpack's stack bounds a call's arguments)
 local reads, p
 if #KEYS == 3 then
-  reads = redis.call('HMGET', KEYS[1], RECALLED, ARGV[1])
+  reads = redis.call('HMGET', KEYS[1], ARGV[1], '\2' .. ARGV[1])
 else
-  local fields, np = { RECALLED }, 1
+  local fields, np = {}, 0
   p = 0
   while p < #ARGV do
-    np = np + 1
-    fields[np] = ARGV[p + 1]
+    fields[np + 1] = ARGV[p + 1]
+    fields[np + 2] = '\2' .. ARGV[p + 1]
+    np = np + 2
     local h = ARGV[p + 2]
     local a = string.find(h, ' ', 1, true)
     local b = string.find(h, ' ', a + 1, true)
@@ -73,7 +73,6 @@ else
     end
   end
 end
-local tombs = reads[1] ~= false
 local i
 i, p = 0, 0
 while p < #ARGV do
@@ -92,7 +91,9 @@ while p < #ARGV do
   local rfirst, rlast = last + 1, last + 2 * r
   p = rlast
   local zset = KEYS[2 + i]
-  local read = reads[i + 1]
+  local read = reads[2 * i - 1]
+  local tombs = reads[2 * i] or nil
+  local tombsChanged = false
   local cut = read and tonumber(read)
   local raise = false
   if ack ~= '' and (not cut or tonumber(ack) > cut) then
@@ -103,21 +104,32 @@ while p < #ARGV do
   if raise then
     redis.call('HSET', KEYS[1], peer, ack)
     removed = redis.call('ZREMRANGEBYSCORE', zset, '-inf', ack)
+    if tombs then
+      -- tombstones at or before the new read time can never matter again: pruned
+      local kept, nk = {}, 0
+      for id, t in string.gmatch(tombs, '\n([^\t\n]*)\t(%d+)') do
+        if tonumber(t) > cut then
+          kept[nk + 1] = '\n' .. id .. '\t' .. t
+          nk = nk + 1
+        end
+      end
+      tombs = nk > 0 and table.concat(kept) or nil
+      tombsChanged = true
+    end
   end
   -- recalls of messages after the read time: tombstone, and out of the zset if counted
-  local recalled = nil
   for j = rfirst, rlast, 2 do
     if not cut or tonumber(ARGV[j]) > cut then
-      if tombs then
-        redis.call('HSET', KEYS[1], '\2' .. peer .. '\n' .. ARGV[j + 1], ARGV[j])
-      else
-        redis.call('HSET', KEYS[1], '\2' .. peer .. '\n' .. ARGV[j + 1], ARGV[j], RECALLED, '1')
-        tombs = true
+      local id = ARGV[j + 1]
+      if not (tombs and string.find(tombs, '\n' .. id .. '\t', 1, true)) then
+        tombs = (tombs or '') .. '\n' .. id .. '\t' .. ARGV[j]
+        tombsChanged = true
       end
-      removed = removed + redis.call('ZREM', zset, ARGV[j + 1])
-      recalled = recalled or {}
-      recalled[ARGV[j + 1]] = true
+      removed = removed + redis.call('ZREM', zset, id)
     end
+  end
+  if tombsChanged then
+    if tombs then redis.call('HSET', KEYS[1], '\2' .. peer, tombs) else redis.call('HDEL', KEYS[1], '\2' .. peer) end
   end
   local added = 0
   if n > 0 then
@@ -138,8 +150,7 @@ while p < #ARGV do
       for j = first, last, 2 do
         local id = ARGV[j + 1]
         if (not cut or tonumber(ARGV[j]) > cut)
-          and not (recalled and recalled[id])
-          and redis.call('HEXISTS', KEYS[1], '\2' .. peer .. '\n' .. id) == 0 then
+          and not (tombs and string.find(tombs, '\n' .. id .. '\t', 1, true)) then
           fresh[m + 1] = ARGV[j]
           fresh[m + 2] = id
           m = m + 2
