@@ -44,11 +44,12 @@ export interface KafkaSecurityEnv {
 
 function readPem(
   variable: string,
-  file: string,
+  file: string | undefined,
   marker: RegExp,
   what: string,
   problems: string[],
 ): string | undefined {
+  if (file === undefined) return undefined;
   try {
     const text = readFileSync(file, 'utf8');
     if (!marker.test(text)) {
@@ -96,36 +97,27 @@ export function kafkaSecurity(
   if (env.KAFKA_SSL_KEY_PASSWORD !== undefined && env.KAFKA_SSL_KEY_FILE === undefined) {
     problems.push('KAFKA_SSL_KEY_PASSWORD: only meaningful with KAFKA_SSL_KEY_FILE');
   }
-  const ca =
-    env.KAFKA_SSL_CA_FILE !== undefined
-      ? readPem(
-          'KAFKA_SSL_CA_FILE',
-          env.KAFKA_SSL_CA_FILE,
-          /-----BEGIN CERTIFICATE-----/,
-          'certificate',
-          problems,
-        )
-      : undefined;
-  const cert =
-    env.KAFKA_SSL_CERT_FILE !== undefined
-      ? readPem(
-          'KAFKA_SSL_CERT_FILE',
-          env.KAFKA_SSL_CERT_FILE,
-          /-----BEGIN CERTIFICATE-----/,
-          'certificate',
-          problems,
-        )
-      : undefined;
-  const key =
-    env.KAFKA_SSL_KEY_FILE !== undefined
-      ? readPem(
-          'KAFKA_SSL_KEY_FILE',
-          env.KAFKA_SSL_KEY_FILE,
-          /-----BEGIN [A-Z ]*PRIVATE KEY-----/,
-          'private key',
-          problems,
-        )
-      : undefined;
+  const ca = readPem(
+    'KAFKA_SSL_CA_FILE',
+    env.KAFKA_SSL_CA_FILE,
+    /-----BEGIN CERTIFICATE-----/,
+    'certificate',
+    problems,
+  );
+  const cert = readPem(
+    'KAFKA_SSL_CERT_FILE',
+    env.KAFKA_SSL_CERT_FILE,
+    /-----BEGIN CERTIFICATE-----/,
+    'certificate',
+    problems,
+  );
+  const key = readPem(
+    'KAFKA_SSL_KEY_FILE',
+    env.KAFKA_SSL_KEY_FILE,
+    /-----BEGIN [A-Z ]*PRIVATE KEY-----/,
+    'private key',
+    problems,
+  );
   const ssl: KafkaTls | undefined = sslOn
     ? {
         ...(ca !== undefined ? { ca } : {}),
