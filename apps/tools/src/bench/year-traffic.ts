@@ -108,7 +108,7 @@ export class YearTraffic {
           out.push({ type: 'message-sent', scope: 'c2c', appId: app, msgId, from, to, time });
           if (this.rnd.next() < s.recall) out.push({ type: 'message-recalled', scope: 'c2c', appId: app, msgId, from, to, time });
           let peers = this.unreadSince.get(to);
-          if (!peers) this.unreadSince.set(to, (peers = new Map()));
+          if (!peers) this.unreadSince.set(to, (peers = new Map<string, number>()));
           peers.set(from, Math.max(peers.get(from) ?? 0, time));
         }
       }
