@@ -1,5 +1,5 @@
 import type Redis from 'ioredis';
-import type { UnreadEvent } from '@app/contracts';
+import type { C2cMessageSent, UnreadEvent } from '@app/contracts';
 import { DirectWriter, Keyspace, ProjectionStore } from '@app/store';
 import { CountModel } from './support/count-model';
 import { uniq } from './support/harness';
@@ -14,7 +14,7 @@ import { shuffled, withSeed } from './support/random';
 const APP = '1400000027';
 const RETENTION = 7 * 24 * 3600 * 1000;
 
-const msg = (from: string, to: string, i: number, time = 1_000 + i * 10): UnreadEvent => ({ type: 'message-sent', scope: 'c2c', appId: APP, msgId: `m${i}`, from, to, time });
+const msg = (from: string, to: string, i: number, time = 1_000 + i * 10): C2cMessageSent => ({ type: 'message-sent', scope: 'c2c', appId: APP, msgId: `m${i}`, from, to, time });
 const recall = (from: string, to: string, i: number, time = 1_000 + i * 10): UnreadEvent => ({ type: 'message-recalled', scope: 'c2c', appId: APP, msgId: `m${i}`, from, to, time });
 const ack = (account: string, peer: string, readTime: number): UnreadEvent => ({ type: 'read-ack', scope: 'c2c', appId: APP, account, peer, readTime });
 
