@@ -63,9 +63,12 @@ describe('the one-to-one cap (store, real Redis)', () => {
       expect(await held(s, 'o', 'p')).toEqual({ count: cap, total: cap, ids: model.c2cTrackedIds(APP, 'o', 'p') });
       expect(model.c2c(APP, 'o', 'p')).toBe(cap);
       expect(await redis.zcard(zset)).toBe(cap);
-      // 3 000 messages cost what 600 did: 100 ids (a folded write of 300 made the zset a
-      // skiplist, which Redis keeps when it shrinks: docs/capacity.md)
-      expect(await redis.memory('USAGE', zset)).toBe(bytesAtCap);
+      // 3 000 messages cost what 600 did: 100 ids. One message a write keeps it a listpack
+      // (equal bytes); a folded write of 300 made it a skiplist, which Redis keeps when it
+      // shrinks, its nodes of random heights (within a few % of each other)
+      const bytes = (await redis.memory('USAGE', zset))!;
+      if (how === 'one a write') expect(bytes).toBe(bytesAtCap);
+      else expect(bytes).toBeLessThanOrEqual(bytesAtCap * 1.25);
       expect(s.pruning.pruned.c2c_unread_id).toBe(stream.length - cap);
       expect(s.pruning.c2cCapped).toBe(how === 'folded' ? stream.length / 300 : stream.length - cap);
 
