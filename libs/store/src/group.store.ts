@@ -12,6 +12,7 @@ import type {
 import type { Keyspace } from './keyspace';
 import type { RedisClient } from './redis.factory';
 import { WRITE_SCRIPTS } from './scripts';
+import type { StoreOptions } from './store-options';
 import { command, runScript, type Write, type Writer } from './write';
 
 const MESSAGES = WRITE_SCRIPTS.groupMessages;
@@ -171,10 +172,16 @@ const MEMBERS_PER_READ = 1_000;
  *   refuse because the account no longer exists.
  */
 export class GroupStore {
+  /** The horizon of the sets of seqs that do not count (0: none). */
+  private readonly horizon: number;
+
   constructor(
     private readonly redis: RedisClient,
     private readonly keys: Keyspace,
-  ) {}
+    options: Pick<StoreOptions, 'groupUncountedHorizon'> = {},
+  ) {
+    this.horizon = options.groupUncountedHorizon ?? 0;
+  }
 
   // ---- writes (projector) ---------------------------------------------------------------
 
@@ -233,7 +240,7 @@ export class GroupStore {
     }
     return writes.map((w) => {
       if ('senders' in w) {
-        return runScript(MESSAGES, [w.state, w.uncountedKey], [w.max, w.senders.size, ...w.senders.keys(), ...w.senders.values(), ...w.uncounted]);
+        return runScript(MESSAGES, [w.state, w.uncountedKey], [w.max, this.horizon, w.senders.size, ...w.senders.keys(), ...w.senders.values(), ...w.uncounted]);
       }
       if ('field' in w) return runScript(READ_ACK, [w.state], [w.field, w.seq]);
       return w;

@@ -63,7 +63,7 @@ export class ProjectionStore {
   ) {
     this.direct = new DirectWriter(redis);
     this.c2c = new C2cStore(redis, keys);
-    this.group = new GroupStore(redis, keys);
+    this.group = new GroupStore(redis, keys, options);
     this.channel = new ChannelStore(redis, keys, options);
     this.directory = new DirectoryStore(redis, keys, this.c2c, this.group, this.channel);
     this.receiveOptions = new ReceiveOptionStore(redis, keys);
