@@ -193,8 +193,9 @@ describe('group property: messages, noUnread, recalls, acks, overrides and recei
         const { state, uncounted } = store.keys.group(APP, g);
         const kept = await h.redis.zrange(uncounted, 0, -1);
         // the recalled and noUnread seqs of the log above the group's newest minus the horizon, exactly
-        const max = Math.max(...log.filter((e) => e.type === 'message-sent' && e.groupId === g).map((e) => (e as { seq: number }).seq));
-        const expected = [...new Set(log.filter((e) => (e.type === 'message-recalled' || (e.type === 'message-sent' && e.noUnread === true)) && e.groupId === g).map((e) => (e as { seq: number }).seq))]
+        const mine = log.flatMap((e) => ((e.type === 'message-sent' || e.type === 'message-recalled') && e.scope === 'group' && e.groupId === g ? [e] : []));
+        const max = Math.max(...mine.flatMap((e) => (e.type === 'message-sent' ? [e.seq] : [])));
+        const expected = [...new Set(mine.filter((e) => e.type === 'message-recalled' || e.noUnread === true).map((e) => e.seq))]
           .filter((s) => s > max - horizon)
           .sort((a, b) => a - b);
         expect({ g, kept: kept.map(Number) }).toEqual({ g, kept: expected });

@@ -1,5 +1,5 @@
 import type Redis from 'ioredis';
-import type { UnreadEvent } from '@app/contracts';
+import type { GroupMessageSent, UnreadEvent } from '@app/contracts';
 import { DirectWriter, Keyspace, ProjectionStore } from '@app/store';
 import { CountModel } from './support/count-model';
 import { uniq } from './support/harness';
@@ -37,7 +37,7 @@ describe('group projection (store, real Redis)', () => {
     groupId,
     account,
   });
-  const msg = (groupId: string, from: string, seq: number): UnreadEvent => ({
+  const msg = (groupId: string, from: string, seq: number): GroupMessageSent => ({
     type: 'message-sent',
     scope: 'group',
     appId: APP,
