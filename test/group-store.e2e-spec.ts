@@ -371,6 +371,14 @@ describe('group projection (store, real Redis)', () => {
     const uncountedSeqs = new Set<number>();
     let seq = 0;
     let largest = 0;
+    // what left the set, seen from outside: the seqs a call found there and did not leave
+    let removed = 0;
+    const applied = async (events: UnreadEvent[]) => {
+      const before = await redis.zrange(uncounted, 0, -1);
+      await s.applyAll(events);
+      const after = new Set(await redis.zrange(uncounted, 0, -1));
+      removed += before.filter((x) => !after.has(x)).length;
+    };
     for (let round = 0; round < 40; round++) {
       const batch: UnreadEvent[] = [];
       for (let i = 0; i < 250; i++) {
@@ -386,12 +394,12 @@ describe('group projection (store, real Redis)', () => {
         }
       }
       batch.push(ack(g, 'reader', seq - Math.floor(rnd() * horizon)));
-      await s.applyAll(batch);
+      await applied(batch);
       // a run of recalls alone (no message raises max) adds only seqs within the horizon
       const late = [seq - horizon, seq - horizon + 1, seq - 3];
       for (const r of late) uncountedSeqs.add(r);
       batch.push(...late.map((r): UnreadEvent => ({ type: 'message-recalled', scope: 'group', appId: APP, groupId: g, seq: r, msgId: `${g}-${r}` })));
-      await s.applyAll(batch.slice(-3));
+      await applied(batch.slice(-3));
       log.push(...batch);
       const kept = (await redis.zrange(uncounted, 0, -1)).map(Number);
       const allowed = [...uncountedSeqs].filter((x) => x > seq - horizon).sort((a, b) => a - b);
@@ -400,6 +408,9 @@ describe('group projection (store, real Redis)', () => {
       largest = Math.max(largest, kept.length);
     }
     expect(largest).toBeLessThanOrEqual(horizon);
+    // the store's tally (unread_projection_pruned_total{entry="group_uncounted_seq"}) is what left
+    expect(removed).toBeGreaterThan(1_000);
+    expect(s.pruning.pruned.group_uncounted_seq).toBe(removed);
     expect(largest).toBeGreaterThan(horizon / 10);
     const bounded = new CountModel({ groupHorizon: horizon }).apply(log);
     const exact = new CountModel().apply(log);

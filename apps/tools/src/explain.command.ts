@@ -105,7 +105,7 @@ function explainGroup({ view, record, uncounted, horizon }: { view: GroupMemberV
   if (fence !== undefined) out.push(`  admin override (group-unread-set) replaced the read acks at max seq ${fence}`);
   if (view.type && GROUP_TYPES_WITHOUT_UNREAD.includes(view.type)) out.push(`  ${view.type} groups keep no unread count: 0`);
   else {
-    if (horizon > 0 && view.readSeq < view.maxSeq - horizon) {
+    if (view.readSeq < view.maxSeq - horizon) {
       out.push(`  the read seq is more than ${horizon} below the max seq (GROUP_UNCOUNTED_HORIZON): recalled and noUnread messages up to seq ${view.maxSeq - horizon} are not kept and count as unread`);
     }
     const skipped = Math.max(0, view.maxSeq - view.readSeq) - view.unread;

@@ -12,8 +12,8 @@ import type {
 import type { Keyspace } from './keyspace';
 import type { RedisClient } from './redis.factory';
 import { WRITE_SCRIPTS } from './scripts';
-import type { StoreOptions } from './store-options';
-import { command, runScript, type Write, type Writer } from './write';
+import { DEFAULT_GROUP_UNCOUNTED_HORIZON, type StoreOptions } from './store-options';
+import { command, isScript, runScript, type Write, type Writer } from './write';
 
 const MESSAGES = WRITE_SCRIPTS.groupMessages;
 const READ_ACK = WRITE_SCRIPTS.groupReadAck;
@@ -178,7 +178,7 @@ const MEMBERS_PER_READ = 1_000;
  *   refuse because the account no longer exists.
  */
 export class GroupStore {
-  /** The horizon of the sets of seqs that do not count (0: none). */
+  /** The horizon of the sets of seqs that do not count (StoreOptions.groupUncountedHorizon). */
   private readonly horizon: number;
 
   constructor(
@@ -186,7 +186,7 @@ export class GroupStore {
     private readonly keys: Keyspace,
     options: Pick<StoreOptions, 'groupUncountedHorizon'> = {},
   ) {
-    this.horizon = options.groupUncountedHorizon ?? 0;
+    this.horizon = options.groupUncountedHorizon ?? DEFAULT_GROUP_UNCOUNTED_HORIZON;
   }
 
   // ---- writes (projector) ---------------------------------------------------------------
@@ -308,7 +308,7 @@ export class GroupStore {
   /**
    * One (group, account) with the member's stored record, the parts its read seq is made
    * of, the seqs in (readSeq, maxSeq] that do not count (`unread explain`, at most 50) and
-   * the horizon those are kept within (0: none).
+   * the horizon those are kept within.
    */
   async memberDetail(app: string, groupId: string, account: string): Promise<{ view: GroupMemberView; record: GroupMemberRecord; uncounted: number[]; horizon: number }> {
     const values = await this.redis.hmget(this.keys.group(app, groupId).state, ...META_FIELDS, field(account));
@@ -385,6 +385,11 @@ export class GroupStore {
     const groups = ids.map((id, i) => view(id, values[i]!)).filter((v) => v.exists && v.member);
     return { registered: exists === 1, groups: settled ? await this.settle(app, groups) : groups };
   }
+}
+
+/** How many seqs a write's reply says the horizon removed: group-messages answers that number; 0 for every other write. */
+export function groupPruned(w: Write, reply: number): number {
+  return isScript(w) && w.script === MESSAGES ? reply : 0;
 }
 
 /** A run of one group's messages and recalls, folded (GroupStore.writes). */

@@ -1,6 +1,5 @@
 import Redis from 'ioredis';
-import { loadConfig } from '@app/config';
-import { Keyspace, ProjectionStore } from '@app/store';
+import { DEFAULT_C2C_UNREAD_CAP, DEFAULT_GROUP_UNCOUNTED_HORIZON, Keyspace, ProjectionStore } from '@app/store';
 import type { BenchContext } from './bench-context';
 import { row, type BenchRow } from './bench-result';
 import { MixedStream, type Kind } from './event-stream';
@@ -78,9 +77,7 @@ export async function measureCosts(ctx: BenchContext): Promise<BenchRow[]> {
   const rounds = ctx.mode === 'tiny' ? 1 : 3;
   const prefix = `cost${env.id}`;
   const alonePrefix = `alone${env.id}`;
-  // the defaults a deployment runs with (the group horizon prunes the sets of seqs that do not count)
-  const defaults = loadConfig({ KAFKA_BROKERS: 'unused:9092', REDIS_URL: env.redisUrl });
-  const retention = { mentionRetentionMs: 7 * 24 * 3600 * 1000, groupUncountedHorizon: defaults.groupUncountedHorizon };
+  const retention = { mentionRetentionMs: 7 * 24 * 3600 * 1000, c2cUnreadCap: DEFAULT_C2C_UNREAD_CAP, groupUncountedHorizon: DEFAULT_GROUP_UNCOUNTED_HORIZON };
   const pipelined = new Redis(env.redisUrl, { enableAutoPipelining: true, maxRetriesPerRequest: 3 });
   const warm = new ProjectionStore(pipelined, new Keyspace(`${alonePrefix}w`), retention);
   const kinds = (Object.keys(KIND_LABELS) as Kind[]).filter((k) => ctx.caps.channels || !['mention', 'channel-msg', 'channel-ack'].includes(k));

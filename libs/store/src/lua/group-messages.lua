@@ -17,7 +17,7 @@
 -- KEYS[1]  the group's state hash (fields: max, nc, type, name, state, m:<account> records)
 -- KEYS[2]  the group's set of seqs that do not count (zset, score = member = seq)
 -- ARGV[1]  the highest seq of the messages (decimal integer; 0 when the run has only recalls)
--- ARGV[2]  the horizon H (decimal integer >= 1), or 0 for none (the set keeps every seq)
+-- ARGV[2]  the horizon H (decimal integer >= 1)
 -- ARGV[3]  the number n of senders
 -- ARGV[4 .. 3 + n]  each sender's record field: 'm:' .. account
 -- ARGV[4 + n .. 3 + 2n]  the highest seq each of them wrote, in the same order
@@ -54,14 +54,12 @@ for i = 1, n do
   end
 end
 for s = 1, k, 2000 do redis.call('HSET', KEYS[1], unpack(set, s, math.min(s + 1999, k))) end
-local h = tonumber(ARGV[2])
--- seqs at or below floor are outside the horizon (none when there is no horizon)
-local floor = -1
-if h > 0 then floor = max - h end
+-- seqs at or below floor are outside the horizon
+local floor = max - tonumber(ARGV[2])
 -- once max is raised, the seqs of the set at or below the floor leave it (the set had some
 -- only if the 'nc' field was there before this call)
 local pruned = 0
-if raised and floor >= 0 and cur[2] then pruned = redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', floor) end
+if raised and floor > 0 and cur[2] then pruned = redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', floor) end
 -- one ZADD per 1000 seqs (unpack's stack bounds one call's arguments; a batch may recall thousands)
 local added = 0
 local i = 4 + 2 * n
