@@ -1,7 +1,7 @@
 import Redis, { type Cluster } from 'ioredis';
 import { Keyspace, ProjectionStore, createRedisClient, readAccountsUnread } from '@app/store';
 import type { UnreadEvent } from '@app/contracts';
-import { CountModel, expectModelCounts } from './support/count-model';
+import { CountModel, countDiffs, expectModelCounts, readCounts } from './support/count-model';
 import { uniq } from './support/harness';
 import { RedisServer } from './support/processes';
 import { RedisClusterRig } from './support/cluster-rig';
@@ -79,6 +79,28 @@ describe('projections on Redis Cluster', () => {
     await store.apply({ type: 'account-deleted', appId: w.neteaseApp, account: gone });
     await reference.apply({ type: 'account-deleted', appId: w.neteaseApp, account: gone });
     expect(await rig.snapshot(prefix)).toEqual(await snapshot(singleClient, prefix));
+  });
+
+  it('prunes the groups\' seqs that do not count at the horizon on a Cluster, folded and in flight, as a single Redis applying the events one by one, with the counts of the model with that horizon', async () => {
+    const w = new Workload(14, 8);
+    const traffic = [...w.setup(), ...w.traffic(600)];
+    const lastSeq = (g: string) => Math.max(0, ...traffic.map((e) => (e.type === 'message-sent' && e.scope === 'group' && e.groupId === g ? e.seq : 0)));
+    const events = [...traffic, ...countsTraffic(w, 19, 300, Object.fromEntries(w.groups.map((g) => [g, lastSeq(g)])))];
+    const horizon = 6;
+    const options = { mentionRetentionMs: 7 * 24 * 3600 * 1000, groupUncountedHorizon: horizon };
+    const prefix = `h${uniq()}`;
+    const store = new ProjectionStore(cluster, new Keyspace(prefix), options);
+    const batches: (typeof events)[] = [];
+    for (let i = 0; i < events.length; i += 50) batches.push(events.slice(i, i + 50));
+    for (let i = 0; i < batches.length; i += 4) await Promise.all(batches.slice(i, i + 4).map((b) => store.applyBatch(b)));
+    const reference = new ProjectionStore(singleClient, new Keyspace(prefix), options);
+    for (const e of events) await reference.apply(e);
+    expect(await rig.snapshot(prefix)).toEqual(await snapshot(singleClient, prefix));
+    const expected = new CountModel({ mentionRetentionMs: options.mentionRetentionMs, groupHorizon: horizon }).apply(events).counts();
+    const got = await readCounts(cluster, prefix, expected, options.mentionRetentionMs);
+    expect(countDiffs(got, expected)).toEqual([]);
+    // the horizon mattered: some member beyond it counts what the exact model does not
+    expect(countDiffs(got, new CountModel({ mentionRetentionMs: options.mentionRetentionMs }).apply(events).counts()).length).toBeGreaterThan(0);
   });
 
   it('coalesces batches redelivered within themselves (every event twice) on a Cluster exactly as a single Redis applying them one by one', async () => {

@@ -25,6 +25,12 @@ import { Keyspace, ProjectionStore, badgeOf, readAccountsUnread, type RedisClien
  * still move it; receipts that follow in the read log move it as usual. Only members of
  * groups that exist count (created, not dismissed; a dismissal forgets every member), and
  * chat rooms, meetings and live-broadcast groups keep no unread count at all.
+ * With a group horizon H (`groupHorizon`, the service's GROUP_UNCOUNTED_HORIZON), the
+ * service remembers which positions were withdrawn or silent only for the last H positions
+ * of each group: a position further than H behind the group's newest counts as unread
+ * whatever its message was, so a member who read up to within H of the newest sees the
+ * exact count and one further behind also counts the withdrawn and silent messages among
+ * those older positions.
  *
  * Receive options and the badge (the summary API): an account's option for a conversation is
  * the one set last (by its time; at equal times the more muted one); the vendor counts
@@ -128,7 +134,7 @@ export class CountModel {
    * @param opts.c2cUnreadCap a one-to-one conversation counts at most this many unread: its
    *   newest ones (the count is min(exact, cap)), up to the recalls that `c2cCapBent` counts
    */
-  constructor(private readonly opts: { mentionRetentionMs?: number; c2cUnreadCap?: number } = {}) {}
+  constructor(private readonly opts: { mentionRetentionMs?: number; c2cUnreadCap?: number; groupHorizon?: number } = {}) {}
 
   apply(events: readonly UnreadEvent[]): this {
     for (const e of events) this.one(e);
@@ -359,8 +365,9 @@ export class CountModel {
     if (!g?.exists || !r?.member) return null;
     if (g.type !== undefined && GROUPS_WITHOUT_UNREAD.includes(g.type)) return 0;
     const position = this.positionOf(r);
+    const remembered = g.newest - (this.opts.groupHorizon ?? Infinity);
     let unread = 0;
-    for (let s = position + 1; s <= g.newest; s++) if (!g.notCounting.has(s)) unread++;
+    for (let s = position + 1; s <= g.newest; s++) if (!g.notCounting.has(s) || s <= remembered) unread++;
     return unread;
   }
 

@@ -11,6 +11,7 @@ describe('ProjectorMetrics: pruning', () => {
     const m = new ProjectorMetrics();
     expect(await value(m, 'unread_projection_pruned_total', 'c2c_unread_id')).toBe(0);
     expect(await value(m, 'unread_projection_pruned_total', 'c2c_tombstone')).toBe(0);
+    expect(await value(m, 'unread_projection_pruned_total', 'group_uncounted_seq')).toBe(0);
     expect(await value(m, 'unread_c2c_capped_total')).toBe(0);
   });
 

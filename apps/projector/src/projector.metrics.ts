@@ -107,7 +107,7 @@ export class ProjectorMetrics {
   /** Projection entries pruned, by entry (PRUNED_ENTRIES): read from the store's PruningTally at each scrape. */
   readonly pruned = new Counter({
     name: 'unread_projection_pruned_total',
-    help: 'Projection entries pruned, by entry: c2c_unread_id (unread ids trimmed at a conversation cap), c2c_tombstone (recall tombstones dropped)',
+    help: 'Projection entries pruned, by entry: c2c_unread_id (unread ids trimmed at a conversation cap), c2c_tombstone (recall tombstones dropped), group_uncounted_seq (group seqs that do not count, removed at the horizon)',
     labelNames: ['entry'],
     registers: [this.registry],
     collect: () => {

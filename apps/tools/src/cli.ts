@@ -104,6 +104,7 @@ export function buildProgram(env: NodeJS.ProcessEnv): Command {
         const store = new ProjectionStore(redis, new Keyspace(generationPrefix(config.redis.keyPrefix, active)), {
           mentionRetentionMs: config.mentionRetentionMs,
           c2cUnreadCap: config.c2cUnreadCap,
+          groupUncountedHorizon: config.groupUncountedHorizon,
         });
         process.stdout.write(await explain(store, { app, account, ...opts }));
       } finally {

@@ -158,6 +158,8 @@ const ENV = {
     default: 1000,
     rules: [IsInt(), Min(100, { message: 'C2C_UNREAD_CAP must be at least 100 (a client showing "99+" must be able to trust it)' }), Max(1_000_000)],
   },
+  /** A group's seqs that do not count are kept only within this many seqs of its newest (docs/projections.md, "The horizon"). */
+  GROUP_UNCOUNTED_HORIZON: { kind: 'int', default: 10_000, rules: [IsInt(), Min(1), Max(1_000_000_000)] },
   USERSIG_CACHE_MS: { kind: 'int', default: 60_000, rules: [IsInt(), Min(0), Max(3_600_000)] },
   HTTP_PORT: { kind: 'int', default: 8080, rules: [IsInt(), Min(0), Max(65535)] },
   /** Port of the projector's Prometheus /metrics endpoint (0 = any free port). */
@@ -258,6 +260,8 @@ export interface AppConfig {
   mentionRetentionMs: number;
   /** Unread ids tracked per one-to-one conversation at most (C2C_UNREAD_CAP). */
   c2cUnreadCap: number;
+  /** GROUP_UNCOUNTED_HORIZON (seqs). */
+  groupUncountedHorizon: number;
   userSigCacheMs: number;
   http: {
     port: number;
@@ -556,6 +560,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: { require
     },
     mentionRetentionMs: parsed.MENTION_RETENTION_MS,
     c2cUnreadCap: parsed.C2C_UNREAD_CAP,
+    groupUncountedHorizon: parsed.GROUP_UNCOUNTED_HORIZON,
     userSigCacheMs: parsed.USERSIG_CACHE_MS,
     http: {
       port: parsed.HTTP_PORT,

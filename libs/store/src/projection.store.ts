@@ -6,7 +6,7 @@ import { ChannelStore } from './channel.store';
 import type { ChannelEvent } from './channel.projection';
 import { C2cStore, c2cPruned, isC2cApply, type C2cEvent } from './c2c.store';
 import { DirectoryStore } from './directory.store';
-import { GroupStore, type GroupEvent } from './group.store';
+import { GroupStore, groupPruned, type GroupEvent } from './group.store';
 import { ReceiveOptionStore } from './receive-option.store';
 import { Keyspace, generationPrefix } from './keyspace';
 import { PruningTally } from './pruning';
@@ -66,7 +66,7 @@ export class ProjectionStore {
   ) {
     this.direct = new DirectWriter(redis);
     this.c2c = new C2cStore(redis, keys, options.c2cUnreadCap);
-    this.group = new GroupStore(redis, keys);
+    this.group = new GroupStore(redis, keys, options);
     this.channel = new ChannelStore(redis, keys, options);
     this.directory = new DirectoryStore(redis, keys, this.c2c, this.group, this.channel);
     this.receiveOptions = new ReceiveOptionStore(redis, keys);
@@ -200,6 +200,10 @@ export class ProjectionStore {
   private tally(writes: readonly Write[], replies: readonly unknown[]): void {
     for (let i = 0; i < writes.length; i++) {
       const reply = replies[i];
+      if (typeof reply === 'number') {
+        this.pruning.pruned.group_uncounted_seq += groupPruned(writes[i]!, reply);
+        continue;
+      }
       if (typeof reply !== 'object' || reply === null || !isC2cApply(writes[i]!)) continue;
       const p = c2cPruned(reply);
       if (!p) continue;
