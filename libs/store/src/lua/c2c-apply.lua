@@ -33,7 +33,7 @@
 --              no id holds one), absent when there are none
 -- KEYS[2]      hash peer → unread count from that peer, plus field '' → the owner's total
 -- KEYS[2 + i]  zset of the owner's unread message ids from peer i, scored by time (ms)
--- ARGV[1]     the cap: unread ids kept per peer at most (a positive integer)
+-- ARGV[1]      the cap: unread ids kept per peer at most (a positive integer)
 -- ARGV, then, per peer i in the order of KEYS[3..]: the peer, then "<n> <r> <ack>" (the number n
 --          of messages, the number r of recalls, the highest read time (ms) of its acks, empty
 --          for none: one argument, as each costs Redis a string object and a Lua string),
@@ -84,7 +84,8 @@ if #ARGV == 4 then
   if n <= 0 then
     call('HDEL', counts, peer)
   elseif n > cap then
-    -- the message took the zset past the cap by one: one id goes, the total stays
+    -- the message took the zset past the cap by one: one id goes and the total stays (more
+    -- go when the cap was lowered since the zset filled)
     local removed, dropped = trim(KEYS[3], peer, n, reads[2])
     if removed ~= 1 then
       total = 1 - removed
