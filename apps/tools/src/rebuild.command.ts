@@ -85,6 +85,8 @@ export async function rebuild(config: AppConfig, opts: RebuildOptions = {}): Pro
 
     const store = new ProjectionStore(redis, new Keyspace(generationPrefix(base, target)), {
       mentionRetentionMs: config.mentionRetentionMs,
+      c2cUnreadCap: config.c2cUnreadCap,
+      groupUncountedHorizon: config.groupUncountedHorizon,
     });
     const roleOfTopic = new Map<string, ConsumedTopicRole>(CONSUMED_TOPIC_ROLES.map((r) => [config.kafka.topics[r], r]));
     const topics = [...roleOfTopic.keys()];

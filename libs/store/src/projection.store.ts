@@ -4,11 +4,12 @@ import calculateSlot from 'cluster-key-slot';
 import { BatchWriter } from './batch-writer';
 import { ChannelStore } from './channel.store';
 import type { ChannelEvent } from './channel.projection';
-import { C2cStore, type C2cEvent } from './c2c.store';
+import { C2cStore, c2cPruned, isC2cApply, type C2cEvent } from './c2c.store';
 import { DirectoryStore } from './directory.store';
-import { GroupStore, type GroupEvent } from './group.store';
+import { GroupStore, groupPruned, type GroupEvent } from './group.store';
 import { ReceiveOptionStore } from './receive-option.store';
 import { Keyspace, generationPrefix } from './keyspace';
+import { PruningTally } from './pruning';
 import type { RedisClient } from './redis.factory';
 import type { StoreOptions } from './store-options';
 import { WRITE_SCRIPTS } from './scripts';
@@ -38,8 +39,8 @@ export interface BatchPosition {
  * every write of a tick into one call per Redis node (BatchWriter); `apply`/`applyAll` send
  * each write on its own (DirectWriter). Every write is idempotent and commutes with the
  * writes of other topics (docs/projections.md), so any batch may be applied again.
- * account-deleted reads before it writes: it splits a batch, the events before it applied
- * first, the events after it once it is done.
+ * account-deleted and group-dismissed read before they write: each splits a batch, the
+ * events before it applied first, the events after it once it is done.
  */
 export class ProjectionStore {
   private readonly byGeneration = new Map<string, ProjectionStore>();
@@ -54,16 +55,18 @@ export class ProjectionStore {
    * @param batches the batch writer `applyBatch` folds with (the projector's, shared by every
    *   generation's store: `forGeneration`). Without one the store builds its own on the first
    *   `applyBatch` (tools and tests); a store that never batches, the gateway's, has none.
+   * @param pruning what the writes pruned, shared by every generation's store (the projector's metrics read it)
    */
   constructor(
     readonly redis: RedisClient,
     readonly keys: Keyspace,
     readonly options: StoreOptions,
     private batches?: BatchWriter,
+    readonly pruning: PruningTally = new PruningTally(),
   ) {
     this.direct = new DirectWriter(redis);
-    this.c2c = new C2cStore(redis, keys);
-    this.group = new GroupStore(redis, keys);
+    this.c2c = new C2cStore(redis, keys, options.c2cUnreadCap);
+    this.group = new GroupStore(redis, keys, options);
     this.channel = new ChannelStore(redis, keys, options);
     this.directory = new DirectoryStore(redis, keys, this.c2c, this.group, this.channel);
     this.receiveOptions = new ReceiveOptionStore(redis, keys);
@@ -77,15 +80,15 @@ export class ProjectionStore {
     const prefix = generationPrefix(base, generation);
     let store = this.byGeneration.get(prefix);
     if (!store) {
-      store = new ProjectionStore(this.redis, new Keyspace(prefix), this.options, this.batches);
+      store = new ProjectionStore(this.redis, new Keyspace(prefix), this.options, this.batches, this.pruning);
       this.byGeneration.set(prefix, store);
     }
     return store;
   }
 
   /**
-   * The writes of events that need no read first (every event but account-deleted): each
-   * family folds its own, in event order where order matters.
+   * The writes of events that need no read first (every event but account-deleted and
+   * group-dismissed): each family folds its own, in event order where order matters.
    */
   writes(events: readonly UnreadEvent[]): Write[] {
     const c2c: C2cEvent[] = [];
@@ -110,7 +113,6 @@ export class ProjectionStore {
           break;
         case 'group-unread-set':
         case 'group-created':
-        case 'group-dismissed':
         case 'group-member-joined':
         case 'group-member-left':
           group.push(e);
@@ -123,7 +125,8 @@ export class ProjectionStore {
           other.push(...this.directory.registeredWrites(e));
           break;
         case 'account-deleted':
-          throw new Error('account-deleted is applied on its own (ProjectionStore.applyWith)');
+        case 'group-dismissed':
+          throw new Error(`${e.type} is applied on its own (ProjectionStore.applyWith)`);
         case 'qchat-server-member-joined':
         case 'qchat-server-member-left':
         case 'qchat-channel-created':
@@ -178,14 +181,37 @@ export class ProjectionStore {
       const e = events[i];
       if (e === undefined) {
         const writes = i > from ? this.writes(events.slice(from, i)) : [];
-        return (await writer.run(writes, after)).slice(writes.length);
+        const replies = await writer.run(writes, after);
+        this.tally(writes, replies);
+        return replies.slice(writes.length);
       }
-      if (e.type !== 'account-deleted') continue;
-      if (i > from) await writer.run(this.writes(events.slice(from, i)));
-      await this.directory.accountDeleted(writer, e);
+      if (e.type !== 'account-deleted' && e.type !== 'group-dismissed') continue;
+      if (i > from) {
+        const writes = this.writes(events.slice(from, i));
+        this.tally(writes, await writer.run(writes));
+      }
+      if (e.type === 'account-deleted') await this.directory.accountDeleted(writer, e);
+      else await this.group.dismiss(writer, e);
       from = i + 1;
     }
     return [];
+  }
+
+  /** Adds what the writes' replies say they pruned to `pruning` (a write that pruned nothing answers a number). */
+  private tally(writes: readonly Write[], replies: readonly unknown[]): void {
+    for (let i = 0; i < writes.length; i++) {
+      const reply = replies[i];
+      if (typeof reply === 'number') {
+        this.pruning.pruned.group_uncounted_seq += groupPruned(writes[i]!, reply);
+        continue;
+      }
+      if (typeof reply !== 'object' || reply === null || !isC2cApply(writes[i]!)) continue;
+      const p = c2cPruned(reply);
+      if (!p) continue;
+      this.pruning.pruned.c2c_unread_id += p.ids;
+      this.pruning.pruned.c2c_tombstone += p.tombstones;
+      this.pruning.c2cCapped += p.capped;
+    }
   }
 
   /**
