@@ -68,6 +68,7 @@ describe('bench (tiny run)', () => {
       'scale.c2c-memory',
       'scale.mention-memory',
       'scale.group-recall',
+      'scale.year-memory',
       'cost.redis.c2c-msg',
       'cost.redis.c2c-ack',
       'cost.redis.group-msg',

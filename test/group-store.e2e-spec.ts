@@ -1,6 +1,7 @@
 import type Redis from 'ioredis';
-import type { UnreadEvent } from '@app/contracts';
+import type { GroupMessageSent, UnreadEvent } from '@app/contracts';
 import { DirectWriter, Keyspace, ProjectionStore } from '@app/store';
+import { CountModel } from './support/count-model';
 import { uniq } from './support/harness';
 import { privateRedis } from './support/private-redis';
 import { prng } from './support/random';
@@ -17,8 +18,8 @@ describe('group projection (store, real Redis)', () => {
   let redis: Redis;
   beforeAll(() => (redis = fixture.redis));
 
-  function store(prefix = `g${uniq()}`): ProjectionStore {
-    return new ProjectionStore(redis, new Keyspace(prefix), { mentionRetentionMs: 60_000 });
+  function store(prefix = `g${uniq()}`, groupUncountedHorizon?: number): ProjectionStore {
+    return new ProjectionStore(redis, new Keyspace(prefix), { mentionRetentionMs: 60_000, groupUncountedHorizon });
   }
 
   const created = (groupId: string, groupType = 'Public'): UnreadEvent =>
@@ -36,7 +37,7 @@ describe('group projection (store, real Redis)', () => {
     groupId,
     account,
   });
-  const msg = (groupId: string, from: string, seq: number): UnreadEvent => ({
+  const msg = (groupId: string, from: string, seq: number): GroupMessageSent => ({
     type: 'message-sent',
     scope: 'group',
     appId: APP,
@@ -357,5 +358,68 @@ describe('group projection (store, real Redis)', () => {
     // Idempotent: a redelivered deletion finds nothing to do.
     await s.group.deleteAccount(new DirectWriter(redis), APP, 'ann');
     expect((await s.group.joinedGroups(APP, 'ann')).groups).toEqual([]);
+  });
+
+  it('keeps a group\'s set of seqs that do not count within the horizon over a long run, with the counts of the model with that horizon', async () => {
+    const horizon = 100;
+    const s = store(undefined, horizon);
+    const g = 'long';
+    const rnd = prng(27);
+    const log: UnreadEvent[] = [created(g), joined(g, 'reader', 0), joined(g, 'idle', 0), joined(g, 'writer', 0)];
+    await s.applyAll(log);
+    const { state, uncounted } = s.keys.group(APP, g);
+    const uncountedSeqs = new Set<number>();
+    let seq = 0;
+    let largest = 0;
+    // what left the set, seen from outside: the seqs a call found there and did not leave
+    let removed = 0;
+    const applied = async (events: UnreadEvent[]) => {
+      const before = await redis.zrange(uncounted, 0, -1);
+      await s.applyAll(events);
+      const after = new Set(await redis.zrange(uncounted, 0, -1));
+      removed += before.filter((x) => !after.has(x)).length;
+    };
+    for (let round = 0; round < 40; round++) {
+      const batch: UnreadEvent[] = [];
+      for (let i = 0; i < 250; i++) {
+        seq++;
+        const silent = rnd() < 0.2;
+        batch.push(silent ? { ...msg(g, 'writer', seq), noUnread: true } : msg(g, 'writer', seq));
+        if (silent) uncountedSeqs.add(seq);
+        if (rnd() < 0.01) {
+          // recalls of any earlier seq: most of them long past the horizon, never added
+          const old = 1 + Math.floor(rnd() * seq);
+          uncountedSeqs.add(old);
+          batch.push({ type: 'message-recalled', scope: 'group', appId: APP, groupId: g, seq: old, msgId: `${g}-${old}` });
+        }
+      }
+      batch.push(ack(g, 'reader', seq - Math.floor(rnd() * horizon)));
+      await applied(batch);
+      // a run of recalls alone (no message raises max) adds only seqs within the horizon
+      const late = [seq - horizon, seq - horizon + 1, seq - 3];
+      for (const r of late) uncountedSeqs.add(r);
+      batch.push(...late.map((r): UnreadEvent => ({ type: 'message-recalled', scope: 'group', appId: APP, groupId: g, seq: r, msgId: `${g}-${r}` })));
+      await applied(batch.slice(-3));
+      log.push(...batch);
+      const kept = (await redis.zrange(uncounted, 0, -1)).map(Number);
+      const allowed = [...uncountedSeqs].filter((x) => x > seq - horizon).sort((a, b) => a - b);
+      expect({ round, kept }).toEqual({ round, kept: allowed });
+      expect({ round, nc: await redis.hget(state, 'nc') }).toEqual({ round, nc: String(allowed.length) });
+      largest = Math.max(largest, kept.length);
+    }
+    expect(largest).toBeLessThanOrEqual(horizon);
+    // the store's tally (unread_projection_pruned_total{entry="group_uncounted_seq"}) is what left
+    expect(removed).toBeGreaterThan(500);
+    expect(s.pruning.pruned.group_uncounted_seq).toBe(removed);
+    expect(largest).toBeGreaterThan(horizon / 10);
+    const bounded = new CountModel({ groupHorizon: horizon }).apply(log);
+    const exact = new CountModel().apply(log);
+    for (const account of ['reader', 'idle', 'writer']) {
+      expect({ account, unread: (await s.group.memberView(APP, g, account)).unread }).toEqual({ account, unread: bounded.group(APP, g, account) });
+    }
+    // the reader keeps within the horizon: exact; the idle member is 10 000 seqs behind: every
+    // recalled and silent message older than the horizon counts for it
+    expect(bounded.group(APP, g, 'reader')).toBe(exact.group(APP, g, 'reader'));
+    expect(bounded.group(APP, g, 'idle')).toBeGreaterThan(exact.group(APP, g, 'idle')!);
   });
 });

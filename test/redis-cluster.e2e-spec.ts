@@ -1,6 +1,7 @@
 import Redis, { type Cluster } from 'ioredis';
 import { Keyspace, ProjectionStore, createRedisClient, readAccountsUnread } from '@app/store';
-import { expectModelCounts } from './support/count-model';
+import type { UnreadEvent } from '@app/contracts';
+import { CountModel, countDiffs, expectModelCounts, readCounts } from './support/count-model';
 import { uniq } from './support/harness';
 import { RedisServer } from './support/processes';
 import { RedisClusterRig } from './support/cluster-rig';
@@ -80,6 +81,28 @@ describe('projections on Redis Cluster', () => {
     expect(await rig.snapshot(prefix)).toEqual(await snapshot(singleClient, prefix));
   });
 
+  it('prunes the groups\' seqs that do not count at the horizon on a Cluster, folded and in flight, as a single Redis applying the events one by one, with the counts of the model with that horizon', async () => {
+    const w = new Workload(14, 8);
+    const traffic = [...w.setup(), ...w.traffic(600)];
+    const lastSeq = (g: string) => Math.max(0, ...traffic.map((e) => (e.type === 'message-sent' && e.scope === 'group' && e.groupId === g ? e.seq : 0)));
+    const events = [...traffic, ...countsTraffic(w, 19, 300, Object.fromEntries(w.groups.map((g) => [g, lastSeq(g)])))];
+    const horizon = 6;
+    const options = { mentionRetentionMs: 7 * 24 * 3600 * 1000, groupUncountedHorizon: horizon };
+    const prefix = `h${uniq()}`;
+    const store = new ProjectionStore(cluster, new Keyspace(prefix), options);
+    const batches: (typeof events)[] = [];
+    for (let i = 0; i < events.length; i += 50) batches.push(events.slice(i, i + 50));
+    for (let i = 0; i < batches.length; i += 4) await Promise.all(batches.slice(i, i + 4).map((b) => store.applyBatch(b)));
+    const reference = new ProjectionStore(singleClient, new Keyspace(prefix), options);
+    for (const e of events) await reference.apply(e);
+    expect(await rig.snapshot(prefix)).toEqual(await snapshot(singleClient, prefix));
+    const expected = new CountModel({ mentionRetentionMs: options.mentionRetentionMs, groupHorizon: horizon }).apply(events).counts();
+    const got = await readCounts(cluster, prefix, expected, options.mentionRetentionMs);
+    expect(countDiffs(got, expected)).toEqual([]);
+    // the horizon mattered: some member beyond it counts what the exact model does not
+    expect(countDiffs(got, new CountModel({ mentionRetentionMs: options.mentionRetentionMs }).apply(events).counts()).length).toBeGreaterThan(0);
+  });
+
   it('coalesces batches redelivered within themselves (every event twice) on a Cluster exactly as a single Redis applying them one by one', async () => {
     const w = new Workload(13, 8);
     const events = [...w.setup(), ...w.traffic(600)];
@@ -137,5 +160,33 @@ describe('projections on Redis Cluster', () => {
     expect(positionKeys).toEqual(masters.map(() => 1));
     const lastOf = (partition: number) => lastOffset(partition + 4 * Math.floor((batches.length - 1 - partition) / 4));
     expect(await store.positions([0, 1, 2, 3].map((partition) => ({ topic: 't', partition })))).toEqual([0, 1, 2, 3].map(lastOf));
+  });
+
+  it('trims one-to-one conversations at the cap (docs/projections.md, "The cap") on a Cluster as on a single Redis: the same state, min(exact, cap)', async () => {
+    const cap = 5;
+    const app = '1400000027';
+    const owners = Array.from({ length: 12 }, (_, i) => `o${i}`);
+    const events: UnreadEvent[] = [];
+    for (const [i, owner] of owners.entries()) {
+      for (let j = 0; j < 3 + i * 2; j++) events.push({ type: 'message-sent', scope: 'c2c', appId: app, msgId: `m${i}-${j}`, from: 'p', to: owner, time: 1_000 + j * 10 });
+      if (i % 3 === 0) events.push({ type: 'read-ack', scope: 'c2c', appId: app, account: owner, peer: 'p', readTime: 1_000 + i * 10 });
+      if (i % 4 === 1) events.push({ type: 'message-recalled', scope: 'c2c', appId: app, msgId: `m${i}-0`, from: 'p', to: owner, time: 1_000 });
+    }
+    const prefix = `k${uniq()}`;
+    const options = { mentionRetentionMs: 7 * 24 * 3600 * 1000, c2cUnreadCap: cap };
+    // the same batches on both (which tombstones a trimming write finds, and so drops, depends on the batches; counts do not)
+    const applied = async (s: ProjectionStore) => {
+      for (let i = 0; i < events.length; i += 30) await Promise.all([s.applyBatch(events.slice(i, i + 15)), s.applyBatch(events.slice(i + 15, i + 30))]);
+    };
+    const store = new ProjectionStore(cluster, new Keyspace(prefix), options);
+    await applied(store);
+    const reference = new ProjectionStore(singleClient, new Keyspace(prefix), options);
+    await applied(reference);
+    expect(await rig.snapshot(prefix)).toEqual(await snapshot(singleClient, prefix));
+    const model = new CountModel({ c2cUnreadCap: cap }).apply(events);
+    const counts = await Promise.all(owners.map(async (o) => (await store.c2c.total(app, o)).total));
+    expect(counts).toEqual(owners.map((o) => model.c2c(app, o, 'p')));
+    expect(counts.filter((n) => n === cap).length).toBeGreaterThan(3);
+    expect(store.pruning.pruned.c2c_unread_id).toBeGreaterThan(0);
   });
 });

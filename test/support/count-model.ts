@@ -25,6 +25,12 @@ import { Keyspace, ProjectionStore, badgeOf, readAccountsUnread, type RedisClien
  * still move it; receipts that follow in the read log move it as usual. Only members of
  * groups that exist count (created, not dismissed; a dismissal forgets every member), and
  * chat rooms, meetings and live-broadcast groups keep no unread count at all.
+ * With a group horizon H (`groupHorizon`, the service's GROUP_UNCOUNTED_HORIZON), the
+ * service remembers which positions were withdrawn or silent only for the last H positions
+ * of each group: a position further than H behind the group's newest counts as unread
+ * whatever its message was, so a member who read up to within H of the newest sees the
+ * exact count and one further behind also counts the withdrawn and silent messages among
+ * those older positions.
  *
  * Receive options and the badge (the summary API): an account's option for a conversation is
  * the one set last (by its time; at equal times the more muted one); the vendor counts
@@ -116,7 +122,19 @@ export class CountModel {
   /** `<app> <serverId> <account>` → the roles it holds. */
   private readonly roles = new Map<string, Set<string>>();
 
-  constructor(private readonly opts: { mentionRetentionMs?: number } = {}) {}
+  /**
+   * One-to-one cap (`c2cUnreadCap`, docs/projections.md "The cap"): `<app> <owner> <peer>` →
+   * whether the conversation held more unread than the cap since its owner last read it to
+   * its newest message, and how many messages among its newest `cap` unread were recalled
+   * meanwhile (a count the cap no longer promises exactly).
+   */
+  private readonly capped = new Map<string, { over: boolean; bent: number }>();
+
+  /**
+   * @param opts.c2cUnreadCap a one-to-one conversation counts at most this many unread: its
+   *   newest ones (the count is min(exact, cap)), up to the recalls that `c2cCapBent` counts
+   */
+  constructor(private readonly opts: { mentionRetentionMs?: number; c2cUnreadCap?: number; groupHorizon?: number } = {}) {}
 
   apply(events: readonly UnreadEvent[]): this {
     for (const e of events) this.one(e);
@@ -137,6 +155,7 @@ export class CountModel {
           if (e.from !== e.to && e.noUnread !== true) {
             const box = get(this.inbox, k(app, e.to, e.from), () => new Map<string, number>());
             if (!box.has(e.msgId)) box.set(e.msgId, e.time);
+            this.capCheck(app, e.to, e.from);
           }
         } else if (e.scope === 'group') {
           const g = this.groupOf(app, e.groupId);
@@ -148,13 +167,18 @@ export class CountModel {
         }
         return;
       case 'message-recalled':
-        if (e.scope === 'c2c') this.withdrawn.add(k(app, e.to, e.from, e.msgId));
+        if (e.scope === 'c2c') {
+          this.capRecall(app, e.to, e.from, e.msgId);
+          this.withdrawn.add(k(app, e.to, e.from, e.msgId));
+        }
         else this.groupOf(app, e.groupId).notCounting.add(e.seq);
         return;
       case 'read-ack':
         if (e.scope === 'c2c') {
           const pair = k(app, e.account, e.peer);
           this.readUpTo.set(pair, Math.max(this.readUpTo.get(pair) ?? -Infinity, e.readTime));
+          // read to its newest message: nothing it held before can count again
+          if (Math.max(...(this.inbox.get(pair)?.values() ?? [])) <= e.readTime) this.capped.delete(pair);
         } else if (e.scope === 'group') this.reader(this.groupOf(app, e.groupId), e.account).receipts.push(e.readSeq);
         else this.readChannel(this.channel(app, e.serverId, e.channelId), e.account, e.ackTime);
         return;
@@ -238,7 +262,7 @@ export class CountModel {
 
   private forget(app: string, account: string): void {
     this.registered.get(app)?.delete(account);
-    for (const map of [this.inbox, this.readUpTo, this.options]) for (const key of [...map.keys()]) if (key.startsWith(`${app} ${account} `)) map.delete(key);
+    for (const map of [this.inbox, this.readUpTo, this.options, this.capped]) for (const key of [...map.keys()]) if (key.startsWith(`${app} ${account} `)) map.delete(key);
     for (const [key, g] of this.groups) if (key.startsWith(`${app} `) && g.readers.get(account)?.everJoined) g.readers.delete(account);
     for (const [key, members] of this.serverMembers) if (key.startsWith(`${app} `)) members.delete(account);
     for (const key of [...this.roles.keys()]) if (key.startsWith(`${app} `) && key.endsWith(` ${account}`)) this.roles.delete(key);
@@ -262,9 +286,51 @@ export class CountModel {
     c.readTo.set(account, Math.max(c.readTo.get(account) ?? -Infinity, time));
   }
 
-  /** The owner's unread from `peer`. */
+  /** The owner's unread from `peer` (at most the cap, when the model has one). */
   c2c(app: string, owner: string, peer: string): number {
-    return this.c2cUnreadIds(app, owner, peer).length;
+    return Math.min(this.c2cUnreadIds(app, owner, peer).length, this.opts.c2cUnreadCap ?? Infinity);
+  }
+
+  /**
+   * Past the cap, the unread the projection still tracks: the newest `cap` (by time; at
+   * equal times the greater id is the newer), sorted by id; every unread id without a cap.
+   */
+  c2cTrackedIds(app: string, owner: string, peer: string): string[] {
+    return this.newest(app, owner, peer).slice(0, this.opts.c2cUnreadCap ?? Infinity).sort();
+  }
+
+  /**
+   * How many messages among the newest `cap` unread were recalled while the conversation held
+   * more than the cap (since its owner last read it to its newest message): by that many at
+   * most the count may differ from min(exact, cap). 0 without a cap.
+   */
+  c2cCapBent(app: string, owner: string, peer: string): number {
+    return this.capped.get(k(app, owner, peer))?.bent ?? 0;
+  }
+
+  /** The unread ids from `peer`, newest first (at equal times the greater id first). */
+  private newest(app: string, owner: string, peer: string): string[] {
+    const pair = k(app, owner, peer);
+    const read = this.readUpTo.get(pair) ?? -Infinity;
+    return [...(this.inbox.get(pair) ?? [])]
+      .filter(([msgId, time]) => time > read && !this.withdrawn.has(k(pair, msgId)))
+      .sort(([ia, ta], [ib, tb]) => tb - ta || (ia < ib ? 1 : ia > ib ? -1 : 0))
+      .map(([msgId]) => msgId);
+  }
+
+  /** After a message: whether the conversation now holds more unread than the cap. */
+  private capCheck(app: string, owner: string, peer: string): void {
+    const cap = this.opts.c2cUnreadCap;
+    if (cap === undefined || this.c2cUnreadIds(app, owner, peer).length <= cap) return;
+    get(this.capped, k(app, owner, peer), () => ({ over: false, bent: 0 })).over = true;
+  }
+
+  /** Before a recall: one more bent count when it takes one of the newest `cap` unread of a conversation past the cap. */
+  private capRecall(app: string, owner: string, peer: string, msgId: string): void {
+    const cap = this.opts.c2cUnreadCap;
+    const state = this.capped.get(k(app, owner, peer));
+    if (cap === undefined || !state?.over) return;
+    if (this.newest(app, owner, peer).slice(0, cap).includes(msgId)) state.bent++;
   }
 
   /** The ids of the owner's unread messages from `peer`, sorted. */
@@ -299,8 +365,9 @@ export class CountModel {
     if (!g?.exists || !r?.member) return null;
     if (g.type !== undefined && GROUPS_WITHOUT_UNREAD.includes(g.type)) return 0;
     const position = this.positionOf(r);
+    const remembered = g.newest - (this.opts.groupHorizon ?? Infinity);
     let unread = 0;
-    for (let s = position + 1; s <= g.newest; s++) if (!g.notCounting.has(s)) unread++;
+    for (let s = position + 1; s <= g.newest; s++) if (!g.notCounting.has(s) || s <= remembered) unread++;
     return unread;
   }
 

@@ -51,6 +51,8 @@ export function envOf(config: AppConfig, overrides: Record<string, string> = {})
     ...redisEnv(config.redis),
     REDIS_KEY_PREFIX: config.redis.keyPrefix,
     MENTION_RETENTION_MS: String(config.mentionRetentionMs),
+    C2C_UNREAD_CAP: String(config.c2cUnreadCap),
+    GROUP_UNCOUNTED_HORIZON: String(config.groupUncountedHorizon),
     PROJECTOR_COMMIT_INTERVAL_MS: String(config.projector.commitIntervalMs),
     PROJECTOR_MAX_IN_FLIGHT_EVENTS: String(config.projector.maxInFlightEvents),
     LOG_LEVEL: process.env.DEBUG_PROJECTOR ? 'warn' : 'fatal',

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { REDIS_WAIT_CLASSES, REFUSAL_CLASSES, refusalClassOf, type UnreadEvent } from '@app/contracts';
+import { PRUNED_ENTRIES, type PruningTally } from '@app/store';
 import type { PartitionWait } from './partition-waits';
 
 /** The `type` label of an applied event: the event type, with the scope for the scoped ones (`message-sent/c2c`). */
@@ -100,6 +101,44 @@ export class ProjectorMetrics {
     this.behindSource = source;
   }
 
+  private pruning?: PruningTally;
+  /** What the tally held at the last scrape (the counters took it up to there). */
+  private readonly scraped = { pruned: new Map<string, number>(), capped: 0 };
+  /** Projection entries pruned, by entry (PRUNED_ENTRIES): read from the store's PruningTally at each scrape. */
+  readonly pruned = new Counter({
+    name: 'unread_projection_pruned_total',
+    help: 'Projection entries pruned, by entry: c2c_unread_id (unread ids trimmed at a conversation cap), c2c_tombstone (recall tombstones dropped), group_uncounted_seq (group seqs that do not count, removed at the horizon)',
+    labelNames: ['entry'],
+    registers: [this.registry],
+    collect: () => {
+      const tally = this.pruning;
+      if (!tally) return;
+      for (const entry of PRUNED_ENTRIES) {
+        const now = tally.pruned[entry];
+        const delta = now - (this.scraped.pruned.get(entry) ?? 0);
+        if (delta > 0) this.pruned.inc({ entry }, delta);
+        this.scraped.pruned.set(entry, now);
+      }
+    },
+  });
+  /** One-to-one conversation writes that trimmed at C2C_UNREAD_CAP. */
+  readonly c2cCapped = new Counter({
+    name: 'unread_c2c_capped_total',
+    help: 'One-to-one conversation writes that trimmed the unread ids at C2C_UNREAD_CAP',
+    registers: [this.registry],
+    collect: () => {
+      const tally = this.pruning;
+      if (!tally) return;
+      if (tally.c2cCapped > this.scraped.capped) this.c2cCapped.inc(tally.c2cCapped - this.scraped.capped);
+      this.scraped.capped = tally.c2cCapped;
+    },
+  });
+
+  /** Where the pruning counters read what the store's writes pruned (ProjectionStore.pruning). */
+  watchPruning(tally: PruningTally): void {
+    this.pruning = tally;
+  }
+
   constructor() {
     collectDefaultMetrics({ register: this.registry });
     // prom-client's gauges named *_total break the Prometheus naming rule (promtool check
@@ -109,6 +148,7 @@ export class ProjectorMetrics {
     for (const reason of REFUSAL_CLASSES) this.deadLettered.inc({ reason }, 0);
     for (const what of RETRIED) this.retries.inc({ what }, 0);
     for (const cls of REDIS_WAIT_CLASSES) this.redisWaits.inc({ class: cls }, 0);
+    for (const entry of PRUNED_ENTRIES) this.pruned.inc({ entry }, 0);
   }
 
   /** Counts events applied to Redis, by type. */

@@ -5,7 +5,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { CONSUMED_TOPIC_ROLES } from '@app/contracts';
 import { nestLogLevels, type AppConfig } from '@app/config';
 import { KafkaProbe, asKafkaRefusal, createKafka } from '@app/kafka';
-import { REDIS, type RedisClient } from '@app/store';
+import { ProjectionStore, REDIS, type RedisClient } from '@app/store';
 import { KafkaBatchTransport } from './kafka-batch.transport';
 import { LagMonitor } from './lag.monitor';
 import { PartitionWaits, heldPartitions as heldOf } from './partition-waits';
@@ -48,6 +48,7 @@ export async function startProjector(
   const waits = app.get(PartitionWaits);
   app.get(ProjectorMetrics).watchBehind(() => strategy.behind());
   app.get(ProjectorMetrics).watchWaits(() => waits.all());
+  app.get(ProjectorMetrics).watchPruning(app.get(ProjectionStore).pruning);
   await app.listen().catch((err: unknown) => {
     kafkaProbe.stop();
     throw asKafkaRefusal(err, config.kafka);

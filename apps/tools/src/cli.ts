@@ -103,6 +103,8 @@ export function buildProgram(env: NodeJS.ProcessEnv): Command {
         const { active } = await new Generations(redis, config.redis.keyPrefix).read();
         const store = new ProjectionStore(redis, new Keyspace(generationPrefix(config.redis.keyPrefix, active)), {
           mentionRetentionMs: config.mentionRetentionMs,
+          c2cUnreadCap: config.c2cUnreadCap,
+          groupUncountedHorizon: config.groupUncountedHorizon,
         });
         process.stdout.write(await explain(store, { app, account, ...opts }));
       } finally {

@@ -91,7 +91,7 @@ async function explainPeer(store: ProjectionStore, q: ExplainQuery, peer: string
   }
 }
 
-function explainGroup({ view, record, uncounted }: { view: GroupMemberView; record: GroupMemberRecord; uncounted: number[] }, option: string, out: string[]): void {
+function explainGroup({ view, record, uncounted, horizon }: { view: GroupMemberView; record: GroupMemberRecord; uncounted: number[]; horizon: number }, option: string, out: string[]): void {
   const about = view.type ? ` (${view.type}${view.name ? `, "${view.name}"` : ''})` : '';
   out.push(`group ${view.groupId}${about}: ${view.unread} unread`);
   out.push(`  receive option (MsgFlag): ${option}${option === DEFAULT_RECEIVE_OPTION ? '' : ' (counted by the vendor APIs, not in the badge)'}`);
@@ -105,6 +105,9 @@ function explainGroup({ view, record, uncounted }: { view: GroupMemberView; reco
   if (fence !== undefined) out.push(`  admin override (group-unread-set) replaced the read acks at max seq ${fence}`);
   if (view.type && GROUP_TYPES_WITHOUT_UNREAD.includes(view.type)) out.push(`  ${view.type} groups keep no unread count: 0`);
   else {
+    if (view.readSeq < view.maxSeq - horizon) {
+      out.push(`  the read seq is more than ${horizon} below the max seq (GROUP_UNCOUNTED_HORIZON): recalled and noUnread messages up to seq ${view.maxSeq - horizon} are not kept and count as unread`);
+    }
     const skipped = Math.max(0, view.maxSeq - view.readSeq) - view.unread;
     if (skipped === 0) out.push(`  unread = max(0, ${view.maxSeq} - ${view.readSeq}) = ${view.unread}`);
     else {

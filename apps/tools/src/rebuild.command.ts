@@ -85,7 +85,12 @@ export async function rebuild(config: AppConfig, opts: RebuildOptions = {}): Pro
     if (leftovers > 0) log(`deleted ${leftovers} keys left in generation ${target} by an earlier attempt`);
     log(`building generation ${target} (active: ${active})`);
 
-    const store = new ProjectionStore(redis, new Keyspace(base), { mentionRetentionMs: config.mentionRetentionMs }, new BatchWriter(redis, BATCH_WRITER_OPTIONS));
+    const store = new ProjectionStore(
+      redis,
+      new Keyspace(base),
+      { mentionRetentionMs: config.mentionRetentionMs, c2cUnreadCap: config.c2cUnreadCap, groupUncountedHorizon: config.groupUncountedHorizon },
+      new BatchWriter(redis, BATCH_WRITER_OPTIONS),
+    );
     const applier = new BatchApplier({
       store,
       keyPrefix: base,

@@ -26,6 +26,8 @@ describe('loadConfig', () => {
     });
     expect(c.rateLimits).toEqual({ tencentPerSecond: 200, qchatPerSecond: 100, qchatBlockMs: 10_000, summaryAccountsPerSecond: 1000, authFailuresPerSecond: 20 });
     expect(c.mentionRetentionMs).toBe(7 * 24 * 3600 * 1000);
+    expect(c.c2cUnreadCap).toBe(1000);
+    expect(c.groupUncountedHorizon).toBe(10_000);
     expect(c.tenants).toEqual({ tencent: [], netease: [] });
     expect(c.changeFeed).toEqual({ enabled: false });
   });
@@ -45,6 +47,11 @@ describe('loadConfig', () => {
     ]);
     expect(c.tenants.tencent[0]).toMatchObject({ sdkAppId: '1400000001', secretKey: 'k0123456789', admins: ['admin'] });
     expect(c.tenants.netease[0]).toMatchObject({ appKey: 'ak', appSecret: 's0123456789' });
+  });
+
+  it('takes a one-to-one cap of 100 or more, and refuses a lower one ("99+" must stay true)', () => {
+    expect(loadConfig({ ...base, C2C_UNREAD_CAP: '100' }).c2cUnreadCap).toBe(100);
+    expect(() => loadConfig({ ...base, C2C_UNREAD_CAP: '99' })).toThrow('C2C_UNREAD_CAP: C2C_UNREAD_CAP must be at least 100 (a client showing "99+" must be able to trust it)');
   });
 
   it('lists every problem at once', () => {

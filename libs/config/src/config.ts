@@ -149,6 +149,17 @@ const ENV = {
   /** Failed authentications per app per second per replica before unproven credentials are refused unchecked. */
   AUTH_FAILURE_LIMIT: { kind: 'int', default: 20, rules: [IsInt(), Min(1), Max(1_000_000)] },
   MENTION_RETENTION_MS: { kind: 'int', default: 7 * 24 * 3600 * 1000, rules: [IsInt(), Min(60_000)] },
+  /**
+   * Unread ids tracked per one-to-one conversation (docs/projections.md, "The cap"): at least
+   * 100, so a client's "99+" stays true; the same for every projector and rebuild.
+   */
+  C2C_UNREAD_CAP: {
+    kind: 'int',
+    default: 1000,
+    rules: [IsInt(), Min(100, { message: 'C2C_UNREAD_CAP must be at least 100 (a client showing "99+" must be able to trust it)' }), Max(1_000_000)],
+  },
+  /** A group's seqs that do not count are kept only within this many seqs of its newest (docs/projections.md, "The horizon"). */
+  GROUP_UNCOUNTED_HORIZON: { kind: 'int', default: 10_000, rules: [IsInt(), Min(1), Max(1_000_000_000)] },
   USERSIG_CACHE_MS: { kind: 'int', default: 60_000, rules: [IsInt(), Min(0), Max(3_600_000)] },
   HTTP_PORT: { kind: 'int', default: 8080, rules: [IsInt(), Min(0), Max(65535)] },
   /** Port of the projector's Prometheus /metrics endpoint (0 = any free port). */
@@ -247,6 +258,10 @@ export interface AppConfig {
     authFailuresPerSecond: number;
   };
   mentionRetentionMs: number;
+  /** Unread ids tracked per one-to-one conversation at most (C2C_UNREAD_CAP). */
+  c2cUnreadCap: number;
+  /** GROUP_UNCOUNTED_HORIZON (seqs). */
+  groupUncountedHorizon: number;
   userSigCacheMs: number;
   http: {
     port: number;
@@ -544,6 +559,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: { require
       authFailuresPerSecond: parsed.AUTH_FAILURE_LIMIT,
     },
     mentionRetentionMs: parsed.MENTION_RETENTION_MS,
+    c2cUnreadCap: parsed.C2C_UNREAD_CAP,
+    groupUncountedHorizon: parsed.GROUP_UNCOUNTED_HORIZON,
     userSigCacheMs: parsed.USERSIG_CACHE_MS,
     http: {
       port: parsed.HTTP_PORT,

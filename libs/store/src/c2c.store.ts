@@ -3,7 +3,8 @@ import { Cluster } from 'ioredis';
 import { ACCOUNT_FIELD, type Keyspace } from './keyspace';
 import type { RedisClient } from './redis.factory';
 import { READ_SCRIPTS, WRITE_SCRIPTS } from './scripts';
-import { callScript, command, runScript, type Write, type Writer } from './write';
+import { DEFAULT_C2C_UNREAD_CAP } from './store-options';
+import { callScript, command, isScript, runScript, type Write, type Writer } from './write';
 
 /** One peer of an owner, as `unread explain` shows it. */
 export interface C2cPeerState {
@@ -29,6 +30,28 @@ const NONE: readonly string[] = [];
 
 /** Messages per c2c-apply call at most (each is two arguments of one ZADD). */
 const MAX_MESSAGES_PER_WRITE = 1_000;
+
+/** What a c2c-apply write pruned (its reply, when it pruned anything: c2c-apply.lua). */
+export interface C2cPruned {
+  /** Unread ids trimmed at the cap. */
+  ids: number;
+  /** Tombstones dropped (by a read ack, or below the oldest id kept at the cap). */
+  tombstones: number;
+  /** Peers whose zset was trimmed at the cap. */
+  capped: number;
+}
+
+/** What a c2c-apply reply says was pruned; undefined for a write that pruned nothing (its reply is then a number). */
+export function c2cPruned(reply: unknown): C2cPruned | undefined {
+  if (!Array.isArray(reply)) return undefined;
+  const [, ids, tombstones, capped] = reply as number[];
+  return { ids: ids ?? 0, tombstones: tombstones ?? 0, capped: capped ?? 0 };
+}
+
+/** Whether `w` is a c2c-apply write (whose reply c2cPruned reads). */
+export function isC2cApply(w: Write): boolean {
+  return isScript(w) && w.script === APPLY;
+}
 
 /** The one-to-one events of a batch. */
 export type C2cEvent = C2cMessageSent | C2cMessageRecalled | C2cReadAck;
@@ -73,10 +96,22 @@ interface OwnerChunk {
  * recipient; a message to oneself or sent with `noUnread` counts for no one (no write).
  */
 export class C2cStore {
+  /** The cap as c2c-apply's first argument. */
+  private readonly capArg: string;
+
+  /**
+   * @param cap unread ids tracked per (owner, peer) at most (StoreOptions.c2cUnreadCap):
+   *   counts are exact below it and min(exact, cap) past it, up to the bound of
+   *   docs/projections.md ("The cap"). Every writer of one deployment uses the same.
+   */
   constructor(
     private readonly redis: RedisClient,
     private readonly keys: Keyspace,
-  ) {}
+    readonly cap: number = DEFAULT_C2C_UNREAD_CAP,
+  ) {
+    if (!Number.isSafeInteger(cap) || cap < 1) throw new Error(`c2c unread cap must be a positive integer, got ${cap}`);
+    this.capArg = String(cap);
+  }
 
   /**
    * The writes of one-to-one events, folded: one c2c-apply write per owner (more for an owner
@@ -129,9 +164,10 @@ export class C2cStore {
         if (only && only.messages?.length === 2 && !only.recalls && only.ack === undefined) {
           // one message from one peer (most writes): the peer, its time and id, no counts (c2c-apply.lua)
           keys.push(k.unread(only.peer));
-          writes.push(runScript(APPLY, keys, [only.peer, only.messages[0]!, only.messages[1]!]));
+          writes.push(runScript(APPLY, keys, [this.capArg, only.peer, only.messages[0]!, only.messages[1]!]));
           continue;
         }
+        args.push(this.capArg);
         for (const f of peers) {
           const messages = f.messages ?? NONE;
           const recalls = f.recalls ?? NONE;

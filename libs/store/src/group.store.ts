@@ -12,7 +12,8 @@ import type {
 import type { Keyspace } from './keyspace';
 import type { RedisClient } from './redis.factory';
 import { WRITE_SCRIPTS } from './scripts';
-import { command, runScript, type Write, type Writer } from './write';
+import { DEFAULT_GROUP_UNCOUNTED_HORIZON, type StoreOptions } from './store-options';
+import { command, isScript, runScript, type Write, type Writer } from './write';
 
 const MESSAGES = WRITE_SCRIPTS.groupMessages;
 const READ_ACK = WRITE_SCRIPTS.groupReadAck;
@@ -125,8 +126,14 @@ const MEMBERS_PER_READ = 1_000;
  *   that has any state in the group, a field `m:<account>` holding its record
  *   `<member 0|1>:<joinSeq>:<ackSeq>:<ownSeq>[:<fence>]`, and `nc`, the size of:
  * - `GroupKeys.uncounted` (`<group base>:nc`, sorted set, same slot): the seqs that do
- *   not count (recalled, or sent with noUnread); a member's unread subtracts those in
- *   (readSeq, max] (settle(), one ZCOUNT per group that has any).
+ *   not count (recalled, or sent with noUnread) above max − H, H the horizon
+ *   (GROUP_UNCOUNTED_HORIZON); a member's unread subtracts those in (readSeq, max]
+ *   (settle(), one ZCOUNT per group that has any). No rule from the members' read seqs
+ *   could prune it exactly (an override, a fence or a late join with an older seq brings a
+ *   read seq back below any such floor); the horizon is a fold of the message topic alone
+ *   (group-messages.lua), so the count is exact for every member whose read seq is within H
+ *   of max, and one further behind also counts the recalled and noUnread seqs at or below
+ *   max − H (docs/projections.md, "The horizon").
  * - `MemberKeys.groups` (`<member base>:groups`, sorted set, slot `{app:account}`): the account's group index,
  *   score 1 while a member, 0 after leaving (kept so account deletion can find the group to
  *   clean), members ordered by group id, which is the paging order of get_joined_group_list.
@@ -171,10 +178,16 @@ const MEMBERS_PER_READ = 1_000;
  *   refuse because the account no longer exists.
  */
 export class GroupStore {
+  /** The horizon of the sets of seqs that do not count (StoreOptions.groupUncountedHorizon). */
+  private readonly horizon: number;
+
   constructor(
     private readonly redis: RedisClient,
     private readonly keys: Keyspace,
-  ) {}
+    options: Pick<StoreOptions, 'groupUncountedHorizon'> = {},
+  ) {
+    this.horizon = options.groupUncountedHorizon ?? DEFAULT_GROUP_UNCOUNTED_HORIZON;
+  }
 
   // ---- writes (projector) ---------------------------------------------------------------
 
@@ -233,7 +246,7 @@ export class GroupStore {
     }
     return writes.map((w) => {
       if ('senders' in w) {
-        return runScript(MESSAGES, [w.state, w.uncountedKey], [w.max, w.senders.size, ...w.senders.keys(), ...w.senders.values(), ...w.uncounted]);
+        return runScript(MESSAGES, [w.state, w.uncountedKey], [w.max, this.horizon, w.senders.size, ...w.senders.keys(), ...w.senders.values(), ...w.uncounted]);
       }
       if ('field' in w) return runScript(READ_ACK, [w.state], [w.field, w.seq]);
       return w;
@@ -294,15 +307,16 @@ export class GroupStore {
 
   /**
    * One (group, account) with the member's stored record, the parts its read seq is made
-   * of, and the seqs in (readSeq, maxSeq] that do not count (`unread explain`, at most 50).
+   * of, the seqs in (readSeq, maxSeq] that do not count (`unread explain`, at most 50) and
+   * the horizon those are kept within.
    */
-  async memberDetail(app: string, groupId: string, account: string): Promise<{ view: GroupMemberView; record: GroupMemberRecord; uncounted: number[] }> {
+  async memberDetail(app: string, groupId: string, account: string): Promise<{ view: GroupMemberView; record: GroupMemberRecord; uncounted: number[]; horizon: number }> {
     const values = await this.redis.hmget(this.keys.group(app, groupId).state, ...META_FIELDS, field(account));
     const raw = view(groupId, values);
     const uncounted =
       raw.maxSeq > raw.readSeq ? (await this.redis.zrangebyscore(this.keys.group(app, groupId).uncounted, `(${raw.readSeq}`, raw.maxSeq, 'LIMIT', 0, 50)).map(Number) : [];
     const [settled] = await this.settle(app, [raw]);
-    return { view: settled!, record: parseMemberRecord(values[META_FIELDS.length]), uncounted };
+    return { view: settled!, record: parseMemberRecord(values[META_FIELDS.length]), uncounted, horizon: this.horizon };
   }
 
   /**
@@ -371,6 +385,11 @@ export class GroupStore {
     const groups = ids.map((id, i) => view(id, values[i]!)).filter((v) => v.exists && v.member);
     return { registered: exists === 1, groups: settled ? await this.settle(app, groups) : groups };
   }
+}
+
+/** How many seqs a write's reply says the horizon removed: group-messages answers that number; 0 for every other write. */
+export function groupPruned(w: Write, reply: number): number {
+  return isScript(w) && w.script === MESSAGES ? reply : 0;
 }
 
 /** A run of one group's messages and recalls, folded (GroupStore.writes). */

@@ -5,6 +5,7 @@ export * from './mention.store';
 export * from './qchat-membership.store';
 export * from './qchat-wire';
 export * from './store-options';
+export * from './pruning';
 export * from './write';
 export * from './directory.store';
 export * from './group.store';

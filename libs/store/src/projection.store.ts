@@ -4,11 +4,12 @@ import calculateSlot from 'cluster-key-slot';
 import { BatchWriter } from './batch-writer';
 import { ChannelStore } from './channel.store';
 import type { ChannelEvent } from './channel.projection';
-import { C2cStore, type C2cEvent } from './c2c.store';
+import { C2cStore, c2cPruned, isC2cApply, type C2cEvent } from './c2c.store';
 import { DirectoryStore } from './directory.store';
-import { GroupStore, type GroupEvent } from './group.store';
+import { GroupStore, groupPruned, type GroupEvent } from './group.store';
 import { ReceiveOptionStore } from './receive-option.store';
 import { Keyspace, generationPrefix } from './keyspace';
+import { PruningTally } from './pruning';
 import type { RedisClient } from './redis.factory';
 import type { StoreOptions } from './store-options';
 import { WRITE_SCRIPTS } from './scripts';
@@ -54,16 +55,18 @@ export class ProjectionStore {
    * @param batches the batch writer `applyBatch` folds with (the projector's, shared by every
    *   generation's store: `forGeneration`). Without one the store builds its own on the first
    *   `applyBatch` (tools and tests); a store that never batches, the gateway's, has none.
+   * @param pruning what the writes pruned, shared by every generation's store (the projector's metrics read it)
    */
   constructor(
     readonly redis: RedisClient,
     readonly keys: Keyspace,
     readonly options: StoreOptions,
     private batches?: BatchWriter,
+    readonly pruning: PruningTally = new PruningTally(),
   ) {
     this.direct = new DirectWriter(redis);
-    this.c2c = new C2cStore(redis, keys);
-    this.group = new GroupStore(redis, keys);
+    this.c2c = new C2cStore(redis, keys, options.c2cUnreadCap);
+    this.group = new GroupStore(redis, keys, options);
     this.channel = new ChannelStore(redis, keys, options);
     this.directory = new DirectoryStore(redis, keys, this.c2c, this.group, this.channel);
     this.receiveOptions = new ReceiveOptionStore(redis, keys);
@@ -77,7 +80,7 @@ export class ProjectionStore {
     const prefix = generationPrefix(base, generation);
     let store = this.byGeneration.get(prefix);
     if (!store) {
-      store = new ProjectionStore(this.redis, new Keyspace(prefix), this.options, this.batches);
+      store = new ProjectionStore(this.redis, new Keyspace(prefix), this.options, this.batches, this.pruning);
       this.byGeneration.set(prefix, store);
     }
     return store;
@@ -178,14 +181,36 @@ export class ProjectionStore {
       const e = events[i];
       if (e === undefined) {
         const writes = i > from ? this.writes(events.slice(from, i)) : [];
-        return (await writer.run(writes, after)).slice(writes.length);
+        const replies = await writer.run(writes, after);
+        this.tally(writes, replies);
+        return replies.slice(writes.length);
       }
       if (e.type !== 'account-deleted') continue;
-      if (i > from) await writer.run(this.writes(events.slice(from, i)));
+      if (i > from) {
+        const writes = this.writes(events.slice(from, i));
+        this.tally(writes, await writer.run(writes));
+      }
       await this.directory.accountDeleted(writer, e);
       from = i + 1;
     }
     return [];
+  }
+
+  /** Adds what the writes' replies say they pruned to `pruning` (a write that pruned nothing answers a number). */
+  private tally(writes: readonly Write[], replies: readonly unknown[]): void {
+    for (let i = 0; i < writes.length; i++) {
+      const reply = replies[i];
+      if (typeof reply === 'number') {
+        this.pruning.pruned.group_uncounted_seq += groupPruned(writes[i]!, reply);
+        continue;
+      }
+      if (typeof reply !== 'object' || reply === null || !isC2cApply(writes[i]!)) continue;
+      const p = c2cPruned(reply);
+      if (!p) continue;
+      this.pruning.pruned.c2c_unread_id += p.ids;
+      this.pruning.pruned.c2c_tombstone += p.tombstones;
+      this.pruning.c2cCapped += p.capped;
+    }
   }
 
   /**

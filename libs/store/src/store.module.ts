@@ -91,7 +91,7 @@ export class StoreModule implements OnApplicationShutdown {
           new ProjectionStore(
             redis,
             new Keyspace(config.redis.keyPrefix, generations),
-            { mentionRetentionMs: config.mentionRetentionMs },
+            { mentionRetentionMs: config.mentionRetentionMs, c2cUnreadCap: config.c2cUnreadCap, groupUncountedHorizon: config.groupUncountedHorizon },
             opts.batchWriter && new BatchWriter(redis, opts.batchWriter),
           ),
       },

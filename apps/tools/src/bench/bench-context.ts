@@ -168,7 +168,7 @@ async function probeCapabilities(env: BenchEnv): Promise<Capabilities> {
   const redis = new Redis(env.redisUrl);
   try {
     const config = loadConfig({ KAFKA_BROKERS: 'unused:9092', REDIS_URL: env.redisUrl });
-    const store = new ProjectionStore(redis, new Keyspace(prefix), { mentionRetentionMs: config.mentionRetentionMs });
+    const store = new ProjectionStore(redis, new Keyspace(prefix), { mentionRetentionMs: config.mentionRetentionMs, c2cUnreadCap: config.c2cUnreadCap });
     await store.apply({ type: 'qchat-channel-created', appId: 'probe', serverId: '1', channelId: '2' } as never);
     await store.apply({ type: 'qchat-server-member-joined', appId: 'probe', serverId: '1', account: 'a' } as never);
     return { channels: true };

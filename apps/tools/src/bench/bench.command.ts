@@ -12,6 +12,7 @@ import { measureIngest } from './measure-ingest';
 import { measureQueries } from './measure-queries';
 import { measureRecall } from './measure-recall';
 import { measureScale } from './measure-scale';
+import { measureYear } from './measure-year';
 import { profileText } from './profile-summary';
 import { environmentText, markdownTable, writeResults } from './report';
 
@@ -24,8 +25,8 @@ const RUNNERS: Record<Measurement, (ctx: BenchContext) => Promise<BenchRow[]>> =
   ingest: measureIngest,
   freshness: measureFreshness,
   queries: measureQueries,
-  // group recall cost (measure-recall.ts) runs with the scale rows
-  scale: async (ctx) => [...(await measureScale(ctx)), ...(await measureRecall(ctx))],
+  // group recall cost (measure-recall.ts) and the compressed year (measure-year.ts) run with the scale rows
+  scale: async (ctx) => [...(await measureScale(ctx)), ...(await measureRecall(ctx)), ...(await measureYear(ctx))],
   costs: measureCosts,
   fetch: measureFetch,
 };

@@ -1,5 +1,5 @@
 import Redis from 'ioredis';
-import { Keyspace, ProjectionStore } from '@app/store';
+import { DEFAULT_C2C_UNREAD_CAP, DEFAULT_GROUP_UNCOUNTED_HORIZON, Keyspace, ProjectionStore } from '@app/store';
 import type { BenchContext } from './bench-context';
 import { row, type BenchRow } from './bench-result';
 import { MixedStream, type Kind } from './event-stream';
@@ -77,7 +77,7 @@ export async function measureCosts(ctx: BenchContext): Promise<BenchRow[]> {
   const rounds = ctx.mode === 'tiny' ? 1 : 3;
   const prefix = `cost${env.id}`;
   const alonePrefix = `alone${env.id}`;
-  const retention = { mentionRetentionMs: 7 * 24 * 3600 * 1000 };
+  const retention = { mentionRetentionMs: 7 * 24 * 3600 * 1000, c2cUnreadCap: DEFAULT_C2C_UNREAD_CAP, groupUncountedHorizon: DEFAULT_GROUP_UNCOUNTED_HORIZON };
   const pipelined = new Redis(env.redisUrl, { enableAutoPipelining: true, maxRetriesPerRequest: 3 });
   const warm = new ProjectionStore(pipelined, new Keyspace(`${alonePrefix}w`), retention);
   const kinds = (Object.keys(KIND_LABELS) as Kind[]).filter((k) => ctx.caps.channels || !['mention', 'channel-msg', 'channel-ack'].includes(k));

@@ -19,41 +19,93 @@
 -- caller may fold any of them together: one HMGET of every peer's read time and tombstone
 -- list, one ZADD NX and at most one HINCRBY per peer.
 --
+-- The cap (ARGV[1], docs/projections.md, "The cap"): a peer's zset holds the newest `cap`
+-- unread ids at most. When the adds take a peer's count (what HINCRBY answers: the zset's
+-- size) past it, the oldest ids go (ZREMRANGEBYRANK) and the count and the total drop by
+-- as many; below the cap nothing more runs. Trimming from the bottom commutes with a read
+-- ack (which also takes from the bottom) and with adds, so the count is min(exact, cap)
+-- whatever the order, up to recalls of tracked messages past the cap (the docs state the
+-- bound). A trimming write also drops the peer's tombstones older than the oldest id it
+-- keeps: such a message, applied again, is trimmed again at the cap.
+--
 -- KEYS[1]      hash peer → the owner's read time (ms) for that peer; field '\2<peer>' → the
 --              peer's tombstones, '\n<message id>\t<time>' for each (control characters:
 --              no id holds one), absent when there are none
 -- KEYS[2]      hash peer → unread count from that peer, plus field '' → the owner's total
 -- KEYS[2 + i]  zset of the owner's unread message ids from peer i, scored by time (ms)
--- ARGV, per peer i in the order of KEYS[3..]: the peer, then "<n> <r> <ack>" (the number n
+-- ARGV[1]      the cap: unread ids kept per peer at most (a positive integer)
+-- ARGV, then, per peer i in the order of KEYS[3..]: the peer, then "<n> <r> <ack>" (the number n
 --          of messages, the number r of recalls, the highest read time (ms) of its acks, empty
 --          for none: one argument, as each costs Redis a string object and a Lua string),
 --          then n pairs time (ms), message id (the messages), then r pairs time (ms), message id
 --          (the recalled messages)
---          Or, for one peer with one message and no recall or ack (most calls), just three:
---          the peer, the message's time (ms), its id (no other ARGV has an odd length)
+--          Or, for one peer with one message and no recall or ack (most calls), just four:
+--          the cap, the peer, the message's time (ms), its id (every other ARGV has an odd
+--          length)
 --
--- Returns the change of the owner's total (messages counted minus messages read or recalled).
+-- Returns the change of the owner's total (messages counted minus messages read, recalled
+-- or trimmed); when the write pruned anything, the list {that change, ids trimmed at the
+-- cap, tombstones dropped (by an ack or at the cap), peers whose zset was trimmed}.
 local total = 0
-if #ARGV == 3 then
+local cap = ARGV[1] + 0
+-- Trims the zset of `peer`, whose count `n` passed the cap, to its newest `cap` ids, and
+-- drops the peer's tombstones (`tombs`, as stored) older than the oldest id kept. Returns
+-- the ids trimmed and the tombstones dropped.
+local function trim(zset, peer, n, tombs)
+  local call = redis.call
+  local removed = call('ZREMRANGEBYRANK', zset, 0, n - cap - 1)
+  call('HSET', KEYS[2], peer, string.format('%d', n - removed))
+  local dropped = 0
+  if tombs then
+    local oldest = tonumber(call('ZRANGE', zset, 0, 0, 'WITHSCORES')[2])
+    local kept, nk = {}, 0
+    for id, t in string.gmatch(tombs, '\n([^\t\n]*)\t(%d+)') do
+      if tonumber(t) >= oldest then
+        kept[nk + 1] = '\n' .. id .. '\t' .. t
+        nk = nk + 1
+      else
+        dropped = dropped + 1
+      end
+    end
+    if dropped > 0 then
+      if nk > 0 then call('HSET', KEYS[1], '\2' .. peer, table.concat(kept)) else call('HDEL', KEYS[1], '\2' .. peer) end
+    end
+  end
+  return removed, dropped
+end
+if #ARGV == 4 then
   -- one message from one peer: what the general path below does for it, without parsing
-  local call, peer, id, counts = redis.call, ARGV[1], ARGV[3], KEYS[2]
+  local call, peer, id, counts = redis.call, ARGV[2], ARGV[4], KEYS[2]
   local reads = call('HMGET', KEYS[1], peer, '\2' .. peer)
-  if reads[1] and ARGV[2] + 0 <= reads[1] + 0 then return 0 end
+  if reads[1] and ARGV[3] + 0 <= reads[1] + 0 then return 0 end
   if reads[2] and string.find(reads[2], '\n' .. id .. '\t', 1, true) then return 0 end
-  if call('ZADD', KEYS[3], 'NX', ARGV[2], id) == 0 then return 0 end
-  if call('HINCRBY', counts, peer, '1') <= 0 then call('HDEL', counts, peer) end
+  if call('ZADD', KEYS[3], 'NX', ARGV[3], id) == 0 then return 0 end
+  local n = call('HINCRBY', counts, peer, '1')
+  if n <= 0 then
+    call('HDEL', counts, peer)
+  elseif n > cap then
+    -- the message took the zset past the cap by one: one id goes and the total stays (more
+    -- go when the cap was lowered since the zset filled)
+    local removed, dropped = trim(KEYS[3], peer, n, reads[2])
+    if removed ~= 1 then
+      total = 1 - removed
+      if call('HINCRBY', counts, '', string.format('%d', total)) <= 0 then call('HDEL', counts, '') end
+    end
+    return { total, removed, dropped, 1 }
+  end
   if call('HINCRBY', counts, '', '1') <= 0 then call('HDEL', counts, '') end
   return 1
 end
+local trimmed, tombsDropped, capped = 0, 0, 0
 -- the read time and tombstone list of every peer in one HMGET: reads[2i - 1] and reads[2i]
 -- are peer i's; a write has at most 1000 messages but may have more peers (acks), so the
 -- fields go 1000 at a time (unpack's stack bounds a call's arguments)
 local reads, p
 if #KEYS == 3 then
-  reads = redis.call('HMGET', KEYS[1], ARGV[1], '\2' .. ARGV[1])
+  reads = redis.call('HMGET', KEYS[1], ARGV[2], '\2' .. ARGV[2])
 else
   local fields, np = {}, 0
-  p = 0
+  p = 1
   while p < #ARGV do
     fields[np + 1] = ARGV[p + 1]
     fields[np + 2] = '\2' .. ARGV[p + 1]
@@ -74,7 +126,7 @@ else
   end
 end
 local i
-i, p = 0, 0
+i, p = 0, 1
 while p < #ARGV do
   i = i + 1
   local peer, h = ARGV[p + 1], ARGV[p + 2]
@@ -111,6 +163,8 @@ while p < #ARGV do
         if tonumber(t) > cut then
           kept[nk + 1] = '\n' .. id .. '\t' .. t
           nk = nk + 1
+        else
+          tombsDropped = tombsDropped + 1
         end
       end
       tombs = nk > 0 and table.concat(kept) or nil
@@ -161,13 +215,23 @@ while p < #ARGV do
   end
   local delta = added - removed
   if delta ~= 0 then
-    total = total + delta
     -- a string, not a number: Redis formats a number argument with %.17g, the costliest part
     -- of an HINCRBY here
-    if redis.call('HINCRBY', KEYS[2], peer, delta == 1 and '1' or string.format('%d', delta)) <= 0 then redis.call('HDEL', KEYS[2], peer) end
+    local c = redis.call('HINCRBY', KEYS[2], peer, delta == 1 and '1' or string.format('%d', delta))
+    if c <= 0 then
+      redis.call('HDEL', KEYS[2], peer)
+    elseif delta > 0 and c > cap then
+      local gone, dropped = trim(zset, peer, c, tombs)
+      delta = delta - gone
+      trimmed = trimmed + gone
+      tombsDropped = tombsDropped + dropped
+      capped = capped + 1
+    end
+    total = total + delta
   end
 end
 if total ~= 0 and redis.call('HINCRBY', KEYS[2], '', total == 1 and '1' or string.format('%d', total)) <= 0 then
   redis.call('HDEL', KEYS[2], '')
 end
+if trimmed > 0 or tombsDropped > 0 or capped > 0 then return { total, trimmed, tombsDropped, capped } end
 return total
