@@ -1,6 +1,6 @@
 import type Redis from 'ioredis';
 import type { GroupMessageSent, UnreadEvent } from '@app/contracts';
-import { DirectWriter, Keyspace, ProjectionStore } from '@app/store';
+import { BatchWriter, DirectWriter, Keyspace, ProjectionStore, type Write } from '@app/store';
 import { CountModel } from './support/count-model';
 import { uniq } from './support/harness';
 import { privateRedis } from './support/private-redis';
@@ -302,6 +302,36 @@ describe('group projection (store, real Redis)', () => {
     });
     expect(await s.group.memberView(APP, g, 'ann')).toMatchObject({ exists: false, member: false });
     expect((await s.group.joinedGroups(APP, 'ann')).groups).toEqual([]);
+  });
+
+  it('removes a dismissed group from the index of every account with a record in it (left members too), keeps a re-join later in the batch, and survives a crash between its steps', async () => {
+    const s = store();
+    const g = 'dis';
+    const index = (account: string) => redis.zrange(s.keys.member(APP, account).groups, 0, -1, 'WITHSCORES');
+    await applyInOrder(s, [created(g), created('other'), joined(g, 'ann', 0), joined(g, 'bob', 0), joined(g, 'cy', 0), joined('other', 'ann', 0), left(g, 'bob'), msg(g, 'dee', 1)]);
+    expect(await index('bob')).toEqual([g, '0']);
+    // a redelivered batch: a join, the dismissal, the group created again and cy joining it
+    const batch: UnreadEvent[] = [joined(g, 'eve', 1), { type: 'group-dismissed', appId: APP, groupId: g }, created(g), joined(g, 'cy', 2)];
+    // the first attempt fails at the dismissal script (after its ZREMs): a crash between the steps
+    class CrashingWriter extends BatchWriter {
+      override run(writes: readonly Write[], after?: readonly Write[]): Promise<unknown[]> {
+        if (writes.some((w) => 'script' in w && w.script.name === 'group-dismissed')) return Promise.reject(new Error('crash before the dismissal script'));
+        return super.run(writes, after);
+      }
+    }
+    const crashing = new ProjectionStore(redis, s.keys, s.options, new CrashingWriter(redis));
+    await expect(crashing.applyBatch(batch)).rejects.toThrow('crash before the dismissal script');
+    expect(await redis.hget(s.keys.group(APP, g).state, 'm:ann')).not.toBeNull();
+    for (const account of ['ann', 'bob', 'cy', 'eve']) expect({ account, index: (await index(account)).includes(g) }).toEqual({ account, index: false });
+    // delivered again, in full, twice
+    await s.applyBatch(batch);
+    await s.applyBatch(batch);
+    expect(await index('ann')).toEqual(['other', '1']);
+    for (const account of ['bob', 'dee', 'eve']) expect({ account, index: await index(account) }).toEqual({ account, index: [] });
+    expect(await index('cy')).toEqual([g, '1']);
+    expect(await redis.hgetall(s.keys.group(APP, g).state)).toEqual({ state: '1', max: '1', type: 'Public', name: '', 'm:cy': '1:2:0:0' });
+    expect((await s.group.joinedGroups(APP, 'cy')).groups.map((v) => v.groupId)).toEqual([g]);
+    expect((await s.group.joinedGroups(APP, 'ann')).groups.map((v) => v.groupId)).toEqual(['other']);
   });
 
   it('lists joined groups by id, skipping left and dismissed ones', async () => {

@@ -131,7 +131,8 @@ describe('folding a batch before Redis (store, real Redis)', () => {
   });
 
   it('groups: a batch recalling 5 000 seqs of one group is one write, and the member counts what is left', async () => {
-    const s = store(`k${uniq()}`);
+    // a horizon above the group's 6 000 seqs: the member, at 0, is within it and its count exact
+    const s = new ProjectionStore(redis, new Keyspace(`k${uniq()}`), { mentionRetentionMs: RETENTION, groupUncountedHorizon: 10_000 });
     const batch: UnreadEvent[] = [
       { type: 'group-created', appId: APP, groupId: 'big', groupType: 'Work' },
       { type: 'group-member-joined', appId: APP, groupId: 'big', account: 'm', seq: 0 },

@@ -159,7 +159,7 @@ const ENV = {
     rules: [IsInt(), Min(100, { message: 'C2C_UNREAD_CAP must be at least 100 (a client showing "99+" must be able to trust it)' }), Max(1_000_000)],
   },
   /** A group's seqs that do not count are kept only within this many seqs of its newest (docs/projections.md, "The horizon"). */
-  GROUP_UNCOUNTED_HORIZON: { kind: 'int', default: 10_000, rules: [IsInt(), Min(1), Max(1_000_000_000)] },
+  GROUP_UNCOUNTED_HORIZON: { kind: 'int', default: 1_000, rules: [IsInt(), Min(1), Max(1_000_000_000)] },
   USERSIG_CACHE_MS: { kind: 'int', default: 60_000, rules: [IsInt(), Min(0), Max(3_600_000)] },
   HTTP_PORT: { kind: 'int', default: 8080, rules: [IsInt(), Min(0), Max(65535)] },
   /** Port of the projector's Prometheus /metrics endpoint (0 = any free port). */

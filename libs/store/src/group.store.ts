@@ -24,16 +24,18 @@ const CREATED = WRITE_SCRIPTS.groupCreated;
 const DISMISSED = WRITE_SCRIPTS.groupDismissed;
 const ACCOUNT_TAKE = WRITE_SCRIPTS.groupAccountTake;
 
-/** The group events of a batch. */
+/** The group events of a batch that need no read first (group-dismissed: GroupStore.dismiss). */
 export type GroupEvent =
   | GroupMessageSent
   | GroupMessageRecalled
   | GroupReadAck
   | GroupUnreadSet
   | GroupCreated
-  | GroupDismissed
   | GroupMemberJoined
   | GroupMemberLeft;
+
+/** Fields one HSCAN step of GroupStore.dismiss asks for. */
+const DISMISS_SCAN = 1_000;
 
 /** Group types whose members keep no unread count (the vendor: their clients do not support it). */
 export const GROUP_TYPES_WITHOUT_UNREAD: readonly GroupType[] = [
@@ -169,9 +171,14 @@ const MEMBERS_PER_READ = 1_000;
  *   lost or an old one resurrected depending on interleaving.
  * - A join without `seq` takes the group's max as projected at that moment; that depends
  *   on how far the message topic has been applied, so only joins with `seq` replay exactly.
- * - Dismissal drops the member records (one UNLINK) and keeps max/type/name with
- *   state '0'; late messages or acks only touch fields of a group that answers as absent.
- *   Account-side indexes are not fanned out to: readers skip dismissed groups.
+ * - Dismissal (dismiss(): it reads before it writes) removes the group from the index of
+ *   every account with a record in it, then drops the member records (one UNLINK) and keeps
+ *   max/type/name with state '0'; late messages or acks only touch fields of a group that
+ *   answers as absent (readers skip dismissed groups, also between those steps).
+ * - Bounded by memberships, not by history: a left member's record and its index entry at
+ *   score 0 stay until the group is dismissed or the account deleted. Deleting them at the
+ *   leave is not exact: a read ack or own message of the member's next membership may be
+ *   applied before the leave (other topics), and deleting the record then would lose it.
  * - The account index write of a join/leave is a separate command on the account's slot,
  *   written right after the group-side Lua, so both follow the group's directory order. account-deleted (keyed by account) is not ordered with a group's joins; a join
  *   applied after the deletion re-creates an index entry for a deleted account, which reads
@@ -195,10 +202,11 @@ export class GroupStore {
    * The writes of group events, in event order per group, except that events that commute
    * are folded into one write at the place of the first: a group's messages and recalls
    * (they only raise `max` and their senders' `ownSeq`, and add seqs to the set of seqs that
-   * do not count: a recall, or a message with noUnread) up to the group's next dismissal
-   * (which drops the set) or join without seq (which reads `max`), and a member's read acks (a max of `ackSeq`) up to its next
-   * override or the group's dismissal. Every other event writes other components or other
-   * fields, so moving a folded write before it changes nothing.
+   * do not count: a recall, or a message with noUnread) up to the group's next join without
+   * seq (which reads `max`), and a member's read acks (a max of `ackSeq`) up to its next
+   * override. A dismissal is never among `events` (the caller splits the batch there:
+   * dismiss()). Every other event writes other components or other fields, so moving a
+   * folded write before it changes nothing.
    */
   writes(events: readonly GroupEvent[]): Write[] {
     const writes: (Write | MessageRun | AckRun)[] = [];
@@ -234,10 +242,7 @@ export class GroupStore {
         }
         continue;
       }
-      if (e.type === 'group-dismissed') {
-        runs.delete(state);
-        acks.delete(state);
-      } else if (e.type === 'group-member-joined' && e.seq === undefined) {
+      if (e.type === 'group-member-joined' && e.seq === undefined) {
         runs.delete(state);
       } else if (e.type === 'group-unread-set') {
         acks.get(state)?.delete(field(e.account));
@@ -259,9 +264,6 @@ export class GroupStore {
         return [runScript(UNREAD_SET, [state], [field(e.account), e.readSeq, e.maxSeq === undefined ? '' : e.maxSeq])];
       case 'group-created':
         return [runScript(CREATED, [state], [e.groupType, e.name ?? ''])];
-      case 'group-dismissed':
-        // the seqs that do not count go with the member records (same slot; the script drops 'nc')
-        return [runScript(DISMISSED, [state], []), command('UNLINK', [this.keys.group(e.appId, e.groupId).uncounted])];
       case 'group-member-joined':
         return [
           runScript(MEMBER_JOINED, [state], [field(e.account), e.seq === undefined ? '' : e.seq]),
@@ -273,6 +275,32 @@ export class GroupStore {
           command('ZADD', [this.keys.member(e.appId, e.account).groups], [0, e.groupId]),
         ];
     }
+  }
+
+  /**
+   * group-dismissed, in three steps (the accounts are only known once the group is read):
+   * (1) read every account with a record in the group (HSCAN of its `m:` fields: members,
+   * left members, and senders or readers that never joined); (2) remove the group from each
+   * of their indexes (one ZREM per account, each on the account's slot, issued together);
+   * (3) the dismissal script, which drops the records, and the UNLINK of the seqs that do not
+   * count (the group's slot). Every step is idempotent and a redelivery repeats all three:
+   * until (3) has run the records are there to be read again, and once it has, (2) had run.
+   * The caller applies the batch's events before the dismissal first and those after it
+   * once this is done, so a re-creation and re-join later in the batch writes its index
+   * entry after the ZREMs.
+   */
+  async dismiss(writer: Writer, e: GroupDismissed): Promise<void> {
+    const gk = this.keys.group(e.appId, e.groupId);
+    const accounts: string[] = [];
+    let cursor = '0';
+    do {
+      const [next, flat] = await this.redis.hscan(gk.state, cursor, 'MATCH', 'm:*', 'COUNT', DISMISS_SCAN);
+      for (let i = 0; i < flat.length; i += 2) accounts.push(flat[i]!.slice(2));
+      cursor = next;
+    } while (cursor !== '0');
+    if (accounts.length > 0) await writer.run([...new Set(accounts)].map((a) => command('ZREM', [this.keys.member(e.appId, a).groups], [e.groupId])));
+    // the seqs that do not count go with the member records (same slot; the script drops 'nc')
+    await writer.run([runScript(DISMISSED, [gk.state], []), command('UNLINK', [gk.uncounted])]);
   }
 
   /**

@@ -39,8 +39,8 @@ export interface BatchPosition {
  * every write of a tick into one call per Redis node (BatchWriter); `apply`/`applyAll` send
  * each write on its own (DirectWriter). Every write is idempotent and commutes with the
  * writes of other topics (docs/projections.md), so any batch may be applied again.
- * account-deleted reads before it writes: it splits a batch, the events before it applied
- * first, the events after it once it is done.
+ * account-deleted and group-dismissed read before they write: each splits a batch, the
+ * events before it applied first, the events after it once it is done.
  */
 export class ProjectionStore {
   private readonly byGeneration = new Map<string, ProjectionStore>();
@@ -87,8 +87,8 @@ export class ProjectionStore {
   }
 
   /**
-   * The writes of events that need no read first (every event but account-deleted): each
-   * family folds its own, in event order where order matters.
+   * The writes of events that need no read first (every event but account-deleted and
+   * group-dismissed): each family folds its own, in event order where order matters.
    */
   writes(events: readonly UnreadEvent[]): Write[] {
     const c2c: C2cEvent[] = [];
@@ -113,7 +113,6 @@ export class ProjectionStore {
           break;
         case 'group-unread-set':
         case 'group-created':
-        case 'group-dismissed':
         case 'group-member-joined':
         case 'group-member-left':
           group.push(e);
@@ -126,7 +125,8 @@ export class ProjectionStore {
           other.push(...this.directory.registeredWrites(e));
           break;
         case 'account-deleted':
-          throw new Error('account-deleted is applied on its own (ProjectionStore.applyWith)');
+        case 'group-dismissed':
+          throw new Error(`${e.type} is applied on its own (ProjectionStore.applyWith)`);
         case 'qchat-server-member-joined':
         case 'qchat-server-member-left':
         case 'qchat-channel-created':
@@ -185,12 +185,13 @@ export class ProjectionStore {
         this.tally(writes, replies);
         return replies.slice(writes.length);
       }
-      if (e.type !== 'account-deleted') continue;
+      if (e.type !== 'account-deleted' && e.type !== 'group-dismissed') continue;
       if (i > from) {
         const writes = this.writes(events.slice(from, i));
         this.tally(writes, await writer.run(writes));
       }
-      await this.directory.accountDeleted(writer, e);
+      if (e.type === 'account-deleted') await this.directory.accountDeleted(writer, e);
+      else await this.group.dismiss(writer, e);
       from = i + 1;
     }
     return [];

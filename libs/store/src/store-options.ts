@@ -8,7 +8,7 @@ export const DEFAULT_C2C_UNREAD_CAP = 1000;
  * The default of GROUP_UNCOUNTED_HORIZON (libs/config): a group keeps its seqs that do not
  * count only above its max seq minus this many (docs/projections.md, "The horizon").
  */
-export const DEFAULT_GROUP_UNCOUNTED_HORIZON = 10_000;
+export const DEFAULT_GROUP_UNCOUNTED_HORIZON = 1_000;
 
 /** Options every projection store shares (ProjectionStore passes them down). */
 export interface StoreOptions {

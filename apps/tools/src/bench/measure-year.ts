@@ -37,7 +37,7 @@ async function keyBytes(redis: Redis, prefix: string): Promise<{ bytes: number; 
 export async function measureYear(ctx: BenchContext): Promise<BenchRow[]> {
   const { env } = ctx;
   const config = loadConfig({ KAFKA_BROKERS: 'unused:9092', REDIS_URL: env.redisUrl });
-  const options: StoreOptions = { mentionRetentionMs: config.mentionRetentionMs, c2cUnreadCap: config.c2cUnreadCap };
+  const options: StoreOptions = { mentionRetentionMs: config.mentionRetentionMs, c2cUnreadCap: config.c2cUnreadCap, groupUncountedHorizon: config.groupUncountedHorizon };
   const shape: YearShape =
     ctx.mode === 'tiny'
       ? { ...YEAR_SHAPE, appId: '1400052052', c2cAccounts: 20, peers: 10, groupMembers: 50, groupPerDay: 50 }
