@@ -1,6 +1,6 @@
 import type { Kafka } from 'kafkajs';
 import { FakeKafka, listening, until } from '../../../test/support/fake-kafkajs';
-import { BATCH_PATTERN, KafkaBatchTransport, type BatchOutcome, type RecordBatch } from './kafka-batch.transport';
+import { KafkaBatchTransport, type BatchOutcome, type RecordBatch, type TransportApplier } from './kafka-batch.transport';
 
 /**
  * Redis as positions.lua sees it: the offsets applied and the recorded position. The oracle
@@ -31,11 +31,15 @@ describe('KafkaBatchTransport: the rewind window', () => {
     const kafka = new FakeKafka();
     const redis = new RedisModel();
     const calls: RecordBatch[] = [];
-    const transport = new KafkaBatchTransport({ kafka: kafka as unknown as Kafka, groupId: 'g', topics: ['t'], commitIntervalMs: 5 });
-    transport.addHandler(BATCH_PATTERN, (b: RecordBatch) => {
-      calls.push(b);
-      return Promise.resolve(redis.apply(b));
-    }, false);
+    const applier: TransportApplier = {
+      apply: (b) => {
+        calls.push(b);
+        return Promise.resolve(redis.apply(b));
+      },
+      positions: (ps) => Promise.resolve(ps.map(() => redis.held)),
+      watchHoldings: () => () => undefined,
+    };
+    const transport = new KafkaBatchTransport({ kafka: kafka as unknown as Kafka, applier, groupId: 'g', topics: ['t'], commitIntervalMs: 5 });
     await listening((cb) => transport.listen(cb));
     const consumer = kafka.last;
     consumer.join({ t: [0] });

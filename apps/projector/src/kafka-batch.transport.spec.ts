@@ -1,28 +1,36 @@
 import type { Kafka } from 'kafkajs';
 import { FakeKafka, listening, until } from '../../../test/support/fake-kafkajs';
-import { BATCH_PATTERN, KafkaBatchTransport, type BatchOutcome, type RecordBatch } from './kafka-batch.transport';
+import { KafkaBatchTransport, type BatchOutcome, type RecordBatch, type TransportApplier } from './kafka-batch.transport';
 
 type Handler = (b: RecordBatch) => Promise<BatchOutcome>;
 const span = (b: RecordBatch) => `${b.prevOffset}|${b.messages[0]!.offset}..${b.lastOffset}`;
 
+/**
+ * An applier answering with `handler`; what Redis holds is `held` when given, else what the
+ * outcomes said (the last offset applied, or the offset held).
+ */
 async function start(handler: Handler, opts: { maxInFlightEvents?: number; held?: () => bigint[] } = {}) {
   const kafka = new FakeKafka();
+  const calls: RecordBatch[] = [];
+  const holds = new Map<string, bigint>();
+  const applier: TransportApplier = {
+    apply: async (b) => {
+      calls.push(b);
+      const outcome = await handler(b);
+      holds.set(`${b.topic}/${b.partition}`, outcome.applied ? b.lastOffset : outcome.heldOffset);
+      return outcome;
+    },
+    positions: (ps) => Promise.resolve(ps.map((p, i) => (opts.held ? opts.held()[i] : holds.get(`${p.topic}/${p.partition}`)) ?? -1n)),
+    watchHoldings: () => () => undefined,
+  };
   const transport = new KafkaBatchTransport({
     kafka: kafka as unknown as Kafka,
+    applier,
     groupId: 'g',
     topics: ['t'],
     commitIntervalMs: 2,
     maxInFlightEvents: opts.maxInFlightEvents,
   });
-  const calls: RecordBatch[] = [];
-  transport.addHandler(BATCH_PATTERN, (b: RecordBatch) => {
-    calls.push(b);
-    return handler(b);
-  }, false);
-  if (opts.held) {
-    const held = opts.held;
-    transport.setPositionReader((ps) => Promise.resolve(ps.map((_, i) => held()[i] ?? -1n)));
-  }
   await listening((cb) => transport.listen(cb));
   return { kafka, transport, calls, admin: kafka.sharedAdmin };
 }

@@ -1,10 +1,10 @@
 import { Logger } from '@nestjs/common';
 import { type CustomTransportStrategy, Server } from '@nestjs/microservices';
 import type { Admin, Consumer, EachBatchPayload, Kafka } from 'kafkajs';
-import { lastValueFrom, isObservable } from 'rxjs';
+import type { BatchApplier } from './batch-applier';
 import { InFlightBudget, PartitionQueues, type BatchOutcome, type BehindPartition, type PartitionState, type QueuedBatch, type RecordBatch } from './batch-queue';
 import { CommitCoalescer } from './commit-coalescer';
-import { PositionKeeper, type PositionReader } from './position-keeper';
+import { PositionKeeper } from './position-keeper';
 
 export type { BatchOutcome, BehindPartition, RecordBatch } from './batch-queue';
 
@@ -18,14 +18,26 @@ export type { BatchOutcome, BehindPartition, RecordBatch } from './batch-queue';
  */
 export const FETCH_SETTINGS = { maxWaitTimeInMs: 20, partitionsConsumedConcurrently: 32 } as const;
 
-/** The pattern the projector's batch handler listens on. */
-export const BATCH_PATTERN = 'unread.batch';
-
-/** How long after an unexpected handler error the batch is fetched again. */
+/** How long after an unexpected applier error the batch is fetched again. */
 export const REFETCH_DELAY_MS = 1_000;
+
+/** How often what Redis holds is compared with what was applied, besides assignments, reconnects and switches. */
+export const POSITION_CHECK_MS = 5_000;
+
+/** What the transport calls of the applier (BatchApplier, batch-applier.ts). */
+export interface TransportApplier {
+  /** Applies the batch and records its position: its outcome (retries what can be retried; a rejection is unexpected). */
+  apply(batch: RecordBatch): Promise<BatchOutcome>;
+  /** What Redis holds per partition (-1: nothing). */
+  positions: BatchApplier['positions'];
+  /** Calls `check` whenever what Redis holds may have changed; returns what stops it. */
+  watchHoldings: BatchApplier['watchHoldings'];
+}
 
 export interface KafkaBatchTransportOptions {
   kafka: Kafka;
+  /** Applies each batch and reads what Redis holds (the position checks). */
+  applier: TransportApplier;
   groupId: string;
   topics: string[];
   /** Test hook: read from the start when the group has no committed offsets. */
@@ -40,10 +52,15 @@ export interface KafkaBatchTransportOptions {
 
 /**
  * A Nest microservice transport over kafkajs `eachBatch` (the stock Kafka transport hands
- * over one message at a time), built so that fetching, applying and committing overlap.
+ * over one message at a time), built so that fetching, applying and committing overlap. The
+ * line a batch follows: kafkajs `eachBatch` → `handleBatch` (admission to its partition's
+ * queue) → `drain` → `run` → `BatchApplier.apply` (batch-applier.ts: parse, apply through
+ * the store, record the position) → its outcome: the offset is committed (CommitCoalescer)
+ * or the partition rewound (PositionKeeper). Nothing goes through Nest's dispatch by pattern:
+ * the applier is handed in (ProjectorModule builds both).
  *
  * **Invariant: a position is recorded only when Redis holds every offset before the batch.**
- * Every batch handed to the handler carries its own first offset minus one as prevOffset
+ * Every batch handed to the applier carries its own first offset minus one as prevOffset
  * (positions.lua records the batch only when Redis holds that offset); a batch is queued
  * only if it starts right after the partition's last queued batch (or opens a new epoch,
  * fetched from earlier), so a batch is never applied as the continuation of one it does
@@ -53,8 +70,10 @@ export interface KafkaBatchTransportOptions {
  * the topics are neither compacted nor written in transactions (docs/events.md).
  *
  * The parts:
- * - this class: the Nest adapter (handler lookup) and the consumer's life (start, a fresh
- *   consumer after a crash kafkajs does not restart from, close);
+ * - this class: the Nest strategy (listen, close) and the consumer's life (start, a fresh
+ *   consumer after a crash kafkajs does not restart from, close), and when the positions
+ *   are checked (every assignment, every POSITION_CHECK_MS, and whenever the applier says
+ *   what Redis holds may have changed: `watchHoldings`);
  * - PartitionQueues and InFlightBudget (batch-queue.ts): per-partition queues in log order,
  *   epochs, admission, merging of queued batches (up to 16), back-pressure on the fetch loop
  *   (events and bytes);
@@ -72,12 +91,16 @@ export class KafkaBatchTransport extends Server implements CustomTransportStrate
   private readonly budget: InFlightBudget;
   private readonly commits: CommitCoalescer;
   private readonly keeper: PositionKeeper;
+  private readonly applier: TransportApplier;
+  private checker?: NodeJS.Timeout;
+  private unwatch?: () => void;
 
   constructor(private readonly options: KafkaBatchTransportOptions) {
     super();
+    this.applier = options.applier;
     this.budget = new InFlightBudget(options.maxInFlightEvents ?? 50_000, options.maxInFlightBytes ?? 64 * 1024 * 1024);
     this.commits = new CommitCoalescer(() => this.queues.all(), options.commitIntervalMs ?? 100, this.logger);
-    this.keeper = new PositionKeeper(() => this.admin!, options.groupId, this.queues, this.logger);
+    this.keeper = new PositionKeeper(() => this.admin!, options.groupId, this.queues, this.logger, (partitions) => this.applier.positions(partitions));
   }
 
   on(): void {
@@ -94,16 +117,13 @@ export class KafkaBatchTransport extends Server implements CustomTransportStrate
     return this.queues.all().flatMap((s) => (s.behind ? [s.behind] : []));
   }
 
-  /** Lets the position checks read what Redis holds (the handler knows the generation). */
-  setPositionReader(reader: PositionReader): void {
-    this.keeper.reader = reader;
-  }
-
   async listen(callback: (err?: unknown) => void): Promise<void> {
     try {
       this.admin ??= this.options.kafka.admin();
       await this.admin.connect();
       await this.start();
+      this.checker = setInterval(() => void this.checkPositions('periodic check'), POSITION_CHECK_MS);
+      this.unwatch = this.applier.watchHoldings((why) => void this.checkPositions(why));
       callback();
     } catch (err) {
       callback(err);
@@ -201,7 +221,7 @@ export class KafkaBatchTransport extends Server implements CustomTransportStrate
   }
 
   /**
-   * Applies a partition's queued batches, one call of the handler at a time. Batches that
+   * Applies a partition's queued batches, one call of the applier at a time. Batches that
    * queued up while the previous call ran are handed over together, as one (they are
    * consecutive in the log): under load a partition's batches grow instead of its queue.
    */
@@ -222,8 +242,6 @@ export class KafkaBatchTransport extends Server implements CustomTransportStrate
     const { state } = item;
     try {
       if (item.epoch !== state.epoch || this.closing) return;
-      const handler = this.getHandlerByPattern(BATCH_PATTERN);
-      if (!handler) throw new Error(`no handler for ${BATCH_PATTERN}`);
       const record: RecordBatch = {
         topic: state.topic,
         partition: state.partition,
@@ -235,11 +253,10 @@ export class KafkaBatchTransport extends Server implements CustomTransportStrate
       };
       let outcome: BatchOutcome;
       try {
-        const result: unknown = await handler(record);
-        outcome = (isObservable(result) ? await lastValueFrom(result) : result) as BatchOutcome;
+        outcome = await this.applier.apply(record);
       } catch (err) {
         if (!record.isRunning()) return; // stopping, revoked or rewound: the next owner or epoch redoes it
-        // Not expected (the handler retries what can be retried): fetch the batch again from its own start.
+        // Not expected (the applier retries what can be retried): fetch the batch again from its own start.
         const from = BigInt(item.messages[0]!.offset);
         this.logger.error(`batch ${state.topic}[${state.partition}] ${from}..${item.last} failed: ${(err as Error).message}; fetching it again`);
         state.repositioning = true; // nothing is queued in between
@@ -267,14 +284,24 @@ export class KafkaBatchTransport extends Server implements CustomTransportStrate
    * those Redis is behind on (on assignment, after a Redis reconnect, a generation switch,
    * and periodically: PositionKeeper.verify).
    */
-  async verifyPositions(): Promise<void> {
+  private async verifyPositions(): Promise<void> {
     const consumer = this.consumer;
     if (!consumer || this.closing) return;
     await this.keeper.verify(consumer, this.current(consumer));
   }
 
+  private async checkPositions(why: string): Promise<void> {
+    try {
+      await this.verifyPositions();
+    } catch (err) {
+      this.logger.debug?.(`position check (${why}) failed: ${(err as Error).message}`);
+    }
+  }
+
   async close(): Promise<void> {
     this.closing = true;
+    clearInterval(this.checker);
+    this.unwatch?.();
     this.commits.close();
     this.budget.wakeAll();
     const consumer = this.consumer;

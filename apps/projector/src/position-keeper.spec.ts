@@ -9,12 +9,11 @@ function setup(held: Record<string, bigint>) {
   const consumer = new FakeConsumer({});
   const logs: string[] = [];
   const log = (text: string) => void logs.push(text);
-  const keeper = new PositionKeeper(() => admin, 'g', queues, { warn: log, error: log, log });
   const reads: string[][] = [];
-  keeper.reader = (ps) => {
+  const keeper = new PositionKeeper(() => admin, 'g', queues, { warn: log, error: log, log }, (ps) => {
     reads.push(ps.map((p) => `${p.topic}/${p.partition}`));
     return Promise.resolve(ps.map((p) => held[`${p.topic}/${p.partition}`] ?? -1n));
-  };
+  });
   return { admin, queues, consumer, keeper, logs, reads, current: () => true };
 }
 

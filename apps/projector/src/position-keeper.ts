@@ -40,13 +40,14 @@ const tp = (topic: string, partition: number) => `${topic}/${partition}`;
 export class PositionKeeper {
   private assigned: { topic: string; partition: number }[] = [];
   private committed = new Map<string, Promise<Map<number, bigint>>>();
-  reader?: PositionReader;
 
   constructor(
     private readonly admin: () => OffsetsAdmin,
     private readonly groupId: string,
     private readonly queues: PartitionQueues,
     private readonly logger: Pick<Logger, 'warn' | 'error' | 'log'>,
+    /** What the current generation holds (BatchApplier.positions). */
+    private readonly reader: PositionReader,
   ) {}
 
   /** A (re)join: the partitions now assigned; committed offsets read before are forgotten. */
@@ -116,8 +117,6 @@ export class PositionKeeper {
   }
 
   async verify(consumer: Positioner, isCurrent: () => boolean): Promise<void> {
-    const reader = this.reader;
-    if (!reader) return;
     const states = this.assigned
       .map((p) => this.queues.get(p.topic, p.partition))
       .filter((s) => !s.repositioning);
@@ -126,7 +125,7 @@ export class PositionKeeper {
     const expected = await Promise.all(
       states.map(async (s) => s.applied ?? (s.behind ? undefined : (await this.committedOffset(s.topic, s.partition)) - 1n)),
     );
-    const held = await reader(states.map((s) => ({ topic: s.topic, partition: s.partition })));
+    const held = await this.reader(states.map((s) => ({ topic: s.topic, partition: s.partition })));
     states.forEach((s, i) => {
       const h = held[i] ?? -1n;
       if (s.epoch !== epochs[i] || !isCurrent() || this.queues.find(s.topic, s.partition) !== s) return;

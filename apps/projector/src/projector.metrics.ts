@@ -12,7 +12,7 @@ export function eventTypeLabel(e: UnreadEvent): string {
 /** prom-client default metrics that are gauges with a `_total` suffix. */
 export const PROM_CLIENT_TOTAL_GAUGES = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'] as const;
 
-/** What the projector retries (the `what` label of unread_projector_retries_total, projector.consumer.ts). */
+/** What the projector retries (the `what` label of unread_projector_retries_total, batch-applier.ts). */
 const RETRIED = ['redis', 'dead-letter', 'generation'] as const;
 
 /** Prometheus metrics of the projector, served on PROJECTOR_METRICS_PORT (projector.ts; docs/operations.md). */

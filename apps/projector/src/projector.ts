@@ -1,5 +1,6 @@
 import { ConsoleLogger, type INestMicroservice, type LoggerService } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import type { AsyncMicroserviceOptions } from '@nestjs/microservices';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { CONSUMED_TOPIC_ROLES } from '@app/contracts';
 import { nestLogLevels, type AppConfig } from '@app/config';
@@ -36,18 +37,14 @@ export async function startProjector(
   const topics = CONSUMED_TOPIC_ROLES.map((r) => config.kafka.topics[r]);
   const consumerWatch = new ConsumerWatch();
   consumerWatch.observe(kafka);
-  const strategy = new KafkaBatchTransport({
-    kafka,
-    groupId: config.kafka.consumerGroup,
-    topics,
-    commitIntervalMs: config.projector.commitIntervalMs,
-    maxInFlightEvents: config.projector.maxInFlightEvents,
-  });
-  const app = await NestFactory.createMicroservice(ProjectorModule.forRoot(config, kafka, strategy), {
-    strategy,
+  // The strategy is the module's KafkaBatchTransport, built with its BatchApplier (ProjectorModule).
+  const app = await NestFactory.createMicroservice<AsyncMicroserviceOptions>(ProjectorModule.forRoot(config, kafka), {
+    inject: [KafkaBatchTransport],
+    useFactory: (transport: KafkaBatchTransport) => ({ strategy: transport }),
     logger,
     abortOnError: false,
   });
+  const strategy = app.get(KafkaBatchTransport);
   const waits = app.get(PartitionWaits);
   app.get(ProjectorMetrics).watchBehind(() => strategy.behind());
   app.get(ProjectorMetrics).watchWaits(() => waits.all());

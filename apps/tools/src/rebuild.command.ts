@@ -1,10 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import type { Admin, Consumer, Kafka } from 'kafkajs';
 import type { AppConfig } from '@app/config';
-import { CONSUMED_TOPIC_ROLES, classifyRedisError, parseEvent, type ConsumedTopicRole, type UnreadEvent } from '@app/contracts';
+import { CONSUMED_TOPIC_ROLES } from '@app/contracts';
 import { createKafka } from '@app/kafka';
 import { Cluster } from 'ioredis';
 import {
+  BatchWriter,
   Generations,
   Keyspace,
   ProjectionStore,
@@ -14,6 +15,8 @@ import {
   isGenerationKey,
   type RedisClient,
 } from '@app/store';
+import { BATCH_WRITER_OPTIONS, BatchApplier, fixedGeneration } from '../../projector/src/batch-applier';
+import type { RecordBatch } from '../../projector/src/batch-queue';
 
 export interface RebuildOptions {
   /** Keep the previous generation's keys (default: delete them after the grace period). */
@@ -34,7 +37,7 @@ export interface RebuildResult {
   generation: number;
   /** Events applied to the new generation. */
   applied: number;
-  /** Records skipped because they are invalid (the live projectors dead-lettered them). */
+  /** Records skipped: invalid, or refused by a script (the live projectors dead-lettered them). */
   skipped: number;
   /** Keys of the previous generation deleted (0 with keepOld). */
   deleted: number;
@@ -44,15 +47,14 @@ type Offsets = Map<string, bigint>; // "topic\u0000partition" → offset
 
 const tp = (topic: string, partition: number) => `${topic}\u0000${partition}`;
 
-/** A script's deliberate refusal of the event's content: the only Redis error that skips an event (classifyRedisError, as the projector). */
-const isEventRefusal = (err: unknown): boolean => classifyRedisError(err).kind === 'refuse';
-
 /**
  * `npm run rebuild`: rebuilds every projection from the log into a fresh generation and
  * switches readers and writers to it atomically (docs/reliability.md, "Rebuild"):
  *
  * 1. consume every topic from the beginning with a consumer group of its own into
- *    generation N+1 (invisible to readers) until caught up with the live group's commits;
+ *    generation N+1 (invisible to readers) until caught up with the live group's commits,
+ *    each batch applied by the projector's BatchApplier (the same parsing, refusals, writes,
+ *    positions and retries), to N+1 itself;
  * 2. set the switch fence (live projectors hold new batches), capture the high watermarks,
  *    consume up to them;
  * 3. flip the pointer and lift the fence in one Lua call; live projectors go on from their
@@ -83,34 +85,39 @@ export async function rebuild(config: AppConfig, opts: RebuildOptions = {}): Pro
     if (leftovers > 0) log(`deleted ${leftovers} keys left in generation ${target} by an earlier attempt`);
     log(`building generation ${target} (active: ${active})`);
 
-    const store = new ProjectionStore(redis, new Keyspace(generationPrefix(base, target)), {
-      mentionRetentionMs: config.mentionRetentionMs,
-      c2cUnreadCap: config.c2cUnreadCap,
-      groupUncountedHorizon: config.groupUncountedHorizon,
+    const store = new ProjectionStore(
+      redis,
+      new Keyspace(base),
+      { mentionRetentionMs: config.mentionRetentionMs, c2cUnreadCap: config.c2cUnreadCap, groupUncountedHorizon: config.groupUncountedHorizon },
+      new BatchWriter(redis, BATCH_WRITER_OPTIONS),
+    );
+    const applier = new BatchApplier({
+      store,
+      keyPrefix: base,
+      topics: config.kafka.topics,
+      generation: fixedGeneration(target),
+      // The live projectors dead-lettered these records; the rebuild counts them (`skipped`).
+      refused: { send: () => Promise.resolve() },
+      logger: { log, warn: log },
     });
-    const roleOfTopic = new Map<string, ConsumedTopicRole>(CONSUMED_TOPIC_ROLES.map((r) => [config.kafka.topics[r], r]));
-    const topics = [...roleOfTopic.keys()];
+    const topics = CONSUMED_TOPIC_ROLES.map((r) => config.kafka.topics[r]);
     await admin.connect();
 
+    // Where each partition's next batch starts: its batch is recorded only from the one before
+    // (positions.lua), so the live projectors continue from the new generation's positions
+    // after the switch (a batch of theirs beyond them is applied again, docs/reliability.md).
     const positions: Offsets = new Map();
     const counts = { applied: 0, skipped: 0 };
-    consumer = await startConsumer(kafka, `${config.kafka.consumerGroup}.rebuild-${target}-${token}`, topics, async (topic, partition, values, next) => {
-      const role = roleOfTopic.get(topic);
-      const events: UnreadEvent[] = [];
-      for (const value of values) {
-        const parsed = role ? parseEvent(value, role) : { ok: false as const };
-        if (parsed.ok) events.push(parsed.event);
-        else counts.skipped++;
+    consumer = await startConsumer(kafka, `${config.kafka.consumerGroup}.rebuild-${target}-${token}`, topics, async (batch) => {
+      const key = tp(batch.topic, batch.partition);
+      const result = await applier.apply({ ...batch, prevOffset: (positions.get(key) ?? 0n) - 1n });
+      if (!result.applied) {
+        throw new Error(`generation ${target} lost its writes of ${batch.topic}[${batch.partition}] while being built (Redis failed over?); run the rebuild again`);
       }
-      await applyAll(store, events, log);
-      // The new generation's applied positions: the live projectors continue from them
-      // after the switch (a batch of theirs beyond them is applied again, docs/reliability.md).
-      const key = tp(topic, partition);
-      const recorded = await retry(() => store.recordPosition(topic, partition, (positions.get(key) ?? 0n) - 1n, next - 1n));
-      if (!recorded.ok) throw new Error(`generation ${target} lost its writes of ${topic}[${partition}] while being built (Redis failed over?); run the rebuild again`);
-      counts.applied += events.length;
-      positions.set(key, next);
-      opts.onBatch?.(topic, partition, values.length);
+      counts.applied += result.events;
+      counts.skipped += result.refused;
+      positions.set(key, batch.lastOffset + 1n);
+      opts.onBatch?.(batch.topic, batch.partition, batch.messages.length);
     });
 
     // 1. Catch up with what the live group has committed.
@@ -161,46 +168,12 @@ export async function rebuild(config: AppConfig, opts: RebuildOptions = {}): Pro
   }
 }
 
-/**
- * Applies events to Redis. Whatever Redis says about its own state (full, no replicas,
- * read-only, unreachable, an undocumented script failure…) is retried with backoff, never
- * skipped; only an event a script refuses on purpose is skipped (the live projectors
- * dead-letter it).
- */
-async function applyAll(store: ProjectionStore, events: UnreadEvent[], log: (line: string) => void): Promise<void> {
-  if (events.length === 0) return;
-  try {
-    await retry(() => store.applyBatch(events), log);
-  } catch {
-    for (const e of events) {
-      await retry(() => store.apply(e), log).catch((err: unknown) => log(`redis refused an event, skipped: ${(err as Error).message}`));
-    }
-  }
-}
-
-async function retry<T>(work: () => Promise<T>, log?: (line: string) => void): Promise<T> {
-  let delay = 100;
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await work();
-    } catch (err) {
-      if (isEventRefusal(err)) throw err;
-      if (log && (attempt === 1 || attempt % 10 === 0)) {
-        const verdict = classifyRedisError(err);
-        log(`Redis did not take a write (${verdict.kind === 'wait' ? verdict.class : 'refused'}, attempt ${attempt}); waiting and retrying: ${(err as Error).message}`);
-      }
-      await new Promise((r) => setTimeout(r, delay));
-      delay = Math.min(delay * 2, 5_000);
-    }
-  }
-}
-
-/** Runs a consumer from the beginning of every topic; `onBatch` gets each batch's values and the offset after it. */
+/** Runs a consumer from the beginning of every topic; `onBatch` gets each batch (its prevOffset is the caller's). */
 async function startConsumer(
   kafka: Kafka,
   groupId: string,
   topics: string[],
-  onBatch: (topic: string, partition: number, values: (Buffer | null)[], next: bigint) => Promise<void>,
+  onBatch: (batch: Omit<RecordBatch, 'prevOffset'>) => Promise<void>,
 ): Promise<Consumer> {
   const consumer = kafka.consumer({ groupId, sessionTimeout: 10_000, heartbeatInterval: 1_000, maxBytesPerPartition: 1024 * 1024 });
   await consumer.connect();
@@ -211,7 +184,14 @@ async function startConsumer(
     eachBatch: async (payload) => {
       const { batch } = payload;
       if (batch.isEmpty()) return;
-      await onBatch(batch.topic, batch.partition, batch.messages.map((m) => m.value), BigInt(batch.lastOffset()) + 1n);
+      await onBatch({
+        topic: batch.topic,
+        partition: batch.partition,
+        messages: batch.messages,
+        lastOffset: BigInt(batch.lastOffset()),
+        heartbeat: () => payload.heartbeat(),
+        isRunning: () => payload.isRunning() && !payload.isStale(),
+      });
       await payload.heartbeat();
     },
   });
