@@ -1,7 +1,7 @@
 import { badgeOf, readUnreadOf } from './account-unread';
 import type { ProjectionStore } from './projection.store';
 
-/** What the unread count of one QChat channel reads at most (one page of the QChat query). */
+/** What the unread count of one QChat channel counts to at most (beyond it, `more`). */
 export const CHANNEL_COUNT_CAP = 200;
 
 /**
@@ -74,25 +74,20 @@ export class AccountTotalsReader {
   /**
    * Unread mentions per channel of the account's servers, most first (ties in server and
    * channel order): the first MAX_SUMMARY_CHANNELS channels in (server id, channel id) order,
-   * `capped` when there are more (docs/api/summary.md). The summary's and the feed's.
+   * `capped` when there are more (docs/api/summary.md); each channel counted up to
+   * CHANNEL_COUNT_CAP by the count-only read (MentionStore.countUnreadMentions: no message
+   * read, one call per node on a single Redis). The summary's and the feed's.
    */
   async channelCounts(app: string, account: string, now = Date.now()): Promise<{ items: ChannelCount[]; capped: boolean }> {
     const all = await this.store.channel.memberChannels(app, account);
-    const counted = await Promise.all(
-      all.slice(0, MAX_SUMMARY_CHANNELS).map(async (c) => {
-        const page = await this.store.channel.unreadMentions({
-          app,
-          account,
-          serverId: c.serverId,
-          channelId: c.channelId,
-          roles: c.roles,
-          position: { time: now, skip: 0 },
-          limit: CHANNEL_COUNT_CAP,
-          now,
-        });
-        return { serverId: c.serverId, channelId: c.channelId, unread: page.messages.length, more: page.hasMore };
-      }),
-    );
+    const first = all.slice(0, MAX_SUMMARY_CHANNELS);
+    const counts = await this.store.channel.countUnreadMentions(app, account, first, CHANNEL_COUNT_CAP, now);
+    const counted = first.map((c, i) => ({
+      serverId: c.serverId,
+      channelId: c.channelId,
+      unread: Math.min(counts[i]!, CHANNEL_COUNT_CAP),
+      more: counts[i]! > CHANNEL_COUNT_CAP,
+    }));
     return { items: counted.sort((a, b) => b.unread - a.unread), capped: all.length > MAX_SUMMARY_CHANNELS };
   }
 }

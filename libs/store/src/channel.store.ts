@@ -1,6 +1,6 @@
 import type { Keyspace } from './keyspace';
 import { ChannelProjection, type ChannelEvent } from './channel.projection';
-import { MentionStore, type MentionExplanation } from './mention.store';
+import { MentionStore, type AccountChannel, type MentionExplanation } from './mention.store';
 import { QchatMembershipStore, type ChannelAccess, type MembershipEvent } from './qchat-membership.store';
 import type { MentionPage, MentionQuery } from './qchat-wire';
 import type { RedisClient } from './redis.factory';
@@ -58,6 +58,10 @@ export class ChannelStore {
 
   unreadMentions(q: MentionQuery): Promise<MentionPage> {
     return this.mentions.unreadMentions(q);
+  }
+
+  countUnreadMentions(app: string, account: string, channels: readonly AccountChannel[], cap?: number, now?: number): Promise<number[]> {
+    return this.mentions.countUnreadMentions(app, account, channels, cap, now);
   }
 
   explainMentions(app: string, serverId: string, channelId: string, account: string, limit?: number, now?: number): Promise<MentionExplanation> {

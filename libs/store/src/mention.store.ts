@@ -1,3 +1,5 @@
+import { Cluster } from 'ioredis';
+import calculateSlot from 'cluster-key-slot';
 import { channelTarget, type Keyspace } from './keyspace';
 import type { ChannelAccess, QchatMembershipStore } from './qchat-membership.store';
 import { MAX_POSITION_SKIP, MIN_POSITION_TIME, padMsgId, type MentionedMessage, type MentionPage, type MentionQuery } from './qchat-wire';
@@ -7,6 +9,17 @@ import { READ_SCRIPTS } from './scripts';
 import { callScript } from './write';
 
 const QUERY = READ_SCRIPTS.channelQuery;
+const COUNT = READ_SCRIPTS.channelCount;
+
+/** Channels per channel-count.lua call on a single Redis at most (a call blocks the node while it runs). */
+const CHANNELS_PER_COUNT_CALL = 100;
+
+/** A channel of an account's servers, with the roles the account holds there now (QchatMembershipStore.memberChannels). */
+export interface AccountChannel {
+  serverId: string;
+  channelId: string;
+  roles: readonly string[];
+}
 
 /** Why a mention counts for an account: the sets of the channel it was found in. */
 export type MentionMatch = { kind: 'all' } | { kind: 'account' } | { kind: 'role'; roleId: string };
@@ -52,6 +65,38 @@ export class MentionStore {
       next: { time: Number(reply[1]), skip: Number(reply[2]) },
       messages: reply.slice(3).map(String),
     };
+  }
+
+  /**
+   * How many unread mentions the account has in each channel, by the rule of unreadMentions'
+   * pages (the count of every page from now on), without reading a message or building a
+   * page (channel-count.lua). With `cap` > 0 a count stops at cap + 1 ("more than cap"), so a
+   * channel costs at most about cap + 1 members. One call per CHANNELS_PER_COUNT_CALL
+   * channels on a single Redis; on a Cluster one per channel (its own slot), pipelined.
+   */
+  async countUnreadMentions(app: string, account: string, channels: readonly AccountChannel[], cap = 0, now = Date.now()): Promise<number[]> {
+    const cluster = this.redis instanceof Cluster;
+    const calls = new Map<number, { keys: string[]; args: (string | number)[]; at: number[] }[]>();
+    channels.forEach((c, i) => {
+      const ck = this.keys.channel(app, c.serverId, c.channelId);
+      const sets = [channelTarget.all, channelTarget.account(account), ...[...new Set(c.roles)].map(channelTarget.role)];
+      const slot = cluster ? calculateSlot(ck.tgt) : 0;
+      const list = calls.get(slot) ?? [];
+      if (list.length === 0) calls.set(slot, list);
+      let call = list[list.length - 1];
+      if (!call || call.at.length >= CHANNELS_PER_COUNT_CALL) list.push((call = { keys: [], args: [account, now, now - this.options.mentionRetentionMs, cap], at: [] }));
+      call.keys.push(ck.tgt, ck.ack, ...sets.map((s) => ck.target(s)));
+      call.args.push(sets.length, ...sets);
+      call.at.push(i);
+    });
+    const out = new Array<number>(channels.length).fill(0);
+    await Promise.all(
+      [...calls.values()].flat().map(async (c) => {
+        const counts = (await callScript(this.redis, COUNT, c.keys, c.args)) as number[];
+        c.at.forEach((i, j) => (out[i] = Number(counts[j])));
+      }),
+    );
+    return out;
   }
 
   /**

@@ -38,6 +38,7 @@ function load(name: string, keys: number | 'variable'): Script {
 export const WRITE_SCRIPTS = {
   c2cApply: load('c2c-apply', 'variable'),
   c2cDelete: load('c2c-delete', 'variable'),
+  c2cPruneUnregistered: load('c2c-prune-unregistered', 'variable'),
   groupMessages: load('group-messages', 2),
   groupReadAck: load('group-read-ack', 1),
   groupUnreadSet: load('group-unread-set', 1),
@@ -58,6 +59,7 @@ export const READ_SCRIPTS = {
   accountUnread: load('account-unread', 'variable'),
   c2cPeers: load('c2c-peers', 'variable'),
   channelQuery: load('channel-query', 'variable'),
+  channelCount: load('channel-count', 'variable'),
 } as const;
 
 /**

@@ -14,12 +14,11 @@
 --
 -- The merge reads the account's sets (its direct set, @all, one per role it holds) lazily
 -- in growing batches, skips duplicates, messages at or before the account's ack time or
--- older than the retention, and (one HMGET of <base>:tgt per round) members that no longer
--- count: a message without a target entry (recalled, deleted, pruned), the account's own,
--- a member whose time is not the message's, or a message none of whose target sets is one
--- of the account's (retargeted: target sets are only added to, channel-message.lua). It
--- stops at limit + 1 messages (the extra one says whether there is more, and whether the
--- page ends inside a millisecond).
+-- older than the retention, and (one HMGET of <base>:tgt per round) members that do not
+-- count by mention-match.lua's rule (recalled, deleted or pruned, the account's own, a
+-- member whose time is not the message's, retargeted); channel-count.lua counts by the
+-- same rule without building a page. It stops at limit + 1 messages (the extra one says
+-- whether there is more, and whether the page ends inside a millisecond).
 --
 -- KEYS[1]  <base>:ix    zset  padded id -> time (every mention message of the channel)
 -- KEYS[2]  <base>:tgt   hash  padded id -> "<fromAccount>\n<time, 16 digits>\n<suffix>\n…"
@@ -68,17 +67,9 @@ for i = 5, #KEYS do
   mine[#mine + 1] = '\n' .. ARGV[i + 3] .. '\n'
 end
 
--- Whether member m (of one of the account's sets) counts, given its message's target entry.
+--#include mention-match
 local function counts(m, entry)
-  if not entry then return false end
-  local nl = string.find(entry, '\n', 1, true)
-  if not nl or string.sub(entry, 1, nl - 1) == account then return false end
-  if string.sub(entry, nl + 1, nl + 16) ~= string.sub(m, 1, 16) then return false end
-  local targets = string.sub(entry, nl + 17)
-  for _, sfx in ipairs(mine) do
-    if string.find(targets, sfx, 1, true) then return true end
-  end
-  return false
+  return mentionCounts(m, entry, account, mine)
 end
 local firstBatch = math.max(16, math.ceil(want / math.max(#sets, 1)) + 8)
 for _, s in ipairs(sets) do s.batch = firstBatch end
