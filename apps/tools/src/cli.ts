@@ -4,7 +4,7 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { ConfigError, loadConfig } from '@app/config';
 import { CONSUMED_TOPIC_ROLES } from '@app/contracts';
 import { EventProducer, asKafkaRefusal, createKafka } from '@app/kafka';
-import { Generations, Keyspace, ProjectionStore, createRedisClient, generationPrefix } from '@app/store';
+import { Generations, Keyspace, ProjectionStore, createRedisClient, generationPrefix, pruneUnregistered } from '@app/store';
 import { explain } from './explain.command';
 import { formatProduceReport, openInput, produceLines } from './produce.command';
 import { Progress } from './progress';
@@ -107,6 +107,29 @@ export function buildProgram(env: NodeJS.ProcessEnv): Command {
           groupUncountedHorizon: config.groupUncountedHorizon,
         });
         process.stdout.write(await explain(store, { app, account, ...opts }));
+      } finally {
+        await redis.quit().catch(() => redis.disconnect());
+      }
+    });
+
+  program
+    .command('prune-unregistered')
+    .description('remove the one-to-one state of recipients never registered that have been idle for --idle-days (docs/projections.md, "Recipients never registered"); prints what it did as JSON')
+    .requiredOption('--idle-days <days>', 'keep an owner with any unread message or read time newer than this', wholeNumber('--idle-days', 1))
+    .option('--app <app>', 'only this tenant')
+    .option('--dry-run', 'count what would go, delete nothing')
+    .action(async (opts: { idleDays: number; app?: string; dryRun?: boolean }) => {
+      const config = loadConfig(env);
+      const redis = createRedisClient(config.redis, { offlineQueue: true, commandTimeoutMs: 10_000, connectionName: 'unread-prune' });
+      try {
+        const { active } = await new Generations(redis, config.redis.keyPrefix).read();
+        const store = new ProjectionStore(redis, new Keyspace(generationPrefix(config.redis.keyPrefix, active)), {
+          mentionRetentionMs: config.mentionRetentionMs,
+          c2cUnreadCap: config.c2cUnreadCap,
+          groupUncountedHorizon: config.groupUncountedHorizon,
+        });
+        const report = await pruneUnregistered(store, { idleMs: opts.idleDays * 86_400_000, app: opts.app, check: opts.dryRun === true });
+        process.stdout.write(`${JSON.stringify({ dryRun: opts.dryRun === true, ...report })}\n`);
       } finally {
         await redis.quit().catch(() => redis.disconnect());
       }

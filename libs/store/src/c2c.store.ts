@@ -24,6 +24,7 @@ const TOMBSTONE = '\x02';
 
 const APPLY = WRITE_SCRIPTS.c2cApply;
 const DELETE = WRITE_SCRIPTS.c2cDelete;
+const PRUNE_UNREGISTERED = WRITE_SCRIPTS.c2cPruneUnregistered;
 
 /** No messages or recalls (a fold without any). */
 const NONE: readonly string[] = [];
@@ -201,6 +202,32 @@ export class C2cStore {
       for (const p of missing) peers.add(p);
     }
     throw new Error(`ERR c2c keys of ${account} kept changing during its deletion; the batch is retried`);
+  }
+
+  /**
+   * Removes every one-to-one key of an owner that was never registered and is idle: no
+   * unread message and no read time at or after `cutoffMs` (c2c-prune-unregistered.lua,
+   * checked and deleted in one call; `check` only reports). Reads the peers first, as
+   * deleteAccount does, and again with the ones counted since. `unread` is the owner's
+   * total that went (or would go).
+   */
+  async pruneUnregistered(writer: Writer, app: string, owner: string, cutoffMs: number, check = false): Promise<{ outcome: 'registered' | 'recent' | 'pruned'; unread: number }> {
+    const k = this.keys.c2c(app, owner);
+    const peers = new Set((await this.redis.hkeys(k.counts)).filter((p) => p !== TOTAL && p !== ACCOUNT_FIELD));
+    for (let attempt = 0; attempt < 10; attempt++) {
+      const list = [...peers];
+      const [reply] = (await writer.run([
+        runScript(PRUNE_UNREGISTERED, [k.reads, k.counts, k.options, ...list.map((p) => k.unread(p))], [ACCOUNT_FIELD, cutoffMs, check ? '1' : '0', ...list]),
+      ])) as [[string, ...(string | number)[]]];
+      const [outcome, ...rest] = reply;
+      if (outcome === 'missing') {
+        for (const p of rest) peers.add(String(p));
+        continue;
+      }
+      if (outcome === 'registered' || outcome === 'recent') return { outcome, unread: 0 };
+      return { outcome: 'pruned', unread: Number(rest[0] ?? 0) };
+    }
+    throw new Error(`ERR c2c keys of ${owner} kept changing while pruning it; try again`);
   }
 
   /** The owner's tombstones from `peer` (`unread explain`): recalled message ids with their times, oldest first. */

@@ -21,3 +21,4 @@ export * from './receive-option.store';
 export * from './account-unread';
 export * from './account-totals';
 export * from './feed-versions';
+export * from './prune-unregistered';

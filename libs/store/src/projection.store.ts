@@ -215,6 +215,14 @@ export class ProjectionStore {
   }
 
   /**
+   * `unread prune-unregistered` for one owner (C2cStore.pruneUnregistered): its one-to-one
+   * keys go when it was never registered and nothing of it is at or after `cutoffMs`.
+   */
+  pruneUnregisteredOwner(app: string, owner: string, cutoffMs: number, check = false): ReturnType<C2cStore['pruneUnregistered']> {
+    return this.c2c.pruneUnregistered(this.direct, app, owner, cutoffMs, check);
+  }
+
+  /**
    * Records that this generation holds `partition`'s events up to `last`, provided it holds
    * them up to `prev` (the previous batch's last offset; -1 for none). Issue it only after
    * every write of the batch was acknowledged (positions.lua).

@@ -38,6 +38,7 @@ function load(name: string, keys: number | 'variable'): Script {
 export const WRITE_SCRIPTS = {
   c2cApply: load('c2c-apply', 'variable'),
   c2cDelete: load('c2c-delete', 'variable'),
+  c2cPruneUnregistered: load('c2c-prune-unregistered', 'variable'),
   groupMessages: load('group-messages', 2),
   groupReadAck: load('group-read-ack', 1),
   groupUnreadSet: load('group-unread-set', 1),
