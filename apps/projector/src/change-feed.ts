@@ -6,9 +6,10 @@ import { classifyRedisError, unreadChangedKey, type UnreadChanged, type UnreadEv
 import {
   AccountTotalsReader,
   FeedVersions,
+  GENERATIONS,
+  Generations,
   ProjectionStore,
   REDIS,
-  generationKeys,
   type FeedAccount,
   type RedisClient,
 } from '@app/store';
@@ -147,6 +148,7 @@ export class ChangeFeed implements OnModuleDestroy {
     private readonly store: ProjectionStore,
     private readonly metrics: ProjectorMetrics,
     private readonly waits: PartitionWaits,
+    @Inject(GENERATIONS) private readonly generations: Generations,
   ) {
     this.enabled = config.changeFeed.enabled;
     this.topic = config.kafka.topics.unreadChanged;
@@ -265,8 +267,8 @@ export class ChangeFeed implements OnModuleDestroy {
 
   /** The records of `accounts` at `versions`, read from the generation active now (a switch may have happened since the batch). */
   private async read(accounts: readonly FeedAccount[], versions: readonly number[]): Promise<UnreadChanged[]> {
-    const active = await this.redis.get(generationKeys(this.base).active);
-    const store = this.store.forGeneration(this.base, active === null ? 0 : Number(active));
+    const { active } = await this.generations.read();
+    const store = this.store.forGeneration(this.base, active);
     const time = Date.now();
     // The totals and badge as the summary API counts them (AccountTotalsReader.readMany), read after the version bump.
     const totals = await new AccountTotalsReader(store).readMany(accounts, time);

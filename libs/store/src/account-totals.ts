@@ -1,4 +1,4 @@
-import { badgeOf, readUnreadOf } from './account-unread';
+import { badgeOf, readUnreadOf, type AccountUnread } from './account-unread';
 import type { ProjectionStore } from './projection.store';
 
 /** What the unread count of one QChat channel counts to at most (beyond it, `more`). */
@@ -36,39 +36,53 @@ export interface ChannelCount {
   more: boolean;
 }
 
+/** Everything one account has unread, as the summary answers it: readUnreadOf's part and its channels. */
+export interface AccountRead {
+  unread: AccountUnread;
+  /** Its channels' counts (channelCounts); none read for an account in no QChat server. */
+  channels: { items: ChannelCount[]; capped: boolean };
+}
+
 /**
- * The totals and badge of accounts (the change feed's records), from the read the summary,
- * the batch API and `unread explain` use (readUnreadOf, libs/store/src/account-unread.ts:
- * c2c, groups, receive options) and the summary's channel reads, so the feed and the
- * summary never disagree.
+ * The one reader of accounts' unread totals: the summary (`read`), the batch API and the
+ * change feed (`readMany`, the totals and badge of `read`) all go through it, so the feed,
+ * the batch and the summary never disagree. One-to-one, groups and receive options come
+ * from readUnreadOf (libs/store/src/account-unread.ts, also `unread explain`'s), channels
+ * from the count-only mention read (channelCounts).
  */
 export class AccountTotalsReader {
   constructor(private readonly store: ProjectionStore) {}
 
   /**
-   * The totals of many accounts (the batch API's and the change feed's): readUnreadOf (two
-   * round trips per node for all of them), then, only for accounts in a QChat server,
-   * channelCounts, all issued together. `registeredOnly` (the batch API): accounts that are
-   * not registered are answered after one read each (readUnreadOf), their totals beyond
-   * `registered: false` not read.
+   * Many accounts at once: readUnreadOf (two round trips per node for all of them), then,
+   * only for accounts in a QChat server, channelCounts, all issued together.
+   * `registeredOnly` (the summary and the batch API): accounts that are not registered are
+   * answered after one read each (readUnreadOf), nothing beyond `registered: false` read.
    */
-  async readMany(accounts: readonly { app: string; account: string }[], now = Date.now(), registeredOnly = false): Promise<AccountTotals[]> {
+  async read(accounts: readonly { app: string; account: string }[], now = Date.now(), registeredOnly = false): Promise<AccountRead[]> {
     const read = await readUnreadOf(this.store, accounts, registeredOnly);
     return Promise.all(
       read.map(async ({ unread, servers }, i) => {
         const a = accounts[i]!;
-        const counted = servers > 0 ? await this.channelCounts(a.app, a.account, now) : { items: [], capped: false };
-        const channels = counted.items.reduce((s, c) => s + c.unread, 0);
-        return {
-          registered: unread.registered,
-          c2c: unread.c2c.total,
-          groups: unread.groups.reduce((s, g) => s + (g.unread > 0 ? g.unread : 0), 0),
-          channels,
-          channelsCapped: counted.capped,
-          badge: badgeOf(unread, channels),
-        };
+        const channels = servers > 0 ? await this.channelCounts(a.app, a.account, now) : { items: [], capped: false };
+        return { unread, channels };
       }),
     );
+  }
+
+  /** The totals and badge of many accounts (the batch API's and the change feed's records): `read`, summed. */
+  async readMany(accounts: readonly { app: string; account: string }[], now = Date.now(), registeredOnly = false): Promise<AccountTotals[]> {
+    return (await this.read(accounts, now, registeredOnly)).map(({ unread, channels: counted }) => {
+      const channels = counted.items.reduce((s, c) => s + c.unread, 0);
+      return {
+        registered: unread.registered,
+        c2c: unread.c2c.total,
+        groups: unread.groups.reduce((s, g) => s + (g.unread > 0 ? g.unread : 0), 0),
+        channels,
+        channelsCapped: counted.capped,
+        badge: badgeOf(unread, channels),
+      };
+    });
   }
 
   /**

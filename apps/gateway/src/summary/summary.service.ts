@@ -1,6 +1,6 @@
 import { BadRequestException, Injectable, NotFoundException } from '@nestjs/common';
 import { isId } from '@app/contracts';
-import { AccountTotalsReader, ProjectionStore, badgeOf, readAccountsUnread } from '@app/store';
+import { AccountTotalsReader, ProjectionStore, badgeOf, type AccountRead } from '@app/store';
 
 export const DEFAULT_SUMMARY_LIMIT = 20;
 export const MAX_SUMMARY_LIMIT = 100;
@@ -71,18 +71,20 @@ export class SummaryService {
   constructor(private readonly store: ProjectionStore) {}
 
   /**
-   * One-to-one and receive options (one HGETALL each, the account's slot) and groups (the
-   * index, then one HMGET per group, then one ZCOUNT per group with seqs that do not count:
-   * GroupStore.joinedGroups) are read together, each step one round trip per node
-   * (readAccountsUnread); channels take two more (server index, then each server) and one
-   * query per channel (at most MAX_SUMMARY_CHANNELS), issued together.
+   * Read by AccountTotalsReader.read, the reader of the batch form and the change feed:
+   * one-to-one and receive options (one HGETALL each, the account's slot), groups (the
+   * index, one HMGET per group, one ZCOUNT per (group, read seq) with seqs that do not
+   * count) and the number of QChat servers, each step one round trip per node; then, only
+   * for an account in a QChat server, its channels (server index, each server, then the
+   * count-only mention read of at most MAX_SUMMARY_CHANNELS channels). An account that is
+   * not registered costs the first read only.
    */
   async summary(appId: string, account: string, limitText: unknown): Promise<AccountSummary> {
     const limit = limitOf(limitText);
     if (!isId(account)) throw new NotFoundException(`account ${account} not found`);
-    const [[u], channels] = await Promise.all([readAccountsUnread(this.store, appId, [account], true), this.channels(appId, account)]);
-    if (!u!.registered) throw new NotFoundException(`account ${account} not found`);
-    const byUnread = u!.groups
+    const [{ unread: u, channels }] = (await new AccountTotalsReader(this.store).read([{ app: appId, account }], Date.now(), true)) as [AccountRead];
+    if (!u.registered) throw new NotFoundException(`account ${account} not found`);
+    const byUnread = u.groups
       .filter((g) => g.unread > 0)
       .sort((a, b) => b.unread - a.unread || (a.groupId < b.groupId ? -1 : a.groupId > b.groupId ? 1 : 0));
     const mentioned = channels.items.filter((c) => c.unread > 0);
@@ -90,14 +92,14 @@ export class SummaryService {
     return {
       appId,
       account,
-      c2c: { total: u!.c2c.total, conversations: u!.c2c.peers.slice(0, limit) },
+      c2c: { total: u.c2c.total, conversations: u.c2c.peers.slice(0, limit) },
       groups: { total: byUnread.reduce((s, g) => s + g.unread, 0), items: byUnread.slice(0, limit).map((g) => ({ groupId: g.groupId, unread: g.unread })) },
       channels: {
         total: channelTotal,
         items: mentioned.slice(0, limit),
         ...(channels.capped ? { capped: true as const } : {}),
       },
-      badge: badgeOf(u!, channelTotal),
+      badge: badgeOf(u, channelTotal),
     };
   }
 
@@ -126,10 +128,5 @@ export class SummaryService {
       });
     });
     return { appId, accounts: [...byAccount.values()], notFound: accounts.filter((a) => !byAccount.has(a)) };
-  }
-
-  /** Unread mentions per channel of the account's servers, most first (AccountTotalsReader.channelCounts, which the change feed uses too). */
-  private channels(app: string, account: string): Promise<{ items: AccountSummary['channels']['items']; capped: boolean }> {
-    return new AccountTotalsReader(this.store).channelCounts(app, account);
   }
 }
