@@ -1,5 +1,5 @@
 import Redis, { type Cluster } from 'ioredis';
-import { Keyspace, ProjectionStore, createRedisClient, readAccountsUnread } from '@app/store';
+import { AccountTotalsReader, Keyspace, ProjectionStore, createRedisClient, readAccountsUnread } from '@app/store';
 import type { UnreadEvent } from '@app/contracts';
 import { CountModel, countDiffs, expectModelCounts, readCounts } from './support/count-model';
 import { uniq } from './support/harness';
@@ -69,6 +69,12 @@ describe('projections on Redis Cluster', () => {
     // the summary's and the batch API's form, which answers unknown accounts after one read
     const withUnknown = [...w.accounts, 'nobody-at-all'];
     expect(await readAccountsUnread(store, w.tencentApp, withUnknown, true)).toEqual(await readAccountsUnread(reference, w.tencentApp, withUnknown, true));
+    // the one totals reader (summary, batch API, change feed) and its count-only mention read: one call per channel on a Cluster
+    const qchat = w.accounts.map((account) => ({ app: w.neteaseApp, account }));
+    const now = Date.now();
+    const totals = await new AccountTotalsReader(store).read(qchat, now);
+    expect(totals).toEqual(await new AccountTotalsReader(reference).read(qchat, now));
+    expect(totals.filter((t) => t.channels.items.some((c) => c.unread > 0)).length).toBeGreaterThan(1);
     const uncounted = await Promise.all(w.groups.map((g) => singleClient.zcard(new Keyspace(prefix).group(w.tencentApp, g).uncounted)));
     expect(uncounted.every((n) => n > 0)).toBe(true);
 
