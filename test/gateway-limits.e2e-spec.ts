@@ -109,3 +109,70 @@ describe('gateway: limits that charge cost', () => {
     }
   });
 });
+
+/**
+ * The channel reads a summary call may fan out to (docs/api/summary.md, "Limits"): 100 per
+ * account it names, charged against SUMMARY_CHANNEL_RATE_LIMIT, and a call past
+ * SUMMARY_CHANNEL_BUDGET refused whole before anything is read or charged.
+ */
+describe('gateway: summary calls charged per channel read, with a budget per call', () => {
+  const CHANNEL_LIMIT = 25_000;
+  const BUDGET = 9_900;
+  let h: Harness;
+
+  beforeAll(async () => {
+    h = await Harness.start({
+      projector: false,
+      env: {
+        TENANTS_JSON: JSON.stringify({ tencent: [{ ...TENCENT_APP, apiKey: KEY }], netease: [NETEASE_APP] }),
+        SUMMARY_RATE_LIMIT: '100000',
+        SUMMARY_CHANNEL_RATE_LIMIT: String(CHANNEL_LIMIT),
+        SUMMARY_CHANNEL_BUDGET: String(BUDGET),
+      },
+    });
+  });
+  afterAll(async () => {
+    await h?.stop();
+  });
+
+  const batch = async (accounts: string[]) => {
+    const res = await fetch(`${h.gateway!.url}/v1/apps/${TENCENT_APP.sdkAppId}/unread`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ accounts }),
+    });
+    return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+  };
+  const summary = async () => {
+    const res = await fetch(`${h.gateway!.url}/v1/apps/${TENCENT_APP.sdkAppId}/accounts/nobody/unread`, { headers: { authorization: `Bearer ${KEY}` } });
+    return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+  };
+  const accounts = (n: number) => Array.from({ length: n }, (_, i) => `acct-${i}`);
+  const calls = async () => {
+    const stats = await h.redis.info('commandstats');
+    const of = (name: string) => Number(new RegExp(`cmdstat_${name}:calls=(\\d+)`).exec(stats)?.[1] ?? 0);
+    return { evalsha: of('evalsha'), hgetall: of('hgetall'), zrange: of('zrange') };
+  };
+
+  it('refuses a call of 100 accounts (10,000 channel reads) past a budget of 9,900 before any Redis command', async () => {
+    const before = await calls();
+    expect(await batch(accounts(100))).toEqual({
+      status: 429,
+      body: { statusCode: 429, message: 'this call may read 10000 channels (100 per account), more than the 9900 a summary call may read' },
+    });
+    expect(await calls()).toEqual(before);
+  });
+
+  it('charges 100 channel reads per account: 99-account calls pass 2 in a second of 25,000, then 52 accounts fit, then not one more', async () => {
+    const { flood, rest, single } = await inOneWindow(async () => {
+      const flood = await Promise.all(Array.from({ length: 4 }, () => batch(accounts(99))));
+      const rest = await batch(accounts(52)); // 25,000 − 2 × 9,900 = 5,200
+      return { flood, rest, single: await summary() };
+    });
+    const refused = { status: 429, body: { statusCode: 429, message: `more than ${CHANNEL_LIMIT} channel reads per second in summary calls for this app` } };
+    expect(flood.map((r) => r.status).sort()).toEqual([200, 200, 429, 429]);
+    for (const r of flood) expect(r).toEqual(r.status === 200 ? { status: 200, body: { appId: TENCENT_APP.sdkAppId, accounts: [], notFound: accounts(99) } } : refused);
+    expect(rest).toEqual({ status: 200, body: { appId: TENCENT_APP.sdkAppId, accounts: [], notFound: accounts(52) } });
+    expect(single).toEqual(refused);
+  });
+});

@@ -24,7 +24,7 @@ describe('loadConfig', () => {
         unreadChanged: 'im.unread-changed',
       },
     });
-    expect(c.rateLimits).toEqual({ tencentPerSecond: 200, qchatPerSecond: 100, qchatBlockMs: 10_000, summaryAccountsPerSecond: 1000, authFailuresPerSecond: 20 });
+    expect(c.rateLimits).toEqual({ tencentPerSecond: 200, qchatPerSecond: 100, qchatBlockMs: 10_000, summaryAccountsPerSecond: 1000, summaryChannelsPerSecond: 100_000, summaryChannelBudget: 10_000, authFailuresPerSecond: 20 });
     expect(c.mentionRetentionMs).toBe(7 * 24 * 3600 * 1000);
     expect(c.c2cUnreadCap).toBe(1000);
     expect(c.groupUncountedHorizon).toBe(1_000);

@@ -146,6 +146,10 @@ const ENV = {
   QCHAT_RATE_BLOCK_MS: { kind: 'int', default: 10_000, rules: [IsInt(), Min(0), Max(3_600_000)] },
   /** Accounts per second per app over the summary API (a batch charges each of its accounts), shared by all replicas. */
   SUMMARY_RATE_LIMIT: { kind: 'int', default: 1000, rules: [IsInt(), Min(1), Max(1_000_000)] },
+  /** Channel reads per second per app over the summary API (a call charges 100 per account it names), shared by all replicas. */
+  SUMMARY_CHANNEL_RATE_LIMIT: { kind: 'int', default: 100_000, rules: [IsInt(), Min(100), Max(100_000_000)] },
+  /** Channel reads one summary call may fan out to (100 per account it names); a larger call is refused before any read. */
+  SUMMARY_CHANNEL_BUDGET: { kind: 'int', default: 10_000, rules: [IsInt(), Min(100), Max(10_000)] },
   /** Failed authentications per app per second per replica before unproven credentials are refused unchecked. */
   AUTH_FAILURE_LIMIT: { kind: 'int', default: 20, rules: [IsInt(), Min(1), Max(1_000_000)] },
   MENTION_RETENTION_MS: { kind: 'int', default: 7 * 24 * 3600 * 1000, rules: [IsInt(), Min(60_000)] },
@@ -254,6 +258,10 @@ export interface AppConfig {
     qchatBlockMs: number;
     /** Accounts per second per app over the summary API (SUMMARY_RATE_LIMIT). */
     summaryAccountsPerSecond: number;
+    /** Channel reads per second per app over the summary API (SUMMARY_CHANNEL_RATE_LIMIT). */
+    summaryChannelsPerSecond: number;
+    /** Channel reads one summary call may fan out to (SUMMARY_CHANNEL_BUDGET). */
+    summaryChannelBudget: number;
     /** Failed authentications per app per second per replica (AUTH_FAILURE_LIMIT). */
     authFailuresPerSecond: number;
   };
@@ -556,6 +564,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: { require
       qchatPerSecond: parsed.QCHAT_RATE_LIMIT,
       qchatBlockMs: parsed.QCHAT_RATE_BLOCK_MS,
       summaryAccountsPerSecond: parsed.SUMMARY_RATE_LIMIT,
+      summaryChannelsPerSecond: parsed.SUMMARY_CHANNEL_RATE_LIMIT,
+      summaryChannelBudget: parsed.SUMMARY_CHANNEL_BUDGET,
       authFailuresPerSecond: parsed.AUTH_FAILURE_LIMIT,
     },
     mentionRetentionMs: parsed.MENTION_RETENTION_MS,

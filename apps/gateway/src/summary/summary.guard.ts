@@ -3,7 +3,7 @@ import { FailureBudget } from '@app/auth';
 import type { Request } from 'express';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { APP_CONFIG, type AppConfig } from '@app/config';
-import { RateLimiter } from '@app/store';
+import { MAX_SUMMARY_CHANNELS, RateLimiter } from '@app/store';
 import { batchAccounts } from './summary.service';
 
 /**
@@ -12,10 +12,14 @@ import { batchAccounts } from './summary.service';
  * family). Missing, malformed or wrong credentials, and apps without a key, all get the
  * same 401: the answer never says which apps exist.
  *
- * Then the limit, which charges what a call reads: SUMMARY_RATE_LIMIT accounts per second
- * per tenant over every replica (RateLimiter: the vendor APIs' leases; per replica while
- * Redis refuses writes). A summary charges 1, a batch each distinct account it names, so a
- * batch of 100 accounts takes 100 of the limit; past it, 429.
+ * Then the limits, which charge what a call may read, all known from the request alone: an
+ * account may fan out to MAX_SUMMARY_CHANNELS channel reads, so a call naming N distinct
+ * accounts (a summary 1) may read N × 100 channels. Past SUMMARY_CHANNEL_BUDGET such reads
+ * the call is refused whole (429) before any limit is charged or anything read; then it
+ * charges N against SUMMARY_RATE_LIMIT accounts and N × 100 against
+ * SUMMARY_CHANNEL_RATE_LIMIT channel reads per second per tenant over every replica
+ * (RateLimiter: the vendor APIs' leases; per replica while Redis refuses writes); past
+ * either, 429.
  *
  * Before any hashing: an app (any app id given, known or not) with AUTH_FAILURE_LIMIT failed
  * keys in this second on this replica gets 429 unchecked, so a flood of wrong keys costs a
@@ -26,6 +30,8 @@ export class SummaryGuard implements CanActivate {
   /** appId → SHA-256 of each key it accepts (compared in constant time). */
   private readonly keys = new Map<string, Buffer[]>();
   private readonly limit: number;
+  private readonly channelLimit: number;
+  private readonly channelBudget: number;
   private readonly failures: FailureBudget;
 
   constructor(
@@ -38,6 +44,8 @@ export class SummaryGuard implements CanActivate {
     for (const t of config.tenants.tencent) add(t.sdkAppId, t.apiKey);
     for (const t of config.tenants.netease) add(t.appKey, t.apiKey);
     this.limit = config.rateLimits.summaryAccountsPerSecond;
+    this.channelLimit = config.rateLimits.summaryChannelsPerSecond;
+    this.channelBudget = config.rateLimits.summaryChannelBudget;
     this.failures = new FailureBudget(config.rateLimits.authFailuresPerSecond);
   }
 
@@ -56,8 +64,19 @@ export class SummaryGuard implements CanActivate {
       this.failures.fail(app);
       throw new UnauthorizedException('invalid credentials for this app');
     }
-    if (!(await this.limiter.allow('summary', app, 'accounts', this.limit, 0, costOf(req)))) {
+    const accounts = costOf(req);
+    const channels = accounts * MAX_SUMMARY_CHANNELS;
+    if (channels > this.channelBudget) {
+      throw new HttpException(
+        `this call may read ${channels} channels (${MAX_SUMMARY_CHANNELS} per account), more than the ${this.channelBudget} a summary call may read`,
+        HttpStatus.TOO_MANY_REQUESTS,
+      );
+    }
+    if (!(await this.limiter.allow('summary', app, 'accounts', this.limit, 0, accounts))) {
       throw new HttpException(`more than ${this.limit} accounts per second in summary calls for this app`, HttpStatus.TOO_MANY_REQUESTS);
+    }
+    if (!(await this.limiter.allow('summary', app, 'channels', this.channelLimit, 0, channels))) {
+      throw new HttpException(`more than ${this.channelLimit} channel reads per second in summary calls for this app`, HttpStatus.TOO_MANY_REQUESTS);
     }
     return true;
   }
