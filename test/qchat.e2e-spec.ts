@@ -6,6 +6,8 @@ import { scanAll } from './support/snapshot';
 import { drained } from './support/drain';
 import { waitFor } from './support/wait';
 import { prng } from './support/random';
+import { CountModel } from './support/count-model';
+import type { UnreadEvent } from '@app/contracts';
 
 const PATH = '/nimserver/qchat/queryChannelUnReadMentionedMsgPage.action';
 const APP = NETEASE_APP.appKey;
@@ -108,7 +110,7 @@ describe('QChat queryChannelUnReadMentionedMsgPage', () => {
   /**
    * A server + channel with `members` registered and joined and `roles` granted, sent together
    * with `extra` events of other topics (no order between topics: the projection must not care).
-   * Waits for the directory part only.
+   * Waits for the directory part only. Answers the ids and every event sent (`sent`).
    */
   async function world(
     members: string[],
@@ -117,7 +119,7 @@ describe('QChat queryChannelUnReadMentionedMsgPage', () => {
     w = ids(),
   ) {
     const { serverId, channelId } = w;
-    await h.send(
+    const sent: Record<string, unknown>[] = [
       ...extra(w),
       ...members.map((account) => ({ type: 'account-registered', appId: APP, account })),
       ...members.map((account) => ({
@@ -136,7 +138,8 @@ describe('QChat queryChannelUnReadMentionedMsgPage', () => {
           account,
         })),
       ),
-    );
+    ];
+    await h.send(...sent);
     const s = keys.server(APP, serverId);
     await waitFor(
       async () => {
@@ -153,7 +156,7 @@ describe('QChat queryChannelUnReadMentionedMsgPage', () => {
       Boolean,
       { what: 'directory applied' },
     );
-    return w;
+    return { ...w, sent };
   }
 
   function mention(
@@ -714,7 +717,7 @@ describe('QChat queryChannelUnReadMentionedMsgPage', () => {
     });
   });
 
-  it('pages 1 000 messages (50 in one millisecond) with limit 7 exactly as the in-memory model says', async () => {
+  it('pages 1 000 messages (50 in one millisecond) with limit 7 exactly as CountModel says', async () => {
     const reader = `m-${uniq()}`;
     const x1 = `x1-${uniq()}`;
     const x2 = `x2-${uniq()}`;
@@ -724,10 +727,8 @@ describe('QChat queryChannelUnReadMentionedMsgPage', () => {
     const shared = base + 4_000;
     const ackTime = base + 500;
 
-    interface Model extends WireMessage {
-      targets: { all: boolean; accids: string[]; roles: string[] };
-    }
-    const model: Model[] = [];
+    /** Each message as the wire shows it after its updates. */
+    const messages: WireMessage[] = [];
     const events: Record<string, unknown>[] = [];
     const usedIds = new Set<number>();
     for (let i = 0; i < 1000; i++) {
@@ -744,7 +745,7 @@ describe('QChat queryChannelUnReadMentionedMsgPage', () => {
         accids: [...(random() < 0.3 ? [reader] : []), ...(random() < 0.2 ? [x1] : [])],
         roles: ['1', '2', '3', '9'].filter(() => random() < 0.12),
       };
-      const m: Model = {
+      const m: WireMessage = {
         msgIdServer: id,
         msgIdClient: `c${i}`,
         fromAccount: from,
@@ -758,9 +759,8 @@ describe('QChat queryChannelUnReadMentionedMsgPage', () => {
         body: `body ${i}`,
         attach: i % 7 ? '' : `att ${i}`,
         ext: `ext ${i}`,
-        targets,
       };
-      model.push(m);
+      messages.push(m);
       const ev = mention(
         w.serverId,
         w.channelId,
@@ -813,7 +813,7 @@ describe('QChat queryChannelUnReadMentionedMsgPage', () => {
       { id: '0', from: x1, time: base - 1 },
       { accids: [x2] },
     );
-    await world(
+    const { sent } = await world(
       [reader, x1, x2],
       { [reader]: ['1', '2', '3'] },
       () => [
@@ -838,20 +838,16 @@ describe('QChat queryChannelUnReadMentionedMsgPage', () => {
       { what: 'ack applied' },
     );
 
-    const roles = new Set(['1', '2', '3']);
-    const expected = model
-      .filter(
-        (m) =>
-          m.time > ackTime &&
-          m.status !== 1 &&
-          m.status !== 2 &&
-          m.fromAccount !== reader &&
-          (m.targets.all ||
-            m.targets.accids.includes(reader) ||
-            m.targets.roles.some((r) => roles.has(r))),
-      )
-      .sort((a, b) => b.time - a.time || b.msgIdServer - a.msgIdServer)
-      .map(({ targets: _targets, ...wire }) => wire);
+    // Which messages are the reader's unread mentions: CountModel over every event sent; in
+    // the page's order: newest first, at equal times the larger id first.
+    const unread = new Set(
+      new CountModel({ mentionRetentionMs: h.config.mentionRetentionMs })
+        .apply(sent as unknown as UnreadEvent[])
+        .mentions(APP, w.serverId, w.channelId, reader),
+    );
+    const expected = messages
+      .filter((m) => unread.has(String(m.msgIdServer)))
+      .sort((a, b) => b.time - a.time || b.msgIdServer - a.msgIdServer);
     expect(expected.filter((m) => m.time === shared).length).toBeGreaterThan(14);
 
     const got: WireMessage[] = [];
