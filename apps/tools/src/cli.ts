@@ -4,7 +4,7 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { ConfigError, loadConfig } from '@app/config';
 import { CONSUMED_TOPIC_ROLES } from '@app/contracts';
 import { EventProducer, asKafkaRefusal, createKafka } from '@app/kafka';
-import { Generations, Keyspace, ProjectionStore, createRedisClient, generationPrefix, pruneUnregistered } from '@app/store';
+import { Generations, Keyspace, ProjectionStore, createRedisClient, generationPrefix, pruneUnregistered, storeOptionsOf } from '@app/store';
 import { explain } from './explain.command';
 import { formatProduceReport, openInput, produceLines } from './produce.command';
 import { Progress } from './progress';
@@ -101,11 +101,7 @@ export function buildProgram(env: NodeJS.ProcessEnv): Command {
       const redis = createRedisClient(config.redis, { offlineQueue: true, commandTimeoutMs: 10_000, connectionName: 'unread-explain' });
       try {
         const { active } = await new Generations(redis, config.redis.keyPrefix).read();
-        const store = new ProjectionStore(redis, new Keyspace(generationPrefix(config.redis.keyPrefix, active)), {
-          mentionRetentionMs: config.mentionRetentionMs,
-          c2cUnreadCap: config.c2cUnreadCap,
-          groupUncountedHorizon: config.groupUncountedHorizon,
-        });
+        const store = new ProjectionStore(redis, new Keyspace(generationPrefix(config.redis.keyPrefix, active)), storeOptionsOf(config));
         process.stdout.write(await explain(store, { app, account, ...opts }));
       } finally {
         await redis.quit().catch(() => redis.disconnect());
@@ -123,11 +119,7 @@ export function buildProgram(env: NodeJS.ProcessEnv): Command {
       const redis = createRedisClient(config.redis, { offlineQueue: true, commandTimeoutMs: 10_000, connectionName: 'unread-prune' });
       try {
         const { active } = await new Generations(redis, config.redis.keyPrefix).read();
-        const store = new ProjectionStore(redis, new Keyspace(generationPrefix(config.redis.keyPrefix, active)), {
-          mentionRetentionMs: config.mentionRetentionMs,
-          c2cUnreadCap: config.c2cUnreadCap,
-          groupUncountedHorizon: config.groupUncountedHorizon,
-        });
+        const store = new ProjectionStore(redis, new Keyspace(generationPrefix(config.redis.keyPrefix, active)), storeOptionsOf(config));
         const report = await pruneUnregistered(store, { idleMs: opts.idleDays * 86_400_000, app: opts.app, check: opts.dryRun === true });
         process.stdout.write(`${JSON.stringify({ dryRun: opts.dryRun === true, ...report })}\n`);
       } finally {

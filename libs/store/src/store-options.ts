@@ -28,3 +28,8 @@ export interface StoreOptions {
    */
   groupUncountedHorizon?: number;
 }
+
+/** A deployment's store options from its configuration (loadConfig's fields of the same names): what every store of the deployment is built with. */
+export function storeOptionsOf(config: { mentionRetentionMs: number; c2cUnreadCap: number; groupUncountedHorizon: number }): StoreOptions {
+  return { mentionRetentionMs: config.mentionRetentionMs, c2cUnreadCap: config.c2cUnreadCap, groupUncountedHorizon: config.groupUncountedHorizon };
+}

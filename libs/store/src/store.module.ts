@@ -14,6 +14,7 @@ import { Generations } from './generations';
 import { Keyspace } from './keyspace';
 import { ProjectionStore } from './projection.store';
 import { closeRedisClient, createRedisClient, type RedisClient } from './redis.factory';
+import { storeOptionsOf } from './store-options';
 
 export const REDIS = Symbol('REDIS');
 /** Injection token of the app's Generations (the active projection generation). */
@@ -91,7 +92,7 @@ export class StoreModule implements OnApplicationShutdown {
           new ProjectionStore(
             redis,
             new Keyspace(config.redis.keyPrefix, generations),
-            { mentionRetentionMs: config.mentionRetentionMs, c2cUnreadCap: config.c2cUnreadCap, groupUncountedHorizon: config.groupUncountedHorizon },
+            storeOptionsOf(config),
             opts.batchWriter && new BatchWriter(redis, opts.batchWriter),
           ),
       },

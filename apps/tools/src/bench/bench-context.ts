@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import Redis from 'ioredis';
 import { loadConfig } from '@app/config';
 import type { UnreadEvent } from '@app/contracts';
-import { Keyspace, ProjectionStore } from '@app/store';
+import { Keyspace, ProjectionStore, storeOptionsOf } from '@app/store';
 import type { AppProcess, BenchEnv } from './bench-env';
 import { MixedStream, World, seedCount, seedEvents, FULL_WORLD, QUICK_WORLD, type WorldSpec } from './event-stream';
 import { summariseProfile, type ProfileSummary } from './profile-summary';
@@ -168,7 +168,7 @@ async function probeCapabilities(env: BenchEnv): Promise<Capabilities> {
   const redis = new Redis(env.redisUrl);
   try {
     const config = loadConfig({ KAFKA_BROKERS: 'unused:9092', REDIS_URL: env.redisUrl });
-    const store = new ProjectionStore(redis, new Keyspace(prefix), { mentionRetentionMs: config.mentionRetentionMs, c2cUnreadCap: config.c2cUnreadCap });
+    const store = new ProjectionStore(redis, new Keyspace(prefix), storeOptionsOf(config));
     await store.apply({ type: 'qchat-channel-created', appId: 'probe', serverId: '1', channelId: '2' } as never);
     await store.apply({ type: 'qchat-server-member-joined', appId: 'probe', serverId: '1', account: 'a' } as never);
     return { channels: true };

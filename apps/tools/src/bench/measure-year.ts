@@ -1,6 +1,6 @@
 import Redis from 'ioredis';
 import { loadConfig } from '@app/config';
-import { Keyspace, ProjectionStore, type StoreOptions } from '@app/store';
+import { Keyspace, ProjectionStore, storeOptionsOf, type StoreOptions } from '@app/store';
 import type { BenchContext } from './bench-context';
 import { row, type BenchRow } from './bench-result';
 import { YEAR_SHAPE, YearTraffic, type YearShape } from './year-traffic';
@@ -37,7 +37,7 @@ async function keyBytes(redis: Redis, prefix: string): Promise<{ bytes: number; 
 export async function measureYear(ctx: BenchContext): Promise<BenchRow[]> {
   const { env } = ctx;
   const config = loadConfig({ KAFKA_BROKERS: 'unused:9092', REDIS_URL: env.redisUrl });
-  const options: StoreOptions = { mentionRetentionMs: config.mentionRetentionMs, c2cUnreadCap: config.c2cUnreadCap, groupUncountedHorizon: config.groupUncountedHorizon };
+  const options: StoreOptions = storeOptionsOf(config);
   const shape: YearShape =
     ctx.mode === 'tiny'
       ? { ...YEAR_SHAPE, appId: '1400052052', c2cAccounts: 20, peers: 10, groupMembers: 50, groupPerDay: 50 }
