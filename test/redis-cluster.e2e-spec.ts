@@ -1,5 +1,5 @@
 import Redis, { type Cluster } from 'ioredis';
-import { AccountTotalsReader, Keyspace, ProjectionStore, createRedisClient, readAccountsUnread } from '@app/store';
+import { AccountTotalsReader, Keyspace, ProjectionStore, createRedisClient, pruneUnregistered, readAccountsUnread } from '@app/store';
 import type { UnreadEvent } from '@app/contracts';
 import { CountModel, countDiffs, expectModelCounts, readCounts } from './support/count-model';
 import { uniq } from './support/harness';
@@ -194,5 +194,29 @@ describe('projections on Redis Cluster', () => {
     expect(counts).toEqual(owners.map((o) => model.c2c(app, o, 'p')));
     expect(counts.filter((n) => n === cap).length).toBeGreaterThan(3);
     expect(store.pruning.pruned.c2c_unread_id).toBeGreaterThan(0);
+  });
+
+  it('prunes idle recipients never registered on every master (unread prune-unregistered), as on a single Redis', async () => {
+    const app = '1400000028';
+    const events: UnreadEvent[] = [];
+    // 30 owners over the three masters: every third registered, every other one idle
+    for (let i = 0; i < 30; i++) {
+      const owner = `r${i}`;
+      if (i % 3 === 0) events.push({ type: 'account-registered', appId: app, account: owner });
+      events.push({ type: 'message-sent', scope: 'c2c', appId: app, msgId: `a${i}`, from: 'p', to: owner, time: i % 2 === 0 ? 1_000 : 9_000 });
+      events.push({ type: 'message-sent', scope: 'c2c', appId: app, msgId: `b${i}`, from: 'q', to: owner, time: 1_000 });
+    }
+    const prefix = `k${uniq()}`;
+    const options = { mentionRetentionMs: 7 * 24 * 3600 * 1000 };
+    const store = new ProjectionStore(cluster, new Keyspace(prefix), options);
+    const reference = new ProjectionStore(singleClient, new Keyspace(prefix), options);
+    await store.applyBatch(events);
+    await reference.applyAll(events);
+    const expected = { owners: 30, pruned: 10, unread: 20, recent: 10 };
+    expect(await pruneUnregistered(store, { idleMs: 1_000, now: 5_000 })).toEqual(expected);
+    expect(await pruneUnregistered(reference, { idleMs: 1_000, now: 5_000 })).toEqual(expected);
+    expect(await rig.snapshot(prefix)).toEqual(await snapshot(singleClient, prefix));
+    const totals = await Promise.all(Array.from({ length: 30 }, async (_, i) => (await store.c2c.total(app, `r${i}`)).total));
+    expect(totals).toEqual(Array.from({ length: 30 }, (_, i) => (i % 3 === 0 || i % 2 === 1 ? 2 : 0)));
   });
 });
