@@ -12,7 +12,8 @@ import { tencentUrl } from './support/tencent';
 
 interface OpenApiDoc {
   openapi: string;
-  paths: Record<string, Record<string, { responses: Record<string, { content?: Record<string, { schema: unknown; examples?: Record<string, { value: unknown }> }> }>; 'x-error-codes'?: { code: number }[] }>>;
+  paths: Record<string, Record<string, { tags?: string[]; responses: Record<string, { content?: Record<string, { schema: unknown; examples?: Record<string, { value: unknown }> }> }>; 'x-error-codes'?: { code: number }[] }>>;
+  tags?: { name: string; description?: string }[];
   components: { schemas: Record<string, unknown> };
 }
 
@@ -184,5 +185,9 @@ describe('OpenAPI document', () => {
     const metrics = await fetch(`${h.gateway!.adminUrl}/metrics`);
     expect(metrics.status).toBe(200);
     expect(doc.paths['/metrics']?.get?.responses['200']?.content?.['text/plain']).toBeDefined();
+    // the admin port's operations say where they are served; every other one is on the public port
+    const adminOnly = Object.entries(doc.paths).filter(([, ops]) => Object.values(ops).some((op) => op.tags?.includes('Admin port'))).map(([path]) => path);
+    expect(adminOnly.sort()).toEqual(['/asyncapi.json', '/metrics']);
+    expect(doc.tags).toEqual(expect.arrayContaining([expect.objectContaining({ name: 'Admin port', description: expect.stringContaining('GATEWAY_ADMIN_PORT') })]));
   });
 });

@@ -2,9 +2,10 @@ import { Controller, Get, Inject } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { APP_CONFIG, type AppConfig } from '@app/config';
 import { asyncApiDocument } from './asyncapi';
+import { ADMIN_TAG } from './openapi';
 
 @Controller('asyncapi.json')
-@ApiTags('Health')
+@ApiTags(ADMIN_TAG)
 export class AsyncApiController {
   private readonly document: Record<string, unknown>;
 

@@ -18,6 +18,9 @@ import {
  * classes beside them (`*.dto.ts`), served at /openapi.json with Swagger UI at /docs (on the admin port). The
  * decorators only record metadata when the classes load: no request pays for them.
  */
+/** The tag of the operations served on the admin port only (the public port answers 404 for them). */
+export const ADMIN_TAG = 'Admin port';
+
 export function openApiDocument(app: INestApplication): OpenAPIObject {
   const config = new DocumentBuilder()
     .setOpenAPIVersion('3.1.0')
@@ -28,6 +31,7 @@ export function openApiDocument(app: INestApplication): OpenAPIObject {
         'each operation lists its error codes (`x-error-codes`) and an example per code. Prose: docs/api/*.md.',
     )
     .setVersion('1')
+    .addTag(ADMIN_TAG, 'Served on the admin port (GATEWAY_ADMIN_PORT) only, as this document and /docs are; the public port answers 404 for them')
     .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'the tenant\'s apiKey (TENANTS_JSON)' }, 'apiKey')
     .build();
   return SwaggerModule.createDocument(app, config);

@@ -1,10 +1,11 @@
 import { Controller, Get, Res } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
+import { ADMIN_TAG } from '../common/openapi';
 import { GatewayMetrics } from './gateway.metrics';
 
 @Controller('metrics')
-@ApiTags('Health')
+@ApiTags(ADMIN_TAG)
 export class MetricsController {
   constructor(private readonly metrics: GatewayMetrics) {}
 
