@@ -95,7 +95,7 @@ describe('every event type, produced to the broker, is applied', () => {
       mention(4, { mentionAll: true }),
     );
     expect(await page()).toEqual({
-      access: { serverKnown: true, channelKnown: true, member: true, roles: [role] },
+      access: { serverKnown: true, channelKnown: true, member: true, roles: [role], registered: false },
       bodies: ['m4', 'm3', 'm2', 'm1'],
     });
     await apply(

@@ -6,9 +6,11 @@ import type {
   QchatServerMemberJoined,
   QchatServerMemberLeft,
 } from '@app/contracts';
+import { Cluster } from 'ioredis';
 import type { Keyspace } from './keyspace';
 import type { RedisClient } from './redis.factory';
-import { command, type Write } from './write';
+import { READ_SCRIPTS } from './scripts';
+import { callScript, command, type Write } from './write';
 
 /** What the gateway needs to decide 404s and which role sets to read. */
 export interface ChannelAccess {
@@ -20,6 +22,8 @@ export interface ChannelAccess {
   member: boolean;
   /** Role ids granted to the account in the server (the everyone role is never granted by events). */
   roles: string[];
+  /** The account is registered (account-registered, not deleted). */
+  registered: boolean;
 }
 
 /** The QChat directory events of a batch. */
@@ -87,16 +91,23 @@ export class QchatMembershipStore {
     return writes;
   }
 
-  /** Membership, roles and existence for a query: one round trip (one slot). */
+  /**
+   * Registration, membership, roles and existence for a query: one read-only call
+   * (qchat-access.lua) on a single Redis; on a Redis Cluster, where the registration is on
+   * the account's slot, that call on the server's slot and an HEXISTS beside it (one round
+   * trip either way).
+   */
   async access(app: string, serverId: string, channelId: string, account: string): Promise<ChannelAccess> {
     const s = this.keys.server(app, serverId);
-    const [member, roles, channel, known] = await Promise.all([
-      this.redis.sismember(s.members, account),
-      this.redis.smembers(s.roles(account)),
-      this.redis.sismember(s.channels, channelId),
-      this.redis.exists(s.members, s.channels),
+    const marker = this.keys.account(app, account);
+    const serverKeys = [s.members, s.roles(account), s.channels];
+    const cluster = this.redis instanceof Cluster;
+    const [reply, registered] = await Promise.all([
+      callScript(this.redis, READ_SCRIPTS.qchatAccess, cluster ? serverKeys : [...serverKeys, marker.key], [account, channelId, marker.field]) as Promise<[number, number, number, number, ...string[]]>,
+      cluster ? this.redis.hexists(marker.key, marker.field) : undefined,
     ]);
-    return { serverKnown: known > 0, channelKnown: channel === 1, member: member === 1, roles };
+    const [member, channel, known, marked, ...roles] = reply;
+    return { serverKnown: known === 1, channelKnown: channel === 1, member: member === 1, roles, registered: (registered ?? marked) === 1 };
   }
 
   /**

@@ -59,6 +59,7 @@ export const READ_SCRIPTS = {
   accountUnread: load('account-unread', 'variable'),
   c2cPeers: load('c2c-peers', 'variable'),
   channelQuery: load('channel-query', 'variable'),
+  qchatAccess: load('qchat-access', 'variable'),
   channelCount: load('channel-count', 'variable'),
 } as const;
 

@@ -5,7 +5,8 @@ import { parseUnreadMentionsForm, renderUnreadMentions } from './unread-mentions
 
 /**
  * queryChannelUnReadMentionedMsgPage: validates the form, checks account, server, channel
- * and membership (one round trip), then reads one page (one Lua call).
+ * and membership (one read-only Lua call on a single Redis: ChannelStore.access), then reads
+ * one page (one Lua call).
  */
 @Injectable()
 export class UnreadMentionsService {
@@ -15,11 +16,8 @@ export class UnreadMentionsService {
   async query(app: string, contentType: string | undefined, body: unknown): Promise<string> {
     const now = Date.now();
     const form = parseUnreadMentionsForm(contentType, body, now);
-    const [registered, access] = await Promise.all([
-      this.store.directory.exists(app, form.accid),
-      this.store.channel.access(app, form.serverId, form.channelId, form.accid),
-    ]);
-    if (!registered) throw new QchatError(QCHAT.NOT_FOUND, `account ${form.accid} not found`);
+    const access = await this.store.channel.access(app, form.serverId, form.channelId, form.accid);
+    if (!access.registered) throw new QchatError(QCHAT.NOT_FOUND, `account ${form.accid} not found`);
     if (!access.serverKnown)
       throw new QchatError(QCHAT.NOT_FOUND, `server ${form.serverId} not found`);
     if (!access.channelKnown)
