@@ -56,8 +56,8 @@ const FOLDED_TARGETS: Partial<Record<Kind, number>> = { 'c2c-msg': 7, 'group-msg
  * them carry targets (FOLDED_TARGETS).
  *
  * Each folded figure has a same-run baseline: the same events applied one by one through
- * the store's direct path (each event's own script(s), as libs/store loads them with
- * readScript, called alone), 100 issued in one tick on an auto-pipelining client — what
+ * the store's direct path (`store.apply`: each event's own write(s) sent alone through
+ * DirectWriter), 100 issued in one tick on an auto-pipelining client — what
  * `redis-benchmark -P 100` of the script gives — measured the same way (INFO cpu), with INFO
  * commandstats (µs per call of EVALSHA and of each command the scripts run) in the details:
  * the `cost.alone.*` rows. The ratio says what folding costs or saves per write, independent
