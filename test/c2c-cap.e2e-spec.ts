@@ -4,7 +4,7 @@ import { DirectWriter, Keyspace, ProjectionStore } from '@app/store';
 import { CountModel } from './support/count-model';
 import { uniq } from './support/harness';
 import { privateRedis } from './support/private-redis';
-import { shuffled, withSeed } from './support/random';
+import { deliveries, shuffled, withSeed } from './support/random';
 
 /**
  * The one-to-one cap (docs/projections.md, "The cap"; C2C_UNREAD_CAP): a conversation's zset
@@ -18,17 +18,6 @@ const msg = (from: string, to: string, i: number, time = 1_000 + i * 10): C2cMes
 const recall = (from: string, to: string, i: number, time = 1_000 + i * 10): UnreadEvent => ({ type: 'message-recalled', scope: 'c2c', appId: APP, msgId: `m${i}`, from, to, time });
 const ack = (account: string, peer: string, readTime: number): UnreadEvent => ({ type: 'read-ack', scope: 'c2c', appId: APP, account, peer, readTime });
 
-/** Every event once, ~40% again, shuffled, cut into batches of 1..max. */
-function deliveries<T>(rnd: () => number, stream: T[], max: number): T[][] {
-  const all = shuffled([...stream, ...stream.filter(() => rnd() < 0.4)], rnd);
-  const out: T[][] = [];
-  for (let i = 0; i < all.length; ) {
-    const n = 1 + Math.floor(rnd() * max);
-    out.push(all.slice(i, i + n));
-    i += n;
-  }
-  return out;
-}
 
 describe('the one-to-one cap (store, real Redis)', () => {
   const fixture = privateRedis();

@@ -1,6 +1,6 @@
-import type Redis from 'ioredis';
 import type { UnreadEvent } from '@app/contracts';
 import { Keyspace, ProjectionStore } from '@app/store';
+import { keyBytes } from '../apps/tools/src/bench/measure-year';
 import { YEAR_SHAPE, YearTraffic } from '../apps/tools/src/bench/year-traffic';
 import { modelCounts, nonZero, readCounts, type Counts } from './support/count-model';
 import { uniq } from './support/harness';
@@ -19,28 +19,6 @@ const APP = '1400000052';
 const RETENTION = 7 * 24 * 3600 * 1000;
 /** Below four weeks of a large group's messages (50 a day), above a day's. */
 const HORIZON = 1_000;
-
-/**
- * Sum of MEMORY USAGE (every element sampled) over the keys under `prefix`, in all and per
- * kind of key (`<family>:<part>`, the part without a peer: `c2c:z` for every unread set).
- */
-async function keyBytes(redis: Redis, prefix: string): Promise<{ bytes: number; byKind: Record<string, number> }> {
-  let cursor = '0';
-  let bytes = 0;
-  const byKind: Record<string, number> = {};
-  do {
-    const [next, batch] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 10_000);
-    cursor = next;
-    const sizes = await Promise.all(batch.map((k) => redis.call('MEMORY', 'USAGE', k, 'SAMPLES', '0') as Promise<number | null>));
-    batch.forEach((key, i) => {
-      const [family, part] = key.slice(prefix.length + 1).split(/:?\{[^}]*\}:?|:/);
-      const kind = `${family}:${part ?? ''}`;
-      byKind[kind] = (byKind[kind] ?? 0) + (sizes[i] ?? 0);
-      bytes += sizes[i] ?? 0;
-    });
-  } while (cursor !== '0');
-  return { bytes, byKind };
-}
 
 /** The model's counts restricted to what the traffic touches: each account's ring of peers (and one stranger), every group member. */
 function touched(all: Counts, t: YearTraffic): Counts {

@@ -4,7 +4,7 @@ import { type ChannelKeys, Keyspace, ProjectionStore, padMsgId, renderFixedField
 import { CountModel } from './support/count-model';
 import { uniq } from './support/harness';
 import { privateRedis } from './support/private-redis';
-import { shuffled, withSeed } from './support/random';
+import { deliveries, shuffled, withSeed } from './support/random';
 import { snapshot } from './support/snapshot';
 
 /**
@@ -16,17 +16,6 @@ import { snapshot } from './support/snapshot';
 const APP = '1400000001';
 const RETENTION = 7 * 24 * 3600 * 1000;
 
-/** Every event once, ~40% again, shuffled, cut into batches of 1..max. */
-function deliveries<T>(rnd: () => number, stream: T[], max: number): T[][] {
-  const all = shuffled([...stream, ...stream.filter(() => rnd() < 0.4)], rnd);
-  const out: T[][] = [];
-  for (let i = 0; i < all.length; ) {
-    const n = 1 + Math.floor(rnd() * max);
-    out.push(all.slice(i, i + n));
-    i += n;
-  }
-  return out;
-}
 
 /** As the projector: four batches in flight, their writes folded together. */
 async function applyFolded(store: ProjectionStore, batches: UnreadEvent[][]): Promise<void> {

@@ -26,6 +26,18 @@ export function shuffled<T>(xs: readonly T[], rnd: () => number): T[] {
   return out;
 }
 
+/** Every event once, ~40% again, shuffled, cut into batches of 1..max (a redelivering, reordering broker). */
+export function deliveries<T>(rnd: () => number, stream: readonly T[], max: number): T[][] {
+  const all = shuffled([...stream, ...stream.filter(() => rnd() < 0.4)], rnd);
+  const out: T[][] = [];
+  for (let i = 0; i < all.length; ) {
+    const n = 1 + Math.floor(rnd() * max);
+    out.push(all.slice(i, i + n));
+    i += n;
+  }
+  return out;
+}
+
 /** A fresh seed for a randomised test, or `TEST_SEED` from the environment (to replay a failure). */
 export function newSeed(): number {
   const given = process.env.TEST_SEED;

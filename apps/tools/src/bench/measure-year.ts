@@ -9,7 +9,7 @@ import { YEAR_SHAPE, YearTraffic, type YearShape } from './year-traffic';
  * Bytes of the keys under `prefix` (MEMORY USAGE, every element sampled), in all and per
  * kind of key (`<family>:<part>`, without a peer: `c2c:z` for every unread set).
  */
-async function keyBytes(redis: Redis, prefix: string): Promise<{ bytes: number; byKind: Record<string, number> }> {
+export async function keyBytes(redis: Redis, prefix: string): Promise<{ bytes: number; byKind: Record<string, number> }> {
   let cursor = '0';
   let bytes = 0;
   const byKind: Record<string, number> = {};
