@@ -21,6 +21,22 @@ async function inOneWindow<T>(burst: () => Promise<T>): Promise<T> {
   }
 }
 
+/** The batch API for `accounts` on the harness's gateway: status and body. */
+async function batchCall(h: Harness, accounts: string[]): Promise<{ status: number; body: Record<string, unknown> }> {
+  const res = await fetch(`${h.gateway!.url}/v1/apps/${TENCENT_APP.sdkAppId}/unread`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ accounts }),
+  });
+  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+}
+
+/** One account's summary (an unknown one: the call is charged all the same). */
+async function summaryCall(h: Harness): Promise<{ status: number; body: Record<string, unknown> }> {
+  const res = await fetch(`${h.gateway!.url}/v1/apps/${TENCENT_APP.sdkAppId}/accounts/nobody/unread`, { headers: { authorization: `Bearer ${KEY}` } });
+  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+}
+
 /**
  * Limits that charge what a call costs (docs/api/summary.md, "Limits"): the summary API
  * charges each account a call reads against SUMMARY_RATE_LIMIT; a flood of bad credentials
@@ -43,18 +59,8 @@ describe('gateway: limits that charge cost', () => {
     await h?.stop();
   });
 
-  const batch = async (accounts: string[]) => {
-    const res = await fetch(`${h.gateway!.url}/v1/apps/${TENCENT_APP.sdkAppId}/unread`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ accounts }),
-    });
-    return { status: res.status, body: (await res.json()) as Record<string, unknown> };
-  };
-  const summary = async () => {
-    const res = await fetch(`${h.gateway!.url}/v1/apps/${TENCENT_APP.sdkAppId}/accounts/nobody/unread`, { headers: { authorization: `Bearer ${KEY}` } });
-    return { status: res.status, body: (await res.json()) as Record<string, unknown> };
-  };
+  const batch = (accounts: string[]) => batchCall(h, accounts);
+  const summary = () => summaryCall(h);
 
   it('charges a batch of 100 accounts 100: a flood of them passes limit/100 per second, then 429 (a one-account call still fits)', async () => {
     const accounts = Array.from({ length: 100 }, (_, i) => `acct-${i}`);
@@ -135,18 +141,8 @@ describe('gateway: summary calls charged per channel read, with a budget per cal
     await h?.stop();
   });
 
-  const batch = async (accounts: string[]) => {
-    const res = await fetch(`${h.gateway!.url}/v1/apps/${TENCENT_APP.sdkAppId}/unread`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ accounts }),
-    });
-    return { status: res.status, body: (await res.json()) as Record<string, unknown> };
-  };
-  const summary = async () => {
-    const res = await fetch(`${h.gateway!.url}/v1/apps/${TENCENT_APP.sdkAppId}/accounts/nobody/unread`, { headers: { authorization: `Bearer ${KEY}` } });
-    return { status: res.status, body: (await res.json()) as Record<string, unknown> };
-  };
+  const batch = (accounts: string[]) => batchCall(h, accounts);
+  const summary = () => summaryCall(h);
   const accounts = (n: number) => Array.from({ length: n }, (_, i) => `acct-${i}`);
   const calls = async () => {
     const stats = await h.redis.info('commandstats');
