@@ -48,6 +48,20 @@
 -- cap, tombstones dropped (by an ack or at the cap), peers whose zset was trimmed}.
 local total = 0
 local cap = ARGV[1] + 0
+-- The tombstones of `tombs` (a peer's list, as stored) whose time is at or after `from`,
+-- as a list again (nil when none is left), and how many were dropped.
+local function tombsFrom(tombs, from)
+  local kept, nk, dropped = {}, 0, 0
+  for id, t in string.gmatch(tombs, '\n([^\t\n]*)\t(%d+)') do
+    if tonumber(t) >= from then
+      kept[nk + 1] = '\n' .. id .. '\t' .. t
+      nk = nk + 1
+    else
+      dropped = dropped + 1
+    end
+  end
+  return nk > 0 and table.concat(kept) or nil, dropped
+end
 -- Trims the zset of `peer`, whose count `n` passed the cap, to its newest `cap` ids, and
 -- drops the peer's tombstones (`tombs`, as stored) older than the oldest id kept. Returns
 -- the ids trimmed and the tombstones dropped.
@@ -57,18 +71,10 @@ local function trim(zset, peer, n, tombs)
   call('HSET', KEYS[2], peer, string.format('%d', n - removed))
   local dropped = 0
   if tombs then
-    local oldest = tonumber(call('ZRANGE', zset, 0, 0, 'WITHSCORES')[2])
-    local kept, nk = {}, 0
-    for id, t in string.gmatch(tombs, '\n([^\t\n]*)\t(%d+)') do
-      if tonumber(t) >= oldest then
-        kept[nk + 1] = '\n' .. id .. '\t' .. t
-        nk = nk + 1
-      else
-        dropped = dropped + 1
-      end
-    end
+    local kept
+    kept, dropped = tombsFrom(tombs, tonumber(call('ZRANGE', zset, 0, 0, 'WITHSCORES')[2]))
     if dropped > 0 then
-      if nk > 0 then call('HSET', KEYS[1], '\2' .. peer, table.concat(kept)) else call('HDEL', KEYS[1], '\2' .. peer) end
+      if kept then call('HSET', KEYS[1], '\2' .. peer, kept) else call('HDEL', KEYS[1], '\2' .. peer) end
     end
   end
   return removed, dropped
@@ -157,17 +163,11 @@ while p < #ARGV do
     redis.call('HSET', KEYS[1], peer, ack)
     removed = redis.call('ZREMRANGEBYSCORE', zset, '-inf', ack)
     if tombs then
-      -- tombstones at or before the new read time can never matter again: pruned
-      local kept, nk = {}, 0
-      for id, t in string.gmatch(tombs, '\n([^\t\n]*)\t(%d+)') do
-        if tonumber(t) > cut then
-          kept[nk + 1] = '\n' .. id .. '\t' .. t
-          nk = nk + 1
-        else
-          tombsDropped = tombsDropped + 1
-        end
-      end
-      tombs = nk > 0 and table.concat(kept) or nil
+      -- tombstones at or before the new read time can never matter again: pruned (times
+      -- are whole milliseconds, so "after cut" is "from cut + 1")
+      local dropped
+      tombs, dropped = tombsFrom(tombs, cut + 1)
+      tombsDropped = tombsDropped + dropped
       tombsChanged = true
     end
   end
