@@ -65,6 +65,7 @@ describe('counting unread mentions without reading them (store, real Redis)', ()
       ] as UnreadEvent[];
       const stream: UnreadEvent[] = [];
       let id = 5_000;
+      const sentAt = new Map<number, number>(); // message id -> its time
       for (let i = 0; i < 1_500; i++) {
         const r = rnd();
         const channelId = pick(channels);
@@ -73,18 +74,23 @@ describe('counting unread mentions without reading them (store, real Redis)', ()
         if (r < 0.7) {
           const everyone = rnd() < 0.3;
           const status = rnd() < 0.08 ? 1 + Math.floor(rnd() * 2) : 0;
+          sentAt.set(++id, time);
           stream.push({
             type: 'channel-mention',
             appId: APP,
             serverId: '7',
             channelId,
-            message: { msgIdServer: String(++id), fromAccount: pick(accounts), time, body: `m${id}`, status },
+            message: { msgIdServer: String(id), fromAccount: pick(accounts), time, body: `m${id}`, status },
             mentionAll: everyone,
             mentionAccids: everyone ? [] : accounts.filter(() => rnd() < 0.3),
             mentionRoleIds: roles.filter(() => rnd() < 0.25),
           } as unknown as UnreadEvent);
         } else if (r < 0.78) {
-          stream.push({ type: 'channel-message-updated', appId: APP, serverId: '7', channelId, msgIdServer: String(5_001 + Math.floor(rnd() * (id - 5_000))), status: 1 + Math.floor(rnd() * 2), updateTime: time + 1 });
+          // an edit is made after its message: updateTime at or after the message's time (ids of
+          // other channels' messages too, which stay pending and never meet a mention)
+          const target = 5_001 + Math.floor(rnd() * (id - 5_000));
+          const updateTime = Math.max(time, sentAt.get(target) ?? time) + 1;
+          stream.push({ type: 'channel-message-updated', appId: APP, serverId: '7', channelId, msgIdServer: String(target), status: 1 + Math.floor(rnd() * 2), updateTime });
         } else if (r < 0.86) {
           stream.push({ type: 'read-ack', scope: 'channel', appId: APP, account: pick(accounts), serverId: '7', channelId, ackTime: time });
         } else if (r < 0.95) {
