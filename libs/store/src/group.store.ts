@@ -486,7 +486,7 @@ export class GroupStore {
       const merged: { groupId: string; score: number; view?: GroupMemberView }[] = found.map((v) => ({ groupId: v.groupId, score: TYPE_CLASS[v.type!], view: v }));
       for (let i = 0; i < flat.length; i += 2) merged.push({ groupId: flat[i]!, score: Number(flat[i + 1]) });
       merged.sort((x, y) => x.score - y.score || groupIdOrder(x.groupId, y.groupId));
-      page = merged.slice(q.offset, end === -1 ? undefined : end);
+      page = merged.slice(q.offset, end === -1 ? undefined : end).map((x) => (x.view ? { groupId: x.groupId, view: x.view } : { groupId: x.groupId }));
     }
     if (!q.read && !q.unread) return { registered: true, total: count, groups: page };
     const states = await Promise.all(page.map((p) => (p.view ? Promise.resolve(undefined) : readState(p.groupId))));
