@@ -408,7 +408,10 @@ export class CountModel {
     return n;
   }
 
-  /** The account's unread mentions in the channel, newest first (at equal times in id order). */
+  /**
+   * The account's unread mentions in the channel in the page's order (docs/api/qchat.md):
+   * newest first, at equal times the larger msgIdServer first.
+   */
   mentions(app: string, serverId: string, channelId: string, account: string, now = Date.now()): string[] {
     const c = this.channels.get(k(app, String(serverId), String(channelId)));
     if (!c) return [];
@@ -418,7 +421,7 @@ export class CountModel {
     return [...c.mentions]
       .filter(([id, m]) => !c.gone.has(id) && m.from !== account && m.time > read && m.time > oldest)
       .filter(([, m]) => m.everyone || m.accounts.has(account) || [...m.roles].some((role) => held.has(role)))
-      .sort(([ia, a], [ib, b]) => b.time - a.time || (BigInt(ia) < BigInt(ib) ? -1 : 1))
+      .sort(([ia, a], [ib, b]) => b.time - a.time || (BigInt(ib) < BigInt(ia) ? -1 : 1))
       .map(([id]) => id);
   }
 

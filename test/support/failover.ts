@@ -3,6 +3,7 @@
  * above the model's final value is wrong, whenever it was given), a gateway poller that
  * classifies every answer it gets during a fault, and a poll until the state settles.
  */
+import { CountModel } from './count-model';
 import { NETEASE_APP, TENCENT_APP, uniq } from './harness';
 import { qchatPost } from './qchat-client';
 import type { Snapshot } from './snapshot';
@@ -17,7 +18,8 @@ const MENTIONS = 'queryChannelUnReadMentionedMsgPage.action';
 /**
  * Events whose counts never go down: senders write to watchers (one-to-one, in a group,
  * @-mentions in a QChat channel) and watchers never read, leave or recall. At any time
- * the true count of a watcher is at most its final value in the model.
+ * the true count of a watcher is at most its final value in the model. The counts are
+ * CountModel's over every event generated (setup and traffic, duplicates included).
  */
 export class WatchedStream {
   readonly tag = uniq();
@@ -30,8 +32,7 @@ export class WatchedStream {
   private time = Date.now() - 1_800_000;
   private seq = 0;
   private msg = 0;
-  private readonly c2c = new Map<string, Set<string>>();
-  private readonly mentions = new Map<string, Set<string>>();
+  private readonly model = new CountModel();
 
   constructor(seed: number, watchers = 3) {
     this.rnd = prng(seed);
@@ -40,10 +41,6 @@ export class WatchedStream {
     this.groupId = `@TGS#w${this.tag}`;
     this.serverId = String(500_000 + Math.floor(this.rnd() * 1e6));
     this.channelId = String(7_000_000 + Math.floor(this.rnd() * 1e6));
-    for (const w of this.watchers) {
-      this.c2c.set(w, new Set());
-      this.mentions.set(w, new Set());
-    }
   }
 
   private pick<T>(xs: readonly T[]): T {
@@ -54,19 +51,30 @@ export class WatchedStream {
     const t = TENCENT_APP.sdkAppId;
     const n = NETEASE_APP.appKey;
     const everyone = [...this.watchers, ...this.senders];
-    return [
+    return this.told([
       ...everyone.map((account): Ev => ({ type: 'account-registered', appId: t, account })),
       ...everyone.map((account): Ev => ({ type: 'account-registered', appId: n, account })),
       { type: 'group-created', appId: t, groupId: this.groupId, groupType: 'Work', name: this.groupId },
       ...everyone.map((account): Ev => ({ type: 'group-member-joined', appId: t, groupId: this.groupId, account, seq: 0 })),
       { type: 'qchat-channel-created', appId: n, serverId: this.serverId, channelId: this.channelId },
       ...everyone.map((account): Ev => ({ type: 'qchat-server-member-joined', appId: n, serverId: this.serverId, account })),
-    ];
+    ]);
+  }
+
+  /** Tells the model of `events` and returns them. */
+  private told(events: Ev[]): Ev[] {
+    this.model.apply(events);
+    return events;
+  }
+
+  private mentionsOf(watcher: string): string[] {
+    return this.model.mentions(NETEASE_APP.appKey, this.serverId, this.channelId, watcher);
   }
 
   /** `count` events (plus 10 % producer retries); mentions stay under the query's page of 200 per watcher. */
   traffic(count: number): Ev[] {
     const out: Ev[] = [];
+    let toldUpTo = 0;
     for (let i = 0; i < count; i++) {
       const r = this.rnd();
       const from = this.pick(this.senders);
@@ -74,14 +82,12 @@ export class WatchedStream {
       this.time += 1 + Math.floor(this.rnd() * 200);
       if (r < 0.45) {
         const msgId = `wm${++this.msg}-${this.tag}`;
-        this.c2c.get(to)!.add(msgId);
         out.push({ type: 'message-sent', scope: 'c2c', appId: TENCENT_APP.sdkAppId, msgId, from, to, time: this.time });
-      } else if (r < 0.8 || this.mentions.get(to)!.size >= 200) {
+      } else if (r < 0.8 || this.mentionsOf(to).length >= 200) {
         const seq = ++this.seq;
         out.push({ type: 'message-sent', scope: 'group', appId: TENCENT_APP.sdkAppId, msgId: `wg${seq}-${this.tag}`, groupId: this.groupId, from, seq, time: this.time });
       } else {
         const msgIdServer = String(90_000_000 + ++this.msg);
-        this.mentions.get(to)!.add(msgIdServer);
         out.push({
           type: 'channel-mention',
           appId: NETEASE_APP.appKey,
@@ -107,19 +113,26 @@ export class WatchedStream {
         });
       }
       if (this.rnd() < 0.1) out.push(out[out.length - 1]!);
+      // the model hears each event at once: whether the next mention fits in the page depends on it
+      this.told(out.slice(toldUpTo));
+      toldUpTo = out.length;
     }
     return out;
   }
 
   /** The model's counts after every event generated so far. */
   expected(): Expected {
+    const t = TENCENT_APP.sdkAppId;
     const values: Record<string, number> = {};
+    const mentionIds = new Set<string>();
     for (const w of this.watchers) {
-      values[`c2c ${w}`] = this.c2c.get(w)!.size;
-      values[`group ${w}`] = this.seq;
-      values[`mentions ${w}`] = this.mentions.get(w)!.size;
+      const mentions = this.mentionsOf(w);
+      values[`c2c ${w}`] = this.model.c2cTotal(t, w);
+      values[`group ${w}`] = this.model.group(t, this.groupId, w) ?? 0;
+      values[`mentions ${w}`] = mentions.length;
+      for (const id of mentions) mentionIds.add(id);
     }
-    return { values, mentionIds: new Set([...this.mentions.values()].flatMap((s) => [...s])) };
+    return { values, mentionIds };
   }
 }
 
