@@ -1,9 +1,12 @@
+import Redis from 'ioredis';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MEASUREMENTS, parseBenchArgs, runBench } from '../apps/tools/src/bench/bench.command';
 import type { BenchReport, BenchRow } from '../apps/tools/src/bench/bench-result';
+import { redisWork } from '../apps/tools/src/bench/redis-work';
 import { markdownTable, svgChart, writeResults } from '../apps/tools/src/bench/report';
+import { privateRedis } from './support/private-redis';
 
 /**
  * Smoke test of `npm run bench`: a tiny version of every measurement (own broker, Redis,
@@ -64,6 +67,15 @@ describe('bench (tiny run)', () => {
       'query.qchat-mentions.bare',
       'query.qchat-mentions.p99',
       'query.qchat-mentions.redis-commands',
+      'reads.group-list-many.redis-commands',
+      'reads.group-list-many.redis-cpu',
+      'reads.summary-channels.redis-commands',
+      'reads.summary-channels.redis-cpu',
+      'reads.summary-channels.bytes',
+      'reads.batch-groups.redis-commands',
+      'reads.batch-groups.redis-cpu',
+      'reads.batch-unknown.redis-commands',
+      'reads.batch-unknown.redis-cpu',
       'scale.group-message',
       'scale.c2c-memory',
       'scale.mention-memory',
@@ -120,8 +132,26 @@ describe('bench (tiny run)', () => {
     expect(byId('query.c2c-total.rps').baselineLabel).toBe('NestJS platform-express floor route, same body');
     expect(byId('query.c2c-total.bare').baselineLabel).toBe('bare node:http, same body');
     expect(byId('scale.c2c-memory').value).toBeGreaterThan(0);
+    // the reads' Redis work (each answer was checked against its fixture before it was measured):
+    // commands per call are the sum of the breakdown in the note, CPU and bytes figures of work done
+    for (const id of ['group-list-many', 'summary-channels', 'batch-groups', 'batch-unknown']) {
+      const commands = byId(`reads.${id}.redis-commands`);
+      const d = commands.details as { commands: number; byCommand: Record<string, number>; bytesOut: number; cpuMs: number; responseBytes: number };
+      expect(commands.value).toBeGreaterThan(0);
+      expect(commands.value).toBe(d.commands);
+      const listed = [...(commands.note ?? '').matchAll(/([a-z|_-]+) ([0-9.]+)/g)].reduce((a, m) => a + Number(m[2]), 0);
+      expect(Math.abs(listed - commands.value!)).toBeLessThan(0.05 * Object.keys(d.byCommand).length + 0.01);
+      expect(d.bytesOut).toBeGreaterThan(0);
+      expect(d.responseBytes).toBeGreaterThan(0);
+      expect(byId(`reads.${id}.redis-cpu`).value).toBe(d.cpuMs);
+      expect(d.cpuMs).toBeGreaterThanOrEqual(0);
+    }
+    const many = byId('reads.group-list-many.redis-commands');
+    expect(many.baseline).toBeGreaterThan(0);
+    expect(many.ratio).toBeCloseTo(many.value! / many.baseline!, 6);
+    expect(byId('reads.summary-channels.bytes').value).toBeCloseTo((byId('reads.summary-channels.redis-commands').details as { bytesOut: number }).bytesOut / 1024, 1);
     // the rows that carry a target, and each row's verdict is what its target says of its figure
-    for (const id of ['ingest', 'ingest-c2c', 'ingest-c2c-naive', 'freshness.p99.ratio', 'cpu.projector.c2c', 'cpu.projector.mixed', 'cost.redis.c2c-msg', 'cost.redis.group-msg', 'cost.redis.mention', 'cost.redis.channel-ack', 'freshness.p99', 'query.c2c-total.rps', 'query.c2c-peers.p99', 'query.group-list.rps', 'query.qchat-mentions.p99', 'query.c2c-total.redis-commands', 'scale.group-message', 'scale.c2c-memory']) expect(byId(id).target).not.toBeNull();
+    for (const id of ['ingest', 'ingest-c2c', 'ingest-c2c-naive', 'freshness.p99.ratio', 'cpu.projector.c2c', 'cpu.projector.mixed', 'cost.redis.c2c-msg', 'cost.redis.group-msg', 'cost.redis.mention', 'cost.redis.channel-ack', 'freshness.p99', 'query.c2c-total.rps', 'query.c2c-peers.p99', 'query.group-list.rps', 'query.qchat-mentions.p99', 'query.c2c-total.redis-commands', 'reads.group-list-many.redis-commands', 'reads.summary-channels.redis-cpu', 'reads.summary-channels.bytes', 'reads.batch-groups.redis-commands', 'reads.batch-unknown.redis-commands', 'scale.group-message', 'scale.c2c-memory']) expect(byId(id).target).not.toBeNull();
     for (const r of report.rows) {
       const x = r.target ? (r.target.on === 'ratio' ? r.ratio : r.value) : undefined;
       const verdict = !r.target ? 'n/a' : x === null || x === undefined || !Number.isFinite(x) ? 'no' : (r.target.op === '>=' ? x >= r.target.limit : x <= r.target.limit) ? 'yes' : 'no';
@@ -158,5 +188,34 @@ describe('bench (tiny run)', () => {
     expect(parseBenchArgs(['--projector-fetch', '{"partitionsConsumedConcurrently":1}'], {}).projectorFetch).toBe('{"partitionsConsumedConcurrently":1}');
     expect(parseBenchArgs([], { BENCH_PROJECTOR_FETCH: '{"maxWaitTimeInMs":20}' }).projectorFetch).toBe('{"maxWaitTimeInMs":20}');
     expect(() => parseBenchArgs(['--projector-fetch', '{"maxBytes":1}'], {})).toThrow(/only maxWaitTimeInMs and partitionsConsumedConcurrently/);
+  });
+});
+
+/**
+ * The reads' measuring helper against work known in advance: per call a SET, a GET of 1,000
+ * bytes and a script running two INCRs, from a client of its own (as the gateway is), on
+ * a private Redis.
+ */
+describe('redisWork (the reads rows\' Redis readings)', () => {
+  const fixture = privateRedis();
+
+  it('counts the commands run, those inside Lua too, and the bytes sent, per call', async () => {
+    const client = new Redis(fixture.server.url);
+    try {
+      const value = 'x'.repeat(1_000);
+      const work = await redisWork(fixture.redis, 10, async () => {
+        await client.set('k', value);
+        expect(await client.get('k')).toBe(value);
+        await client.eval("redis.call('INCR', KEYS[1]); return redis.call('INCR', KEYS[1])", 1, 'n');
+      }, 200);
+      expect(work.byCommand).toEqual({ set: 1, get: 1, eval: 1, incr: 2 });
+      expect(work.commands).toBe(5);
+      // +OK, the 1,000-byte bulk string and its header, the script's integer (:2 … :20)
+      expect(work.bytesOut).toBeGreaterThanOrEqual(5 + 1_009 + 4);
+      expect(work.bytesOut).toBeLessThanOrEqual(5 + 1_009 + 5);
+      expect(work.cpuMs).toBeGreaterThan(0);
+    } finally {
+      client.disconnect();
+    }
   });
 });

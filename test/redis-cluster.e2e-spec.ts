@@ -1,12 +1,16 @@
 import Redis, { type Cluster } from 'ioredis';
 import { AccountTotalsReader, Keyspace, ProjectionStore, createRedisClient, pruneUnregistered, readAccountsUnread } from '@app/store';
-import type { UnreadEvent } from '@app/contracts';
+import { GROUP_TYPES, type UnreadEvent } from '@app/contracts';
+import { startGateway, type RunningGateway } from '../apps/gateway/src/gateway';
 import { CountModel, countDiffs, expectModelCounts, readCounts } from './support/count-model';
-import { uniq } from './support/harness';
+import { NETEASE_APP, TENCENT_APP, testConfig, uniq } from './support/harness';
+import { qchatHeaders } from './support/qchat-client';
+import { prng } from './support/random';
+import { tencentUrl } from './support/tencent';
 import { RedisServer } from './support/processes';
 import { RedisClusterRig } from './support/cluster-rig';
 import { snapshot } from './support/snapshot';
-import { Workload, applyReference, chunks, countsTraffic } from './support/workload';
+import { Workload, applyReference, chunks, countsTraffic, type Ev } from './support/workload';
 
 /**
  * The projections on a real three-node Redis Cluster, through the apps' own client factory
@@ -210,5 +214,162 @@ describe('projections on Redis Cluster', () => {
     expect(await rig.snapshot(prefix)).toEqual(await snapshot(singleClient, prefix));
     const totals = await Promise.all(Array.from({ length: 30 }, async (_, i) => (await store.c2c.total(app, `r${i}`)).total));
     expect(totals).toEqual(Array.from({ length: 30 }, (_, i) => (i % 3 === 0 || i % 2 === 1 ? 2 : 0)));
+  });
+});
+
+/**
+ * Groups of every type beside a workload's two: each account in most of them, some left,
+ * two dismissed, some without any message (unread-free), messages with recalls and
+ * noUnread seqs in the others: what get_joined_group_list's Offset, Limit, GroupType and
+ * TotalCount have to get right.
+ */
+function groupHistory(w: Workload, seed: number): Ev[] {
+  const rnd = prng(seed);
+  const t = w.tencentApp;
+  const groups = Array.from({ length: 14 }, (_, k) => ({ id: `@TGS#x${k}${w.tag}`, type: GROUP_TYPES[k % GROUP_TYPES.length]! }));
+  const out: Ev[] = [];
+  for (const g of groups) out.push({ type: 'group-created', appId: t, groupId: g.id, groupType: g.type, name: `x ${g.type}` });
+  for (const [i, account] of w.accounts.entries()) {
+    for (const [k, g] of groups.entries()) if ((i + k) % 4 !== 0) out.push({ type: 'group-member-joined', appId: t, groupId: g.id, account, seq: 0 });
+  }
+  groups.forEach((g, k) => {
+    // every third group stays unread-free
+    if (k % 3 === 2) return;
+    const n = 2 + Math.floor(rnd() * 6);
+    for (let seq = 1; seq <= n; seq++) {
+      out.push({ type: 'message-sent', scope: 'group', appId: t, msgId: `x${k}-${seq}-${w.tag}`, groupId: g.id, from: w.accounts[seq % w.accounts.length]!, seq, time: Date.now() - 600_000 + seq, ...(rnd() < 0.2 ? { noUnread: true } : {}) });
+    }
+    if (rnd() < 0.5) out.push({ type: 'message-recalled', scope: 'group', appId: t, groupId: g.id, seq: 1 + Math.floor(rnd() * n) });
+    for (const account of w.accounts) if (rnd() < 0.3) out.push({ type: 'read-ack', scope: 'group', appId: t, account, groupId: g.id, readSeq: Math.floor(rnd() * (n + 1)) });
+  });
+  for (const [i, account] of w.accounts.entries()) {
+    for (const [k, g] of groups.entries()) if ((i + k) % 4 === 1 && (i + k) % 3 === 0) out.push({ type: 'group-member-left', appId: t, groupId: g.id, account });
+  }
+  out.push({ type: 'group-dismissed', appId: t, groupId: groups[3]!.id }, { type: 'group-dismissed', appId: t, groupId: groups[8]!.id });
+  return out;
+}
+
+/**
+ * Every read of the gateway on one Redis and on three masters, the same events applied to
+ * each (one by one on the single Redis, in folded batches on the Cluster): the two
+ * gateways' wire answers are equal, byte for byte, for the one-to-one total and peers, the
+ * group list (whole, paged and by type, with and without unread), the QChat mention page
+ * (every page), the summary and the batch API (with unknown accounts). The change feed's
+ * records are compared the same way in test/change-feed.e2e-spec.ts.
+ */
+describe('every read on Redis Cluster answers as on one Redis (the gateway, end to end)', () => {
+  const key = `k${uniq()}${uniq()}${uniq()}`;
+  const tenants = JSON.stringify({ tencent: [{ ...TENCENT_APP, apiKey: key }], netease: [{ ...NETEASE_APP, apiKey: key }] });
+  let rig: RedisClusterRig;
+  let single: RedisServer;
+  let singleClient: Redis;
+  let cluster: Cluster;
+  const gateways: RunningGateway[] = [];
+
+  beforeAll(async () => {
+    rig = await RedisClusterRig.start({ masters: 3 });
+    cluster = createRedisClient({ clusterNodes: rig.seeds, keyPrefix: 'u' }, { offlineQueue: true, connectionName: 'cluster-reads' }) as Cluster;
+    single = await RedisServer.start();
+    singleClient = new Redis(single.url);
+  });
+  afterAll(async () => {
+    for (const g of gateways) await g.close().catch(() => undefined);
+    cluster?.disconnect();
+    singleClient?.disconnect();
+    await single?.stop();
+    await rig?.stop();
+  });
+  jest.setTimeout(120_000);
+
+  it('gives the same answer to every read, on both', async () => {
+    const w = new Workload(21, 8);
+    // the workload registers its accounts in the Tencent app only; the QChat reads need them registered there too
+    const qchatAccounts: Ev[] = w.accounts.map((account) => ({ type: 'account-registered', appId: w.neteaseApp, account }));
+    const events = [...qchatAccounts, ...w.setup(), ...w.traffic(500), ...countsTraffic(w, 23, 300), ...groupHistory(w, 25)];
+    const prefix = `g${uniq()}`;
+    const store = new ProjectionStore(cluster, new Keyspace(prefix), { mentionRetentionMs: RETENTION_MS });
+    for (const b of chunks(events, 50)) await store.applyBatch(b);
+    await applyReference(singleClient, prefix, events, RETENTION_MS);
+    expect(await rig.snapshot(prefix)).toEqual(await snapshot(singleClient, prefix));
+
+    // the gateways never produce here: a broker nobody listens on
+    const env = { REDIS_KEY_PREFIX: prefix, TENANTS_JSON: tenants, TENCENT_RATE_LIMIT: '1000000', QCHAT_RATE_LIMIT: '1000000', SUMMARY_RATE_LIMIT: '1000000' };
+    const onSingle = await startGateway(testConfig(['127.0.0.1:9'], single.url, env), { logger: false });
+    gateways.push(onSingle);
+    const onCluster = await startGateway(testConfig(['127.0.0.1:9'], '', { ...env, ...rig.env() }), { logger: false });
+    gateways.push(onCluster);
+
+    type Call = { what: string; path: string; init: () => RequestInit };
+    const both = async (c: Call): Promise<string> => {
+      const answer = async (g: RunningGateway) => {
+        const res = await fetch(`${g.url}${c.path}`, c.init());
+        return `${res.status} ${await res.text()}`;
+      };
+      const [a, b] = [await answer(onSingle), await answer(onCluster)];
+      expect({ what: c.what, answer: b }).toEqual({ what: c.what, answer: a });
+      return a;
+    };
+    const tencent = (api: string, body: unknown): Call => {
+      const url = new URL(tencentUrl('http://x', api));
+      return { what: `${api} ${JSON.stringify(body)}`, path: `${url.pathname}${url.search}`, init: () => ({ method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }) };
+    };
+    const json = (answer: string) => JSON.parse(answer.slice(answer.indexOf(' ') + 1)) as Record<string, unknown>;
+    const accounts = [...w.accounts, 'nobody-at-all'];
+    const now = Date.now();
+    let nonZero = { c2c: 0, pagedLists: 0, unread: 0, mentions: 0, channels: 0, batch: 0 };
+
+    for (const account of accounts) {
+      // get_c2c_unread_msg_num: the total, and per peer (at most 10, an unknown one among them)
+      const total = json(await both(tencent('openim/get_c2c_unread_msg_num', { To_Account: account })));
+      if (Number(total.AllC2CUnreadMsgNum) > 0) nonZero.c2c++;
+      await both(tencent('openim/get_c2c_unread_msg_num', { To_Account: account, Peer_Account: [...w.accounts.filter((a) => a !== account).slice(0, 9), 'nobody-at-all'] }));
+
+      // get_joined_group_list: whole, by type, and every page of 3, with and without unread
+      const self = { SelfInfoFilter: ['UnreadMsgNum', 'MsgFlag', 'Role'], GroupBaseInfoFilter: ['Type', 'Name'] };
+      await both(tencent('group_open_http_svc/get_joined_group_list', { Member_Account: account }));
+      const whole = json(await both(tencent('group_open_http_svc/get_joined_group_list', { Member_Account: account, WithHugeGroups: 1, ResponseFilter: self })));
+      for (const g of (whole.GroupIdList as { SelfInfo?: { UnreadMsgNum?: number } }[] | undefined) ?? []) if ((g.SelfInfo?.UnreadMsgNum ?? 0) > 0) nonZero.unread++;
+      for (const GroupType of GROUP_TYPES) await both(tencent('group_open_http_svc/get_joined_group_list', { Member_Account: account, GroupType, ResponseFilter: self }));
+      for (const filter of [self, undefined]) {
+        for (let Offset = 0; ; Offset += 3) {
+          const page = json(await both(tencent('group_open_http_svc/get_joined_group_list', { Member_Account: account, Limit: 3, Offset, ResponseFilter: filter })));
+          const n = (page.GroupIdList as unknown[] | undefined)?.length ?? 0;
+          if (Offset > 0 && n > 0) nonZero.pagedLists++;
+          if (n < 3) break;
+        }
+      }
+      await both(tencent('group_open_http_svc/get_joined_group_list', { Member_Account: account, Limit: 2, Offset: 1, GroupType: 'Public', ResponseFilter: self }));
+
+      // queryChannelUnReadMentionedMsgPage: every page of 4, in each channel
+      for (const channelId of [...w.channels, '999']) {
+        // from a fixed time rather than 0 (= now): the answer's nextTimetag is then the same on both
+        for (let timeTag = String(now), pages = 0; pages < 50; pages++) {
+          const call: Call = {
+            what: `mention page ${account} ${channelId} ${timeTag}`,
+            path: '/nimserver/qchat/queryChannelUnReadMentionedMsgPage.action',
+            init: () => ({ method: 'POST', headers: qchatHeaders(), body: new URLSearchParams({ accid: account, serverId: w.serverId, channelId, limit: '4', timeTag }).toString() }),
+          };
+          const page = json(await both(call)) as { data?: { pageInfo: { nextTimetag: number; hasMore: boolean }; msgList: unknown[] } };
+          if (page.data?.msgList.length) nonZero.mentions++;
+          if (!page.data?.pageInfo.hasMore) break;
+          timeTag = String(page.data.pageInfo.nextTimetag);
+        }
+      }
+
+      // the summary, for both apps
+      for (const app of [w.tencentApp, w.neteaseApp]) {
+        const s = json(await both({ what: `summary ${app} ${account}`, path: `/v1/apps/${app}/accounts/${encodeURIComponent(account)}/unread?limit=3`, init: () => ({ headers: { Authorization: `Bearer ${key}` } }) }));
+        if (Number((s.channels as { total?: number } | undefined)?.total ?? 0) > 0) nonZero.channels++;
+      }
+    }
+    // the batch API, for both apps: every account, repeated ones, unknown ones
+    for (const app of [w.tencentApp, w.neteaseApp]) {
+      const body = JSON.stringify({ accounts: [...accounts, w.accounts[0], 'nobody-else', 'x'.repeat(300)] });
+      const b = json(await both({ what: `batch ${app}`, path: `/v1/apps/${app}/unread`, init: () => ({ method: 'POST', headers: { Authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body }) }));
+      nonZero.batch += (b.accounts as { badge: number }[]).filter((a) => a.badge > 0).length;
+    }
+    // something was compared in every read
+    nonZero = Object.fromEntries(Object.entries(nonZero).map(([k, v]) => [k, Math.min(v, 1)])) as typeof nonZero;
+    expect(nonZero).toEqual({ c2c: 1, pagedLists: 1, unread: 1, mentions: 1, channels: 1, batch: 1 });
   });
 });

@@ -4,6 +4,7 @@ import { loadConfig } from '@app/config';
 import type { UnreadEvent } from '@app/contracts';
 import { Keyspace, ProjectionStore, storeOptionsOf } from '@app/store';
 import type { AppProcess, BenchEnv } from './bench-env';
+import type { ReadSizes } from './measure-reads';
 import { MixedStream, World, seedCount, seedEvents, FULL_WORLD, QUICK_WORLD, type WorldSpec } from './event-stream';
 import { summariseProfile, type ProfileSummary } from './profile-summary';
 import { sleep } from './stats';
@@ -17,7 +18,11 @@ export interface BenchSizes {
   freshness: { rate: number; tickMs: number; warmupSeconds: number; seconds: number; intervalMs: number };
   queries: { connections: number; warmupSeconds: number; seconds: number };
   scale: { groupMessages: number; rounds: number; c2cOwners: number; c2cPeers: number; c2cPerPeer: number; mentions: number };
+  reads: ReadSizes;
 }
+
+/** The read fixtures of the table; quick runs keep them (they seed in seconds) and measure fewer calls. */
+const READS: ReadSizes = { liveGroups: 200, goneGroups: 300, limit: 10, channels: 100, mentionsPerChannel: 250, batchAccounts: 100, batchGroups: 100, unknownAccounts: 100, calls: 30, idleMs: 1_000 };
 
 export const SIZES: Record<BenchMode, BenchSizes> = {
   full: {
@@ -26,6 +31,7 @@ export const SIZES: Record<BenchMode, BenchSizes> = {
     freshness: { rate: 5_000, tickMs: 100, warmupSeconds: 3, seconds: 20, intervalMs: 50 },
     queries: { connections: 32, warmupSeconds: 3, seconds: 10 },
     scale: { groupMessages: 2_500, rounds: 6, c2cOwners: 1_000, c2cPeers: 5, c2cPerPeer: 4, mentions: 5_000 },
+    reads: READS,
   },
   quick: {
     world: QUICK_WORLD,
@@ -33,6 +39,7 @@ export const SIZES: Record<BenchMode, BenchSizes> = {
     freshness: { rate: 5_000, tickMs: 100, warmupSeconds: 2, seconds: 5, intervalMs: 50 },
     queries: { connections: 32, warmupSeconds: 1, seconds: 3 },
     scale: { groupMessages: 400, rounds: 3, c2cOwners: 100, c2cPeers: 5, c2cPerPeer: 4, mentions: 1_000 },
+    reads: { ...READS, calls: 10, idleMs: 500 },
   },
   tiny: {
     world: { ...QUICK_WORLD, accounts: 200, tiers: [{ size: 10, count: 5 }, { size: 200, count: 1 }], qchatMembers: 50, queryMentions: 250, queryGroups: 3 },
@@ -40,6 +47,7 @@ export const SIZES: Record<BenchMode, BenchSizes> = {
     freshness: { rate: 200, tickMs: 100, warmupSeconds: 0.5, seconds: 1.5, intervalMs: 100 },
     queries: { connections: 4, warmupSeconds: 0, seconds: 1 },
     scale: { groupMessages: 50, rounds: 1, c2cOwners: 10, c2cPeers: 2, c2cPerPeer: 2, mentions: 50 },
+    reads: { liveGroups: 12, goneGroups: 18, limit: 10, channels: 5, mentionsPerChannel: 20, batchAccounts: 10, batchGroups: 10, unknownAccounts: 10, calls: 3, idleMs: 200 },
   },
 };
 

@@ -93,8 +93,9 @@ export interface Worker<TOut> {
  */
 export class BenchEnv {
   readonly id = randomBytes(3).toString('hex');
-  readonly tencent = { sdkAppId: '1400099999', secretKey: randomBytes(32).toString('hex'), admin: 'administrator' };
-  readonly netease = { appKey: `bench${randomBytes(8).toString('hex')}`, appSecret: randomBytes(12).toString('hex') };
+  /** The run's tenants; `apiKey` opens the summary API (docs/api/summary.md). */
+  readonly tencent = { sdkAppId: '1400099999', secretKey: randomBytes(32).toString('hex'), admin: 'administrator', apiKey: randomBytes(16).toString('hex') };
+  readonly netease = { appKey: `bench${randomBytes(8).toString('hex')}`, appSecret: randomBytes(12).toString('hex'), apiKey: randomBytes(16).toString('hex') };
   readonly keyPrefix = `b${this.id}`;
   readonly logDir: string;
   readonly kafka: Kafka;
@@ -173,12 +174,15 @@ export class BenchEnv {
       REDIS_KEY_PREFIX: this.keyPrefix,
       HTTP_HOST: '127.0.0.1',
       LOG_LEVEL: 'warn',
-      // the benchmark's own tenants: the vendors' default limits (200/s, 100/s) would cap the measurement
+      // the benchmark's own tenants: the vendors' default limits (200/s, 100/s) and the summary
+      // API's (1000 accounts/s, 100 000 channel reads/s) would cap the measurement
       TENCENT_RATE_LIMIT: '1000000',
       QCHAT_RATE_LIMIT: '1000000',
+      SUMMARY_RATE_LIMIT: '1000000',
+      SUMMARY_CHANNEL_RATE_LIMIT: '100000000',
       TENANTS_JSON: JSON.stringify({
-        tencent: [{ sdkAppId: this.tencent.sdkAppId, secretKey: this.tencent.secretKey, admins: [this.tencent.admin] }],
-        netease: [{ appKey: this.netease.appKey, appSecret: this.netease.appSecret }],
+        tencent: [{ sdkAppId: this.tencent.sdkAppId, secretKey: this.tencent.secretKey, admins: [this.tencent.admin], apiKey: this.tencent.apiKey }],
+        netease: [{ appKey: this.netease.appKey, appSecret: this.netease.appSecret, apiKey: this.netease.apiKey }],
       }),
       ...extra,
     };

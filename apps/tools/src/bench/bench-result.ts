@@ -4,7 +4,7 @@ import type { ProfileSummary } from './profile-summary';
 export interface BenchRow {
   /** Stable id, e.g. `ingest`, `query.c2c-total.rps`. */
   id: string;
-  group: 'ingest' | 'freshness' | 'queries' | 'scale' | 'costs' | 'fetch';
+  group: 'ingest' | 'freshness' | 'queries' | 'reads' | 'scale' | 'costs' | 'fetch';
   measurement: string;
   value: number | null;
   unit: string;

@@ -10,13 +10,14 @@ import { measureFetch } from './measure-fetch';
 import { measureFreshness } from './measure-freshness';
 import { measureIngest } from './measure-ingest';
 import { measureQueries } from './measure-queries';
+import { measureReads } from './measure-reads';
 import { measureRecall } from './measure-recall';
 import { measureScale } from './measure-scale';
 import { measureYear } from './measure-year';
 import { profileText } from './profile-summary';
 import { environmentText, markdownTable, writeResults } from './report';
 
-export const MEASUREMENTS = ['ingest', 'freshness', 'queries', 'scale', 'costs'] as const;
+export const MEASUREMENTS = ['ingest', 'freshness', 'queries', 'reads', 'scale', 'costs'] as const;
 /** Measurements run only when named in --only (`fetch`: the fetch-settings sweep, measure-fetch.ts). */
 export const OPTIONAL_MEASUREMENTS = ['fetch'] as const;
 export type Measurement = (typeof MEASUREMENTS)[number] | (typeof OPTIONAL_MEASUREMENTS)[number];
@@ -25,6 +26,7 @@ const RUNNERS: Record<Measurement, (ctx: BenchContext) => Promise<BenchRow[]>> =
   ingest: measureIngest,
   freshness: measureFreshness,
   queries: measureQueries,
+  reads: measureReads,
   // group recall cost (measure-recall.ts) and the compressed year (measure-year.ts) run with the scale rows
   scale: async (ctx) => [...(await measureScale(ctx)), ...(await measureRecall(ctx)), ...(await measureYear(ctx))],
   costs: measureCosts,
