@@ -1,5 +1,4 @@
-import Redis, { type Cluster } from 'ioredis';
-import { AccountTotalsReader, Keyspace, ProjectionStore, createRedisClient, pruneUnregistered, readAccountsUnread } from '@app/store';
+import { AccountTotalsReader, Keyspace, ProjectionStore, pruneUnregistered, readAccountsUnread } from '@app/store';
 import { GROUP_TYPES, type UnreadEvent } from '@app/contracts';
 import { startGateway, type RunningGateway } from '../apps/gateway/src/gateway';
 import { CountModel, countDiffs, expectModelCounts, readCounts } from './support/count-model';
@@ -7,8 +6,7 @@ import { NETEASE_APP, TENCENT_APP, testConfig, uniq } from './support/harness';
 import { qchatHeaders } from './support/qchat-client';
 import { prng } from './support/random';
 import { tencentUrl } from './support/tencent';
-import { RedisServer } from './support/processes';
-import { RedisClusterRig } from './support/cluster-rig';
+import { clusterBesideOneRedis } from './support/cluster-rig';
 import { snapshot } from './support/snapshot';
 import { Workload, applyReference, chunks, countsTraffic, type Ev } from './support/workload';
 
@@ -21,31 +19,23 @@ import { Workload, applyReference, chunks, countsTraffic, type Ev } from './supp
 const RETENTION_MS = 7 * 24 * 3600 * 1000;
 
 describe('projections on Redis Cluster', () => {
-  let rig: RedisClusterRig;
-  let cluster: Cluster;
-  let single: RedisServer;
-  let singleClient: Redis;
+  const redis = clusterBesideOneRedis('cluster-test');
 
-  beforeAll(async () => {
-    rig = await RedisClusterRig.start({ masters: 3 });
-    cluster = createRedisClient({ clusterNodes: rig.seeds, keyPrefix: 'u' }, { offlineQueue: true, connectionName: 'cluster-test' }) as Cluster;
-    single = await RedisServer.start();
-    singleClient = new Redis(single.url);
-  });
-
-  afterAll(async () => {
-    cluster?.disconnect();
-    singleClient?.disconnect();
-    await single?.stop();
-    await rig?.stop();
-  });
+  /**
+   * A mixed workload of every family (seed `seed`, 8 accounts, 600 events), then `counts`
+   * recalls, noUnread messages and receive options (seed `countsSeed`) with group seqs
+   * continuing the traffic's; a fresh prefix and a store of it on the Cluster.
+   */
+  function mixed(seed: number, countsSeed: number, counts: number) {
+    const w = new Workload(seed, 8);
+    const events = [...w.setup(), ...w.traffic(600), ...countsTraffic(w, countsSeed, counts)];
+    const prefix = `c${uniq()}`;
+    return { w, events, prefix, store: new ProjectionStore(redis.cluster, new Keyspace(prefix), { mentionRetentionMs: RETENTION_MS }) };
+  }
 
   it('applies a mixed workload of every family in concurrent batches, equal to a single Redis applying it in order', async () => {
-    const w = new Workload(11, 8);
-    // then recalls, noUnread and receive options, with group seqs continuing the traffic's
-    const events = [...w.setup(), ...w.traffic(600), ...countsTraffic(w, 17, 300)];
-    const prefix = `c${uniq()}`;
-    const store = new ProjectionStore(cluster, new Keyspace(prefix), { mentionRetentionMs: RETENTION_MS });
+    const { rig, cluster, singleClient } = redis;
+    const { w, events, prefix, store } = mixed(11, 17, 300);
     // as the projector does: a batch's writes issued together, batch after batch
     for (const b of chunks(events, 50)) await store.applyAll(b);
     await applyReference(singleClient, prefix, events, RETENTION_MS);
@@ -92,6 +82,7 @@ describe('projections on Redis Cluster', () => {
   });
 
   it('prunes the groups\' seqs that do not count at the horizon on a Cluster, folded and in flight, as a single Redis applying the events one by one, with the counts of the model with that horizon', async () => {
+    const { rig, cluster, singleClient } = redis;
     const w = new Workload(14, 8);
     const events = [...w.setup(), ...w.traffic(600), ...countsTraffic(w, 19, 300)];
     const horizon = 6;
@@ -110,6 +101,7 @@ describe('projections on Redis Cluster', () => {
   });
 
   it('coalesces batches redelivered within themselves (every event twice) on a Cluster exactly as a single Redis applying them one by one', async () => {
+    const { rig, cluster, singleClient } = redis;
     const w = new Workload(13, 8);
     const events = [...w.setup(), ...w.traffic(600)];
     const prefix = `r${uniq()}`;
@@ -123,10 +115,8 @@ describe('projections on Redis Cluster', () => {
   });
 
   it("folds the projector's writes into one call per slot (batch.lua), equal to a single Redis; every master records the positions", async () => {
-    const w = new Workload(12, 8);
-    const events = [...w.setup(), ...w.traffic(600), ...countsTraffic(w, 18, 200)];
-    const prefix = `f${uniq()}`;
-    const store = new ProjectionStore(cluster, new Keyspace(prefix), { mentionRetentionMs: RETENTION_MS });
+    const { rig, cluster, singleClient } = redis;
+    const { events, prefix, store } = mixed(12, 18, 200);
     const masters = cluster.nodes('master');
     await Promise.all(masters.map((m) => m.config('RESETSTAT')));
     // as the projector does: four partitions' batches in flight at once (batch k of the
@@ -165,6 +155,7 @@ describe('projections on Redis Cluster', () => {
   });
 
   it('trims one-to-one conversations at the cap (docs/projections.md, "The cap") on a Cluster as on a single Redis: the same state, min(exact, cap)', async () => {
+    const { rig, cluster, singleClient } = redis;
     const cap = 5;
     const app = '1400000027';
     const owners = Array.from({ length: 12 }, (_, i) => `o${i}`);
@@ -193,6 +184,7 @@ describe('projections on Redis Cluster', () => {
   });
 
   it('prunes idle recipients never registered on every master (unread prune-unregistered), as on a single Redis', async () => {
+    const { rig, cluster, singleClient } = redis;
     const app = '1400000028';
     const events: UnreadEvent[] = [];
     // 30 owners over the three masters: every third registered, every other one idle
@@ -260,28 +252,16 @@ function groupHistory(w: Workload, seed: number): Ev[] {
 describe('every read on Redis Cluster answers as on one Redis (the gateway, end to end)', () => {
   const key = `k${uniq()}${uniq()}${uniq()}`;
   const tenants = JSON.stringify({ tencent: [{ ...TENCENT_APP, apiKey: key }], netease: [{ ...NETEASE_APP, apiKey: key }] });
-  let rig: RedisClusterRig;
-  let single: RedisServer;
-  let singleClient: Redis;
-  let cluster: Cluster;
   const gateways: RunningGateway[] = [];
-
-  beforeAll(async () => {
-    rig = await RedisClusterRig.start({ masters: 3 });
-    cluster = createRedisClient({ clusterNodes: rig.seeds, keyPrefix: 'u' }, { offlineQueue: true, connectionName: 'cluster-reads' }) as Cluster;
-    single = await RedisServer.start();
-    singleClient = new Redis(single.url);
-  });
+  // declared first, so it runs first: the gateways close before the servers stop
   afterAll(async () => {
     for (const g of gateways) await g.close().catch(() => undefined);
-    cluster?.disconnect();
-    singleClient?.disconnect();
-    await single?.stop();
-    await rig?.stop();
   });
+  const redis = clusterBesideOneRedis('cluster-reads');
   jest.setTimeout(120_000);
 
   it('gives the same answer to every read, on both', async () => {
+    const { rig, cluster, single, singleClient } = redis;
     const w = new Workload(21, 8);
     // the workload registers its accounts in the Tencent app only; the QChat reads need them registered there too
     const qchatAccounts: Ev[] = w.accounts.map((account) => ({ type: 'account-registered', appId: w.neteaseApp, account }));
