@@ -111,7 +111,7 @@ describe('recall, noUnread, receive options, badge and the batch API', () => {
   });
 
   it('group: a recall stops counting for members on both sides of their read position; before its message too; noUnread never counts', async () => {
-    const n = await own('group-recall', ['alice', 'bob'], [['g1', 'Public', ['alice', 'bob']], ['g2', 'Work', ['alice']]]);
+    const n = await own('group-recall', ['alice', 'bob'], [['g1', 'Work', ['alice', 'bob']], ['g2', 'Public', ['alice']]]);
     const [alice, bob, g1, g2] = [n('alice'), n('bob'), n('g1'), n('g2')];
     await h.send(...[1, 2, 3, 4, 5].map((s) => gmsg(g1, s)), gack(alice, g1, 3));
     await drained(h);
@@ -136,7 +136,7 @@ describe('recall, noUnread, receive options, badge and the batch API', () => {
   });
 
   it('receive options: the badge leaves muted conversations out, vendor counts keep them, MsgFlag answers the latest option', async () => {
-    const n = await own('options', ['alice', 'dave', 'erin', 'news'], [['g1', 'Public', ['alice']], ['g2', 'Work', ['alice']]]);
+    const n = await own('options', ['alice', 'dave', 'erin', 'news'], [['g1', 'Work', ['alice']], ['g2', 'Public', ['alice']]]);
     const [alice, dave, erin, news, g1, g2] = [n('alice'), n('dave'), n('erin'), n('news'), n('g1'), n('g2')];
     // alice: dave 2 unread (muted, latest option wins over an earlier and a stale one), erin 1, news 1, g1 2, g2 3 (Discard)
     await h.send(msg(dave, alice, 'd1', 30), msg(dave, alice, 'd2', 31), msg(erin, alice, 'e2', 11), msg(news, alice, 'n2', 21), ...[1, 2].map((s) => gmsg(g1, s)), ...[1, 2, 3].map((s) => gmsg(g2, s)));

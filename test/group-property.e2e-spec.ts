@@ -148,7 +148,9 @@ describe('group property: messages, noUnread, recalls, acks, overrides and recei
       await drained(h);
       for (const account of accounts) {
         const r = await tencentPost(h.gateway!.url, 'group_open_http_svc/get_joined_group_list', { Member_Account: account, ResponseFilter: { SelfInfoFilter: ['MsgFlag', 'UnreadMsgNum'] } });
-        const mine = memberOf(account).sort();
+        // docs/api/tencent.md's order: Private and Work before Public, then by group id
+        const classOf = (g: string) => (directory.some((e) => e.type === 'group-created' && e.groupId === g && e.groupType === 'Public') ? 1 : 0);
+        const mine = memberOf(account).sort((a, b) => classOf(a) - classOf(b) || (a < b ? -1 : 1));
         expect(r.body).toEqual({
           ActionStatus: 'OK',
           ErrorCode: 0,

@@ -1,6 +1,6 @@
 import type Redis from 'ioredis';
 import type { GroupMessageSent, UnreadEvent } from '@app/contracts';
-import { BatchWriter, DirectWriter, Keyspace, ProjectionStore, type Write } from '@app/store';
+import { BatchWriter, DirectWriter, Keyspace, ProjectionStore, TYPE_CLASS, type Write } from '@app/store';
 import { CountModel } from './support/count-model';
 import { uniq } from './support/harness';
 import { privateRedis } from './support/private-redis';
@@ -326,12 +326,47 @@ describe('group projection (store, real Redis)', () => {
     // delivered again, in full, twice
     await s.applyBatch(batch);
     await s.applyBatch(batch);
-    expect(await index('ann')).toEqual(['other', '1']);
+    expect(await index('ann')).toEqual(['other', String(TYPE_CLASS.Public)]);
     for (const account of ['bob', 'dee', 'eve']) expect({ account, index: await index(account) }).toEqual({ account, index: [] });
-    expect(await index('cy')).toEqual([g, '1']);
+    expect(await index('cy')).toEqual([g, String(TYPE_CLASS.Public)]);
     expect(await redis.hgetall(s.keys.group(APP, g).state)).toEqual({ state: '1', max: '1', type: 'Public', name: '', 'm:cy': '1:2:0:0' });
     expect((await s.group.joinedGroups(APP, 'cy')).groups.map((v) => v.groupId)).toEqual([g]);
     expect((await s.group.joinedGroups(APP, 'ann')).groups.map((v) => v.groupId)).toEqual(['other']);
+  });
+
+  it("writes a join's index entry with its group's type class after the group-side writes, in event order, and survives a crash between the two steps", async () => {
+    const s = store();
+    const index = (account: string) => redis.zrange(s.keys.member(APP, account).groups, 0, -1, 'WITHSCORES');
+    // one batch: created then joined (the join's script sees the type), a join before its
+    // group exists, and one group joined, left and joined again (the last entry wins)
+    const batch: UnreadEvent[] = [created('w', 'Work'), joined('w', 'ann', 0), joined('early', 'ann', 0), created('r', 'Meeting'), joined('r', 'ann', 0), left('r', 'ann'), joined('r', 'ann', 1), created('x'), joined('x', 'ann', 0), left('x', 'ann')];
+    // the first attempt fails at the second step (the index writes): a crash between the steps
+    class CrashingWriter extends BatchWriter {
+      override run(writes: readonly Write[], after?: readonly Write[]): Promise<unknown[]> {
+        if (writes.some((w) => 'command' in w && w.command === 'ZADD')) return Promise.reject(new Error('crash before the index writes'));
+        return super.run(writes, after);
+      }
+    }
+    const crashing = new ProjectionStore(redis, s.keys, s.options, new CrashingWriter(redis));
+    await expect(crashing.applyBatch(batch)).rejects.toThrow('crash before the index writes');
+    expect(await redis.hget(s.keys.group(APP, 'w').state, 'm:ann')).toBe('1:0:0:0');
+    expect(await index('ann')).toEqual([]);
+    // delivered again, twice
+    await s.applyBatch(batch);
+    await s.applyBatch(batch);
+    expect(await index('ann')).toEqual(['x', '0', 'early', '1', 'w', String(TYPE_CLASS.Work), 'r', String(TYPE_CLASS.Meeting)]);
+    expect(TYPE_CLASS.Work).toBe(TYPE_CLASS.Private);
+    expect(TYPE_CLASS.Meeting).toBe(TYPE_CLASS.ChatRoom);
+    // the group created later: the entry stays of unknown type, and reads classify it
+    await s.applyBatch([created('early', 'Private')]);
+    const page = await s.group.joinedPage(APP, 'ann', { type: 'Work', withHuge: false, offset: 0, read: false, unread: false });
+    expect(page).toEqual({ registered: false, total: 0, groups: [] }); // ann is not registered
+    await s.applyBatch([{ type: 'account-registered', appId: APP, account: 'ann' }]);
+    expect(await s.group.joinedPage(APP, 'ann', { type: 'Work', withHuge: false, offset: 0, read: false, unread: false })).toEqual({
+      registered: true,
+      total: 2,
+      groups: [{ groupId: 'early', view: expect.objectContaining({ groupId: 'early', type: 'Private' }) as unknown }, { groupId: 'w' }],
+    });
   });
 
   it('lists joined groups by id, skipping left and dismissed ones', async () => {
@@ -370,16 +405,17 @@ describe('group projection (store, real Redis)', () => {
       joined('g1', 'bob', 0),
       msg('g1', 'ann', 1),
     ]);
-    // As the projector applies a batch [account-deleted ann, group-member-joined g3 ann]:
-    // every write issued in one tick (DirectoryStore.accountDeleted calls group.deleteAccount).
-    await Promise.all([s.group.deleteAccount(new DirectWriter(redis), APP, 'ann'), s.apply(joined('g3', 'ann', 1))]);
+    // A join applied beside the deletion (another partition's batch: account-deleted is keyed
+    // by the account, joins by the group), its writes issued in the ticks of the deletion's
+    // first two steps, so its index entry is there when the deletion reads the index again.
+    await Promise.all([s.apply(joined('g3', 'ann', 1)), s.group.deleteAccount(new DirectWriter(redis), APP, 'ann')]);
     expect(await redis.hexists(s.keys.group(APP, 'g1').state, 'm:ann')).toBe(0);
     expect(await redis.hexists(s.keys.group(APP, 'g2').state, 'm:ann')).toBe(0);
     expect(await redis.hget(s.keys.group(APP, 'g3').state, 'm:ann')).toBe('1:1:0:0');
     expect(await redis.hget(s.keys.group(APP, 'g1').state, 'm:bob')).toBe('1:0:0:0');
     expect(await redis.zrange(s.keys.member(APP, 'ann').groups, 0, -1, 'WITHSCORES')).toEqual([
       'g3',
-      '1',
+      String(TYPE_CLASS.Public),
     ]);
 
     await s.group.deleteAccount(new DirectWriter(redis), APP, 'ann');

@@ -17,6 +17,11 @@ const SET = 'group_open_http_svc/set_unread_msg_num';
 const LIST = 'group_open_http_svc/get_joined_group_list';
 const WITH_UNREAD = { GroupBaseInfoFilter: ['Type', 'Name'], SelfInfoFilter: ['UnreadMsgNum'] };
 const OK = { ActionStatus: 'OK', ErrorCode: 0, ErrorInfo: '' };
+/**
+ * get_joined_group_list's order as docs/api/tencent.md states it: by type class (Private and
+ * Work, Public, ChatRoom and Meeting, Community, AVChatRoom), then by group id.
+ */
+const CLASS_OF: Record<string, number> = { Private: 0, Work: 0, Public: 1, ChatRoom: 2, Meeting: 2, Community: 3, AVChatRoom: 4 };
 
 /** A FAIL answer; `info` is the exact ErrorInfo or a matcher. */
 const fail = (code: number, info: unknown) => ({
@@ -367,8 +372,8 @@ describe('tencent group unread (broker + HTTP)', () => {
             { GroupId: ids.a, Type: 'Private', Name: 'Alpha', SelfInfo: { UnreadMsgNum: 2 } },
             { GroupId: ids.b, Type: 'Work', Name: '', SelfInfo: { UnreadMsgNum: 0 } },
             { GroupId: ids.c, Type: 'Public', Name: 'Gamma', SelfInfo: { UnreadMsgNum: 3 } },
-            { GroupId: ids.d, Type: 'AVChatRoom', Name: 'Live', SelfInfo: { UnreadMsgNum: 0 } },
             { GroupId: ids.e, Type: 'ChatRoom', Name: 'Room', SelfInfo: { UnreadMsgNum: 0 } },
+            { GroupId: ids.d, Type: 'AVChatRoom', Name: 'Live', SelfInfo: { UnreadMsgNum: 0 } },
           ],
         },
       });
@@ -456,7 +461,8 @@ describe('tencent group unread (broker + HTTP)', () => {
       await until(g(5), ann, (v) => v.maxSeq === 3, 'g5 messages');
       await until(g(7), ann, (v) => v.maxSeq === 2, 'g7 messages');
 
-      // The model: the groups the account is still in, existing, by id, with their unread.
+      // The model: the groups the account is still in, existing, in the documented order (type
+      // class, then group id), with their unread.
       const live: { id: string; type: string; unread: number }[] = [
         { id: g(0), type: 'Private', unread: 4 },
         { id: g(3), type: 'Public', unread: 0 },
@@ -465,7 +471,7 @@ describe('tencent group unread (broker + HTTP)', () => {
         { id: g(6), type: 'Public', unread: 2 },
         { id: g(7), type: 'AVChatRoom', unread: 0 },
         { id: g(8), type: 'Work', unread: 1 },
-      ];
+      ].sort((x, y) => CLASS_OF[x.type]! - CLASS_OF[y.type]! || (x.id < y.id ? -1 : 1));
       const same: Record<string, string[]> = { Private: ['Private', 'Work'], Public: ['Public'], ChatRoom: ['ChatRoom', 'Meeting'], AVChatRoom: ['AVChatRoom'] };
       // Every (type, Offset, Limit), with and without unread in turn: under the API's 200 calls a second.
       for (const type of [undefined, 'Private', 'Public', 'ChatRoom', 'AVChatRoom']) {

@@ -128,7 +128,7 @@ describe('folding a batch before Redis (store, real Redis)', () => {
     ];
     for (let seq = 1; seq <= 6_000; seq++) batch.push({ type: 'message-sent', scope: 'group', appId: APP, msgId: `b${seq}`, groupId: 'big', from: 'w', seq, time: 1_000 + seq });
     for (let seq = 2; seq <= 10_000; seq += 2) batch.push({ type: 'message-recalled', scope: 'group', appId: APP, groupId: 'big', seq });
-    expect(s.writes(batch).filter((w) => 'script' in w && w.script.name === 'group-messages')).toHaveLength(1);
+    expect(s.plan(batch).writes.filter((w) => 'script' in w && w.script.name === 'group-messages')).toHaveLength(1);
     await s.applyBatch(batch);
     // 6 000 messages, the even seqs recalled (3 000 of them up to 6 000; the 2 000 above wait for their messages)
     expect((await s.group.memberView(APP, 'big', 'm')).unread).toBe(3_000);

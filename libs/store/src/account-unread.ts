@@ -1,7 +1,7 @@
 import { Cluster } from 'ioredis';
 import calculateSlot from 'cluster-key-slot';
 import { parseC2cCounts } from './c2c.store';
-import type { GroupMemberView } from './group.store';
+import { groupIdOrder, type GroupMemberView } from './group.store';
 import type { ProjectionStore } from './projection.store';
 import { DEFAULT_RECEIVE_OPTION, parseReceiveOptions, type ReceiveOptions } from './receive-option.store';
 import { ACCOUNT_FIELD } from './keyspace';
@@ -99,6 +99,7 @@ export async function readUnreadOf(
       const v = views.get(id)![k];
       if (v) groups.push(v);
     }
+    groups.sort((x, y) => groupIdOrder(x.groupId, y.groupId)); // the index orders by type class first
     const c2c = parseC2cCounts(counts, Number.POSITIVE_INFINITY);
     return {
       unread: { account: a.account, registered: c2c.registered, c2c: { total: c2c.total, peers: c2c.peers }, groups, options: parseReceiveOptions(options) },

@@ -137,8 +137,11 @@ const MEMBERS_PER_READ = 1_000;
  *   of max, and one further behind also counts the recalled and noUnread seqs at or below
  *   max − H (docs/projections.md, "The horizon").
  * - `MemberKeys.groups` (`<member base>:groups`, sorted set, slot `{app:account}`): the account's group index,
- *   score 1 while a member, 0 after leaving (kept so account deletion can find the group to
- *   clean), members ordered by group id, which is the paging order of get_joined_group_list.
+ *   score 0 after leaving (kept so account deletion can find the group to clean); while a
+ *   member, its group's type class (TYPE_CLASS), or INDEX_UNKNOWN (1) when the join was
+ *   applied while the group had no type (joined before created). Members are ordered by
+ *   (score, group id), which is the paging order of get_joined_group_list: a page of one
+ *   class, or of every class but AVChatRoom's, is one score range (joinedPage).
  *
  * A batch's messages to a group are one Lua call touching one hash field per sender plus `max`, whatever the group's size; a
  * member's unread is computed at read time: max(0, max − readSeq), readSeq = groupReadSeq().
@@ -179,8 +182,14 @@ const MEMBERS_PER_READ = 1_000;
  *   score 0 stay until the group is dismissed or the account deleted. Deleting them at the
  *   leave is not exact: a read ack or own message of the member's next membership may be
  *   applied before the leave (other topics), and deleting the record then would lose it.
- * - The account index write of a join/leave is a separate command on the account's slot,
- *   written right after the group-side Lua, so both follow the group's directory order. account-deleted (keyed by account) is not ordered with a group's joins; a join
+ * - The account index write of a join/leave is a separate command on the account's slot
+ *   (another node on a Cluster), and a join's score comes from its group-side Lua's reply:
+ *   writes() gives them as a second step, run once every group-side write of the run
+ *   succeeded, in event order among themselves (nothing else writes the index within a
+ *   run: dismissal and account deletion split the batch), so the index follows the group's
+ *   directory order; a crash between the steps leaves the batch uncommitted, and the
+ *   redelivery repeats both (each is idempotent). A group's type is fixed at its creation
+ *   (a re-creation follows a dismissal, which removed every index entry of the group). account-deleted (keyed by account) is not ordered with a group's joins; a join
  *   applied after the deletion re-creates an index entry for a deleted account, which reads
  *   refuse because the account no longer exists.
  */
@@ -199,19 +208,25 @@ export class GroupStore {
   // ---- writes (projector) ---------------------------------------------------------------
 
   /**
-   * The writes of group events, in event order per group, except that events that commute
-   * are folded into one write at the place of the first: a group's messages and recalls
-   * (they only raise `max` and their senders' `ownSeq`, and add seqs to the set of seqs that
-   * do not count: a recall, or a message with noUnread) up to the group's next join without
-   * seq (which reads `max`), and a member's read acks (a max of `ackSeq`) up to its next
-   * override. A dismissal is never among `events` (the caller splits the batch there:
-   * dismiss()). Every other event writes other components or other fields, so moving a
-   * folded write before it changes nothing.
+   * The writes of group events, in two steps. `writes`: the group-side writes, in event
+   * order per group, except that events that commute are folded into one write at the place
+   * of the first: a group's messages and recalls (they only raise `max` and their senders'
+   * `ownSeq`, and add seqs to the set of seqs that do not count: a recall, or a message with
+   * noUnread) up to the group's next join without seq (which reads `max`), and a member's
+   * read acks (a max of `ackSeq`) up to its next override. Every other event writes other
+   * components or other fields, so moving a folded write before it changes nothing.
+   * `index(replies)`: given the replies of `writes`, the account index entries of the joins
+   * and leaves (a join's score is its group's type class, which its script answered), in
+   * event order, one ZADD per account; empty when the events have no join or leave. Run it
+   * only once every write of `writes` succeeded (ProjectionStore.applyWith). A dismissal is
+   * never among `events` (the caller splits the batch there: dismiss()).
    */
-  writes(events: readonly GroupEvent[]): Write[] {
+  writes(events: readonly GroupEvent[]): GroupWrites {
     const writes: (Write | MessageRun | AckRun)[] = [];
     const runs = new Map<string, MessageRun>();
     const acks = new Map<string, Map<string, AckRun>>();
+    /** Per account index key, its entries in event order: a join's write, or null for a leave. */
+    const index = new Map<string, { groupId: string; join: Write | null }[]>();
     for (const e of events) {
       const gk = this.keys.group(e.appId, e.groupId);
       const state = gk.state;
@@ -247,33 +262,48 @@ export class GroupStore {
       } else if (e.type === 'group-unread-set') {
         acks.get(state)?.delete(field(e.account));
       }
-      for (const w of this.eventWrites(state, e)) writes.push(w);
+      const w = this.eventWrite(state, e);
+      writes.push(w);
+      if (e.type === 'group-member-joined' || e.type === 'group-member-left') {
+        const key = this.keys.member(e.appId, e.account).groups;
+        let entries = index.get(key);
+        if (!entries) index.set(key, (entries = []));
+        entries.push({ groupId: e.groupId, join: e.type === 'group-member-joined' ? w : null });
+      }
     }
-    return writes.map((w) => {
+    const out = writes.map((w) => {
       if ('senders' in w) {
         return runScript(MESSAGES, [w.state, w.uncountedKey], [w.max, this.horizon, w.senders.size, ...w.senders.keys(), ...w.senders.values(), ...w.uncounted]);
       }
       if ('field' in w) return runScript(READ_ACK, [w.state], [w.field, w.seq]);
       return w;
     });
+    if (index.size === 0) return { writes: out, index: () => [] };
+    return {
+      writes: out,
+      index: (replies) => {
+        const replyOf = new Map<Write, unknown>();
+        out.forEach((w, i) => {
+          if (isScript(w) && w.script === MEMBER_JOINED) replyOf.set(w, replies[i]);
+        });
+        return [...index].map(([key, entries]) =>
+          // ZADD applies its pairs in order: a later entry for the same group wins, as in event order
+          command('ZADD', [key], entries.flatMap((x) => [x.join ? indexScore(replyOf.get(x.join)) : INDEX_LEFT, x.groupId])),
+        );
+      },
+    };
   }
 
-  private eventWrites(state: string, e: Exclude<GroupEvent, GroupMessageSent | GroupMessageRecalled | GroupReadAck>): Write[] {
+  private eventWrite(state: string, e: Exclude<GroupEvent, GroupMessageSent | GroupMessageRecalled | GroupReadAck>): Write {
     switch (e.type) {
       case 'group-unread-set':
-        return [runScript(UNREAD_SET, [state], [field(e.account), e.readSeq, e.maxSeq === undefined ? '' : e.maxSeq])];
+        return runScript(UNREAD_SET, [state], [field(e.account), e.readSeq, e.maxSeq === undefined ? '' : e.maxSeq]);
       case 'group-created':
-        return [runScript(CREATED, [state], [e.groupType, e.name ?? ''])];
+        return runScript(CREATED, [state], [e.groupType, e.name ?? '']);
       case 'group-member-joined':
-        return [
-          runScript(MEMBER_JOINED, [state], [field(e.account), e.seq === undefined ? '' : e.seq]),
-          command('ZADD', [this.keys.member(e.appId, e.account).groups], [1, e.groupId]),
-        ];
+        return runScript(MEMBER_JOINED, [state], [field(e.account), e.seq === undefined ? '' : e.seq]);
       case 'group-member-left':
-        return [
-          runScript(MEMBER_LEFT, [state], [field(e.account)]),
-          command('ZADD', [this.keys.member(e.appId, e.account).groups], [0, e.groupId]),
-        ];
+        return runScript(MEMBER_LEFT, [state], [field(e.account)]);
     }
   }
 
@@ -394,25 +424,144 @@ export class GroupStore {
   }
 
   /**
-   * The account's registration and the groups it is a member of, ordered by group id,
+   * The account's registration and every group it is a member of, ordered by group id,
    * skipping dismissed groups and groups it is no longer in: two round trips, the marker and
    * the index (the account's slot), then one HMGET per group issued in one tick (one pipeline
    * per node), and a third for groups with seqs that do not count (settle: one ZCOUNT each,
-   * one tick). With `settled: false` the third step is left out: each view's `unread` is
-   * then max(0, maxSeq − readSeq) before the seqs that do not count, and the caller settles
-   * (settle()) only the views it answers with, when it answers with unread at all.
+   * one tick). For tools and tests; get_joined_group_list pages first (joinedPage).
    */
-  async joinedGroups(app: string, account: string, settled = true): Promise<{ registered: boolean; groups: GroupMemberView[] }> {
+  async joinedGroups(app: string, account: string): Promise<{ registered: boolean; groups: GroupMemberView[] }> {
     const f = field(account);
     const marker = this.keys.account(app, account);
-    const [exists, ids] = await Promise.all([
+    const [exists, indexed] = await Promise.all([
       this.redis.hexists(marker.key, marker.field),
-      this.redis.zrangebyscore(this.keys.member(app, account).groups, 1, 1),
+      this.redis.zrangebyscore(this.keys.member(app, account).groups, INDEX_UNKNOWN, '+inf'),
     ]);
+    const ids = indexed.sort(groupIdOrder);
     const values = await Promise.all(ids.map((g) => this.redis.hmget(this.keys.group(app, g).state, ...META_FIELDS, f)));
     const groups = ids.map((id, i) => view(id, values[i]!)).filter((v) => v.exists && v.member);
-    return { registered: exists === 1, groups: settled ? await this.settle(app, groups) : groups };
+    return { registered: exists === 1, groups: await this.settle(app, groups) };
   }
+
+  /**
+   * A page of the groups the account is a member of, of the asked types, ordered by (type
+   * class, group id) (indexScore), and how many there are in all, paged on the index before
+   * any group is read. One round trip on the account's slot: the marker, the page
+   * (ZRANGEBYSCORE … LIMIT), the count (ZCOUNT) and the entries of unknown type; then, only
+   * when `read`, one HMGET per group of the page (one tick), and only when `unread`, settle()
+   * of those. Entries of unknown type (a join applied before its group was created, or an
+   * index written before entries carried the type) are classified by their group's state:
+   * when there are any, each of their groups is read (one HMGET each) and kept when it
+   * exists, the account is a member and its type is asked, and the page is taken from the
+   * merge of those and the first `offset + limit` indexed entries of the asked classes
+   * (one more ZRANGEBYSCORE), so the answer is the same as if every entry carried its type.
+   */
+  async joinedPage(app: string, account: string, q: JoinedPageQuery): Promise<JoinedPage> {
+    const [min, max] = classRange(q);
+    const index = this.keys.member(app, account).groups;
+    const marker = this.keys.account(app, account);
+    const end = q.limit === undefined ? -1 : q.offset + q.limit;
+    const [exists, ids, total, unknown] = await Promise.all([
+      this.redis.hexists(marker.key, marker.field),
+      this.redis.zrangebyscore(index, min, max, 'LIMIT', q.offset, q.limit ?? -1),
+      this.redis.zcount(index, min, max),
+      this.redis.zrangebyscore(index, INDEX_UNKNOWN, INDEX_UNKNOWN),
+    ]);
+    if (exists !== 1) return { registered: false, total: 0, groups: [] };
+    const f = field(account);
+    const readState = (g: string) => this.redis.hmget(this.keys.group(app, g).state, ...META_FIELDS, f);
+    let page: { groupId: string; view?: GroupMemberView }[];
+    let count = total;
+    if (unknown.length === 0) {
+      page = ids.map((groupId) => ({ groupId }));
+    } else {
+      const [states, flat] = await Promise.all([
+        Promise.all(unknown.map(readState)),
+        this.redis.zrangebyscore(index, min, max, 'WITHSCORES', 'LIMIT', 0, end),
+      ]);
+      const found = unknown
+        .map((id, i) => view(id, states[i]!))
+        .filter((v) => v.exists && v.member && v.type !== undefined && TYPE_CLASS[v.type] >= min && TYPE_CLASS[v.type] <= max);
+      count += found.length;
+      const merged: { groupId: string; score: number; view?: GroupMemberView }[] = found.map((v) => ({ groupId: v.groupId, score: TYPE_CLASS[v.type!], view: v }));
+      for (let i = 0; i < flat.length; i += 2) merged.push({ groupId: flat[i]!, score: Number(flat[i + 1]) });
+      merged.sort((x, y) => x.score - y.score || groupIdOrder(x.groupId, y.groupId));
+      page = merged.slice(q.offset, end === -1 ? undefined : end).map((x) => (x.view ? { groupId: x.groupId, view: x.view } : { groupId: x.groupId }));
+    }
+    if (!q.read && !q.unread) return { registered: true, total: count, groups: page };
+    const states = await Promise.all(page.map((p) => (p.view ? Promise.resolve(undefined) : readState(p.groupId))));
+    const views = page.map((p, i) => p.view ?? view(p.groupId, states[i]!));
+    if (q.unread) await this.settle(app, views);
+    return { registered: true, total: count, groups: views.map((v) => ({ groupId: v.groupId, view: v })) };
+  }
+}
+
+/**
+ * The account index's scores (`MemberKeys.groups`): 0 once the account left; while it is a
+ * member, its group's type class (TYPE_CLASS), or INDEX_UNKNOWN when the join was applied
+ * while the group had no type (not created yet, or dismissed), which readers classify from
+ * the group's state. A member is any score >= INDEX_UNKNOWN.
+ */
+export const INDEX_LEFT = 0;
+export const INDEX_UNKNOWN = 1;
+
+/**
+ * Each group type's class: types the vendor treats as one type under an old and a new name
+ * (Private and Work, ChatRoom and Meeting) share one; AVChatRoom's is the highest, so every
+ * type but AVChatRoom is one score range of the index.
+ */
+export const TYPE_CLASS: Readonly<Record<GroupType, number>> = {
+  Private: 2,
+  Work: 2,
+  Public: 3,
+  ChatRoom: 4,
+  Meeting: 4,
+  Community: 5,
+  AVChatRoom: 6,
+};
+
+/** The index score of a join whose script answered `reply` (the group's type, or '' when it had none). */
+export function indexScore(reply: unknown): number {
+  return typeof reply === 'string' && reply in TYPE_CLASS ? TYPE_CLASS[reply as GroupType] : INDEX_UNKNOWN;
+}
+
+/** What get_joined_group_list asks of GroupStore.joinedPage. */
+export interface JoinedPageQuery {
+  /** Only groups of this type's class (GroupType); absent: every type but AVChatRoom, or every type with `withHuge`. */
+  type?: GroupType;
+  withHuge: boolean;
+  offset: number;
+  /** Absent: every group from `offset` on. */
+  limit?: number;
+  /** Read each answered group's state (type, name, the member's record). */
+  read: boolean;
+  /** Also subtract the seqs that do not count from each answered group's unread (settle()); reads the state too. */
+  unread: boolean;
+}
+
+/** A page of joinedPage: each group's view when it was read. */
+export interface JoinedPage {
+  registered: boolean;
+  /** How many groups match, on every page. */
+  total: number;
+  groups: { groupId: string; view?: GroupMemberView }[];
+}
+
+/** The index scores a query asks for, inclusive. */
+function classRange(q: Pick<JoinedPageQuery, 'type' | 'withHuge'>): [number, number] {
+  if (q.type !== undefined) return [TYPE_CLASS[q.type], TYPE_CLASS[q.type]];
+  return [TYPE_CLASS.Private, q.withHuge ? TYPE_CLASS.AVChatRoom : TYPE_CLASS.AVChatRoom - 1];
+}
+
+/** Group ids in Redis's order of a sorted set's members of one score: by their bytes. */
+export function groupIdOrder(a: string, b: string): number {
+  return Buffer.compare(Buffer.from(a), Buffer.from(b));
+}
+
+/** GroupStore.writes: the group-side writes, then the account index writes made from their replies. */
+export interface GroupWrites {
+  writes: Write[];
+  index(replies: readonly unknown[]): Write[];
 }
 
 /** How many seqs a write's reply says the horizon removed: group-messages answers that number; 0 for every other write. */

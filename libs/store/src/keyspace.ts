@@ -138,7 +138,7 @@ export class GroupKeys {
 /** An account's own group-side keys (hash tag `{app:account}`). */
 export class MemberKeys {
   readonly base: string;
-  /** Zset: the account's group index (group id, score 1 while a member). */
+  /** Zset: the account's group index (group id; score 0 after leaving, else the group's type class: group.store.ts INDEX_UNKNOWN, TYPE_CLASS). */
   readonly groups: string;
 
   constructor(base: string) {

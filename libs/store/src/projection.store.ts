@@ -19,6 +19,19 @@ export type { StoreOptions } from './store-options';
 
 const POSITIONS = WRITE_SCRIPTS.positions;
 
+/**
+ * The writes of a run of events. `second`, when present, makes from the replies of `writes`
+ * the writes to run once those all succeeded: the account index entries of group joins and
+ * leaves (their scores come from the joins' replies). Nothing else writes those entries
+ * within a run (dismissal and account deletion split the batch), so running them after all
+ * of `writes`, in event order among themselves, gives the same index; a crash between the two
+ * steps leaves the batch uncommitted, and its redelivery repeats both (each is idempotent).
+ */
+export interface WritePlan {
+  writes: Write[];
+  second?: (replies: readonly unknown[]) => Write[];
+}
+
 /** What `recordPosition` found: recorded, or Redis holds less than the previous batch (`held`: -1 none). */
 export type PositionResult = { ok: true } | { ok: false; held: bigint };
 
@@ -88,9 +101,22 @@ export class ProjectionStore {
 
   /**
    * The writes of events that need no read first (every event but account-deleted and
-   * group-dismissed): each family folds its own, in event order where order matters.
+   * group-dismissed), for events whose writes need no second step (no group join or leave:
+   * plan()); throws for others, whose account index writes would be missing.
    */
   writes(events: readonly UnreadEvent[]): Write[] {
+    const p = this.plan(events);
+    if (p.second) throw new Error('these events write in two steps (ProjectionStore.plan)');
+    return p.writes;
+  }
+
+  /**
+   * The writes of events that need no read first (every event but account-deleted and
+   * group-dismissed): each family folds its own, in event order where order matters. When
+   * the events join or leave groups, `second` makes, from the replies of `writes`, the
+   * account index writes (GroupStore.writes), to run once `writes` all succeeded.
+   */
+  plan(events: readonly UnreadEvent[]): WritePlan {
     const c2c: C2cEvent[] = [];
     const group: GroupEvent[] = [];
     const channel: ChannelEvent[] = [];
@@ -142,11 +168,17 @@ export class ProjectionStore {
     const append = (more: readonly Write[]) => {
       for (const w of more) writes.push(w);
     };
-    if (group.length > 0) append(this.group.writes(group));
+    let second: WritePlan['second'];
+    if (group.length > 0) {
+      const g = this.group.writes(group);
+      const from = writes.length;
+      append(g.writes);
+      if (group.some((e) => e.type === 'group-member-joined' || e.type === 'group-member-left')) second = (replies) => g.index(replies.slice(from, from + g.writes.length));
+    }
     if (channel.length > 0) append(this.channel.writes(channel));
     if (options.length > 0) append(this.receiveOptions.writes(options));
     append(other);
-    return writes;
+    return { writes, second };
   }
 
   /** Applies one event, one Redis call per write. */
@@ -180,15 +212,23 @@ export class ProjectionStore {
     for (let i = 0; i <= events.length; i++) {
       const e = events[i];
       if (e === undefined) {
-        const writes = i > from ? this.writes(events.slice(from, i)) : [];
-        const replies = await writer.run(writes, after);
-        this.tally(writes, replies);
-        return replies.slice(writes.length);
+        const p = i > from ? this.plan(events.slice(from, i)) : { writes: [] };
+        if (!p.second) {
+          const replies = await writer.run(p.writes, after);
+          this.tally(p.writes, replies);
+          return replies.slice(p.writes.length);
+        }
+        const replies = await writer.run(p.writes);
+        this.tally(p.writes, replies);
+        const index = p.second(replies);
+        return (await writer.run(index, after)).slice(index.length);
       }
       if (e.type !== 'account-deleted' && e.type !== 'group-dismissed') continue;
       if (i > from) {
-        const writes = this.writes(events.slice(from, i));
-        this.tally(writes, await writer.run(writes));
+        const p = this.plan(events.slice(from, i));
+        const replies = await writer.run(p.writes);
+        this.tally(p.writes, replies);
+        if (p.second) await writer.run(p.second(replies));
       }
       if (e.type === 'account-deleted') await this.directory.accountDeleted(writer, e);
       else await this.group.dismiss(writer, e);

@@ -6,7 +6,8 @@
 -- Per account i (KEYS in fours, all in the account's slot):
 --   KEYS[4i-3]  its one-to-one counts hash (C2cKeys.counts: total, per peer, registration marker)
 --   KEYS[4i-2]  its receive options (C2cKeys.options)
---   KEYS[4i-1]  its group index (MemberKeys.groups): the groups with score 1 (a member), by id
+--   KEYS[4i-1]  its group index (MemberKeys.groups): the groups with score >= 1 (a member: the
+--               score is the group's type class, group.store.ts), in index order
 --   KEYS[4i]    its QChat server set (QchatAccountKeys.servers)
 -- ARGV[1]: '1' when the caller answers only registered accounts (the summary and the batch
 -- API): an account whose counts hash holds no registration marker (ARGV[2], the marker's
@@ -31,7 +32,7 @@ for i = 1, #KEYS, 4 do
     out[#out + 1] = {
       counts,
       redis.call('HGETALL', KEYS[i + 1]),
-      redis.call('ZRANGEBYSCORE', KEYS[i + 2], 1, 1),
+      redis.call('ZRANGEBYSCORE', KEYS[i + 2], 1, '+inf'),
       redis.call('SCARD', KEYS[i + 3]),
     }
   else

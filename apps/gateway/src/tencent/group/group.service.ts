@@ -30,17 +30,6 @@ export const MAX_GROUP_ID_BYTES = 48;
 /** The vendor's limit on Limit in get_joined_group_list. */
 export const MAX_LIMIT = 5000;
 
-/** Group types that are the same type under an old and a new name. */
-const SAME_TYPE: Record<GroupType, readonly GroupType[]> = {
-  Private: ['Private', 'Work'],
-  Work: ['Private', 'Work'],
-  ChatRoom: ['ChatRoom', 'Meeting'],
-  Meeting: ['ChatRoom', 'Meeting'],
-  Public: ['Public'],
-  AVChatRoom: ['AVChatRoom'],
-  Community: ['Community'],
-};
-
 /**
  * GroupId: absent (or null) → 10004; anything else that is not a non-empty string of at
  * most 48 UTF-8 bytes without control characters → 10015.
@@ -155,10 +144,11 @@ export class GroupService {
   }
 
   /**
-   * get_joined_group_list: the account's existence and its group index, then every indexed
-   * group's state (one HMGET each, one round trip per node: GroupStore.joinedGroups, unsettled).
-   * Filtering, TotalCount and paging happen here; only the page's groups, and only when
-   * SelfInfoFilter asks for UnreadMsgNum, then pay the ZCOUNT of their seqs that do not count.
+   * get_joined_group_list: one round trip on the account's slot pages the account's group
+   * index, filtered by type class and ordered by (type class, group id) (GroupStore.joinedPage),
+   * with TotalCount; then only the page's groups are read (one HMGET each), and only when the
+   * filters answer a group's Type, Name or UnreadMsgNum; their seqs that do not count are
+   * subtracted (one ZCOUNT per group that has any) only when UnreadMsgNum is asked.
    */
   async joinedGroups(ctx: TencentRequestContext, body: JsonObject): Promise<TencentBody> {
     const app = ctx.app.sdkAppId;
@@ -166,7 +156,7 @@ export class GroupService {
     const limit = optionalCount(body, 'Limit', MAX_LIMIT) || undefined; // 0 = no limit, as absent
     const offset = optionalCount(body, 'Offset') ?? 0;
     const typeField = body.GroupType;
-    let types: readonly GroupType[] | undefined;
+    let type: GroupType | undefined;
     if (typeField !== undefined && typeField !== null && typeField !== '') {
       if (
         typeof typeField !== 'string' ||
@@ -177,7 +167,7 @@ export class GroupService {
           `GroupType must be one of ${GROUP_TYPES.join(', ')}`,
         );
       }
-      types = SAME_TYPE[typeField as GroupType];
+      type = typeField as GroupType;
     }
     const withHuge = optionalFlag(body, 'WithHugeGroups');
     optionalFlag(body, 'WithNoActiveGroups'); // validated; activation is not tracked, every group is active
@@ -197,39 +187,34 @@ export class GroupService {
 
     if (!isId(account))
       throw new TencentError(TENCENT.ACCOUNT_NOT_FOUND, `Member_Account ${account} does not exist`);
+    const unread = self.has('UnreadMsgNum');
     // MsgFlag: the account's receive options, read beside the groups only when asked.
-    const [{ registered, groups }, options] = await Promise.all([
-      this.store.group.joinedGroups(app, account, false),
+    const [page, options] = await Promise.all([
+      this.store.group.joinedPage(app, account, { type, withHuge, offset, limit, read: base.has('Type') || base.has('Name'), unread }),
       self.has('MsgFlag') ? this.store.receiveOptions.read(app, account) : undefined,
     ]);
-    if (!registered)
+    if (!page.registered)
       throw new TencentError(TENCENT.ACCOUNT_NOT_FOUND, `Member_Account ${account} does not exist`);
-
-    const matching = groups.filter((g) =>
-      types ? g.type !== undefined && types.includes(g.type) : g.type !== 'AVChatRoom' || withHuge,
-    );
-    const page = matching.slice(offset, limit === undefined ? undefined : offset + limit);
-    // The seqs that do not count are subtracted only from the groups answered, only when asked.
-    if (self.has('UnreadMsgNum')) await this.store.group.settle(app, page);
     return tencentOk({
-      TotalCount: matching.length,
-      GroupIdList: page.map((g) => groupInfo(g, base, self, options)),
+      TotalCount: page.total,
+      GroupIdList: page.groups.map((g) => groupInfo(g.groupId, g.view, base, self, options)),
     });
   }
 }
 
 function groupInfo(
-  g: GroupMemberView,
+  groupId: string,
+  g: GroupMemberView | undefined,
   base: Set<string>,
   self: Set<string>,
   options: ReceiveOptions | undefined,
 ): Record<string, unknown> {
-  const info: Record<string, unknown> = { GroupId: g.groupId };
-  if (base.has('Type')) info.Type = g.type;
-  if (base.has('Name')) info.Name = g.name;
+  const info: Record<string, unknown> = { GroupId: groupId };
+  if (base.has('Type')) info.Type = g?.type;
+  if (base.has('Name')) info.Name = g?.name;
   const selfInfo: Record<string, unknown> = {};
-  if (options) selfInfo.MsgFlag = options.groups.get(g.groupId) ?? DEFAULT_RECEIVE_OPTION;
-  if (self.has('UnreadMsgNum')) selfInfo.UnreadMsgNum = g.unread;
+  if (options) selfInfo.MsgFlag = options.groups.get(groupId) ?? DEFAULT_RECEIVE_OPTION;
+  if (self.has('UnreadMsgNum')) selfInfo.UnreadMsgNum = g?.unread;
   if (Object.keys(selfInfo).length > 0) info.SelfInfo = selfInfo;
   return info;
 }
