@@ -202,6 +202,8 @@ describe('redisWork (the reads rows\' Redis readings)', () => {
   it('counts the commands run, those inside Lua too, and the bytes sent, per call', async () => {
     const client = new Redis(fixture.server.url);
     try {
+      // connected and past ioredis's ready check (an INFO, whose reply would count as idle or measured bytes)
+      await client.ping();
       const value = 'x'.repeat(1_000);
       const work = await redisWork(fixture.redis, 10, async () => {
         await client.set('k', value);

@@ -5,7 +5,7 @@ import { startProjector, type RunningProjector } from '../apps/projector/src/pro
 import { RedisClusterRig } from './support/cluster-rig';
 import { Harness, TENCENT_APP, testConfig, uniq } from './support/harness';
 import { ensureCliBuilt, runCli } from './support/cli';
-import { lastPerKey, readFeed, type FeedRecord } from './support/feed';
+import { lastPerKey, readFeed } from './support/feed';
 import { envOf } from './support/projector-process';
 import { ProjectorProcess, drainedGroup, ensureProjectorBuilt } from './support/projector-process';
 import { waitFor } from './support/wait';
@@ -35,8 +35,6 @@ function c2cStream(seed: number, accounts: readonly string[], count: number): Ev
 describe('change feed (im.unread-changed)', () => {
   let h: Harness;
   const procs: ProjectorProcess[] = [];
-  let feed: FeedRecord[] = [];
-  let watched = '';
 
   beforeAll(async () => {
     ensureProjectorBuilt();
@@ -91,9 +89,7 @@ describe('change feed (im.unread-changed)', () => {
       await h.send(...rest.slice(half));
       await drainedGroup(h.kafka, h.config, undefined, 90_000);
 
-      feed = await readFeed(h.kafka, h.topics.unreadChanged);
-      watched = accounts[0]!;
-      const last = lastPerKey(feed);
+      const last = lastPerKey(await readFeed(h.kafka, h.topics.unreadChanged));
       const fromFeed: Record<string, unknown> = {};
       const expected: Record<string, unknown> = {};
       for (const account of accounts) {
@@ -136,6 +132,19 @@ describe('change feed (im.unread-changed)', () => {
   });
 
   it('`unread watch APP ACCOUNT` prints one line per record of the account, in topic order', async () => {
+    // An account of its own, with two records: two messages, each applied (and so reported) in a batch of its own.
+    const watched = `w-${uniq()}`;
+    const projector = await startProjector(h.config, { logger: false });
+    try {
+      await h.send({ type: 'account-registered', appId: APP, account: watched });
+      for (const i of [1, 2]) {
+        await h.send({ type: 'message-sent', scope: 'c2c', appId: APP, msgId: `w${i}-${watched}`, from: `peer-${watched}`, to: watched, time: Date.now() - 60_000 + i });
+        await drainedGroup(h.kafka, h.config, undefined, 60_000);
+      }
+    } finally {
+      await projector.close();
+    }
+    const feed = await readFeed(h.kafka, h.topics.unreadChanged);
     const mine = feed.filter((r) => r.key === `${APP}:${watched}`).sort((a, b) => a.offset - b.offset);
     expect(mine.length).toBeGreaterThan(1);
     const env = envOf(h.config) as Record<string, string>;

@@ -21,6 +21,33 @@ async function inOneWindow<T>(burst: () => Promise<T>): Promise<T> {
   }
 }
 
+/**
+ * A gateway alone (no projector), its Tencent app holding the batch and summary APIs' key,
+ * with `env` besides, for the describe block that calls this (started in its beforeAll,
+ * stopped in its afterAll); `h` is read inside the tests.
+ */
+function limitedGateway(env: Record<string, string>) {
+  let started: Harness | undefined;
+  beforeAll(async () => {
+    started = await Harness.start({
+      projector: false,
+      env: { TENANTS_JSON: JSON.stringify({ tencent: [{ ...TENCENT_APP, apiKey: KEY }], netease: [NETEASE_APP] }), ...env },
+    });
+  });
+  afterAll(async () => {
+    await started?.stop();
+  });
+  const g = {
+    get h(): Harness {
+      if (!started) throw new Error('limitedGateway: read it inside a test (it starts in beforeAll)');
+      return started;
+    },
+    batch: (accounts: string[]) => batchCall(g.h, accounts),
+    summary: () => summaryCall(g.h),
+  };
+  return g;
+}
+
 /** The batch API for `accounts` on the harness's gateway: status and body. */
 async function batchCall(h: Harness, accounts: string[]): Promise<{ status: number; body: Record<string, unknown> }> {
   const res = await fetch(`${h.gateway!.url}/v1/apps/${TENCENT_APP.sdkAppId}/unread`, {
@@ -43,24 +70,8 @@ async function summaryCall(h: Harness): Promise<{ status: number; body: Record<s
  * is refused before the expensive checks once AUTH_FAILURE_LIMIT failures are spent.
  */
 describe('gateway: limits that charge cost', () => {
-  let h: Harness;
-
-  beforeAll(async () => {
-    h = await Harness.start({
-      projector: false,
-      env: {
-        TENANTS_JSON: JSON.stringify({ tencent: [{ ...TENCENT_APP, apiKey: KEY }], netease: [NETEASE_APP] }),
-        SUMMARY_RATE_LIMIT: String(ACCOUNT_LIMIT),
-        AUTH_FAILURE_LIMIT: String(FAILURE_LIMIT),
-      },
-    });
-  });
-  afterAll(async () => {
-    await h?.stop();
-  });
-
-  const batch = (accounts: string[]) => batchCall(h, accounts);
-  const summary = () => summaryCall(h);
+  const g = limitedGateway({ SUMMARY_RATE_LIMIT: String(ACCOUNT_LIMIT), AUTH_FAILURE_LIMIT: String(FAILURE_LIMIT) });
+  const { batch, summary } = g;
 
   it('charges a batch of 100 accounts 100: a flood of them passes limit/100 per second, then 429 (a one-account call still fits)', async () => {
     const accounts = Array.from({ length: 100 }, (_, i) => `acct-${i}`);
@@ -84,12 +95,12 @@ describe('gateway: limits that charge cost', () => {
   it('refuses a flood of bad UserSigs unchecked once AUTH_FAILURE_LIMIT failed in the second; a proven UserSig still passes', async () => {
     const proven = genUserSig('administrator');
     const NOT_FOUND = { ActionStatus: 'FAIL', ErrorCode: 90003, ErrorInfo: 'To_Account nobody does not exist' };
-    expect((await tencentPost(h.gateway!.url, C2C, { To_Account: 'nobody' }, { usersig: proven })).body).toEqual(NOT_FOUND);
+    expect((await tencentPost(g.h.gateway!.url, C2C, { To_Account: 'nobody' }, { usersig: proven })).body).toEqual(NOT_FOUND);
     const wrongKey = genUserSig('administrator', 86_400, TENCENT_APP.sdkAppId, 'f'.repeat(64));
     const { flood, cached, fresh } = await inOneWindow(async () => ({
-      flood: await Promise.all(Array.from({ length: 20 }, () => tencentPost(h.gateway!.url, C2C, { To_Account: 'nobody' }, { usersig: wrongKey }))),
-      cached: await tencentPost(h.gateway!.url, C2C, { To_Account: 'nobody' }, { usersig: proven }),
-      fresh: await tencentPost(h.gateway!.url, C2C, { To_Account: 'nobody' }, { usersig: genUserSig('administrator', 3600) }),
+      flood: await Promise.all(Array.from({ length: 20 }, () => tencentPost(g.h.gateway!.url, C2C, { To_Account: 'nobody' }, { usersig: wrongKey }))),
+      cached: await tencentPost(g.h.gateway!.url, C2C, { To_Account: 'nobody' }, { usersig: proven }),
+      fresh: await tencentPost(g.h.gateway!.url, C2C, { To_Account: 'nobody' }, { usersig: genUserSig('administrator', 3600) }),
     }));
     const tally: Record<string, number> = {};
     for (const r of flood) tally[JSON.stringify(r.body)] = (tally[JSON.stringify(r.body)] ?? 0) + 1;
@@ -103,7 +114,7 @@ describe('gateway: limits that charge cost', () => {
 
   it('refuses a flood of wrong summary keys unchecked once AUTH_FAILURE_LIMIT failed in the second (any app id)', async () => {
     const call = (app: string, key: string) =>
-      fetch(`${h.gateway!.url}/v1/apps/${app}/accounts/nobody/unread`, { headers: { authorization: `Bearer ${key}` } }).then(async (r) => JSON.stringify({ status: r.status, body: await r.json() }));
+      fetch(`${g.h.gateway!.url}/v1/apps/${app}/accounts/nobody/unread`, { headers: { authorization: `Bearer ${key}` } }).then(async (r) => JSON.stringify({ status: r.status, body: await r.json() }));
     for (const app of [TENCENT_APP.sdkAppId, 'no-such-app']) {
       const answers = await inOneWindow(() => Promise.all(Array.from({ length: 12 }, () => call(app, 'wrong-key-0000000000000'))));
       const tally: Record<string, number> = {};
@@ -124,28 +135,11 @@ describe('gateway: limits that charge cost', () => {
 describe('gateway: summary calls charged per channel read, with a budget per call', () => {
   const CHANNEL_LIMIT = 25_000;
   const BUDGET = 9_900;
-  let h: Harness;
-
-  beforeAll(async () => {
-    h = await Harness.start({
-      projector: false,
-      env: {
-        TENANTS_JSON: JSON.stringify({ tencent: [{ ...TENCENT_APP, apiKey: KEY }], netease: [NETEASE_APP] }),
-        SUMMARY_RATE_LIMIT: '100000',
-        SUMMARY_CHANNEL_RATE_LIMIT: String(CHANNEL_LIMIT),
-        SUMMARY_CHANNEL_BUDGET: String(BUDGET),
-      },
-    });
-  });
-  afterAll(async () => {
-    await h?.stop();
-  });
-
-  const batch = (accounts: string[]) => batchCall(h, accounts);
-  const summary = () => summaryCall(h);
+  const g = limitedGateway({ SUMMARY_RATE_LIMIT: '100000', SUMMARY_CHANNEL_RATE_LIMIT: String(CHANNEL_LIMIT), SUMMARY_CHANNEL_BUDGET: String(BUDGET) });
+  const { batch, summary } = g;
   const accounts = (n: number) => Array.from({ length: n }, (_, i) => `acct-${i}`);
   const calls = async () => {
-    const stats = await h.redis.info('commandstats');
+    const stats = await g.h.redis.info('commandstats');
     const of = (name: string) => Number(new RegExp(`cmdstat_${name}:calls=(\\d+)`).exec(stats)?.[1] ?? 0);
     return { evalsha: of('evalsha'), hgetall: of('hgetall'), zrange: of('zrange') };
   };

@@ -95,6 +95,15 @@ function fail(code: number, desc: string) {
   return { status: 200, json: { code, desc } };
 }
 
+/** Each body is answered with its code and desc (the body stands beside the answer, so a failure names it). */
+async function expectRefusals(
+  h: Harness,
+  cases: [body: string | Record<string, string>, code: number, desc: string][],
+): Promise<void> {
+  for (const [body, code, desc] of cases)
+    expect({ body, answer: await call(h, body) }).toMatchObject({ body, answer: fail(code, desc) });
+}
+
 describe('QChat queryChannelUnReadMentionedMsgPage', () => {
   let h: Harness;
   let keys: Keyspace;
@@ -178,6 +187,23 @@ describe('QChat queryChannelUnReadMentionedMsgPage', () => {
     };
   }
 
+  /** `account` read the channel `w` up to `ackTime`. */
+  function channelAck(
+    w: { serverId: string; channelId: string },
+    account: string,
+    ackTime: number,
+  ) {
+    return {
+      type: 'read-ack',
+      scope: 'channel',
+      appId: APP,
+      account,
+      serverId: w.serverId,
+      channelId: w.channelId,
+      ackTime,
+    };
+  }
+
   /** Waits until the channel's index holds message `id` (events before it on the mention topic are applied). */
   function applied(base: ChannelKeys, id: string) {
     return waitFor(
@@ -229,7 +255,8 @@ describe('QChat queryChannelUnReadMentionedMsgPage', () => {
       expect(await call(h, form, { curTime: String(now - 301) })).toMatchObject(
         fail(414, 'CurTime is expired'),
       );
-      expect(await call(h, form, { curTime: String(now + 301) })).toMatchObject(
+      // 302: `now` is rounded down to the second, so now + 301 can fall within 300 s of the gateway's clock (ms)
+      expect(await call(h, form, { curTime: String(now + 302) })).toMatchObject(
         fail(414, 'CurTime is expired'),
       );
       // inside the window it authenticates (and then finds no such account)
@@ -315,41 +342,25 @@ describe('QChat queryChannelUnReadMentionedMsgPage', () => {
     });
 
     it('answers 404 for a missing or empty required parameter', async () => {
-      expect(await call(h, { serverId: w.serverId, channelId: w.channelId })).toMatchObject(
-        fail(404, 'accid is empty'),
-      );
-      expect(await call(h, { accid: reader, serverId: '', channelId: w.channelId })).toMatchObject(
-        fail(404, 'serverId is empty'),
-      );
-      expect(await call(h, { accid: reader, serverId: w.serverId })).toMatchObject(
-        fail(404, 'channelId is empty'),
-      );
-      expect(await call(h, '')).toMatchObject(fail(404, 'accid is empty'));
+      await expectRefusals(h, [
+        [{ serverId: w.serverId, channelId: w.channelId }, 404, 'accid is empty'],
+        [{ accid: reader, serverId: '', channelId: w.channelId }, 404, 'serverId is empty'],
+        [{ accid: reader, serverId: w.serverId }, 404, 'channelId is empty'],
+        ['', 404, 'accid is empty'],
+      ]);
     });
 
     it('answers 414 for malformed numbers and a limit above 200', async () => {
       const base = { accid: reader, serverId: w.serverId, channelId: w.channelId };
-      expect(await call(h, { ...base, serverId: '12a' })).toMatchObject(
-        fail(414, 'serverId must be a non-negative 64-bit integer'),
-      );
-      expect(await call(h, { ...base, channelId: '-1' })).toMatchObject(
-        fail(414, 'channelId must be a non-negative 64-bit integer'),
-      );
-      expect(await call(h, { ...base, timeTag: '1.5' })).toMatchObject(
-        fail(414, 'timeTag must be a non-negative 64-bit integer'),
-      );
-      expect(await call(h, { ...base, limit: '201' })).toMatchObject(
-        fail(414, 'limit must be an integer from 1 to 200'),
-      );
-      expect(await call(h, { ...base, limit: '0' })).toMatchObject(
-        fail(414, 'limit must be an integer from 1 to 200'),
-      );
-      expect(await call(h, { ...base, limit: 'ten' })).toMatchObject(
-        fail(414, 'limit must be an integer from 1 to 200'),
-      );
-      expect(await call(h, { ...base, accid: 'a'.repeat(257) })).toMatchObject(
-        fail(405, 'accid is longer than 256 characters'),
-      );
+      await expectRefusals(h, [
+        [{ ...base, serverId: '12a' }, 414, 'serverId must be a non-negative 64-bit integer'],
+        [{ ...base, channelId: '-1' }, 414, 'channelId must be a non-negative 64-bit integer'],
+        [{ ...base, timeTag: '1.5' }, 414, 'timeTag must be a non-negative 64-bit integer'],
+        [{ ...base, limit: '201' }, 414, 'limit must be an integer from 1 to 200'],
+        [{ ...base, limit: '0' }, 414, 'limit must be an integer from 1 to 200'],
+        [{ ...base, limit: 'ten' }, 414, 'limit must be an integer from 1 to 200'],
+        [{ ...base, accid: 'a'.repeat(257) }, 405, 'accid is longer than 256 characters'],
+      ]);
       expect(await call(h, { ...base, limit: '200' })).toMatchObject({ json: { code: 200 } });
     });
 
@@ -574,15 +585,7 @@ describe('QChat queryChannelUnReadMentionedMsgPage', () => {
       const t = Date.now() - 60_000;
       // the ack is produced with the mentions it covers (another topic: no order between them)
       const w = await world([reader, other], {}, (w) => [
-        {
-          type: 'read-ack',
-          scope: 'channel',
-          appId: APP,
-          account: reader,
-          serverId: w.serverId,
-          channelId: w.channelId,
-          ackTime: t + 2,
-        },
+        channelAck(w, reader, t + 2),
         ...[1, 2, 3, 4, 5].map((i) =>
           mention(
             w.serverId,
@@ -602,26 +605,7 @@ describe('QChat queryChannelUnReadMentionedMsgPage', () => {
       });
 
       // an older ack changes nothing (max); a redelivered ack changes nothing
-      await h.send(
-        {
-          type: 'read-ack',
-          scope: 'channel',
-          appId: APP,
-          account: reader,
-          serverId: w.serverId,
-          channelId: w.channelId,
-          ackTime: t + 1,
-        },
-        {
-          type: 'read-ack',
-          scope: 'channel',
-          appId: APP,
-          account: reader,
-          serverId: w.serverId,
-          channelId: w.channelId,
-          ackTime: t + 2,
-        },
-      );
+      await h.send(channelAck(w, reader, t + 1), channelAck(w, reader, t + 2));
       // the reader's own message at t+3 advances its ack to t+3
       await h.send({
         type: 'message-sent',
@@ -816,19 +800,7 @@ describe('QChat queryChannelUnReadMentionedMsgPage', () => {
     const { sent } = await world(
       [reader, x1, x2],
       { [reader]: ['1', '2', '3'] },
-      () => [
-        {
-          type: 'read-ack',
-          scope: 'channel',
-          appId: APP,
-          account: reader,
-          serverId: w.serverId,
-          channelId: w.channelId,
-          ackTime,
-        },
-        ...events,
-        sentinel,
-      ],
+      () => [channelAck(w, reader, ackTime), ...events, sentinel],
       w,
     );
     await applied(w.base, '0');
@@ -937,15 +909,7 @@ describe('QChat queryChannelUnReadMentionedMsgPage', () => {
             { id: '1', from: other, time: t },
             { accids: [gone, other] },
           ),
-          {
-            type: 'read-ack',
-            scope: 'channel',
-            appId: APP,
-            account: gone,
-            serverId: w1.serverId,
-            channelId: w1.channelId,
-            ackTime: t - 5,
-          },
+          channelAck(w1, gone, t - 5),
         ],
         w1,
       ),

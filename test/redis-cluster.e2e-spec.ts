@@ -1,5 +1,4 @@
-import Redis, { type Cluster } from 'ioredis';
-import { AccountTotalsReader, Keyspace, ProjectionStore, createRedisClient, pruneUnregistered, readAccountsUnread } from '@app/store';
+import { AccountTotalsReader, Keyspace, ProjectionStore, pruneUnregistered, readAccountsUnread } from '@app/store';
 import { GROUP_TYPES, type UnreadEvent } from '@app/contracts';
 import { startGateway, type RunningGateway } from '../apps/gateway/src/gateway';
 import { CountModel, countDiffs, expectModelCounts, readCounts } from './support/count-model';
@@ -7,10 +6,9 @@ import { NETEASE_APP, TENCENT_APP, testConfig, uniq } from './support/harness';
 import { qchatHeaders } from './support/qchat-client';
 import { prng } from './support/random';
 import { tencentUrl } from './support/tencent';
-import { RedisServer } from './support/processes';
-import { RedisClusterRig } from './support/cluster-rig';
+import { clusterBesideOneRedis } from './support/cluster-rig';
 import { snapshot } from './support/snapshot';
-import { Workload, applyReference, countsTraffic, type Ev } from './support/workload';
+import { Workload, applyReference, chunks, countsTraffic, type Ev } from './support/workload';
 
 /**
  * The projections on a real three-node Redis Cluster, through the apps' own client factory
@@ -18,49 +16,41 @@ import { Workload, applyReference, countsTraffic, type Ev } from './support/work
  * state equals that of the same events applied one by one to a single Redis (a differential
  * check of the whole state), and its counts equal the independent model's.
  */
+const RETENTION_MS = 7 * 24 * 3600 * 1000;
+
 describe('projections on Redis Cluster', () => {
-  let rig: RedisClusterRig;
-  let cluster: Cluster;
-  let single: RedisServer;
-  let singleClient: Redis;
+  const redis = clusterBesideOneRedis('cluster-test');
 
-  beforeAll(async () => {
-    rig = await RedisClusterRig.start({ masters: 3 });
-    cluster = createRedisClient({ clusterNodes: rig.seeds, keyPrefix: 'u' }, { offlineQueue: true, connectionName: 'cluster-test' }) as Cluster;
-    single = await RedisServer.start();
-    singleClient = new Redis(single.url);
-  });
-
-  afterAll(async () => {
-    cluster?.disconnect();
-    singleClient?.disconnect();
-    await single?.stop();
-    await rig?.stop();
-  });
+  /**
+   * A mixed workload of every family (seed `seed`, 8 accounts, 600 events), then `counts`
+   * recalls, noUnread messages and receive options (seed `countsSeed`) with group seqs
+   * continuing the traffic's; a fresh prefix and a store of it on the Cluster.
+   */
+  function mixed(seed: number, countsSeed: number, counts: number) {
+    const w = new Workload(seed, 8);
+    const events = [...w.setup(), ...w.traffic(600), ...countsTraffic(w, countsSeed, counts)];
+    const prefix = `c${uniq()}`;
+    return { w, events, prefix, store: new ProjectionStore(redis.cluster, new Keyspace(prefix), { mentionRetentionMs: RETENTION_MS }) };
+  }
 
   it('applies a mixed workload of every family in concurrent batches, equal to a single Redis applying it in order', async () => {
-    const w = new Workload(11, 8);
-    const traffic = [...w.setup(), ...w.traffic(600)];
-    // recalls, noUnread and receive options, with group seqs continuing the traffic's
-    const lastSeq = (g: string) => Math.max(0, ...traffic.map((e) => (e.type === 'message-sent' && e.scope === 'group' && e.groupId === g ? e.seq : 0)));
-    const events = [...traffic, ...countsTraffic(w, 17, 300, Object.fromEntries(w.groups.map((g) => [g, lastSeq(g)])))];
-    const prefix = `c${uniq()}`;
-    const store = new ProjectionStore(cluster, new Keyspace(prefix), { mentionRetentionMs: 7 * 24 * 3600 * 1000 });
+    const { rig, cluster, singleClient } = redis;
+    const { w, events, prefix, store } = mixed(11, 17, 300);
     // as the projector does: a batch's writes issued together, batch after batch
-    for (let i = 0; i < events.length; i += 50) await store.applyAll(events.slice(i, i + 50));
-    await applyReference(singleClient, prefix, events, 7 * 24 * 3600 * 1000);
+    for (const b of chunks(events, 50)) await store.applyAll(b);
+    await applyReference(singleClient, prefix, events, RETENTION_MS);
 
     const expected = await snapshot(singleClient, prefix);
     const families = new Set(Object.keys(expected).map((k) => k.split(':', 1)[0]));
     expect([...families].sort()).toEqual(expect.arrayContaining(['c2c', 'chn', 'grp', 'mbr', 'qacc', 'srv']));
     expect(await rig.snapshot(prefix)).toEqual(expected);
-    await expectModelCounts(cluster, prefix, events, 7 * 24 * 3600 * 1000);
+    await expectModelCounts(cluster, prefix, events, RETENTION_MS);
     // keys of one owner, group or channel share a slot; different ones spread over the nodes
     const perNode = await Promise.all(cluster.nodes('master').map((n) => n.dbsize()));
     expect(perNode.filter((k) => k > 0).length).toBeGreaterThan(1);
 
     // the gateway's reads work across slots too
-    const reference = new ProjectionStore(singleClient, new Keyspace(prefix), { mentionRetentionMs: 7 * 24 * 3600 * 1000 });
+    const reference = new ProjectionStore(singleClient, new Keyspace(prefix), { mentionRetentionMs: RETENTION_MS });
     for (const owner of w.accounts) {
       expect(await store.c2c.total(w.tencentApp, owner)).toEqual(await reference.c2c.total(w.tencentApp, owner));
       expect(await store.directory.existMany(w.tencentApp, w.accounts)).toEqual(await reference.directory.existMany(w.tencentApp, w.accounts));
@@ -92,17 +82,14 @@ describe('projections on Redis Cluster', () => {
   });
 
   it('prunes the groups\' seqs that do not count at the horizon on a Cluster, folded and in flight, as a single Redis applying the events one by one, with the counts of the model with that horizon', async () => {
+    const { rig, cluster, singleClient } = redis;
     const w = new Workload(14, 8);
-    const traffic = [...w.setup(), ...w.traffic(600)];
-    const lastSeq = (g: string) => Math.max(0, ...traffic.map((e) => (e.type === 'message-sent' && e.scope === 'group' && e.groupId === g ? e.seq : 0)));
-    const events = [...traffic, ...countsTraffic(w, 19, 300, Object.fromEntries(w.groups.map((g) => [g, lastSeq(g)])))];
+    const events = [...w.setup(), ...w.traffic(600), ...countsTraffic(w, 19, 300)];
     const horizon = 6;
-    const options = { mentionRetentionMs: 7 * 24 * 3600 * 1000, groupUncountedHorizon: horizon };
+    const options = { mentionRetentionMs: RETENTION_MS, groupUncountedHorizon: horizon };
     const prefix = `h${uniq()}`;
     const store = new ProjectionStore(cluster, new Keyspace(prefix), options);
-    const batches: (typeof events)[] = [];
-    for (let i = 0; i < events.length; i += 50) batches.push(events.slice(i, i + 50));
-    for (let i = 0; i < batches.length; i += 4) await Promise.all(batches.slice(i, i + 4).map((b) => store.applyBatch(b)));
+    for (const inFlight of chunks(chunks(events, 50), 4)) await Promise.all(inFlight.map((b) => store.applyBatch(b)));
     const reference = new ProjectionStore(singleClient, new Keyspace(prefix), options);
     for (const e of events) await reference.apply(e);
     expect(await rig.snapshot(prefix)).toEqual(await snapshot(singleClient, prefix));
@@ -114,32 +101,27 @@ describe('projections on Redis Cluster', () => {
   });
 
   it('coalesces batches redelivered within themselves (every event twice) on a Cluster exactly as a single Redis applying them one by one', async () => {
+    const { rig, cluster, singleClient } = redis;
     const w = new Workload(13, 8);
     const events = [...w.setup(), ...w.traffic(600)];
     const prefix = `r${uniq()}`;
-    const store = new ProjectionStore(cluster, new Keyspace(prefix), { mentionRetentionMs: 7 * 24 * 3600 * 1000 });
-    const batches: (typeof events)[] = [];
-    for (let i = 0; i < events.length; i += 40) batches.push(events.slice(i, i + 40));
+    const store = new ProjectionStore(cluster, new Keyspace(prefix), { mentionRetentionMs: RETENTION_MS });
+    const batches = chunks(events, 40);
     // four batches in flight, each holding every one of its events twice (a redelivery folded in)
-    for (let i = 0; i < batches.length; i += 4) await Promise.all(batches.slice(i, i + 4).map((b) => store.applyBatch([...b, ...b])));
-    const reference = new ProjectionStore(singleClient, new Keyspace(prefix), { mentionRetentionMs: 7 * 24 * 3600 * 1000 });
+    for (const inFlight of chunks(batches, 4)) await Promise.all(inFlight.map((b) => store.applyBatch([...b, ...b])));
+    const reference = new ProjectionStore(singleClient, new Keyspace(prefix), { mentionRetentionMs: RETENTION_MS });
     for (const b of batches) for (const e of [...b, ...b]) await reference.apply(e);
     expect(await rig.snapshot(prefix)).toEqual(await snapshot(singleClient, prefix));
   });
 
   it("folds the projector's writes into one call per slot (batch.lua), equal to a single Redis; every master records the positions", async () => {
-    const w = new Workload(12, 8);
-    const traffic = [...w.setup(), ...w.traffic(600)];
-    const lastSeq = (g: string) => Math.max(0, ...traffic.map((e) => (e.type === 'message-sent' && e.scope === 'group' && e.groupId === g ? e.seq : 0)));
-    const events = [...traffic, ...countsTraffic(w, 18, 200, Object.fromEntries(w.groups.map((g) => [g, lastSeq(g)])))];
-    const prefix = `f${uniq()}`;
-    const store = new ProjectionStore(cluster, new Keyspace(prefix), { mentionRetentionMs: 7 * 24 * 3600 * 1000 });
+    const { rig, cluster, singleClient } = redis;
+    const { events, prefix, store } = mixed(12, 18, 200);
     const masters = cluster.nodes('master');
     await Promise.all(masters.map((m) => m.config('RESETSTAT')));
     // as the projector does: four partitions' batches in flight at once (batch k of the
     // workload goes to partition k % 4 as its offsets k*50 … k*50+49), positions after the writes
-    const batches: (typeof events)[] = [];
-    for (let i = 0; i < events.length; i += 50) batches.push(events.slice(i, i + 50));
+    const batches = chunks(events, 50);
     const lastOffset = (k: number) => BigInt(k * 50 + 49);
     for (let round = 0; round < batches.length; round += 4) {
       await Promise.all(
@@ -151,9 +133,9 @@ describe('projections on Redis Cluster', () => {
         }),
       );
     }
-    await applyReference(singleClient, prefix, events, 7 * 24 * 3600 * 1000);
+    await applyReference(singleClient, prefix, events, RETENTION_MS);
     expect(await rig.snapshot(prefix)).toEqual(await snapshot(singleClient, prefix));
-    await expectModelCounts(cluster, prefix, events, 7 * 24 * 3600 * 1000);
+    await expectModelCounts(cluster, prefix, events, RETENTION_MS);
     // fewer calls than events (one per slot and tick: Redis Cluster refuses a call whose
     // declared keys span slots), EVALSHA and EVAL alike, spread over the masters
     const calls = await Promise.all(
@@ -173,6 +155,7 @@ describe('projections on Redis Cluster', () => {
   });
 
   it('trims one-to-one conversations at the cap (docs/projections.md, "The cap") on a Cluster as on a single Redis: the same state, min(exact, cap)', async () => {
+    const { rig, cluster, singleClient } = redis;
     const cap = 5;
     const app = '1400000027';
     const owners = Array.from({ length: 12 }, (_, i) => `o${i}`);
@@ -183,7 +166,7 @@ describe('projections on Redis Cluster', () => {
       if (i % 4 === 1) events.push({ type: 'message-recalled', scope: 'c2c', appId: app, msgId: `m${i}-0`, from: 'p', to: owner, time: 1_000 });
     }
     const prefix = `k${uniq()}`;
-    const options = { mentionRetentionMs: 7 * 24 * 3600 * 1000, c2cUnreadCap: cap };
+    const options = { mentionRetentionMs: RETENTION_MS, c2cUnreadCap: cap };
     // the same batches on both (which tombstones a trimming write finds, and so drops, depends on the batches; counts do not)
     const applied = async (s: ProjectionStore) => {
       for (let i = 0; i < events.length; i += 30) await Promise.all([s.applyBatch(events.slice(i, i + 15)), s.applyBatch(events.slice(i + 15, i + 30))]);
@@ -201,6 +184,7 @@ describe('projections on Redis Cluster', () => {
   });
 
   it('prunes idle recipients never registered on every master (unread prune-unregistered), as on a single Redis', async () => {
+    const { rig, cluster, singleClient } = redis;
     const app = '1400000028';
     const events: UnreadEvent[] = [];
     // 30 owners over the three masters: every third registered, every other one idle
@@ -211,7 +195,7 @@ describe('projections on Redis Cluster', () => {
       events.push({ type: 'message-sent', scope: 'c2c', appId: app, msgId: `b${i}`, from: 'q', to: owner, time: 1_000 });
     }
     const prefix = `k${uniq()}`;
-    const options = { mentionRetentionMs: 7 * 24 * 3600 * 1000 };
+    const options = { mentionRetentionMs: RETENTION_MS };
     const store = new ProjectionStore(cluster, new Keyspace(prefix), options);
     const reference = new ProjectionStore(singleClient, new Keyspace(prefix), options);
     await store.applyBatch(events);
@@ -268,39 +252,24 @@ function groupHistory(w: Workload, seed: number): Ev[] {
 describe('every read on Redis Cluster answers as on one Redis (the gateway, end to end)', () => {
   const key = `k${uniq()}${uniq()}${uniq()}`;
   const tenants = JSON.stringify({ tencent: [{ ...TENCENT_APP, apiKey: key }], netease: [{ ...NETEASE_APP, apiKey: key }] });
-  let rig: RedisClusterRig;
-  let single: RedisServer;
-  let singleClient: Redis;
-  let cluster: Cluster;
   const gateways: RunningGateway[] = [];
-
-  beforeAll(async () => {
-    rig = await RedisClusterRig.start({ masters: 3 });
-    cluster = createRedisClient({ clusterNodes: rig.seeds, keyPrefix: 'u' }, { offlineQueue: true, connectionName: 'cluster-reads' }) as Cluster;
-    single = await RedisServer.start();
-    singleClient = new Redis(single.url);
-  });
+  // declared first, so it runs first: the gateways close before the servers stop
   afterAll(async () => {
     for (const g of gateways) await g.close().catch(() => undefined);
-    cluster?.disconnect();
-    singleClient?.disconnect();
-    await single?.stop();
-    await rig?.stop();
   });
+  const redis = clusterBesideOneRedis('cluster-reads');
   jest.setTimeout(120_000);
 
   it('gives the same answer to every read, on both', async () => {
+    const { rig, cluster, single, singleClient } = redis;
     const w = new Workload(21, 8);
-    const traffic = [...w.setup(), ...w.traffic(500)];
-    const lastSeq = (g: string) => Math.max(0, ...traffic.map((e) => (e.type === 'message-sent' && e.scope === 'group' && e.groupId === g ? e.seq : 0)));
     // the workload registers its accounts in the Tencent app only; the QChat reads need them registered there too
     const qchatAccounts: Ev[] = w.accounts.map((account) => ({ type: 'account-registered', appId: w.neteaseApp, account }));
-    const events = [...qchatAccounts, ...traffic, ...countsTraffic(w, 23, 300, Object.fromEntries(w.groups.map((g) => [g, lastSeq(g)]))), ...groupHistory(w, 25)];
+    const events = [...qchatAccounts, ...w.setup(), ...w.traffic(500), ...countsTraffic(w, 23, 300), ...groupHistory(w, 25)];
     const prefix = `g${uniq()}`;
-    const retention = 7 * 24 * 3600 * 1000;
-    const store = new ProjectionStore(cluster, new Keyspace(prefix), { mentionRetentionMs: retention });
-    for (let i = 0; i < events.length; i += 50) await store.applyBatch(events.slice(i, i + 50));
-    await applyReference(singleClient, prefix, events, retention);
+    const store = new ProjectionStore(cluster, new Keyspace(prefix), { mentionRetentionMs: RETENTION_MS });
+    for (const b of chunks(events, 50)) await store.applyBatch(b);
+    await applyReference(singleClient, prefix, events, RETENTION_MS);
     expect(await rig.snapshot(prefix)).toEqual(await snapshot(singleClient, prefix));
 
     // the gateways never produce here: a broker nobody listens on

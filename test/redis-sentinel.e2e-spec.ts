@@ -1,12 +1,11 @@
-import Redis from 'ioredis';
-import { expectModelCounts, modelCounts } from './support/count-model';
+import { expectModelCounts } from './support/count-model';
 import { Harness } from './support/harness';
 import { drainedGroup } from './support/projector-process';
-import { GatewayWatch, WatchedStream, answered } from './support/failover';
-import { SentinelTopology } from './support/sentinel-topology';
+import { GatewayWatch, WatchedStream, answered, expectExact } from './support/failover';
+import { withRedis } from './support/private-redis';
+import { failOverUnderTraffic, sentinelHarness } from './support/sentinel-topology';
 import { PrimaryRelay, replicationInfo, waitReplicated } from './support/redis-faults';
 import { RedisServer } from './support/processes';
-import { tencentPost } from './support/tencent';
 import { waitFor } from './support/wait';
 import { Workload, type Ev } from './support/workload';
 
@@ -24,29 +23,15 @@ jest.setTimeout(180_000);
 
 /** Clients of `node` with the given connection name (CLIENT LIST). */
 async function clientsNamed(node: RedisServer, name: string): Promise<number> {
-  const r = new Redis(node.url);
-  try {
-    const list = (await r.call('CLIENT', 'LIST')) as string;
-    return list.split('\n').filter((l) => l.includes(` name=${name} `)).length;
-  } finally {
-    r.disconnect();
-  }
+  const list = (await withRedis(node.url, (r) => r.call('CLIENT', 'LIST'))) as string;
+  return list.split('\n').filter((l) => l.includes(` name=${name} `)).length;
 }
 
 describe('Redis under Sentinel', () => {
-  let topo: SentinelTopology;
-  let h: Harness;
-
-  beforeAll(async () => {
-    topo = await SentinelTopology.start();
-    h = await Harness.start({ env: { ...topo.env(), ...ENV } });
-  });
-  afterAll(async () => {
-    await h?.stop();
-    await topo?.stop();
-  });
+  const rig = sentinelHarness(ENV);
 
   it('projects and answers through the primary Sentinel names, then follows a failover to the promoted replica: documented errors during the switch, exact counts after', async () => {
+    const { topo, h } = rig;
     const w = new Workload(51, 10);
     const watched = new WatchedStream(52);
     const sent: Ev[] = [...w.setup(), ...watched.setup(), ...w.traffic(300), ...watched.traffic(150)];
@@ -59,19 +44,10 @@ describe('Redis under Sentinel', () => {
     const watch = new GatewayWatch(h.gateway!.url, watched);
     watch.start();
     try {
-      await topo.killPrimary();
-      const during = [...w.traffic(200), ...watched.traffic(100)];
-      sent.push(...during);
-      await h.send(...during);
-      await topo.waitForPromotion(topo.replica);
+      await failOverUnderTraffic(topo, h, sent, [...w.traffic(200), ...watched.traffic(100)]);
       await drainedGroup(h.kafka, h.config, undefined, 60_000);
 
-      const promoted = new Redis(topo.replica.url);
-      try {
-        await expectModelCounts(promoted, h.config.redis.keyPrefix, sent, RETENTION_MS);
-      } finally {
-        promoted.disconnect();
-      }
+      await withRedis(topo.replica.url, (promoted) => expectModelCounts(promoted, h.config.redis.keyPrefix, sent, RETENTION_MS));
       const final = watched.expected();
       const last = await waitFor(() => watch.round(), (r) => JSON.stringify(answered(r)) === JSON.stringify(final.values), {
         timeoutMs: 20_000,
@@ -92,19 +68,10 @@ describe('Redis under Sentinel', () => {
 });
 
 describe('Redis under Sentinel, with a Sentinel hanging during the failover', () => {
-  let topo: SentinelTopology;
-  let h: Harness;
-
-  beforeAll(async () => {
-    topo = await SentinelTopology.start();
-    h = await Harness.start({ env: { ...topo.env(), ...ENV } });
-  });
-  afterAll(async () => {
-    await h?.stop();
-    await topo?.stop();
-  });
+  const rig = sentinelHarness(ENV);
 
   it('both apps reach the promoted replica although the failover is announced while they wait on the hung Sentinel', async () => {
+    const { topo, h } = rig;
     // The clients ask the first Sentinel first; hung, it holds every reconnection attempt for
     // the Sentinel command timeout, which is when the others announce +switch-master. (ioredis
     // alone gives a client up in that case: status "end", "Connection is closed.".)
@@ -115,26 +82,8 @@ describe('Redis under Sentinel, with a Sentinel hanging during the failover', ()
     await waitReplicated(topo.primary);
 
     topo.pauseSentinel(0);
-    await topo.killPrimary();
-    const during = w.traffic(200);
-    sent.push(...during);
-    await h.send(...during);
-    await topo.waitForPromotion(topo.replica);
-    await drainedGroup(h.kafka, h.config, undefined, 60_000);
-
-    const promoted = new Redis(topo.replica.url);
-    try {
-      await expectModelCounts(promoted, h.config.redis.keyPrefix, sent, RETENTION_MS);
-    } finally {
-      promoted.disconnect();
-    }
-    const expected = modelCounts(sent).c2cTotal[`${w.tencentApp} ${w.accounts[0]!}`];
-    const answer = await waitFor(() => tencentPost(h.gateway!.url, 'openim/get_c2c_unread_msg_num', { To_Account: w.accounts[0] }), (r) => r.body.ActionStatus === 'OK', {
-      timeoutMs: 20_000,
-      intervalMs: 100,
-      what: 'the gateway to answer from the promoted replica',
-    });
-    expect(answer).toEqual({ status: 200, body: { ActionStatus: 'OK', ErrorCode: 0, ErrorInfo: '', AllC2CUnreadMsgNum: expected } });
+    await failOverUnderTraffic(topo, h, sent, w.traffic(200));
+    await withRedis(topo.replica.url, (promoted) => expectExact(h, w, sent, promoted, RETENTION_MS));
     topo.resumeSentinel(0);
   });
 });
@@ -169,26 +118,19 @@ describe('Redis behind one endpoint that follows the primary (REDIS_URL)', () =>
     await waitReplicated(a);
 
     // The switch: b becomes primary, a its replica, new connections go to b. a keeps its clients.
-    const ra = new Redis(a.url);
-    const rb = new Redis(b.url);
-    try {
-      await rb.call('REPLICAOF', 'NO', 'ONE');
-      await ra.call('REPLICAOF', '127.0.0.1', String(b.port));
-      target = b;
-      await waitFor(() => replicationInfo(a.port), (i) => i.master_link_status === 'up', { what: 'a to replicate b' });
-      expect(await clientsNamed(a, 'unread-projector')).toBeGreaterThan(0);
+    await withRedis(b.url, (rb) => rb.call('REPLICAOF', 'NO', 'ONE'));
+    await withRedis(a.url, (ra) => ra.call('REPLICAOF', '127.0.0.1', String(b.port)));
+    target = b;
+    await waitFor(() => replicationInfo(a.port), (i) => i.master_link_status === 'up', { what: 'a to replicate b' });
+    expect(await clientsNamed(a, 'unread-projector')).toBeGreaterThan(0);
 
-      const after = w.traffic(300);
-      sent.push(...after);
-      await h.send(...after);
-      await drainedGroup(h.kafka, h.config, undefined, 60_000);
-      expect(await clientsNamed(a, 'unread-projector')).toBe(0);
-      expect(await clientsNamed(b, 'unread-projector')).toBeGreaterThan(0);
+    const after = w.traffic(300);
+    sent.push(...after);
+    await h.send(...after);
+    await drainedGroup(h.kafka, h.config, undefined, 60_000);
+    expect(await clientsNamed(a, 'unread-projector')).toBe(0);
+    expect(await clientsNamed(b, 'unread-projector')).toBeGreaterThan(0);
 
-      await expectModelCounts(rb, h.config.redis.keyPrefix, sent, RETENTION_MS);
-    } finally {
-      ra.disconnect();
-      rb.disconnect();
-    }
+    await withRedis(b.url, (rb) => expectModelCounts(rb, h.config.redis.keyPrefix, sent, RETENTION_MS));
   });
 });

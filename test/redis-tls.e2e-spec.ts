@@ -1,17 +1,15 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import Redis from 'ioredis';
 import { startGateway } from '../apps/gateway/src/gateway';
-import { expectModelCounts, modelCounts } from './support/count-model';
+import { expectExact } from './support/failover';
 import { Harness, testConfig, uniq } from './support/harness';
+import { withRedis } from './support/private-redis';
 import { freePort, RedisServer } from './support/processes';
-import { drainedGroup } from './support/projector-process';
 import { waitReplicated } from './support/redis-faults';
-import { SentinelTopology } from './support/sentinel-topology';
+import { failOverUnderTraffic, sentinelHarness } from './support/sentinel-topology';
 import { tencentPost } from './support/tencent';
 import { makeCertificates, redisTlsArgs, type TlsFiles } from './support/tls-certs';
-import { waitFor } from './support/wait';
 import { Workload, type Ev } from './support/workload';
 
 /**
@@ -26,19 +24,6 @@ const C2C = 'openim/get_c2c_unread_msg_num';
 
 jest.setTimeout(180_000);
 
-/** Runs `w` through the harness's apps and checks the projections on `live` and a gateway answer against the reference. */
-async function expectExact(h: Harness, w: Workload, sent: Ev[], live: Redis): Promise<void> {
-  await drainedGroup(h.kafka, h.config, undefined, 60_000);
-  await expectModelCounts(live, h.config.redis.keyPrefix, sent, RETENTION_MS);
-  const expected = modelCounts(sent).c2cTotal[`${w.tencentApp} ${w.accounts[0]!}`];
-  const answer = await waitFor(() => tencentPost(h.gateway!.url, C2C, { To_Account: w.accounts[0] }), (r) => r.body.ActionStatus === 'OK', {
-    timeoutMs: 20_000,
-    intervalMs: 100,
-    what: 'the gateway to answer',
-  });
-  expect(answer).toEqual({ status: 200, body: { ActionStatus: 'OK', ErrorCode: 0, ErrorInfo: '', AllC2CUnreadMsgNum: expected } });
-}
-
 describe('Redis over TLS with a password', () => {
   const dir = mkdtempSync(join(tmpdir(), 'unread-tls-'));
   let files: TlsFiles;
@@ -51,9 +36,7 @@ describe('Redis over TLS with a password', () => {
     files = await makeCertificates(dir);
     tlsPort = await freePort();
     server = await RedisServer.start(redisTlsArgs(files, tlsPort));
-    const admin = new Redis(server.url);
-    await admin.config('SET', 'requirepass', password);
-    admin.disconnect();
+    await withRedis(server.url, (admin) => admin.config('SET', 'requirepass', password));
     h = await Harness.start({
       env: {
         REDIS_URL: `redis://127.0.0.1:${tlsPort}`,
@@ -74,14 +57,11 @@ describe('Redis over TLS with a password', () => {
     const w = new Workload(81, 6);
     const sent: Ev[] = [...w.setup(), ...w.traffic(200)];
     await h.send(...sent);
-    const live = new Redis({ port: server.port, password });
-    try {
-      await expectExact(h, w, sent, live);
+    await withRedis({ port: server.port, password }, async (live) => {
+      await expectExact(h, w, sent, live, RETENTION_MS);
       const clients = (await live.call('CLIENT', 'LIST')) as string;
       expect(clients.split('\n').filter((l) => / name=unread-(projector|gateway) /.test(l)).length).toBeGreaterThanOrEqual(2);
-    } finally {
-      live.disconnect();
-    }
+    });
   });
 
   it('refuses a certificate it cannot check: without the CA file (or the server name, or the password) the gateway is not ready and answers 91000', async () => {
@@ -106,40 +86,16 @@ describe('Redis over TLS with a password', () => {
 
 describe('Redis under Sentinel over TLS', () => {
   const dir = mkdtempSync(join(tmpdir(), 'unread-tls-'));
-  let topo: SentinelTopology;
-  let h: Harness;
-
-  beforeAll(async () => {
-    topo = await SentinelTopology.start({ tls: await makeCertificates(dir) });
-    h = await Harness.start({ env: topo.env() });
-  });
-  afterAll(async () => {
-    await h?.stop();
-    await topo?.stop();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const rig = sentinelHarness({}, { topology: async () => ({ tls: await makeCertificates(dir) }), cleanup: () => rmSync(dir, { recursive: true, force: true }) });
 
   it('asks the Sentinels over TLS, writes to the primary over TLS, and follows a failover', async () => {
+    const { topo, h } = rig;
     const w = new Workload(82, 6);
     const sent: Ev[] = [...w.setup(), ...w.traffic(200)];
     await h.send(...sent);
-    const primary = new Redis(topo.primary.url);
-    try {
-      await expectExact(h, w, sent, primary);
-    } finally {
-      primary.disconnect();
-    }
+    await withRedis(topo.primary.url, (primary) => expectExact(h, w, sent, primary, RETENTION_MS));
     await waitReplicated(topo.primary);
-    await topo.killPrimary();
-    const after = w.traffic(200);
-    sent.push(...after);
-    await h.send(...after);
-    await topo.waitForPromotion(topo.replica);
-    const promoted = new Redis(topo.replica.url);
-    try {
-      await expectExact(h, w, sent, promoted);
-    } finally {
-      promoted.disconnect();
-    }
+    await failOverUnderTraffic(topo, h, sent, w.traffic(200));
+    await withRedis(topo.replica.url, (promoted) => expectExact(h, w, sent, promoted, RETENTION_MS));
   });
 });

@@ -6,8 +6,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import Redis from 'ioredis';
+import Redis, { type Cluster } from 'ioredis';
 import type { HostPort } from '@app/config';
+import { createRedisClient } from '@app/store';
 import { RedisServer } from './processes';
 import { HOST, ask, replicationInfo, run, stallReplica } from './redis-faults';
 import { snapshot, type Snapshot } from './snapshot';
@@ -216,3 +217,46 @@ export class RedisClusterRig {
   }
 }
 
+/**
+ * A three-master Redis Cluster with the apps' own client of it (`connectionName`), and one
+ * plain Redis beside it with a client, for differential checks: started in the beforeAll of
+ * the describe block that calls this, stopped in its afterAll. Read them inside the tests.
+ */
+export function clusterBesideOneRedis(connectionName: string): { readonly rig: RedisClusterRig; readonly cluster: Cluster; readonly single: RedisServer; readonly singleClient: Redis } {
+  let started: { rig: RedisClusterRig; cluster: Cluster; single: RedisServer; singleClient: Redis } | undefined;
+  let rig: RedisClusterRig | undefined;
+  let cluster: Cluster | undefined;
+  let single: RedisServer | undefined;
+  let singleClient: Redis | undefined;
+  beforeAll(async () => {
+    rig = await RedisClusterRig.start({ masters: 3 });
+    cluster = createRedisClient({ clusterNodes: rig.seeds, keyPrefix: 'u' }, { offlineQueue: true, connectionName }) as Cluster;
+    single = await RedisServer.start();
+    singleClient = new Redis(single.url);
+    started = { rig, cluster, single, singleClient };
+  });
+  afterAll(async () => {
+    cluster?.disconnect();
+    singleClient?.disconnect();
+    await single?.stop();
+    await rig?.stop();
+  });
+  const get = () => {
+    if (!started) throw new Error('clusterBesideOneRedis: read it inside a test (it starts in beforeAll)');
+    return started;
+  };
+  return {
+    get rig() {
+      return get().rig;
+    },
+    get cluster() {
+      return get().cluster;
+    },
+    get single() {
+      return get().single;
+    },
+    get singleClient() {
+      return get().singleClient;
+    },
+  };
+}

@@ -3,13 +3,16 @@
  * above the model's final value is wrong, whenever it was given), a gateway poller that
  * classifies every answer it gets during a fault, and a poll until the state settles.
  */
-import { CountModel } from './count-model';
-import { NETEASE_APP, TENCENT_APP, uniq } from './harness';
+import type Redis from 'ioredis';
+import { CountModel, expectModelCounts, modelCounts } from './count-model';
+import { NETEASE_APP, TENCENT_APP, uniq, type Harness } from './harness';
+import { drainedGroup } from './projector-process';
 import { qchatPost } from './qchat-client';
 import type { Snapshot } from './snapshot';
 import { tencentPost } from './tencent';
 import { prng } from './random';
-import type { Ev } from './workload';
+import { waitFor } from './wait';
+import type { Ev, Workload } from './workload';
 
 const C2C = 'openim/get_c2c_unread_msg_num';
 const GROUPS = 'group_open_http_svc/get_joined_group_list';
@@ -261,6 +264,23 @@ export class GatewayWatch {
 /** The current answer of every probe: a count, or the error it answered ("error 91000", or the undocumented answer). */
 export function answered(round: Answer[]): Record<string, number | string> {
   return Object.fromEntries(round.map((a) => [a.probe, a.kind === 'value' ? a.value : a.kind === 'documented-error' ? `error ${a.code}` : a.detail]));
+}
+
+/**
+ * Once the harness's group has drained: the projections on `live` (the Redis that serves now)
+ * hold the model's counts of `sent`, and the gateway answers the model's one-to-one total of
+ * the workload's first account.
+ */
+export async function expectExact(h: Harness, w: Workload, sent: Ev[], live: Redis, mentionRetentionMs: number): Promise<void> {
+  await drainedGroup(h.kafka, h.config, undefined, 60_000);
+  await expectModelCounts(live, h.config.redis.keyPrefix, sent, mentionRetentionMs);
+  const expected = modelCounts(sent).c2cTotal[`${w.tencentApp} ${w.accounts[0]!}`];
+  const answer = await waitFor(() => tencentPost(h.gateway!.url, C2C, { To_Account: w.accounts[0] }), (r) => r.body.ActionStatus === 'OK', {
+    timeoutMs: 20_000,
+    intervalMs: 100,
+    what: 'the gateway to answer',
+  });
+  expect(answer).toEqual({ status: 200, body: { ActionStatus: 'OK', ErrorCode: 0, ErrorInfo: '', AllC2CUnreadMsgNum: expected } });
 }
 
 /**

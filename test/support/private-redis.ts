@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import Redis from 'ioredis';
+import Redis, { type RedisOptions } from 'ioredis';
 import { ROOT, RedisServer } from './processes';
 
 /**
@@ -30,6 +30,16 @@ export function privateRedis(): { readonly server: RedisServer; readonly redis: 
       return redis;
     },
   };
+}
+
+/** Runs `work` with a client of `url` (a server the test reads directly), disconnected afterwards. */
+export async function withRedis<T>(url: string | RedisOptions, work: (redis: Redis) => Promise<T>): Promise<T> {
+  const redis = typeof url === 'string' ? new Redis(url) : new Redis(url); // one overload each
+  try {
+    return await work(redis);
+  } finally {
+    redis.disconnect();
+  }
 }
 
 /** The latest modification time of any file under `dir`. */

@@ -9,10 +9,12 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { HostPort } from '@app/config';
+import { Harness } from './harness';
 import { freePort, reapOnExit, RedisServer } from './processes';
 import { HOST, ask, exited, pingable, replicationInfo, stallReplica } from './redis-faults';
 import { redisTlsArgs, type TlsFiles } from './tls-certs';
 import { waitFor } from './wait';
+import type { Ev } from './workload';
 
 /** One `redis-server --sentinel` with its own (rewritable) configuration file. */
 class SentinelProcess {
@@ -253,3 +255,44 @@ export class SentinelTopology {
   }
 }
 
+/**
+ * A Sentinel deployment and a harness whose apps use it (with `env` besides), for the describe
+ * block that calls this: started in its beforeAll, stopped in its afterAll (then `cleanup`).
+ * Read `topo` and `h` inside the tests.
+ */
+export function sentinelHarness(
+  env: Record<string, string> = {},
+  opts: { topology?: () => Promise<SentinelTopologyOptions>; cleanup?: () => void } = {},
+): { readonly topo: SentinelTopology; readonly h: Harness } {
+  let topo: SentinelTopology | undefined;
+  let h: Harness | undefined;
+  beforeAll(async () => {
+    topo = await SentinelTopology.start(await (opts.topology?.() ?? Promise.resolve({})));
+    h = await Harness.start({ env: { ...topo.env(), ...env } });
+  });
+  afterAll(async () => {
+    await h?.stop();
+    await topo?.stop();
+    opts.cleanup?.();
+  });
+  const started = <T>(x: T | undefined): T => {
+    if (x === undefined) throw new Error('sentinelHarness: read it inside a test (it starts in beforeAll)');
+    return x;
+  };
+  return {
+    get topo() {
+      return started(topo);
+    },
+    get h() {
+      return started(h);
+    },
+  };
+}
+
+/** A failover under traffic: kills the primary, sends `during` while there is none (adding it to `sent`), waits until the replica is promoted. */
+export async function failOverUnderTraffic(topo: SentinelTopology, h: Harness, sent: Ev[], during: Ev[]): Promise<void> {
+  await topo.killPrimary();
+  sent.push(...during);
+  await h.send(...during);
+  await topo.waitForPromotion(topo.replica);
+}

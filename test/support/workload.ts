@@ -38,6 +38,11 @@ export class Workload {
     return xs[Math.floor(this.rnd() * xs.length)]!;
   }
 
+  /** Each group's newest seq so far (where traffic that continues the groups starts after). */
+  seqs(): Record<string, number> {
+    return Object.fromEntries(this.groupSeq);
+  }
+
   private tick(): number {
     this.time += 1 + Math.floor(this.rnd() * 1000);
     return this.time;
@@ -135,12 +140,13 @@ export class Workload {
 }
 
 /**
- * Recall, noUnread and receive-option events over a workload's accounts and groups (after its setup and traffic):
+ * Recall, noUnread and receive-option events over a workload's accounts and groups (after its
+ * setup and traffic; group seqs continue from `firstSeq`, by default where the workload's are):
  * c2c messages with and without noUnread, recalls of earlier messages and recalls that come
  * before their message, group messages (some noUnread) with recalls on both sides, and
  * receive options for peers and groups with colliding times.
  */
-export function countsTraffic(w: Workload, seed: number, count: number, firstSeq: Record<string, number>): Ev[] {
+export function countsTraffic(w: Workload, seed: number, count: number, firstSeq: Record<string, number> = w.seqs()): Ev[] {
   const rnd = prng(seed);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)]!;
   const t = w.tencentApp;
@@ -194,6 +200,13 @@ export function countsTraffic(w: Workload, seed: number, count: number, firstSeq
 export async function applyReference(redis: Redis, prefix: string, events: readonly Ev[], mentionRetentionMs: number): Promise<void> {
   const store = new ProjectionStore(redis, new Keyspace(prefix), { mentionRetentionMs });
   for (const e of events) await store.apply(e);
+}
+
+/** `events` cut into consecutive batches of `size` (the last may be shorter). */
+export function chunks<T>(events: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < events.length; i += size) out.push(events.slice(i, i + size));
+  return out;
 }
 
 /** Partition key of an event, as the producer computes it (for tests that group events by partition). */
