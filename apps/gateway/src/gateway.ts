@@ -8,11 +8,13 @@ import type { AddressInfo } from 'node:net';
 import { nestLogLevels, type AppConfig } from '@app/config';
 import { REDIS, type RedisClient } from '@app/store';
 import { serveOpenApi } from './common/openapi';
+import { readPlainText } from './common/text-body';
 import { GatewayModule } from './gateway.module';
 import { GatewayMetrics, requestTimer } from './metrics/gateway.metrics';
 
 /** Largest request body accepted; larger ones get the family's parameter error. */
 export const MAX_BODY = '256kb';
+const MAX_BODY_BYTES = 256 * 1024;
 
 export interface RunningGateway {
   app: INestApplication;
@@ -71,7 +73,8 @@ const CHARSET = /;\s*charset\s*=\s*"?([^";\s]*)"?/i;
  *      charset it does not know (415, charset.unsupported), which the filter answers in the
  *      family's shape;
  *   5. the body read as text whatever the content type (at most MAX_BODY), so each API family
- *      decides what a malformed body means in its own error vocabulary (see docs/api/).
+ *      decides what a malformed body means in its own error vocabulary (see docs/api/): the
+ *      plain case (a Content-Length, no encoding) by readPlainText, the rest by body-parser.
  */
 function frontDoor(timer: (res: Response) => void, https: boolean): (req: Request, res: Response, next: NextFunction) => void {
   const headers = securityHeaders(https);
@@ -95,7 +98,7 @@ function frontDoor(timer: (res: Response) => void, https: boolean): (req: Reques
         return;
       }
     }
-    text(req, res, next);
+    readPlainText(req, next, MAX_BODY_BYTES, () => text(req, res, next));
   };
 }
 
