@@ -79,7 +79,9 @@ describe('gateway: public and admin ports', () => {
     const api = await fetch(tencentUrl(h.gateway!.url, 'openim/get_c2c_unread_msg_num'), { method: 'POST', body: '{}' });
     const unknown = await fetch(`${h.gateway!.url}/nowhere`);
     const docs = await fetch(`${h.gateway!.adminUrl}/docs`);
-    for (const res of [api, unknown, docs]) {
+    const gated = await fetch(`${h.gateway!.url}/metrics`); // the listener gate's own 404
+    expect(gated.status).toBe(404);
+    for (const res of [api, unknown, docs, gated]) {
       expect([res.headers.get('x-content-type-options'), res.headers.get('x-frame-options'), res.headers.get('referrer-policy')]).toEqual(['nosniff', 'DENY', 'no-referrer']);
       expect(res.headers.get('strict-transport-security')).toBeNull(); // plain HTTP here
     }

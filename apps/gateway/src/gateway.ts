@@ -9,7 +9,7 @@ import { nestLogLevels, type AppConfig } from '@app/config';
 import { REDIS, type RedisClient } from '@app/store';
 import { serveOpenApi } from './common/openapi';
 import { GatewayModule } from './gateway.module';
-import { GatewayMetrics, GatewayMetricsMiddleware } from './metrics/gateway.metrics';
+import { GatewayMetrics, requestTimer } from './metrics/gateway.metrics';
 
 /** Largest request body accepted; larger ones get the family's parameter error. */
 export const MAX_BODY = '256kb';
@@ -31,56 +31,72 @@ export function isAdminPath(path: string): boolean {
   return path === '/metrics' || path === '/openapi.json' || path === '/asyncapi.json' || path === '/docs' || path.startsWith('/docs/');
 }
 
-/**
- * Keeps each listener to its own paths: the public one answers the admin paths 404, the
- * admin one answers 404 for everything but the admin paths and /health/*; both in the
- * gateway's own shape of an unmatched path.
- */
-function listenerGate(req: Request, res: Response, next: NextFunction): void {
-  const onAdmin = (req as Request & { [ADMIN_LISTENER]?: true })[ADMIN_LISTENER] === true;
-  const admin = isAdminPath(req.path);
-  if (onAdmin ? admin || req.path.startsWith('/health/') : !admin) {
-    next();
-    return;
-  }
-  res.status(404).json({ statusCode: 404, message: 'not found' });
-}
+const API_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
+const DOCS_CSP = "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
 
 /**
- * Headers on every answer, of both ports: no content sniffing, no framing, no referrer, no
- * caching of API answers; a Content-Security-Policy that lets nothing load, except on the
- * Swagger UI, which may load its own scripts, styles and images; HSTS over HTTPS.
+ * The headers on every answer, of both ports: no content sniffing, no framing, no referrer,
+ * no caching of API answers; a Content-Security-Policy that lets nothing load, except on the
+ * Swagger UI, which may load its own scripts, styles and images; HSTS over HTTPS. Computed
+ * once: the API's list and the docs' list.
  */
-function securityHeaders(https: boolean): (req: Request, res: Response, next: NextFunction) => void {
-  const API_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
-  const DOCS_CSP = "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
-  return (req, res, next) => {
-    const docs = req.path === '/docs' || req.path.startsWith('/docs/');
-    res.setHeader('X-Content-Type-Options', 'nosniff');
-    res.setHeader('X-Frame-Options', 'DENY');
-    res.setHeader('Referrer-Policy', 'no-referrer');
-    res.setHeader('Cross-Origin-Resource-Policy', 'same-origin');
-    res.setHeader('Content-Security-Policy', docs ? DOCS_CSP : API_CSP);
-    if (!docs) res.setHeader('Cache-Control', 'no-store');
-    if (https) res.setHeader('Strict-Transport-Security', 'max-age=31536000');
-    next();
+function securityHeaders(https: boolean): { api: [string, string][]; docs: [string, string][] } {
+  const common: [string, string][] = [
+    ['X-Content-Type-Options', 'nosniff'],
+    ['X-Frame-Options', 'DENY'],
+    ['Referrer-Policy', 'no-referrer'],
+    ['Cross-Origin-Resource-Policy', 'same-origin'],
+  ];
+  const hsts: [string, string][] = https ? [['Strict-Transport-Security', 'max-age=31536000']] : [];
+  return {
+    api: [...common, ['Content-Security-Policy', API_CSP], ['Cache-Control', 'no-store'], ...hsts],
+    docs: [...common, ['Content-Security-Policy', DOCS_CSP], ...hsts],
   };
 }
 
+/** A charset parameter of a Content-Type header, e.g. `utf-8` of `application/json; charset="utf-8"`. */
+const CHARSET = /;\s*charset\s*=\s*"?([^";\s]*)"?/i;
+
 /**
- * Refuses a body declared in any charset but UTF-8 (JSON is UTF-8, and both vendors send
- * `charset=utf-8`): body-parser would decode whatever iconv-lite knows, so a `charset=utf-7`
- * body `+AHsAfQ-` would read as `{}`. The error is body-parser's own for a charset it does
- * not know (415, charset.unsupported), which the filter answers in the family's shape.
+ * What every request goes through before its route, in one middleware (each express
+ * middleware is a layer the router walks for every request):
+ *   1. the metrics' timer (requestTimer: every answer counted, by route and API code);
+ *   2. the security headers (securityHeaders), so every answer carries them, also 3.'s 404;
+ *   3. the listener gate: the public port answers the admin paths 404, the admin port answers
+ *      404 for everything but the admin paths and /health/*, both in the gateway's own shape
+ *      of an unmatched path;
+ *   4. UTF-8 only: a body declared in any other charset is refused (JSON is UTF-8, and both
+ *      vendors send `charset=utf-8`): body-parser would decode whatever iconv-lite knows, so a
+ *      `charset=utf-7` body `+AHsAfQ-` would read as `{}`. The error is body-parser's own for a
+ *      charset it does not know (415, charset.unsupported), which the filter answers in the
+ *      family's shape;
+ *   5. the body read as text whatever the content type (at most MAX_BODY), so each API family
+ *      decides what a malformed body means in its own error vocabulary (see docs/api/).
  */
-function utf8Only(req: Request, _res: Response, next: NextFunction): void {
-  const type = req.headers['content-type'];
-  const charset = type ? /;\s*charset\s*=\s*"?([^";\s]*)"?/i.exec(type)?.[1] : undefined;
-  if (charset === undefined || /^utf-?8$/i.test(charset)) {
-    next();
-    return;
-  }
-  next(Object.assign(new Error('unsupported charset: only utf-8 is accepted'), { status: 415, expose: true, type: 'charset.unsupported' }));
+function frontDoor(timer: (res: Response) => void, https: boolean): (req: Request, res: Response, next: NextFunction) => void {
+  const headers = securityHeaders(https);
+  const text = express.text({ type: () => true, limit: MAX_BODY });
+  return (req, res, next) => {
+    timer(res);
+    const path = req.path;
+    const docs = path === '/docs' || path.startsWith('/docs/');
+    for (const [name, value] of docs ? headers.docs : headers.api) res.setHeader(name, value);
+    const onAdmin = (req as Request & { [ADMIN_LISTENER]?: true })[ADMIN_LISTENER] === true;
+    const admin = isAdminPath(path);
+    if (!(onAdmin ? admin || path.startsWith('/health/') : !admin)) {
+      res.status(404).json({ statusCode: 404, message: 'not found' });
+      return;
+    }
+    const type = req.headers['content-type'];
+    if (type !== undefined && type.includes(';')) {
+      const charset = CHARSET.exec(type)?.[1];
+      if (charset !== undefined && !/^utf-?8$/i.test(charset)) {
+        next(Object.assign(new Error('unsupported charset: only utf-8 is accepted'), { status: 415, expose: true, type: 'charset.unsupported' }));
+        return;
+      }
+    }
+    text(req, res, next);
+  };
 }
 
 /** Starts a gateway (used by main.ts, the local runner and the tests). Port 0 picks a free one. */
@@ -101,14 +117,8 @@ export async function startGateway(
   app.disable('x-powered-by');
   app.set('etag', false);
   app.set('query parser', 'simple');
-  // Bodies are read as text whatever the content type, so each API family decides what a
-  // malformed body means in its own error vocabulary (see docs/api/).
-  const metrics = new GatewayMetricsMiddleware(app.get(GatewayMetrics));
-  app.use(metrics.use.bind(metrics));
-  app.use(listenerGate);
-  app.use(securityHeaders(config.http.tls !== undefined));
-  app.use(utf8Only);
-  app.use(express.text({ type: () => true, limit: MAX_BODY }));
+  const timer = requestTimer(app.get(GatewayMetrics), app.getHttpAdapter().getInstance());
+  app.use(frontDoor(timer, config.http.tls !== undefined));
   app.enableShutdownHooks();
   serveOpenApi(app, { ui: config.http.docsUi });
   // Give Redis a moment to connect so the first requests do not answer an internal error; a

@@ -51,7 +51,7 @@ describe('feedAccountsOf', () => {
 });
 
 describe('feedAccountsOfBatch', () => {
-  it('coalesces a batch to one entry per (app, account) with its newest source timestamp', () => {
+  it('coalesces a batch to one entry per (app, account) with its record key and newest source timestamp', () => {
     const c2c = example('message-sent', 'c2c');
     const ack = example('read-ack', 'c2c');
     const got = feedAccountsOfBatch([
@@ -62,9 +62,9 @@ describe('feedAccountsOfBatch', () => {
       { event: example('message-sent', 'group'), message: { timestamp: '400' } },
     ]);
     expect(got).toEqual([
-      { app: '1400000000', account: 'alice', sourceTime: 300 },
-      { app: '1400000000', account: 'dave', sourceTime: 150 },
-      { app: '1400000009', account: 'alice', sourceTime: 200 },
+      { app: '1400000000', account: 'alice', key: '1400000000:alice', sourceTime: 300 },
+      { app: '1400000000', account: 'dave', key: '1400000000:dave', sourceTime: 150 },
+      { app: '1400000009', account: 'alice', key: '1400000009:alice', sourceTime: 200 },
     ]);
   });
 });

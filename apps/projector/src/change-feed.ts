@@ -55,19 +55,28 @@ export function feedAccountsOf(e: UnreadEvent): string[] {
   }
 }
 
-/** The accounts a batch's events are about, each once (first appearance order), with its newest source timestamp. */
-export function feedAccountsOfBatch(entries: readonly { event: UnreadEvent; message?: Pick<KafkaMessage, 'timestamp'> }[]): (FeedAccount & { sourceTime: number })[] {
-  const byKey = new Map<string, FeedAccount & { sourceTime: number }>();
+/** The accounts a batch's events are about, each once (first appearance order), with its key (unreadChangedKey) and newest source timestamp. */
+export function feedAccountsOfBatch(entries: readonly { event: UnreadEvent; message?: Pick<KafkaMessage, 'timestamp'> }[]): FeedAccountOfBatch[] {
+  const byKey = new Map<string, FeedAccountOfBatch>();
   for (const { event, message } of entries) {
+    const accounts = feedAccountsOf(event);
+    if (accounts.length === 0) continue;
     const time = message ? Number(message.timestamp) : 0;
-    for (const account of feedAccountsOf(event)) {
+    for (const account of accounts) {
       const key = unreadChangedKey(event.appId, account);
       const seen = byKey.get(key);
-      if (seen) seen.sourceTime = Math.max(seen.sourceTime, time);
-      else byKey.set(key, { app: event.appId, account, sourceTime: time });
+      if (seen) {
+        if (time > seen.sourceTime) seen.sourceTime = time;
+      } else byKey.set(key, { app: event.appId, account, key, sourceTime: time });
     }
   }
   return [...byKey.values()];
+}
+
+/** An account of a batch (feedAccountsOfBatch). */
+export interface FeedAccountOfBatch extends FeedAccount {
+  key: string;
+  sourceTime: number;
 }
 
 /** What the feed needs of the batch it reports on. */
@@ -84,9 +93,7 @@ interface Waiter {
 }
 
 /** An account to report, and the batches waiting for its record. */
-interface Entry extends FeedAccount {
-  key: string;
-  sourceTime: number;
+interface Entry extends FeedAccountOfBatch {
   waiters: Waiter[];
 }
 
@@ -188,13 +195,12 @@ export class ChangeFeed implements OnModuleDestroy {
       const w: Waiter = { batch, outstanding: accounts.length, settled: false, resolve, reject };
       this.waiting.add(w);
       for (const a of accounts) {
-        const key = unreadChangedKey(a.app, a.account);
-        const entry = this.pending.get(key);
+        const entry = this.pending.get(a.key);
         if (entry) {
-          entry.sourceTime = Math.max(entry.sourceTime, a.sourceTime);
+          if (a.sourceTime > entry.sourceTime) entry.sourceTime = a.sourceTime;
           entry.waiters.push(w);
         } else {
-          this.pending.set(key, { app: a.app, account: a.account, key, sourceTime: a.sourceTime, waiters: [w] });
+          this.pending.set(a.key, { app: a.app, account: a.account, key: a.key, sourceTime: a.sourceTime, waiters: [w] });
         }
       }
     });
@@ -235,15 +241,16 @@ export class ChangeFeed implements OnModuleDestroy {
           await new Promise((r) => setTimeout(r, Math.random() * Math.min(50, 2 ** repeat)));
         }
         const accounts = current;
-        const versions = await this.retrying(waiters, 'redis', () => this.versions.bump(accounts));
+        const calls = this.versions.calls(accounts);
+        const versions = await this.retrying(waiters, 'redis', () => this.versions.bump(calls));
         const records = await this.retrying(waiters, 'redis', () => this.read(accounts, versions));
-        await this.retrying(waiters, 'produce', () => this.send(records));
+        await this.retrying(waiters, 'produce', () => this.send(accounts, records));
         this.records.inc(records.length);
         if (repeat === 0) {
           const now = Date.now();
           for (const a of accounts) if (a.sourceTime > 0) this.lag.observe(Math.max(0, now - a.sourceTime) / 1000);
         }
-        const after = await this.retrying(waiters, 'redis', () => this.versions.read(accounts));
+        const after = await this.retrying(waiters, 'redis', () => this.versions.read(calls));
         current = [];
         accounts.forEach((e, i) => {
           if (after[i] !== versions[i]) current.push(e);
@@ -278,7 +285,8 @@ export class ChangeFeed implements OnModuleDestroy {
     });
   }
 
-  private async send(records: readonly UnreadChanged[]): Promise<void> {
+  /** Produces `records`, each keyed by its entry's key (`entries[i].key`, unreadChangedKey), acks = all. */
+  private async send(entries: readonly Entry[], records: readonly UnreadChanged[]): Promise<void> {
     this.connecting ??= this.producer!.connect().catch((err: unknown) => {
       this.connecting = undefined;
       throw err;
@@ -286,13 +294,9 @@ export class ChangeFeed implements OnModuleDestroy {
     await this.connecting;
     const sends: Promise<unknown>[] = [];
     for (let i = 0; i < records.length; i += RECORDS_PER_SEND) {
-      sends.push(
-        this.producer!.send({
-          topic: this.topic,
-          acks: -1,
-          messages: records.slice(i, i + RECORDS_PER_SEND).map((r) => ({ key: unreadChangedKey(r.appId, r.account), value: JSON.stringify(r) })),
-        }),
-      );
+      const messages: { key: string; value: string }[] = [];
+      for (let j = i; j < Math.min(records.length, i + RECORDS_PER_SEND); j++) messages.push({ key: entries[j]!.key, value: JSON.stringify(records[j]) });
+      sends.push(this.producer!.send({ topic: this.topic, acks: -1, messages }));
     }
     await Promise.all(sends);
   }

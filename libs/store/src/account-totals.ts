@@ -61,23 +61,30 @@ export class AccountTotalsReader {
    */
   async read(accounts: readonly { app: string; account: string }[], now = Date.now(), registeredOnly = false): Promise<AccountRead[]> {
     const read = await readUnreadOf(this.store, accounts, registeredOnly);
-    return Promise.all(
-      read.map(async ({ unread, servers }, i) => {
+    // Only accounts in a QChat server wait for a channel read; the others are answered as read.
+    const out: AccountRead[] = new Array<AccountRead>(read.length);
+    const channelReads: Promise<void>[] = [];
+    read.forEach(({ unread, servers }, i) => {
+      if (servers > 0) {
         const a = accounts[i]!;
-        const channels = servers > 0 ? await this.channelCounts(a.app, a.account, now) : { items: [], capped: false };
-        return { unread, channels };
-      }),
-    );
+        channelReads.push(this.channelCounts(a.app, a.account, now).then((channels) => void (out[i] = { unread, channels })));
+      } else out[i] = { unread, channels: { items: [], capped: false } };
+    });
+    if (channelReads.length > 0) await Promise.all(channelReads);
+    return out;
   }
 
   /** The totals and badge of many accounts (the batch API's and the change feed's records): `read`, summed. */
   async readMany(accounts: readonly { app: string; account: string }[], now = Date.now(), registeredOnly = false): Promise<AccountTotals[]> {
     return (await this.read(accounts, now, registeredOnly)).map(({ unread, channels: counted }) => {
-      const channels = counted.items.reduce((s, c) => s + c.unread, 0);
+      let channels = 0;
+      for (const c of counted.items) channels += c.unread;
+      let groups = 0;
+      for (const g of unread.groups) if (g.unread > 0) groups += g.unread;
       return {
         registered: unread.registered,
         c2c: unread.c2c.total,
-        groups: unread.groups.reduce((s, g) => s + (g.unread > 0 ? g.unread : 0), 0),
+        groups,
         channels,
         channelsCapped: counted.capped,
         badge: badgeOf(unread, channels),

@@ -34,31 +34,37 @@ export class FeedVersions {
 
   /**
    * The accounts' keys in calls of one slot each on a Redis Cluster (a call's declared keys
-   * must share a slot), all in one call (split every MAX_KEYS) on one Redis.
+   * must share a slot), all in one call (split every MAX_KEYS) on one Redis. A round computes
+   * them once for its bump and its read.
    */
-  private groups(accounts: readonly FeedAccount[]): { keys: string[]; at: number[] }[] {
+  calls(accounts: readonly FeedAccount[]): FeedVersionCalls {
     const cluster = this.redis instanceof Cluster;
     const bySlot = new Map<number, { keys: string[]; at: number[] }>();
-    const out: { keys: string[]; at: number[] }[] = [];
+    const calls: { keys: string[]; at: number[] }[] = [];
     accounts.forEach((a, i) => {
       const key = feedVersionKey(this.base, a.app, a.account);
       const slot = cluster ? calculateSlot(key) : 0;
       let g = bySlot.get(slot);
       if (!g || g.keys.length >= MAX_KEYS) {
         bySlot.set(slot, (g = { keys: [], at: [] }));
-        out.push(g);
+        calls.push(g);
       }
       g.keys.push(key);
       g.at.push(i);
     });
-    return out;
+    return { size: accounts.length, calls };
   }
 
-  /** Moves each account to its next version; the new versions, in order. One call per node (per slot on a Cluster), issued in one tick. */
-  async bump(accounts: readonly FeedAccount[]): Promise<number[]> {
-    const out = new Array<number>(accounts.length);
+  private planned(accounts: readonly FeedAccount[] | FeedVersionCalls): FeedVersionCalls {
+    return 'calls' in accounts ? accounts : this.calls(accounts);
+  }
+
+  /** Moves each account (or each of `calls`) to its next version; the new versions, in order. One call per node (per slot on a Cluster), issued in one tick. */
+  async bump(accounts: readonly FeedAccount[] | FeedVersionCalls): Promise<number[]> {
+    const { size, calls } = this.planned(accounts);
+    const out = new Array<number>(size);
     await Promise.all(
-      this.groups(accounts).map(async (g) => {
+      calls.map(async (g) => {
         const v = (await callScript(this.redis, FEED_VERSION, g.keys, [])) as number[];
         g.at.forEach((i, j) => (out[i] = Number(v[j])));
       }),
@@ -67,14 +73,22 @@ export class FeedVersions {
   }
 
   /** Each account's version now (0: never bumped), in order: one MGET per node (per slot on a Cluster). */
-  async read(accounts: readonly FeedAccount[]): Promise<number[]> {
-    const out = new Array<number>(accounts.length);
+  async read(accounts: readonly FeedAccount[] | FeedVersionCalls): Promise<number[]> {
+    const { size, calls } = this.planned(accounts);
+    const out = new Array<number>(size);
     await Promise.all(
-      this.groups(accounts).map(async (g) => {
+      calls.map(async (g) => {
         const v = await this.redis.mget(...g.keys);
         g.at.forEach((i, j) => (out[i] = v[j] === null || v[j] === undefined ? 0 : Number(v[j])));
       }),
     );
     return out;
   }
+}
+
+/** The version keys of some accounts, grouped into calls (FeedVersions.calls). */
+export interface FeedVersionCalls {
+  /** How many accounts. */
+  size: number;
+  calls: { keys: string[]; at: number[] }[];
 }

@@ -1,5 +1,6 @@
-import { Injectable, type NestMiddleware } from '@nestjs/common';
-import type { NextFunction, Request, Response } from 'express';
+import { Injectable } from '@nestjs/common';
+import type { Request, Response } from 'express';
+import { performance } from 'node:perf_hooks';
 import { Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 /** Prometheus metrics of the gateway, served on GET /metrics. */
@@ -23,28 +24,46 @@ export class GatewayMetrics {
   }
 }
 
-/** Times each request and notes the API code its JSON answer carries. */
-@Injectable()
-export class GatewayMetricsMiddleware implements NestMiddleware {
-  constructor(private readonly metrics: GatewayMetrics) {}
+/** When the request arrived (performance.now()) and the API code its JSON answer carries. */
+const STARTED = Symbol('request started');
+const CODE = Symbol('answer code');
+type Timed = Response & { [STARTED]?: number; [CODE]?: string };
 
-  use(req: Request, res: Response, next: NextFunction): void {
-    const started = process.hrtime.bigint();
-    let code = '';
-    const json = res.json.bind(res);
-    res.json = (body: unknown) => {
-      if (body && typeof body === 'object') {
-        const b = body as { ErrorCode?: unknown; code?: unknown };
-        const c = b.ErrorCode ?? b.code;
-        if (typeof c === 'number' || typeof c === 'string') code = String(c);
-      }
-      return json(body);
-    };
-    res.once('finish', () => {
-      // The matched route, never the raw path: unknown paths must not grow the label set.
-      const route = (req.route as { path?: string } | undefined)?.path ?? 'unmatched';
-      this.metrics.requests.observe({ route, code: code || String(res.statusCode) }, Number(process.hrtime.bigint() - started) / 1e9);
-    });
-    next();
+/** The express application's per-request response prototype (express sets it on every `res`). */
+interface ExpressApp {
+  response: object;
+}
+
+/**
+ * Times each request and notes the API code its JSON answer carries. The code is taken in
+ * `res.json`, overridden once on the app's response prototype (every answer of both
+ * families is a `res.json`) instead of wrapped per request; the time is observed when the
+ * answer is finished, by one shared listener, into the (route, code) series' child, kept
+ * per series. Returns what the request path calls for each request.
+ */
+export function requestTimer(metrics: GatewayMetrics, app: ExpressApp): (res: Response) => void {
+  const proto = app.response as { json: (this: Timed, body: unknown) => Response };
+  const json = proto.json;
+  proto.json = function (this: Timed, body: unknown): Response {
+    if (body && typeof body === 'object') {
+      const b = body as { ErrorCode?: unknown; code?: unknown };
+      const c = b.ErrorCode ?? b.code;
+      if (typeof c === 'number' || typeof c === 'string') this[CODE] = String(c);
+    }
+    return json.call(this, body);
+  };
+  const series = new Map<string, { observe(seconds: number): void }>();
+  function finished(this: Timed): void {
+    // The matched route, never the raw path: unknown paths must not grow the label set.
+    const route = ((this.req as Request).route as { path?: string } | undefined)?.path ?? 'unmatched';
+    const code = this[CODE] || String(this.statusCode);
+    const key = `${route}\n${code}`;
+    let child = series.get(key);
+    if (!child) series.set(key, (child = metrics.requests.labels({ route, code })));
+    child.observe((performance.now() - this[STARTED]!) / 1000);
   }
+  return (res: Timed) => {
+    res[STARTED] = performance.now();
+    res.on('finish', finished);
+  };
 }
