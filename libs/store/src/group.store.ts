@@ -183,12 +183,16 @@ const MEMBERS_PER_READ = 1_000;
  *   leave is not exact: a read ack or own message of the member's next membership may be
  *   applied before the leave (other topics), and deleting the record then would lose it.
  * - The account index write of a join/leave is a separate command on the account's slot
- *   (another node on a Cluster), and a join's score comes from its group-side Lua's reply:
- *   writes() gives them as a second step, run once every group-side write of the run
- *   succeeded, in event order among themselves (nothing else writes the index within a
- *   run: dismissal and account deletion split the batch), so the index follows the group's
- *   directory order; a crash between the steps leaves the batch uncommitted, and the
- *   redelivery repeats both (each is idempotent). A group's type is fixed at its creation
+ *   (another node on a Cluster), in two steps: beside the group-side Lua, the entry at
+ *   INDEX_UNKNOWN for a join or INDEX_LEFT for a leave; then, once every write of the run
+ *   succeeded, a ZADD XX per account of the run's entries in event order with each join's
+ *   type class, which its group-side Lua answered (nothing else writes those entries within
+ *   a run: dismissal and account deletion split the batch), so the index follows the
+ *   group's directory order. XX writes only entries still there: one an account deletion
+ *   took between the steps (another partition) is not written back, so the race with a
+ *   deletion is the one the first step alone has. A crash between the steps leaves entries
+ *   of unknown type, which readers classify, and the batch uncommitted: its redelivery
+ *   repeats both (each is idempotent). A group's type is fixed at its creation
  *   (a re-creation follows a dismissal, which removed every index entry of the group). account-deleted (keyed by account) is not ordered with a group's joins; a join
  *   applied after the deletion re-creates an index entry for a deleted account, which reads
  *   refuse because the account no longer exists.
@@ -215,9 +219,10 @@ export class GroupStore {
    * noUnread) up to the group's next join without seq (which reads `max`), and a member's
    * read acks (a max of `ackSeq`) up to its next override. Every other event writes other
    * components or other fields, so moving a folded write before it changes nothing.
-   * `index(replies)`: given the replies of `writes`, the account index entries of the joins
-   * and leaves (a join's score is its group's type class, which its script answered), in
-   * event order, one ZADD per account; empty when the events have no join or leave. Run it
+   * `writes` includes each join's and leave's account index entry (a join's of unknown
+   * type). `index(replies)`: given the replies of `writes`, those entries again in event
+   * order with each join's type class, which its script answered, one ZADD XX per account;
+   * empty when the events have no join or leave. Run it
    * only once every write of `writes` succeeded (ProjectionStore.applyWith). A dismissal is
    * never among `events` (the caller splits the batch there: dismiss()).
    */
@@ -266,9 +271,12 @@ export class GroupStore {
       writes.push(w);
       if (e.type === 'group-member-joined' || e.type === 'group-member-left') {
         const key = this.keys.member(e.appId, e.account).groups;
+        const join = e.type === 'group-member-joined';
+        // first step, beside the group-side write: the entry as a member of unknown type, or left
+        writes.push(command('ZADD', [key], [join ? INDEX_UNKNOWN : INDEX_LEFT, e.groupId]));
         let entries = index.get(key);
         if (!entries) index.set(key, (entries = []));
-        entries.push({ groupId: e.groupId, join: e.type === 'group-member-joined' ? w : null });
+        entries.push({ groupId: e.groupId, join: join ? w : null });
       }
     }
     const out = writes.map((w) => {
@@ -287,8 +295,10 @@ export class GroupStore {
           if (isScript(w) && w.script === MEMBER_JOINED) replyOf.set(w, replies[i]);
         });
         return [...index].map(([key, entries]) =>
-          // ZADD applies its pairs in order: a later entry for the same group wins, as in event order
-          command('ZADD', [key], entries.flatMap((x) => [x.join ? indexScore(replyOf.get(x.join)) : INDEX_LEFT, x.groupId])),
+          // ZADD applies its pairs in order: a later entry for the same group wins, as in event
+          // order. XX: only entries the first step wrote and that are still there, so an entry
+          // an account deletion took meanwhile (another partition) is not written again.
+          command('ZADD', [key], ['XX', ...entries.flatMap((x) => [x.join ? indexScore(replyOf.get(x.join)) : INDEX_LEFT, x.groupId])]),
         );
       },
     };
