@@ -9,11 +9,12 @@ import type {
   GroupType,
   GroupUnreadSet,
 } from '@app/contracts';
+import { Cluster } from 'ioredis';
 import type { Keyspace } from './keyspace';
 import type { RedisClient } from './redis.factory';
-import { WRITE_SCRIPTS } from './scripts';
+import { READ_SCRIPTS, WRITE_SCRIPTS } from './scripts';
 import { DEFAULT_GROUP_UNCOUNTED_HORIZON, type StoreOptions } from './store-options';
-import { command, isScript, runScript, type Write, type Writer } from './write';
+import { callScript, command, isScript, runScript, type Write, type Writer } from './write';
 
 const MESSAGES = WRITE_SCRIPTS.groupMessages;
 const READ_ACK = WRITE_SCRIPTS.groupReadAck;
@@ -117,6 +118,9 @@ export function groupUnread(
 
 // 'nc': how many seqs the group's set of seqs that do not count holds; absent = none, no ZCOUNT.
 const META_FIELDS = ['max', 'type', 'name', 'state', 'nc'] as const;
+
+/** Groups one group-states call reads at most (a call holds Redis for its whole length). */
+const STATES_PER_CALL = 500;
 
 /** Member records one HMGET of memberViews reads at most. */
 const MEMBERS_PER_READ = 1_000;
@@ -454,14 +458,30 @@ export class GroupStore {
   }
 
   /**
+   * The meta fields and the account's record in each group's state hash, in `groupIds`
+   * order: on a single Redis one read-only call per STATES_PER_CALL groups
+   * (group-states.lua), on a Cluster one HMGET per group issued together (each hash is on its
+   * own slot; one pipeline per node).
+   */
+  private async states(app: string, groupIds: readonly string[], account: string): Promise<(string | null)[][]> {
+    const fields = [...META_FIELDS, field(account)];
+    const keys = groupIds.map((g) => this.keys.group(app, g).state);
+    if (this.redis instanceof Cluster) return Promise.all(keys.map((k) => this.redis.hmget(k, ...fields)));
+    const calls: Promise<(string | null)[][]>[] = [];
+    for (let i = 0; i < keys.length; i += STATES_PER_CALL) calls.push(callScript(this.redis, READ_SCRIPTS.groupStates, keys.slice(i, i + STATES_PER_CALL), fields) as Promise<(string | null)[][]>);
+    return (await Promise.all(calls)).flat();
+  }
+
+  /**
    * A page of the groups the account is a member of, of the asked types, ordered by (type
    * class, group id) (indexScore), and how many there are in all, paged on the index before
    * any group is read. One round trip on the account's slot: the marker, the page
    * (ZRANGEBYSCORE … LIMIT), the count (ZCOUNT) and the entries of unknown type; then, only
-   * when `read`, one HMGET per group of the page (one tick), and only when `unread`, settle()
-   * of those. Entries of unknown type (a join applied before its group was created, or an
+   * when `read`, the state of each group of the page (states(): one read-only call on a
+   * single Redis, one HMGET per group on a Cluster), and only when `unread`, settle() of
+   * those. Entries of unknown type (a join applied before its group was created, or an
    * index written before entries carried the type) are classified by their group's state:
-   * when there are any, each of their groups is read (one HMGET each) and kept when it
+   * when there are any, each of their groups is read (states()) and kept when it
    * exists, the account is a member and its type is asked, and the page is taken from the
    * merge of those and the first `offset + limit` indexed entries of the asked classes
    * (one more ZRANGEBYSCORE), so the answer is the same as if every entry carried its type.
@@ -478,15 +498,13 @@ export class GroupStore {
       this.redis.zrangebyscore(index, INDEX_UNKNOWN, INDEX_UNKNOWN),
     ]);
     if (exists !== 1) return { registered: false, total: 0, groups: [] };
-    const f = field(account);
-    const readState = (g: string) => this.redis.hmget(this.keys.group(app, g).state, ...META_FIELDS, f);
     let page: { groupId: string; view?: GroupMemberView }[];
     let count = total;
     if (unknown.length === 0) {
       page = ids.map((groupId) => ({ groupId }));
     } else {
       const [states, flat] = await Promise.all([
-        Promise.all(unknown.map(readState)),
+        this.states(app, unknown, account),
         this.redis.zrangebyscore(index, min, max, 'WITHSCORES', 'LIMIT', 0, end),
       ]);
       const found = unknown
@@ -499,8 +517,10 @@ export class GroupStore {
       page = merged.slice(q.offset, end === -1 ? undefined : end).map((x) => (x.view ? { groupId: x.groupId, view: x.view } : { groupId: x.groupId }));
     }
     if (!q.read && !q.unread) return { registered: true, total: count, groups: page };
-    const states = await Promise.all(page.map((p) => (p.view ? Promise.resolve(undefined) : readState(p.groupId))));
-    const views = page.map((p, i) => p.view ?? view(p.groupId, states[i]!));
+    const unread = page.filter((p) => !p.view);
+    const states = await this.states(app, unread.map((p) => p.groupId), account);
+    const read = new Map(unread.map((p, i) => [p.groupId, view(p.groupId, states[i]!)]));
+    const views = page.map((p) => p.view ?? read.get(p.groupId)!);
     if (q.unread) await this.settle(app, views);
     return { registered: true, total: count, groups: views.map((v) => ({ groupId: v.groupId, view: v })) };
   }

@@ -61,6 +61,7 @@ export const READ_SCRIPTS = {
   channelQuery: load('channel-query', 'variable'),
   qchatAccess: load('qchat-access', 'variable'),
   channelCount: load('channel-count', 'variable'),
+  groupStates: load('group-states', 'variable'),
 } as const;
 
 /**
