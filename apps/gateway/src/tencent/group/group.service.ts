@@ -146,7 +146,8 @@ export class GroupService {
   /**
    * get_joined_group_list: one round trip on the account's slot pages the account's group
    * index, filtered by type class and ordered by (type class, group id) (GroupStore.joinedPage),
-   * with TotalCount; then only the page's groups are read (one HMGET each), and only when the
+   * with TotalCount; then only the page's groups are read (one HMGET each, inside one
+   * read-only call on a single Redis), and only when the
    * filters answer a group's Type, Name or UnreadMsgNum; their seqs that do not count are
    * subtracted (one ZCOUNT per group that has any) only when UnreadMsgNum is asked.
    */
