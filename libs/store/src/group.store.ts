@@ -440,19 +440,18 @@ export class GroupStore {
   /**
    * The account's registration and every group it is a member of, ordered by group id,
    * skipping dismissed groups and groups it is no longer in: two round trips, the marker and
-   * the index (the account's slot), then one HMGET per group issued in one tick (one pipeline
-   * per node), and a third for groups with seqs that do not count (settle: one ZCOUNT each,
-   * one tick). For tools and tests; get_joined_group_list pages first (joinedPage).
+   * the index (the account's slot), then every group's state (states()), and a third for
+   * groups with seqs that do not count (settle: one ZCOUNT each, one tick). For tools and
+   * tests; get_joined_group_list pages first (joinedPage).
    */
   async joinedGroups(app: string, account: string): Promise<{ registered: boolean; groups: GroupMemberView[] }> {
-    const f = field(account);
     const marker = this.keys.account(app, account);
     const [exists, indexed] = await Promise.all([
       this.redis.hexists(marker.key, marker.field),
       this.redis.zrangebyscore(this.keys.member(app, account).groups, INDEX_UNKNOWN, '+inf'),
     ]);
     const ids = indexed.sort(groupIdOrder);
-    const values = await Promise.all(ids.map((g) => this.redis.hmget(this.keys.group(app, g).state, ...META_FIELDS, f)));
+    const values = await this.states(app, ids, account);
     const groups = ids.map((id, i) => view(id, values[i]!)).filter((v) => v.exists && v.member);
     return { registered: exists === 1, groups: await this.settle(app, groups) };
   }
@@ -517,9 +516,9 @@ export class GroupStore {
       page = merged.slice(q.offset, end === -1 ? undefined : end).map((x) => (x.view ? { groupId: x.groupId, view: x.view } : { groupId: x.groupId }));
     }
     if (!q.read && !q.unread) return { registered: true, total: count, groups: page };
-    const unread = page.filter((p) => !p.view);
-    const states = await this.states(app, unread.map((p) => p.groupId), account);
-    const read = new Map(unread.map((p, i) => [p.groupId, view(p.groupId, states[i]!)]));
+    const toRead = page.filter((p) => !p.view);
+    const states = await this.states(app, toRead.map((p) => p.groupId), account);
+    const read = new Map(toRead.map((p, i) => [p.groupId, view(p.groupId, states[i]!)]));
     const views = page.map((p) => p.view ?? read.get(p.groupId)!);
     if (q.unread) await this.settle(app, views);
     return { registered: true, total: count, groups: views.map((v) => ({ groupId: v.groupId, view: v })) };
