@@ -203,37 +203,47 @@ export async function measureReads(ctx: BenchContext): Promise<BenchRow[]> {
   const of = (id: string) => work[id]!;
   const le = (limit: number): Target => ({ on: 'value', op: '<=', limit });
   const details = (id: string) => ({ ...of(id).work, responseBytes: of(id).responseBytes });
-  const commandsRow = (id: string, target: Target | null, baseline?: { id: string; label: string }) =>
-    row({
-      id: `reads.${id}.redis-commands`,
-      group: 'reads',
-      measurement: `${of(id).label}: Redis commands per call (INFO commandstats)`,
-      value: of(id).work.commands,
+  /** The two readings each read gets a row of: its commands and its Redis CPU, per call. */
+  const READINGS = {
+    commands: {
+      suffix: 'redis-commands',
+      what: 'Redis commands per call (INFO commandstats)',
       unit: 'commands',
-      baseline: baseline ? of(baseline.id).work.commands : null,
-      baselineLabel: baseline?.label ?? '—',
-      target,
-      note: `executed, Lua-internal included: ${breakdown(of(id).work.byCommand)}`,
-      details: details(id),
-    });
-  const cpuRow = (id: string, target: Target | null, baseline?: { id: string; label: string }) =>
-    row({
-      id: `reads.${id}.redis-cpu`,
-      group: 'reads',
-      measurement: `${of(id).label}: Redis CPU per call (INFO cpu)`,
-      value: of(id).work.cpuMs,
+      value: (w: RedisWork) => w.commands,
+      note: (id: string) => `executed, Lua-internal included: ${breakdown(of(id).work.byCommand)}`,
+      details: (id: string) => details(id),
+    },
+    cpu: {
+      suffix: 'redis-cpu',
+      what: 'Redis CPU per call (INFO cpu)',
       unit: 'ms',
-      baseline: baseline ? of(baseline.id).work.cpuMs : null,
+      value: (w: RedisWork) => w.cpuMs,
+      note: (id: string) => `${Math.round(of(id).work.bytesOut)} B from Redis per call`,
+      details: () => undefined,
+    },
+  } as const;
+  const readingRow = (reading: keyof typeof READINGS, id: string, target: Target | null, baseline?: { id: string; label: string }) => {
+    const r = READINGS[reading];
+    const d = r.details(id);
+    return row({
+      id: `reads.${id}.${r.suffix}`,
+      group: 'reads',
+      measurement: `${of(id).label}: ${r.what}`,
+      value: r.value(of(id).work),
+      unit: r.unit,
+      baseline: baseline ? r.value(of(baseline.id).work) : null,
       baselineLabel: baseline?.label ?? '—',
       target,
-      note: `${Math.round(of(id).work.bytesOut)} B from Redis per call`,
+      note: r.note(id),
+      ...(d ? { details: d } : {}),
     });
+  };
   const few = { id: 'group-list-few', label: `the same call for an account in only the ${s.limit} groups it returns` };
   return [
-    commandsRow('group-list-many', le(2 * s.limit + 5), few),
-    cpuRow('group-list-many', null, few),
-    commandsRow('summary-channels', null),
-    cpuRow('summary-channels', le(5)),
+    readingRow('commands', 'group-list-many', le(2 * s.limit + 5), few),
+    readingRow('cpu', 'group-list-many', null, few),
+    readingRow('commands', 'summary-channels', null),
+    readingRow('cpu', 'summary-channels', le(5)),
     row({
       id: 'reads.summary-channels.bytes',
       group: 'reads',
@@ -245,9 +255,9 @@ export async function measureReads(ctx: BenchContext): Promise<BenchRow[]> {
       target: le(64),
       note: `the answer itself: ${of('summary-channels').responseBytes} B`,
     }),
-    commandsRow('batch-groups', le(700)),
-    cpuRow('batch-groups', null),
-    commandsRow('batch-unknown', le(1.5 * s.unknownAccounts + 5)),
-    cpuRow('batch-unknown', null),
+    readingRow('commands', 'batch-groups', le(700)),
+    readingRow('cpu', 'batch-groups', null),
+    readingRow('commands', 'batch-unknown', le(1.5 * s.unknownAccounts + 5)),
+    readingRow('cpu', 'batch-unknown', null),
   ];
 }
