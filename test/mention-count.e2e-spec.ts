@@ -41,8 +41,9 @@ async function redisWork(redis: Redis, run: () => Promise<unknown>): Promise<{ c
  * the paged read (every page of channel-query.lua) and the oracle (CountModel's mentions),
  * on random streams: mentions by everyone, by name and by roles granted and revoked, own
  * messages, recalls and deletions (in the mention or a later update), acks, messages older
- * than the retention and several messages in one millisecond; delivered shuffled, with
- * duplicates.
+ * than the retention and several messages in one millisecond, messages mentioned again with
+ * other targets, time or sender; delivered shuffled, with duplicates; one channel upgraded
+ * from a projection without the count's lists halfway, one read as such a projection.
  */
 describe('counting unread mentions without reading them (store, real Redis)', () => {
   const fixture = privateRedis();
@@ -99,14 +100,44 @@ describe('counting unread mentions without reading them (store, real Redis)', ()
           stream.push({ type: 'qchat-role-member-removed', appId: APP, serverId: '7', roleId: pick(roles), account: pick(accounts) });
         }
       }
+      // messages mentioned again with other targets, another time or another sender (after
+      // the first mentions, in order: the newest mention of an id is its entry)
+      const again: UnreadEvent[] = [];
+      const mentions = stream.filter((e): e is Extract<UnreadEvent, { type: 'channel-mention' }> => e.type === 'channel-mention');
+      for (let i = 0; i < 150; i++) {
+        const first = pick(mentions);
+        // never earlier: a mention that moved out of the retention would not be stored
+        const time = first.message.time + Math.floor(rnd() * 3) * 1_000;
+        const fromAccount = rnd() < 0.3 ? pick(accounts) : first.message.fromAccount;
+        const mentionAccids = accounts.filter(() => rnd() < 0.3);
+        const mentionRoleIds = roles.filter(() => rnd() < 0.25);
+        // at least one target (a mention of nobody is not stored: the earlier one stays)
+        const everyone = rnd() < 0.3 || (mentionRoleIds.length === 0 && mentionAccids.every((a) => a === fromAccount));
+        const status = rnd() < 0.1 ? 1 + Math.floor(rnd() * 2) : first.message.status;
+        again.push({ ...first, message: { ...first.message, time, fromAccount, status }, mentionAll: everyone, mentionAccids: everyone ? [] : mentionAccids, mentionRoleIds });
+      }
       // role events are ordered (one directory partition); mentions, updates and acks arrive in any order
       const directory = stream.filter((e) => e.type.startsWith('qchat-'));
       const rest = stream.filter((e) => !e.type.startsWith('qchat-'));
       await store.applyBatch(setup);
       await store.applyBatch(directory);
       const deliveries = shuffled([...rest, ...rest.filter(() => rnd() < 0.3)], rnd);
-      for (let i = 0; i < deliveries.length; i += 250) await store.applyBatch(deliveries.slice(i, i + 250));
-      const model = new CountModel({ mentionRetentionMs: retention }).apply([...setup, ...stream]);
+      const half = Math.floor(deliveries.length / 2);
+      for (let i = 0; i < half; i += 250) await store.applyBatch(deliveries.slice(i, Math.min(i + 250, half)));
+      // Channel 70 as a projection from before the count's lists has it (the same keys but
+      // <base>:chk, the senders' sets and the marker): the writes from here on set its marker
+      // at its newest message, and the count checks what is older one by one.
+      const before = async (channelId: string) => {
+        const base = new Keyspace(prefix).channel(APP, '7', channelId);
+        const sent = await redis.keys(`${base.base.replace(/[{}[\]*?]/g, '\\$&')}:o:*`);
+        await redis.del(base.chk, base.since, ...sent);
+      };
+      await before('70');
+      for (let i = half; i < deliveries.length; i += 250) await store.applyBatch(deliveries.slice(i, Math.min(i + 250, deliveries.length)));
+      for (const e of again) await store.applyBatch(rnd() < 0.3 ? [e, e] : [e]);
+      // channel 72 as if no write had run since the upgrade: no marker, every member checked
+      await before('72');
+      const model = new CountModel({ mentionRetentionMs: retention }).apply([...setup, ...stream, ...again]);
 
       let nonZero = 0;
       for (const account of accounts) {
@@ -131,6 +162,62 @@ describe('counting unread mentions without reading them (store, real Redis)', ()
       }
       expect(nonZero).toBeGreaterThan(2);
     });
+  });
+});
+
+describe('what the count checks one by one (store, real Redis)', () => {
+  const fixture = privateRedis();
+  let redis: Redis;
+  beforeAll(() => (redis = fixture.redis));
+
+  it('takes out the own, the recalled, the doubly targeted and the mentioned again, and counts the rest by ZCOUNT', async () => {
+    const prefix = `k${uniq()}`;
+    const store = new ProjectionStore(redis, new Keyspace(prefix), { mentionRetentionMs: RETENTION });
+    const t = Date.now() - 60_000;
+    const mention = (id: number, fromAccount: string, targets: { all?: boolean; accids?: string[]; roles?: string[] }, status = 0, time = t + id) =>
+      ({
+        type: 'channel-mention',
+        appId: APP,
+        serverId: '3',
+        channelId: '30',
+        message: { msgIdServer: String(id), fromAccount, time, body: `m${id}`, status },
+        mentionAll: targets.all === true,
+        mentionAccids: targets.accids ?? [],
+        mentionRoleIds: targets.roles ?? [],
+      }) as unknown as UnreadEvent;
+    await store.applyBatch([
+      ...['ann', 'ben'].map((account) => ({ type: 'qchat-server-member-joined', appId: APP, serverId: '3', account })),
+      { type: 'qchat-channel-created', appId: APP, serverId: '3', channelId: '30' },
+      { type: 'qchat-role-member-added', appId: APP, serverId: '3', roleId: '8', account: 'ann' },
+    ] as UnreadEvent[]);
+    const count = async (account: string) => {
+      const channels = (await store.channel.memberChannels(APP, account)).filter((c) => c.channelId === '30');
+      return (await store.channel.countUnreadMentions(APP, account, channels, 0))[0];
+    };
+    const chk = new Keyspace(prefix).channel(APP, '3', '30').chk;
+    await store.applyBatch([
+      mention(1, 'ben', { all: true }), // ann's; ben's own
+      mention(2, 'ann', { all: true }), // ben's; ann's own
+      mention(3, 'ben', { all: true, accids: ['ann'], roles: ['8'] }), // ann's once, though in three of its sets
+      mention(4, 'ben', { roles: ['8'] }), // ann's
+      mention(5, 'ann', { accids: ['ben'] }), // ben's
+      mention(6, 'ben', { all: true }), // ann's, recalled below
+      mention(7, 'ben', { all: true }), // ann's, mentioned again below: from ann to ben
+      mention(8, 'ben', { all: true }), // ann's, mentioned again below one second later
+    ]);
+    expect([await count('ann'), await count('ben')]).toEqual([6, 2]);
+    expect(await redis.zrange(chk, 0, -1)).toEqual([`${String(t + 3).padStart(16, '0')}${'3'.padStart(20, '0')}`]);
+    await store.applyBatch([
+      { type: 'channel-message-updated', appId: APP, serverId: '3', channelId: '30', msgIdServer: '6', status: 1, updateTime: t + 100 },
+      mention(7, 'ann', { accids: ['ben'] }),
+      mention(8, 'ben', { all: true }, 0, t + 1_008),
+    ]);
+    // ann: 1, 3, 4, 8 (at its new time); ben: 2, 5, 7 (by name now)
+    expect([await count('ann'), await count('ben')]).toEqual([4, 3]);
+    expect(await redis.zcard(chk)).toBe(5); // 3; 6; 7 once (its time kept); 8 at both times
+    // a later mention that recalls an indexed message
+    await store.applyBatch([mention(4, 'ben', { roles: ['8'] }, 2)]);
+    expect([await count('ann'), await count('ben')]).toEqual([3, 3]);
   });
 });
 
@@ -173,7 +260,8 @@ describe('the summary of an account in 100 channels of 250 unread @all each (Red
     expect(work.bytesOut).toBeLessThan(64 * 1024);
     // account-unread.lua and channel-count.lua; no channel-query (no page, no body)
     expect(work.byCommand.evalsha).toBe(2);
-    // per channel one ZSCORE (ack), one ZRANGE of 201 members, one HMGET: the count stops at 201
-    expect([work.byCommand.zscore, work.byCommand.zrange, work.byCommand.hmget]).toEqual([100, 100, 100]);
+    // per channel the ack (ZSCORE), the marker (GET), a ZCOUNT per set (@all, the direct set)
+    // and the two lists of members to check (ZRANGE, both empty): no member is read
+    expect([work.byCommand.zscore, work.byCommand.get, work.byCommand.zcount, work.byCommand.zrange, work.byCommand.hmget]).toEqual([100, 100, 200, 200, undefined]);
   });
 });

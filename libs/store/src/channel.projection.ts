@@ -15,10 +15,10 @@ const MAX_EVENTS_PER_WRITE = 200;
 /** The QChat channel events of a batch that the mention projection folds. */
 export type ChannelEvent = ChannelMessageSent | ChannelReadAck | ChannelMention | ChannelMessageUpdated;
 
-/** One channel-message call being assembled: its keys (target sets after the five fixed ones) and events. */
+/** One channel-message call being assembled: its keys (target and sender sets after the seven fixed ones) and events. */
 interface MessageCall {
   keys: string[];
-  /** Target suffix → its position in KEYS (1-based). */
+  /** A set's key → its position in KEYS (1-based). */
   sets: Map<string, number>;
   args: (string | number)[];
   events: number;
@@ -105,15 +105,17 @@ export class ChannelProjection {
         call.events--;
         continue;
       }
-      const positions: number[] = [];
-      for (const sfx of targets) {
-        let at = call.sets.get(sfx);
+      const position = (key: string): number => {
+        let at = call.sets.get(key);
         if (at === undefined) {
-          call.keys.push(ck.target(sfx));
-          call.sets.set(sfx, (at = call.keys.length));
+          call.keys.push(key);
+          call.sets.set(key, (at = call.keys.length));
         }
-        positions.push(at);
-      }
+        return at;
+      };
+      const positions = [...targets].map((sfx) => position(ck.target(sfx)));
+      // the sender's own members of @all and role sets, which the count takes out for it
+      const sent = e.mentionAll || (e.mentionRoleIds ?? []).length > 0 ? position(ck.sent(m.fromAccount)) : 0;
       // Stored ready to send: channel-message.lua renders the message's answer from these and
       // its current status, updateTime, body and ext, so no request parses or serialises it.
       const fixed = renderFixedFields({
@@ -143,6 +145,7 @@ export class ChannelProjection {
         entry,
         positions.length,
         ...positions,
+        sent,
       );
       for (const a of direct) indexEntry(e.appId, a, e.serverId, e.channelId, m.time + retention);
     }
@@ -164,9 +167,9 @@ export class ChannelProjection {
   }
 }
 
-/** The five keys every channel-message call declares first. */
+/** The seven keys every channel-message call declares first. */
 export function messageKeys(k: ChannelKeys): string[] {
-  return [k.ix, k.tgt, k.upd, k.pend, k.out];
+  return [k.ix, k.tgt, k.upd, k.pend, k.out, k.chk, k.since];
 }
 
 /** A last-writer-wins field of an event: whether it is given, and its value. */

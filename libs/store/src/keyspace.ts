@@ -172,6 +172,10 @@ export class ChannelKeys {
   readonly out: string;
   /** Zset: account → ack time. */
   readonly ack: string;
+  /** Zset: the target sets' members that the count checks one by one (channel-message.lua). */
+  readonly chk: string;
+  /** String: the newest message time held before `chk` and the senders' sets were kept. */
+  readonly since: string;
 
   constructor(base: string) {
     this.base = base;
@@ -181,11 +185,18 @@ export class ChannelKeys {
     this.pend = `${base}:pend`;
     this.out = `${base}:out`;
     this.ack = `${base}:ack`;
+    this.chk = `${base}:chk`;
+    this.since = `${base}:since`;
   }
 
   /** The target set of suffix `suffix` (channelTarget): the messages that mention it. */
   target(suffix: string): string {
     return `${this.base}:${suffix}`;
+  }
+
+  /** Zset: the account's own members of the channel's @all and role sets (the messages it sent to them). */
+  sent(account: string): string {
+    return `${this.base}:o:${esc(account)}`;
   }
 }
 

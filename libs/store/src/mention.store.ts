@@ -70,9 +70,11 @@ export class MentionStore {
   /**
    * How many unread mentions the account has in each channel, by the rule of unreadMentions'
    * pages (the count of every page from now on), without reading a message or building a
-   * page (channel-count.lua). With `cap` > 0 a count stops at cap + 1 ("more than cap"), so a
-   * channel costs at most about cap + 1 members. One call per CHANNELS_PER_COUNT_CALL
-   * channels on a single Redis; on a Cluster one per channel (its own slot), pipelined.
+   * page (channel-count.lua): a ZCOUNT per set, corrected by the members the projection lists
+   * for checking, so a channel costs its sets and those members, not its unread mentions.
+   * With `cap` > 0 a count above it is answered cap + 1 ("more than cap"). One call per
+   * CHANNELS_PER_COUNT_CALL channels on a single Redis; on a Cluster one per channel (its
+   * own slot), pipelined.
    */
   async countUnreadMentions(app: string, account: string, channels: readonly AccountChannel[], cap = 0, now = Date.now()): Promise<number[]> {
     const cluster = this.redis instanceof Cluster;
@@ -85,7 +87,7 @@ export class MentionStore {
       if (list.length === 0) calls.set(slot, list);
       let call = list[list.length - 1];
       if (!call || call.at.length >= CHANNELS_PER_COUNT_CALL) list.push((call = { keys: [], args: [account, now, now - this.options.mentionRetentionMs, cap], at: [] }));
-      call.keys.push(ck.tgt, ck.ack, ...sets.map((s) => ck.target(s)));
+      call.keys.push(ck.tgt, ck.ack, ck.chk, ck.since, ck.sent(account), ...sets.map((s) => ck.target(s)));
       call.args.push(sets.length, ...sets);
       call.at.push(i);
     });

@@ -32,8 +32,19 @@
 --                             (mention-render.lua) whenever its record changes (or as the
 --                             store rendered it, for a mention with no record before),
 --                             dropped with the message: a page is a concatenation
--- KEYS[6..] the target sets the mentions of this call are indexed in: <base>:all,
---          <base>:r:<roleId>, <base>:a:<escaped account>, zsets of <time><padded id> -> time
+-- KEYS[6]  <base>:chk   zset  the members to check one by one when counting (channel-count.lua):
+--                             <time><padded id> -> time, for every member of a target set
+--                             that may not count exactly once for every reader of that set:
+--                             a message in two or more target sets, one recalled or deleted
+--                             after it was indexed, and both members of a message mentioned
+--                             again with another entry (other targets, time or sender)
+-- KEYS[7]  <base>:since string the newest message time this channel's projection held when
+--                             the first call that keeps <base>:chk and the senders' sets ran
+--                             ("-1": none); members at or before it are counted one by one
+-- KEYS[8..] the target sets the mentions of this call are indexed in (<base>:all,
+--          <base>:r:<roleId>, <base>:a:<escaped account>, zsets of <time><padded id> ->
+--          time), and the senders' sets <base>:o:<escaped account> of the messages that
+--          @-mention all or a role (the sender's own members of those sets, same form)
 -- ARGV[1]  now (ms)
 -- ARGV[2]  retention (ms): an entry lives until its message time + retention
 -- then per event, from its offset o:
@@ -56,6 +67,8 @@
 --            rendered here from the merged record
 -- ARGV[o+8]  its <base>:tgt entry ("<fromAccount>\n<time>\n<suffix>\n…")
 -- ARGV[o+9]  the number nt of its target sets, then ARGV[o+10..o+9+nt] their positions in KEYS
+-- ARGV[o+10+nt]  the position in KEYS of its sender's set (a message that @-mentions all or a
+--            role), else 0
 --
 -- Returns the number of events that changed the projection (the others were outside the
 -- retention).
@@ -78,6 +91,15 @@ local function int(n)
 end
 local below = '(' .. int(cutoff)
 
+-- The count's marker (KEYS[7]): the newest message time held before this script kept
+-- <base>:chk and the senders' sets (older projections did not), so the count checks those
+-- older members one by one. Read here, before this call's mentions; set at the end.
+local since
+if redis.call('EXISTS', KEYS[7]) == 0 then
+  local top = redis.call('ZRANGE', KEYS[1], '+inf', '-inf', 'BYSCORE', 'REV', 'LIMIT', 0, 1, 'WITHSCORES')
+  since = top[2] and top[2] + 0 or -1
+end
+
 --#include mention-render
 
 -- Expiries to set at the end of the call: KEYS position -> the newest expiry asked for.
@@ -93,6 +115,24 @@ end
 local function unindex(mid)
   redis.call('HDEL', KEYS[2], mid)
   redis.call('HDEL', KEYS[5], mid)
+end
+
+-- Lists the member of target entry `entry` of message `mid` in <base>:chk (it no longer
+-- counts as its sets' counts say).
+local written = {} -- positions (in the keys) of the sets added to
+local function check(mid, entry)
+  local nl = string.find(entry, '\n', 1, true)
+  local t = string.sub(entry, nl + 1, nl + 16)
+  redis.call('ZADD', KEYS[6], t + 0, t .. mid)
+  extend(6, t + retention)
+  written[6] = true
+end
+
+-- unindex for a message that may be indexed: its members are listed for checking first.
+local function retire(mid)
+  local entry = redis.call('HGET', KEYS[2], mid)
+  if entry then check(mid, entry) end
+  unindex(mid)
 end
 
 -- (Re)renders the answer of an indexed message from its fixed fields and record.
@@ -154,7 +194,6 @@ local function merge(rec, s, ut, status, utime, b, e)
   if utime > rec.ut + 0 then rec.ut = ut end
 end
 
-local written = {} -- positions (in the keys) of the target sets added to
 local changed = 0
 local o = 2
 local nargv = #ARGV
@@ -181,7 +220,7 @@ while o < nargv do
         extend(4, ut + retention)
       else
         if terminal(rec.s + 0) then
-          unindex(id)
+          retire(id)
         else
           render(id, fixed, rec, t + retention)
         end
@@ -217,8 +256,12 @@ while o < nargv do
       extend(1, until_)
       extend(3, math.max(time, ut) + retention)
       if terminal(s) then
-        unindex(id)
+        if raw then retire(id) else unindex(id) end
       else
+        -- a message mentioned again with another entry: both its members are checked
+        local prev = raw and redis.call('HGET', KEYS[2], id)
+        local again = prev and prev ~= ARGV[o + 8]
+        if again then check(id, prev) end
         redis.call('HSET', KEYS[2], id, ARGV[o + 8])
         extend(2, until_)
         if rec then
@@ -237,10 +280,34 @@ while o < nargv do
           extend(ki, until_)
           written[ki] = true
         end
+        if again or nt > 1 then
+          redis.call('ZADD', KEYS[6], ARGV[o + 5], m)
+          extend(6, until_)
+          written[6] = true
+        end
+        local own = ARGV[o + 10 + nt] + 0
+        if own > 0 then
+          redis.call('ZADD', KEYS[own], ARGV[o + 5], m)
+          extend(own, until_)
+          written[own] = true
+        end
       end
     end
-    o = o + 9 + nt
+    o = o + 10 + nt
   end
+end
+
+-- The marker lives as long as the channel's newest entry: set with the call's latest expiry
+-- (or its own time's, if later), then pushed with every call's. A call that writes nothing
+-- sets none (with no marker the count checks every member).
+local last
+for _, at in pairs(expiry) do
+  if not last or at > last then last = at end
+end
+if last and since then
+  redis.call('SET', KEYS[7], int(since), 'PXAT', int(math.max(last, since + retention)))
+elseif last then
+  extend(7, last)
 end
 
 -- never shortened: GT moves a later expiry, NX sets the first one (a key without one yet;
