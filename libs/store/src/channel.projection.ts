@@ -40,7 +40,11 @@ interface MessageCall {
  *   message or its record changes (pages are assembled by concatenation); a new mention
  *   brings its answer and record rendered here, byte for byte what the script would render,
  *   so the script stores them as is unless the message has a record already;
- * - `B:ack`: account → ack time (a max).
+ * - `B:ack`: account → ack time (a max);
+ * - for the count that reads no member (channel-count.lua; docs/projections.md, "Counting
+ *   without reading"): `B:chk` the members that may not count once for every reader of
+ *   their set, `B:o:<escaped account>` a sender's own @all and role members, `B:since` the
+ *   newest message time held before these were kept.
  * Per account (`keys.qchatAccount(app, account).channels`, `:chn`): the channels where it has keys
  * (its direct mention sets, its acks) by expiry, for account-deleted.
  *
