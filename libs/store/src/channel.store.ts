@@ -60,6 +60,10 @@ export class ChannelStore {
     return this.mentions.unreadMentions(q);
   }
 
+  unreadMentionParts(q: MentionQuery): ReturnType<MentionStore['unreadMentionParts']> {
+    return this.mentions.unreadMentionParts(q);
+  }
+
   countUnreadMentions(app: string, account: string, channels: readonly AccountChannel[], cap?: number, now?: number): Promise<number[]> {
     return this.mentions.countUnreadMentions(app, account, channels, cap, now);
   }

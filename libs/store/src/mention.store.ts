@@ -35,6 +35,11 @@ export interface MentionExplanation {
   more: boolean;
 }
 
+/** ioredis' hmgetBuffer with its fields as one array (its typings list them spread). */
+interface BufferHmget {
+  hmgetBuffer(key: string, fields: readonly string[]): Promise<(Buffer | null)[]>;
+}
+
 /** The gateway's reads of the QChat mention projection (ChannelProjection writes it). */
 export class MentionStore {
   constructor(
@@ -44,8 +49,21 @@ export class MentionStore {
     private readonly membership: QchatMembershipStore,
   ) {}
 
-  /** One page of the account's unread mentions in a channel: one Lua call (channel-query.lua). */
+  /** One page of the account's unread mentions in a channel, each message as its answer's JSON text (unreadMentionParts). */
   async unreadMentions(q: MentionQuery): Promise<MentionPage> {
+    const { texts, ...page } = await this.unreadMentionParts(q);
+    return { ...page, messages: texts.map((t) => t.toString('utf8')) };
+  }
+
+  /**
+   * One page of the account's unread mentions in a channel, each message as its answer's
+   * JSON bytes (UTF-8), as the projection rendered them: channel-query.lua picks the page's
+   * ids, then one HMGET of the channel's answers (<base>:out) reads them, as Buffers, which
+   * Redis sends straight from the hash and the gateway writes out without decoding them. A
+   * message recalled, deleted or pruned between the two reads has no answer any more and is
+   * left out, as the page read an instant later would leave it out.
+   */
+  async unreadMentionParts(q: MentionQuery): Promise<Omit<MentionPage, 'messages'> & { texts: Buffer[] }> {
     const ck = this.keys.channel(q.app, q.serverId, q.channelId);
     const now = q.now ?? Date.now();
     const sets = [channelTarget.all, channelTarget.account(q.account), ...[...new Set(q.roles)].map(channelTarget.role)];
@@ -59,11 +77,17 @@ export class MentionStore {
       MAX_POSITION_SKIP,
       MIN_POSITION_TIME,
       ...sets,
-    ])) as (string | number)[];
+    ])) as string[];
+    const ids = reply.slice(3);
+    // the ids as one array (ioredis flattens it), not spread: a page extended to the end of a
+    // millisecond may hold thousands (callBuffer would do, but loses its command name on an
+    // auto-pipeline)
+    const answers = ids.length === 0 ? [] : await (this.redis as unknown as BufferHmget).hmgetBuffer(ck.out, ids);
+    const texts = answers.filter((t): t is Buffer => t !== null);
     return {
       hasMore: Number(reply[0]) === 1,
       next: { time: Number(reply[1]), skip: Number(reply[2]) },
-      messages: reply.slice(3).map(String),
+      texts,
     };
   }
 

@@ -1,4 +1,5 @@
-import { Controller, Header, HttpCode, Post, Req, UseGuards } from '@nestjs/common';
+import { Controller, Header, HttpCode, Post, Req, Res, UseGuards } from '@nestjs/common';
+import type { Response } from 'express';
 import { VendorOperation } from '../common/openapi';
 import { QchatAuthGuard, type QchatRequest } from './qchat-auth.guard';
 import { QCHAT_COMMON_ERRORS, QCHAT_FAMILY, QchatApiDocs, UNREAD_MENTIONS_ERRORS, UnreadMentionsFormDto, UnreadMentionsPageDto } from './qchat.dto';
@@ -48,7 +49,13 @@ export class UnreadMentionsController {
   })
   @HttpCode(200)
   @Header('Content-Type', 'application/json; charset=utf-8')
-  query(@Req() req: QchatRequest): Promise<string> {
-    return this.service.query(req.qchatApp ?? '', req.headers['content-type'], req.body);
+  async query(@Req() req: QchatRequest, @Res() res: Response): Promise<void> {
+    // The page's bytes as they are (Nest would send a Buffer as JSON of the Buffer): status
+    // and Content-Type are set by the decorators above, as for any route, and the headers
+    // on the wire are those res.send writes for the same text (Content-Length after them).
+    // A failure throws before anything is written, to the exception filter as before.
+    const body = await this.service.query(req.qchatApp ?? '', req.headers['content-type'], req.body);
+    res.setHeader('Content-Length', body.length);
+    res.end(body);
   }
 }

@@ -126,3 +126,24 @@ export function renderUnreadMentions(page: MentionPage): string {
     `"msgList":[${page.messages.join(',')}]}}`
   );
 }
+
+const COMMA = Buffer.from(',');
+const TAIL = Buffer.from(']}}');
+
+/**
+ * renderUnreadMentions' bytes, from the messages' answers as the store read them (UTF-8,
+ * MentionStore.unreadMentionParts): the same text, encoded, without decoding the 200 answers
+ * into strings and encoding them back.
+ */
+export function renderUnreadMentionsBytes(page: Omit<MentionPage, 'messages'> & { texts: readonly Buffer[] }): Buffer {
+  const head = Buffer.from(`{"code":200,"data":{"pageInfo":{"nextTimetag":${encodeTimeTag(page.next)},"hasMore":${page.hasMore}},"msgList":[`);
+  const parts: Buffer[] = [head];
+  let length = head.length + TAIL.length;
+  page.texts.forEach((t, i) => {
+    if (i > 0) parts.push(COMMA);
+    parts.push(t);
+    length += t.length + (i > 0 ? 1 : 0);
+  });
+  parts.push(TAIL);
+  return Buffer.concat(parts, length);
+}

@@ -1,19 +1,19 @@
 import { Injectable } from '@nestjs/common';
 import { ProjectionStore } from '@app/store';
 import { QCHAT, QchatError } from './qchat.errors';
-import { parseUnreadMentionsForm, renderUnreadMentions } from './unread-mentions.dto';
+import { parseUnreadMentionsForm, renderUnreadMentionsBytes } from './unread-mentions.dto';
 
 /**
  * queryChannelUnReadMentionedMsgPage: validates the form, checks account, server, channel
  * and membership (one read-only Lua call on a single Redis: ChannelStore.access), then reads
- * one page (one Lua call).
+ * one page (one Lua call for its ids, one HMGET for their answers).
  */
 @Injectable()
 export class UnreadMentionsService {
   constructor(private readonly store: ProjectionStore) {}
 
-  /** Returns the success body as JSON text (see renderUnreadMentions); failures throw QchatError. */
-  async query(app: string, contentType: string | undefined, body: unknown): Promise<string> {
+  /** Returns the success body as UTF-8 JSON bytes (see renderUnreadMentionsBytes); failures throw QchatError. */
+  async query(app: string, contentType: string | undefined, body: unknown): Promise<Buffer> {
     const now = Date.now();
     const form = parseUnreadMentionsForm(contentType, body, now);
     const access = await this.store.channel.access(app, form.serverId, form.channelId, form.accid);
@@ -27,7 +27,7 @@ export class UnreadMentionsService {
         QCHAT.NOT_FOUND,
         `account ${form.accid} is not a member of server ${form.serverId}`,
       );
-    const page = await this.store.channel.unreadMentions({
+    const page = await this.store.channel.unreadMentionParts({
       app,
       serverId: form.serverId,
       channelId: form.channelId,
@@ -37,6 +37,6 @@ export class UnreadMentionsService {
       limit: form.limit,
       now,
     });
-    return renderUnreadMentions(page);
+    return renderUnreadMentionsBytes(page);
   }
 }
