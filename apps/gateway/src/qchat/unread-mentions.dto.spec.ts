@@ -4,6 +4,7 @@ import {
   encodeTimeTag,
   parseUnreadMentionsForm,
   renderUnreadMentions,
+  renderUnreadMentionsBytes,
 } from './unread-mentions.dto';
 import { renderMentionedMessage } from '@app/store';
 
@@ -214,5 +215,16 @@ describe('renderUnreadMentions', () => {
     expect(renderUnreadMentions({ hasMore: false, next: { time: 5, skip: 0 }, messages: [] })).toBe(
       '{"code":200,"data":{"pageInfo":{"nextTimetag":5,"hasMore":false},"msgList":[]}}',
     );
+  });
+});
+
+describe('renderUnreadMentionsBytes', () => {
+  it('is renderUnreadMentions encoded as UTF-8, for any number of messages', () => {
+    const messages = ['{"body":"é 中文 😀"}', '{"body":"\\u2028"}', '{}'];
+    for (const n of [0, 1, 2, 3]) {
+      const page = { hasMore: n % 2 === 0, next: { time: 1669794854264, skip: n }, messages: messages.slice(0, n) };
+      const bytes = renderUnreadMentionsBytes({ hasMore: page.hasMore, next: page.next, texts: page.messages.map((m) => Buffer.from(m)) });
+      expect(bytes.equals(Buffer.from(renderUnreadMentions(page), 'utf8'))).toBe(true);
+    }
   });
 });

@@ -62,43 +62,62 @@ if posSkip > 0 then
 end
 
 local want = limit + 1
-local sets = {}
+-- The account's sets, as parallel arrays (the merge reads them once per member it takes):
+-- each set's key, its buffer of fetched members, the position of its head in that buffer,
+-- how many it has fetched, its next batch's size and whether it is used up.
+local nsets = #KEYS - 4
+local setKeys, bufs, poss, offs, batches, dones = {}, {}, {}, {}, {}, {}
 local mine = {}
-for i = 5, #KEYS do
-  sets[#sets + 1] = { key = KEYS[i], off = 0, buf = {}, pos = 1, done = false }
-  mine[#mine + 1] = '\n' .. ARGV[i + 3] .. '\n'
+for i = 1, nsets do
+  setKeys[i] = KEYS[i + 4]
+  mine[i] = '\n' .. ARGV[i + 7] .. '\n'
 end
 
 --#include mention-match
 local function counts(m, entry)
   return mentionCounts(m, entry, account, mine)
 end
-local firstBatch = math.max(16, math.ceil(want / math.max(#sets, 1)) + 8)
-for _, s in ipairs(sets) do s.batch = firstBatch end
+local firstBatch = math.max(16, math.ceil(want / math.max(nsets, 1)) + 8)
+local hiText, loText = int(hi), int(lo)
 
--- The set's current head member, fetching the next batch when its buffer is used up.
-local function head(s)
-  local m = s.buf[s.pos]
-  if m or s.done then return m end
-  s.buf = redis.call('ZRANGE', s.key, int(hi), int(lo), 'BYSCORE', 'REV', 'LIMIT', s.off, s.batch)
-  s.pos = 1
-  s.off = s.off + #s.buf
-  if #s.buf < s.batch then s.done = true end
-  s.batch = math.min(s.batch * 2, 1000)
-  return s.buf[1]
+-- Fetches set i's next batch; returns its first member (nil when the set is used up).
+local function refill(i)
+  local buf = redis.call('ZRANGE', setKeys[i], hiText, loText, 'BYSCORE', 'REV', 'LIMIT', offs[i], batches[i])
+  bufs[i], poss[i], offs[i] = buf, 1, offs[i] + #buf
+  if #buf < batches[i] then dones[i] = true end
+  batches[i] = math.min(batches[i] * 2, 1000)
+  return buf[1]
 end
+
+-- Each set's head member: false once the set is used up, nil when its next batch is still
+-- to fetch (fetched when the merge next looks at the set, as it would have to).
+local heads = {}
+for i = 1, nsets do offs[i], batches[i], dones[i] = 0, firstBatch, false end
 
 -- Next member in merged order (largest first), without duplicates; nil when all are used up.
 local last = nil
 local function nextMember()
   while true do
-    local best, bm = nil, nil
-    for _, s in ipairs(sets) do
-      local m = head(s)
-      if m and (bm == nil or m > bm) then best, bm = s, m end
+    local bi, bm = 0, nil
+    for i = 1, nsets do
+      local m = heads[i]
+      if m == nil then
+        m = refill(i) or false
+        heads[i] = m
+      end
+      if m and (bm == nil or m > bm) then bi, bm = i, m end
     end
-    if best == nil then return nil end
-    best.pos = best.pos + 1
+    if bi == 0 then return nil end
+    local p = poss[bi] + 1
+    local m = bufs[bi][p]
+    if m then
+      poss[bi] = p
+      heads[bi] = m
+    elseif dones[bi] then
+      heads[bi] = false
+    else
+      heads[bi] = nil
+    end
     if bm ~= last and not (bound and bm > bound) then
       last = bm
       return bm
