@@ -35,6 +35,11 @@ export interface MentionExplanation {
   more: boolean;
 }
 
+/** The suffixes of a reader's target sets in a channel: @all, its direct set, one per role it holds (each once). */
+function readerSets(account: string, roles: readonly string[]): string[] {
+  return [channelTarget.all, channelTarget.account(account), ...[...new Set(roles)].map(channelTarget.role)];
+}
+
 /** ioredis' hmgetBuffer with its fields as one array (its typings list them spread). */
 interface BufferHmget {
   hmgetBuffer(key: string, fields: readonly string[]): Promise<(Buffer | null)[]>;
@@ -66,7 +71,7 @@ export class MentionStore {
   async unreadMentionParts(q: MentionQuery): Promise<Omit<MentionPage, 'messages'> & { texts: Buffer[] }> {
     const ck = this.keys.channel(q.app, q.serverId, q.channelId);
     const now = q.now ?? Date.now();
-    const sets = [channelTarget.all, channelTarget.account(q.account), ...[...new Set(q.roles)].map(channelTarget.role)];
+    const sets = readerSets(q.account, q.roles);
     const keys = [ck.ix, ck.tgt, ck.ack, ck.out, ...sets.map((s) => ck.target(s))];
     const reply = (await callScript(this.redis, QUERY, keys, [
       q.account,
@@ -105,7 +110,7 @@ export class MentionStore {
     const calls = new Map<number, { keys: string[]; args: (string | number)[]; at: number[] }[]>();
     channels.forEach((c, i) => {
       const ck = this.keys.channel(app, c.serverId, c.channelId);
-      const sets = [channelTarget.all, channelTarget.account(account), ...[...new Set(c.roles)].map(channelTarget.role)];
+      const sets = readerSets(account, c.roles);
       const slot = cluster ? calculateSlot(ck.tgt) : 0;
       const list = calls.get(slot) ?? [];
       if (list.length === 0) calls.set(slot, list);

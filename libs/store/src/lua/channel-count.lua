@@ -48,6 +48,17 @@ end
 
 --#include mention-match
 
+-- Appends to `into` the members of ms not in `seen` yet, marking them seen; returns `into`.
+local function appendUnseen(seen, ms, into)
+  for _, m in ipairs(ms) do
+    if not seen[m] then
+      seen[m] = true
+      into[#into + 1] = m
+    end
+  end
+  return into
+end
+
 -- Member by member over [lo, hi] (times), at most cap + 1 counted.
 local function scanCount(tgt, setKeys, mine, lo, hi)
   local high, low = int(hi), int(lo)
@@ -58,16 +69,7 @@ local function scanCount(tgt, setKeys, mine, lo, hi)
     local batch = cap > 0 and math.max(16, cap + 1 - n) or 256
     while true do
       local ms = redis.call('ZRANGE', key, high, low, 'BYSCORE', 'REV', 'LIMIT', off, batch)
-      local fresh, ids = ms, {}
-      if seen then
-        fresh = {}
-        for _, m in ipairs(ms) do
-          if not seen[m] then
-            seen[m] = true
-            fresh[#fresh + 1] = m
-          end
-        end
-      end
+      local fresh, ids = seen and appendUnseen(seen, ms, {}) or ms, {}
       for i, m in ipairs(fresh) do ids[i] = string.sub(m, 17) end
       if #ids > 0 then
         local entries = redis.call('HMGET', tgt, unpack(ids))
@@ -95,14 +97,7 @@ local function tallyCount(tgt, chk, sent, setKeys, mine, lo, hi)
     n = n + redis.call('ZCOUNT', key, low, high)
   end
   local odd, seen = {}, {}
-  for _, key in ipairs({ chk, sent }) do
-    for _, m in ipairs(redis.call('ZRANGE', key, low, high, 'BYSCORE')) do
-      if not seen[m] then
-        seen[m] = true
-        odd[#odd + 1] = m
-      end
-    end
-  end
+  for _, key in ipairs({ chk, sent }) do appendUnseen(seen, redis.call('ZRANGE', key, low, high, 'BYSCORE'), odd) end
   for first = 1, #odd, CHECK_BATCH do
     local last = math.min(first + CHECK_BATCH - 1, #odd)
     local ms, ids = {}, {}

@@ -117,15 +117,22 @@ local function unindex(mid)
   redis.call('HDEL', KEYS[5], mid)
 end
 
+-- Adds member m (a message at `time`) to the set at KEYS position ki: a target set, a
+-- sender's set or <base>:chk. Each lives until its message time + retention, and the sets
+-- added to are pruned at the end.
+local written = {} -- positions (in the keys) of the sets added to
+local function addMember(ki, time, m)
+  redis.call('ZADD', KEYS[ki], time, m)
+  extend(ki, time + retention)
+  written[ki] = true
+end
+
 -- Lists the member of target entry `entry` of message `mid` in <base>:chk (it no longer
 -- counts as its sets' counts say).
-local written = {} -- positions (in the keys) of the sets added to
 local function check(mid, entry)
   local nl = string.find(entry, '\n', 1, true)
   local t = string.sub(entry, nl + 1, nl + 16)
-  redis.call('ZADD', KEYS[6], t + 0, t .. mid)
-  extend(6, t + retention)
-  written[6] = true
+  addMember(6, t + 0, t .. mid)
 end
 
 -- unindex for a message that may be indexed: its members are listed for checking first.
@@ -274,23 +281,10 @@ while o < nargv do
         local tgt = ARGV[o + 8]
         local nl = string.find(tgt, '\n', 1, true)
         local m = string.sub(tgt, nl + 1, nl + 16) .. id
-        for j = o + 10, o + 9 + nt do
-          local ki = ARGV[j] + 0
-          redis.call('ZADD', KEYS[ki], ARGV[o + 5], m)
-          extend(ki, until_)
-          written[ki] = true
-        end
-        if again or nt > 1 then
-          redis.call('ZADD', KEYS[6], ARGV[o + 5], m)
-          extend(6, until_)
-          written[6] = true
-        end
+        for j = o + 10, o + 9 + nt do addMember(ARGV[j] + 0, time, m) end
+        if again or nt > 1 then addMember(6, time, m) end
         local own = ARGV[o + 10 + nt] + 0
-        if own > 0 then
-          redis.call('ZADD', KEYS[own], ARGV[o + 5], m)
-          extend(own, until_)
-          written[own] = true
-        end
+        if own > 0 then addMember(own, time, m) end
       end
     end
     o = o + 10 + nt
