@@ -3,13 +3,7 @@ import { DEFAULT_C2C_UNREAD_CAP, DEFAULT_GROUP_UNCOUNTED_HORIZON, Keyspace, Proj
 import type { BenchContext } from './bench-context';
 import { row, type BenchRow } from './bench-result';
 import { MixedStream, type Kind } from './event-stream';
-
-/** Seconds of CPU Redis has used (user + system), from INFO cpu. */
-async function redisCpuSeconds(ctx: BenchContext): Promise<number> {
-  const info = await ctx.env.redis.info('cpu');
-  const get = (name: string) => Number(new RegExp(`^${name}:(\\S+)`, 'm').exec(info)?.[1] ?? NaN);
-  return get('used_cpu_user') + get('used_cpu_sys');
-}
+import { redisCpuSeconds } from './stats';
 
 /** INFO commandstats as command → { calls, usec } (Redis counts the commands scripts run too). */
 async function commandStats(ctx: BenchContext): Promise<Map<string, { calls: number; usec: number }>> {
@@ -103,19 +97,19 @@ export async function measureCosts(ctx: BenchContext): Promise<BenchRow[]> {
         const alone = new ProjectionStore(pipelined, new Keyspace(`${alonePrefix}${r}`), retention);
         const store = new ProjectionStore(env.redis, new Keyspace(`${prefix}${r}`), retention);
         rehashWaits.push(await ctx.settle());
-        const cpu0 = await redisCpuSeconds(ctx);
+        const cpu0 = await redisCpuSeconds(ctx.env.redis);
         const stats0 = await commandStats(ctx);
         for (let j = 0; j < events.length; j += 100) await Promise.all(events.slice(j, j + 100).map((e) => alone.apply(e)));
-        const aloneUsed = (await redisCpuSeconds(ctx)) - cpu0;
+        const aloneUsed = (await redisCpuSeconds(ctx.env.redis)) - cpu0;
         aloneRuns.push({ micros: (aloneUsed * 1e6) / n, cpu: aloneUsed, commands: statsDelta(stats0, await commandStats(ctx)) });
         await env.deleteKeys(`${alonePrefix}${r}:*`);
 
         rehashWaits.push(await ctx.settle());
-        const before = await redisCpuSeconds(ctx);
+        const before = await redisCpuSeconds(ctx.env.redis);
         const batches = [];
         for (let j = 0; j < events.length; j += 200) batches.push(events.slice(j, j + 200));
         for (let j = 0; j < batches.length; j += 8) await Promise.all(batches.slice(j, j + 8).map((b) => store.applyBatch(b)));
-        const used = (await redisCpuSeconds(ctx)) - before;
+        const used = (await redisCpuSeconds(ctx.env.redis)) - before;
         foldedRuns.push({ micros: (used * 1e6) / n, cpu: used });
         await env.deleteKeys(`${prefix}${r}:*`);
       }

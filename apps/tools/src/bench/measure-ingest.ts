@@ -1,11 +1,10 @@
-import { readFileSync } from 'node:fs';
 import type { BenchContext } from './bench-context';
 import type { AppProcess } from './bench-env';
 import { MixedStream } from './event-stream';
 import { row, type BenchRow } from './bench-result';
 import type { ConsumeResult } from './consume.worker';
 import type { FeedProducerResult } from './feed-producer.worker';
-import { nowMs, sleep } from './stats';
+import { nowMs, processCpuSeconds, sleep } from './stats';
 
 /** Reads the projector's applied + dead-lettered counters from its Prometheus endpoint. */
 const COUNTER_NAMES = ['unread_projector_events_applied_total', 'unread_projector_events_dead_lettered_total', 'unread_projector_batch_seconds'];
@@ -90,17 +89,6 @@ export async function projectorRate(app: AppProcess, metricsUrl: string, n: numb
     cpuSeconds,
     cpuMicrosPerEvent: measured > 0 ? (cpuSeconds * 1e6) / measured : 0,
   };
-}
-
-/** User + system CPU seconds of a process (Linux /proc; NaN elsewhere). */
-function processCpuSeconds(pid: number): number {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
-  } catch {
-    return NaN;
-  }
 }
 
 /**

@@ -3,7 +3,7 @@ import type { AppProcess } from './bench-env';
 import { row, unavailable, type BenchRow } from './bench-result';
 import { FIXTURE } from './event-stream';
 import type { LoadInput, LoadResult } from './load.worker';
-import { fetchRetry } from './stats';
+import { fetchRetry, processCpuSeconds, redisCpuSeconds } from './stats';
 
 interface Endpoint {
   id: string;
@@ -29,9 +29,11 @@ const IDLE_SAMPLE_MS = 2_000;
 async function commandStats(ctx: BenchContext): Promise<Map<string, number>> {
   const info = await ctx.env.redis.info('commandstats');
   const out = new Map<string, number>();
-  for (const m of info.matchAll(/^cmdstat_([a-z|_]+):calls=(\d+)/gm)) {
+  for (const m of info.matchAll(/^cmdstat_([a-z|_]+):calls=(\d+),usec=(\d+)/gm)) {
     if (m[1] === 'info') continue;
     out.set(m[1]!, Number(m[2]));
+    // µs Redis spent in the command (a script's own entry includes the commands it ran)
+    out.set(`${m[1]!}.usec`, Number(m[3]));
   }
   return out;
 }
@@ -125,17 +127,25 @@ async function measureEndpoint(ctx: BenchContext, ep: Endpoint, gateway: AppProc
     baselineLabel: floorLabel,
     target: ep.p99RatioTarget === undefined ? null : { on: 'ratio' as const, op: '<=' as const, limit: ep.p99RatioTarget },
   };
+  const cpuRow = {
+    id: `query.${ep.id}.cpu`,
+    group: 'queries' as const,
+    measurement: `${ep.label}: gateway CPU per request against the floor route's (same run; Redis's own CPU in details)`,
+    unit: 'µs/req',
+    baselineLabel: 'the NestJS floor process, same load',
+    target: null,
+  };
   const cmdRow = { id: `query.${ep.id}.redis-commands`, group: 'queries' as const, measurement: `${ep.label}: Redis commands per request (INFO commandstats)`, unit: 'commands', baselineLabel: '—', target: ep.commandsTarget === undefined ? null : { on: 'value' as const, op: '<=' as const, limit: ep.commandsTarget } };
   if (ep.qchat && !ctx.caps.channels) {
     const why = ctx.caps.channelsWhy ?? 'channel projection not available';
-    return [unavailable(rpsRow, why), unavailable(bareRow, why), unavailable(p99Row, 'see above'), unavailable(p99RatioRow, 'see above'), unavailable(cmdRow, 'see above')];
+    return [unavailable(rpsRow, why), unavailable(bareRow, why), unavailable(p99Row, 'see above'), unavailable(p99RatioRow, 'see above'), unavailable(cpuRow, 'see above'), unavailable(cmdRow, 'see above')];
   }
   // the endpoint must answer correctly before it is measured
   const res = await fetchRetry(ep.url, { method: 'POST', body: ep.body, headers: { ...ep.headers, ...(ep.qchat ? env.qchatHeaders() : {}) } });
   const text = await res.text();
   if (res.status !== 200 || !text.includes(ep.expect)) {
     const why = `endpoint not available: HTTP ${res.status} ${text.slice(0, 120)}`;
-    return [unavailable(rpsRow, why), unavailable(bareRow, why), unavailable(p99Row, why), unavailable(p99RatioRow, why), unavailable(cmdRow, why)];
+    return [unavailable(rpsRow, why), unavailable(bareRow, why), unavailable(p99Row, why), unavailable(p99RatioRow, why), unavailable(cpuRow, why), unavailable(cmdRow, why)];
   }
   const bare = env.startWorker<{ served: number }>('bare-server.worker', { body: text });
   const port = (await bare.ready) as number;
@@ -156,7 +166,9 @@ async function measureEndpoint(ctx: BenchContext, ep: Endpoint, gateway: AppProc
   const floor = env.startWorker<{ served: number }>('nest-floor.worker', { path, body: text });
   const floorPort = (await floor.ready) as number;
   env.log(`queries: ${ep.label}: NestJS floor`);
+  const floorCpu0 = processCpuSeconds(floor.child.pid ?? -1);
   const floorResult = await env.startWorker<LoadResult>('load.worker', { ...base, url: `http://127.0.0.1:${floorPort}${path}${new URL(ep.url).search}` }).result;
+  const floorCpu = processCpuSeconds(floor.child.pid ?? -1) - floorCpu0;
   floor.send('stop');
   await floor.result;
   env.log(`queries: ${ep.label}: gateway`);
@@ -169,16 +181,23 @@ async function measureEndpoint(ctx: BenchContext, ep: Endpoint, gateway: AppProc
   const idle = commandDelta(idleStart, await commandStats(ctx));
   const idleMs = Date.now() - idleFrom;
   const before = await commandStats(ctx);
+  const gwCpu0 = processCpuSeconds(gateway.pid);
+  const redisCpu0 = await redisCpuSeconds(env.redis);
   const loadFrom = Date.now();
   // with --profile, only the gateway's own run is profiled (warm-up included)
   const gwResult = env.options.profileDir ? await ctx.profile(gateway, `gateway (${ep.id})`, load) : await load();
-  const commands = commandDelta(before, await commandStats(ctx));
   const loadMs = Date.now() - loadFrom;
+  const gwCpu = processCpuSeconds(gateway.pid) - gwCpu0;
+  const redisCpu = (await redisCpuSeconds(env.redis)) - redisCpu0;
+  const commands = commandDelta(before, await commandStats(ctx));
   const answered = Math.max(1, gwResult.total + gwResult.warmupTotal);
   const perCommand: Record<string, number> = {};
+  const usecPerRequest: Record<string, number> = {};
   for (const [name, n] of Object.entries(commands)) {
     const v = (n - ((idle[name] ?? 0) * loadMs) / idleMs) / answered;
-    if (v >= 0.005) perCommand[name] = Math.round(v * 100) / 100;
+    if (name.endsWith('.usec')) {
+      if (v >= 0.05) usecPerRequest[name.slice(0, -5)] = Math.round(v * 10) / 10;
+    } else if (v >= 0.005) perCommand[name] = Math.round(v * 100) / 100;
   }
   const perRequest = Object.values(perCommand).reduce((a, b) => a + b, 0);
   const breakdown = Object.entries(perCommand)
@@ -189,11 +208,16 @@ async function measureEndpoint(ctx: BenchContext, ep: Endpoint, gateway: AppProc
   const note = failures ? `${failures} failed responses${gwResult.sampleBad ? `, e.g. ${gwResult.sampleBad.slice(0, 80)}` : ''}` : undefined;
   const details = { responseBytes: Buffer.byteLength(text), gateway: gwResult, floor: floorResult, bare: bareResult, connections: q.connections, seconds: q.seconds, warmupSeconds: q.warmupSeconds };
   const invalid = failures > gwResult.total * 0.001;
+  // CPU per answered request, warm-up included on both sides (each process's whole load run).
+  const perReq = (cpuSeconds: number, answeredRequests: number) => Math.round((cpuSeconds * 1e6 * 10) / Math.max(1, answeredRequests)) / 10;
+  const floorAnswered = floorResult.total + floorResult.warmupTotal;
+  const cpuDetails = { gatewayCpuSeconds: gwCpu, floorCpuSeconds: floorCpu, redisCpuSeconds: redisCpu, redisMicrosPerRequest: perReq(redisCpu, answered), profiled: Boolean(env.options.profileDir) };
   return [
     row({ ...rpsRow, value: invalid ? null : gwResult.requestsPerSecond, baseline: floorResult.requestsPerSecond, note: note && `${note}${invalid ? ' (not counted)' : ''}`, details: { ...details, p50: gwResult.p50, floorP50: floorResult.p50 } }),
     row({ ...bareRow, value: invalid ? null : gwResult.requestsPerSecond, baseline: bareResult.requestsPerSecond, details: { floorVsBare: floorResult.requestsPerSecond / bareResult.requestsPerSecond } }),
     row({ ...p99Row, value: invalid ? null : gwResult.p99, baseline: floorResult.p99, note, details: { p50: gwResult.p50, floorP50: floorResult.p50 } }),
     row({ ...p99RatioRow, value: invalid ? null : gwResult.p99, baseline: floorResult.p99, note }),
-    row({ ...cmdRow, value: Math.round(perRequest * 100) / 100, baseline: null, note: `executed, Lua-internal included: ${breakdown}`, details: { byCommand: commands, idle, idleMs, loadMs, requests: answered } }),
+    row({ ...cpuRow, value: invalid || !Number.isFinite(gwCpu) ? null : perReq(gwCpu, answered), baseline: Number.isFinite(floorCpu) ? perReq(floorCpu, floorAnswered) : null, details: cpuDetails }),
+    row({ ...cmdRow, value: Math.round(perRequest * 100) / 100, baseline: null, note: `executed, Lua-internal included: ${breakdown}`, details: { byCommand: commands, usecPerRequest, idle, idleMs, loadMs, requests: answered } }),
   ];
 }

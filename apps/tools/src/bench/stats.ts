@@ -1,3 +1,6 @@
+import { readFileSync } from 'node:fs';
+import type Redis from 'ioredis';
+
 /** The q-quantile (0..1) of samples, by nearest rank; NaN when there are none. */
 export function quantile(samples: readonly number[], q: number): number {
   if (samples.length === 0) return NaN;
@@ -36,4 +39,22 @@ export async function fetchRetry(url: string, init: RequestInit): Promise<Respon
   } catch {
     return fetch(url, init);
   }
+}
+
+/** User + system CPU seconds of a process (Linux /proc; NaN elsewhere). */
+export function processCpuSeconds(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
+  } catch {
+    return NaN;
+  }
+}
+
+/** Seconds of CPU Redis has used (user + system), from INFO cpu. */
+export async function redisCpuSeconds(redis: Redis): Promise<number> {
+  const info = await redis.info('cpu');
+  const get = (name: string) => Number(new RegExp(`^${name}:(\\S+)`, 'm').exec(info)?.[1] ?? NaN);
+  return get('used_cpu_user') + get('used_cpu_sys');
 }
