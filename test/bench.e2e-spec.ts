@@ -55,21 +55,25 @@ describe('bench (tiny run)', () => {
       'query.c2c-total.bare',
       'query.c2c-total.p99',
       'query.c2c-total.p99.ratio',
+      'query.c2c-total.cpu',
       'query.c2c-total.redis-commands',
       'query.c2c-peers.rps',
       'query.c2c-peers.bare',
       'query.c2c-peers.p99',
       'query.c2c-peers.p99.ratio',
+      'query.c2c-peers.cpu',
       'query.c2c-peers.redis-commands',
       'query.group-list.rps',
       'query.group-list.bare',
       'query.group-list.p99',
       'query.group-list.p99.ratio',
+      'query.group-list.cpu',
       'query.group-list.redis-commands',
       'query.qchat-mentions.rps',
       'query.qchat-mentions.bare',
       'query.qchat-mentions.p99',
       'query.qchat-mentions.p99.ratio',
+      'query.qchat-mentions.cpu',
       'query.qchat-mentions.redis-commands',
       'reads.group-list-many.redis-commands',
       'reads.group-list-many.redis-cpu',
@@ -109,11 +113,14 @@ describe('bench (tiny run)', () => {
       expect(['yes', 'no', 'n/a']).toContain(r.met);
       expect(r.met === 'n/a').toBe(r.target === null);
     }
-    for (const id of ['ingest', 'ingest-c2c', 'ingest-c2c-naive', 'freshness.p99.ratio', 'query.c2c-total.rps', 'query.group-list.rps', 'query.qchat-mentions.rps', 'scale.group-message']) {
+    for (const id of ['ingest', 'ingest-c2c', 'ingest-c2c-naive', 'freshness.p99.ratio', 'query.c2c-total.rps', 'query.group-list.rps', 'query.qchat-mentions.rps', 'query.c2c-total.cpu', 'query.qchat-mentions.cpu', 'scale.group-message']) {
       const r = byId(id);
       expect(r.baseline).toBeGreaterThan(0);
       expect(r.ratio).toBeCloseTo(r.value! / r.baseline!, 6);
     }
+    // the gateway's CPU per request, with Redis's beside it
+    expect(byId('query.qchat-mentions.cpu').details).toMatchObject({ redisMicrosPerRequest: expect.any(Number), profiled: false });
+    expect(byId('query.qchat-mentions.redis-commands').details).toMatchObject({ usecPerRequest: { evalsha: expect.any(Number) } });
     expect(byId('ingest').details).toMatchObject({ projector: { cpuMicrosPerEvent: expect.any(Number) } });
     // the projector's CPU targets, against the baselines' CPU measured in the same run
     for (const id of ['cpu.projector.c2c', 'cpu.projector.mixed']) expect(byId(id).baseline).toBeGreaterThan(0);
