@@ -77,14 +77,15 @@ end
 local function counts(m, entry)
   return mentionCounts(m, entry, account, mine)
 end
-local firstBatch = math.max(16, math.ceil(want / math.max(nsets, 1)) + 8)
 local hiText, loText = int(hi), int(lo)
+-- each set's members in [lo, hi] (the script is atomic: exact for the whole page)
+local inRange, total = {}, 0
 
 -- Fetches set i's next batch; returns its first member (nil when the set is used up).
 local function refill(i)
   local buf = redis.call('ZRANGE', setKeys[i], hiText, loText, 'BYSCORE', 'REV', 'LIMIT', offs[i], batches[i])
   bufs[i], poss[i], offs[i] = buf, 1, offs[i] + #buf
-  if #buf < batches[i] then dones[i] = true end
+  if #buf < batches[i] or offs[i] >= inRange[i] then dones[i] = true end
   batches[i] = math.min(batches[i] * 2, 1000)
   return buf[1]
 end
@@ -92,7 +93,25 @@ end
 -- Each set's head member: false once the set is used up, nil when its next batch is still
 -- to fetch (fetched when the merge next looks at the set, as it would have to).
 local heads = {}
-for i = 1, nsets do offs[i], batches[i], dones[i] = 0, firstBatch, false end
+-- First batches in proportion to each set's members in range (a ZCOUNT each, O(log n)),
+-- with some slack: a page takes from each set about its share when the sets interleave in
+-- time, and a set that runs short fetches more (refill doubles its batch). A set with no
+-- member in range is used up at once.
+if hi >= lo then
+  for i = 1, nsets do
+    inRange[i] = redis.call('ZCOUNT', setKeys[i], loText, hiText)
+    total = total + inRange[i]
+  end
+end
+for i = 1, nsets do
+  offs[i], dones[i] = 0, false
+  local n = inRange[i] or 0
+  if n == 0 then
+    heads[i], dones[i], batches[i] = false, true, 0
+  else
+    batches[i] = math.min(n, math.max(16, math.ceil(want * n / total * 1.25) + 8))
+  end
+end
 
 -- Next member in merged order (largest first), without duplicates; nil when all are used up.
 local last = nil

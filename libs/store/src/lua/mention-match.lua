@@ -5,14 +5,21 @@
 -- missing, the account sent it, the member's time is not the message's, or none of the
 -- message's target sets is one of the account's (retargeted: target sets are only added to,
 -- channel-message.lua). `mine` lists the account's suffixes, each as "\n<suffix>\n".
+-- Every test is a plain find from a known position (no string.sub, so no new string per
+-- member but the member's time prefix): Lua interns every string it makes, and these run for
+-- every member a page or a count looks at.
 local function mentionCounts(m, entry, account, mine)
   if not entry then return false end
   local nl = string.find(entry, '\n', 1, true)
-  if not nl or string.sub(entry, 1, nl - 1) == account then return false end
-  if string.sub(entry, nl + 1, nl + 16) ~= string.sub(m, 1, 16) then return false end
-  local targets = string.sub(entry, nl + 17)
-  for _, sfx in ipairs(mine) do
-    if string.find(targets, sfx, 1, true) then return true end
+  if not nl then return false end
+  -- the sender: the entry's first line is the account (same length, and the account at 1)
+  if nl - 1 == #account and string.find(entry, account, 1, true) == 1 then return false end
+  -- the member's time is the message's: the entry's 16 digits after the sender's line
+  if string.find(entry, string.sub(m, 1, 16), nl + 1, true) ~= nl + 1 then return false end
+  -- one of the message's target sets ("\n<suffix>\n", from the newline after the time) is the account's
+  local from = nl + 17
+  for i = 1, #mine do
+    if string.find(entry, mine[i], from, true) then return true end
   end
   return false
 end
