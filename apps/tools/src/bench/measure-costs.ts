@@ -3,18 +3,10 @@ import { DEFAULT_C2C_UNREAD_CAP, DEFAULT_GROUP_UNCOUNTED_HORIZON, Keyspace, Proj
 import type { BenchContext } from './bench-context';
 import { row, type BenchRow } from './bench-result';
 import { MixedStream, type Kind } from './event-stream';
-import { redisCpuSeconds } from './stats';
-
-/** INFO commandstats as command → { calls, usec } (Redis counts the commands scripts run too). */
-async function commandStats(ctx: BenchContext): Promise<Map<string, { calls: number; usec: number }>> {
-  const info = await ctx.env.redis.info('commandstats');
-  const out = new Map<string, { calls: number; usec: number }>();
-  for (const m of info.matchAll(/^cmdstat_([^:]+):calls=(\d+),usec=(\d+)/gm)) out.set(m[1]!, { calls: Number(m[2]), usec: Number(m[3]) });
-  return out;
-}
+import { commandStats, redisCpuSeconds, type CommandCounters } from './stats';
 
 /** What each command did between two commandstats readings: calls and µs per call, busiest first. */
-function statsDelta(a: Map<string, { calls: number; usec: number }>, b: Map<string, { calls: number; usec: number }>) {
+function statsDelta(a: Map<string, CommandCounters>, b: Map<string, CommandCounters>) {
   return [...b]
     .map(([cmd, s]) => ({ cmd, calls: s.calls - (a.get(cmd)?.calls ?? 0), usec: s.usec - (a.get(cmd)?.usec ?? 0) }))
     .filter((d) => d.calls > 0 && !['info', 'ping'].includes(d.cmd))
@@ -98,10 +90,10 @@ export async function measureCosts(ctx: BenchContext): Promise<BenchRow[]> {
         const store = new ProjectionStore(env.redis, new Keyspace(`${prefix}${r}`), retention);
         rehashWaits.push(await ctx.settle());
         const cpu0 = await redisCpuSeconds(ctx.env.redis);
-        const stats0 = await commandStats(ctx);
+        const stats0 = await commandStats(ctx.env.redis);
         for (let j = 0; j < events.length; j += 100) await Promise.all(events.slice(j, j + 100).map((e) => alone.apply(e)));
         const aloneUsed = (await redisCpuSeconds(ctx.env.redis)) - cpu0;
-        aloneRuns.push({ micros: (aloneUsed * 1e6) / n, cpu: aloneUsed, commands: statsDelta(stats0, await commandStats(ctx)) });
+        aloneRuns.push({ micros: (aloneUsed * 1e6) / n, cpu: aloneUsed, commands: statsDelta(stats0, await commandStats(ctx.env.redis)) });
         await env.deleteKeys(`${alonePrefix}${r}:*`);
 
         rehashWaits.push(await ctx.settle());

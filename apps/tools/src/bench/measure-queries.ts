@@ -3,7 +3,7 @@ import type { AppProcess } from './bench-env';
 import { row, unavailable, type BenchRow } from './bench-result';
 import { FIXTURE } from './event-stream';
 import type { LoadInput, LoadResult } from './load.worker';
-import { fetchRetry, processCpuSeconds, redisCpuSeconds } from './stats';
+import { commandStats, fetchRetry, processCpuSeconds, redisCpuSeconds, type CommandCounters } from './stats';
 
 interface Endpoint {
   id: string;
@@ -25,23 +25,19 @@ interface Endpoint {
 /** How long Redis's background command rate is sampled before each gateway run. */
 const IDLE_SAMPLE_MS = 2_000;
 
-/** Redis commands executed (every command in INFO commandstats but INFO itself), in total and by command. */
-async function commandStats(ctx: BenchContext): Promise<Map<string, number>> {
-  const info = await ctx.env.redis.info('commandstats');
-  const out = new Map<string, number>();
-  for (const m of info.matchAll(/^cmdstat_([a-z|_]+):calls=(\d+),usec=(\d+)/gm)) {
-    if (m[1] === 'info') continue;
-    out.set(m[1]!, Number(m[2]));
-    // µs Redis spent in the command (a script's own entry includes the commands it ran)
-    out.set(`${m[1]!}.usec`, Number(m[3]));
+/** What each command did between two commandstats readings (every command but INFO itself). */
+function commandDelta(before: Map<string, CommandCounters>, after: Map<string, CommandCounters>): Map<string, CommandCounters> {
+  const d = new Map<string, CommandCounters>();
+  for (const [k, v] of after) {
+    const b = before.get(k) ?? { calls: 0, usec: 0 };
+    if (k !== 'info' && v.calls > b.calls) d.set(k, { calls: v.calls - b.calls, usec: v.usec - b.usec });
   }
-  return out;
+  return d;
 }
 
-function commandDelta(before: Map<string, number>, after: Map<string, number>): Record<string, number> {
-  const d: Record<string, number> = {};
-  for (const [k, v] of after) if (v - (before.get(k) ?? 0) > 0) d[k] = v - (before.get(k) ?? 0);
-  return d;
+/** The calls of a commandDelta, by command (what the rows' details hold). */
+function callsOf(d: Map<string, CommandCounters>): Record<string, number> {
+  return Object.fromEntries([...d].map(([k, v]) => [k, v.calls]));
 }
 
 /**
@@ -175,12 +171,12 @@ async function measureEndpoint(ctx: BenchContext, ep: Endpoint, gateway: AppProc
   const load = () => env.startWorker<LoadResult>('load.worker', { ...base, url: ep.url }).result;
   // What Redis executes with no request at all (generation pointer reads, idle apps), per
   // second, so the per-request figure counts only what requests cost.
-  const idleStart = await commandStats(ctx);
+  const idleStart = await commandStats(env.redis);
   const idleFrom = Date.now();
   await new Promise((r) => setTimeout(r, IDLE_SAMPLE_MS));
-  const idle = commandDelta(idleStart, await commandStats(ctx));
+  const idle = commandDelta(idleStart, await commandStats(env.redis));
   const idleMs = Date.now() - idleFrom;
-  const before = await commandStats(ctx);
+  const before = await commandStats(env.redis);
   const gwCpu0 = processCpuSeconds(gateway.pid);
   const redisCpu0 = await redisCpuSeconds(env.redis);
   const loadFrom = Date.now();
@@ -189,15 +185,16 @@ async function measureEndpoint(ctx: BenchContext, ep: Endpoint, gateway: AppProc
   const loadMs = Date.now() - loadFrom;
   const gwCpu = processCpuSeconds(gateway.pid) - gwCpu0;
   const redisCpu = (await redisCpuSeconds(env.redis)) - redisCpu0;
-  const commands = commandDelta(before, await commandStats(ctx));
+  const commands = commandDelta(before, await commandStats(env.redis));
   const answered = Math.max(1, gwResult.total + gwResult.warmupTotal);
   const perCommand: Record<string, number> = {};
   const usecPerRequest: Record<string, number> = {};
-  for (const [name, n] of Object.entries(commands)) {
-    const v = (n - ((idle[name] ?? 0) * loadMs) / idleMs) / answered;
-    if (name.endsWith('.usec')) {
-      if (v >= 0.05) usecPerRequest[name.slice(0, -5)] = Math.round(v * 10) / 10;
-    } else if (v >= 0.005) perCommand[name] = Math.round(v * 100) / 100;
+  for (const [name, n] of commands) {
+    const quiet = idle.get(name) ?? { calls: 0, usec: 0 };
+    const calls = (n.calls - (quiet.calls * loadMs) / idleMs) / answered;
+    const usec = (n.usec - (quiet.usec * loadMs) / idleMs) / answered;
+    if (calls >= 0.005) perCommand[name] = Math.round(calls * 100) / 100;
+    if (usec >= 0.05) usecPerRequest[name] = Math.round(usec * 10) / 10;
   }
   const perRequest = Object.values(perCommand).reduce((a, b) => a + b, 0);
   const breakdown = Object.entries(perCommand)
@@ -218,6 +215,6 @@ async function measureEndpoint(ctx: BenchContext, ep: Endpoint, gateway: AppProc
     row({ ...p99Row, value: invalid ? null : gwResult.p99, baseline: floorResult.p99, note, details: { p50: gwResult.p50, floorP50: floorResult.p50 } }),
     row({ ...p99RatioRow, value: invalid ? null : gwResult.p99, baseline: floorResult.p99, note }),
     row({ ...cpuRow, value: invalid || !Number.isFinite(gwCpu) ? null : perReq(gwCpu, answered), baseline: Number.isFinite(floorCpu) ? perReq(floorCpu, floorAnswered) : null, details: cpuDetails }),
-    row({ ...cmdRow, value: Math.round(perRequest * 100) / 100, baseline: null, note: `executed, Lua-internal included: ${breakdown}`, details: { byCommand: commands, usecPerRequest, idle, idleMs, loadMs, requests: answered } }),
+    row({ ...cmdRow, value: Math.round(perRequest * 100) / 100, baseline: null, note: `executed, Lua-internal included: ${breakdown}`, details: { byCommand: callsOf(commands), usecPerRequest, idle: callsOf(idle), idleMs, loadMs, requests: answered } }),
   ];
 }

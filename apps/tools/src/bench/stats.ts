@@ -58,3 +58,18 @@ export async function redisCpuSeconds(redis: Redis): Promise<number> {
   const get = (name: string) => Number(new RegExp(`^${name}:(\\S+)`, 'm').exec(info)?.[1] ?? NaN);
   return get('used_cpu_user') + get('used_cpu_sys');
 }
+
+/** A command's counters in INFO commandstats. */
+export interface CommandCounters {
+  calls: number;
+  /** µs Redis spent in it (a script's own figure includes the commands it ran, which count again on their own). */
+  usec: number;
+}
+
+/** INFO commandstats as command → { calls, usec } (Redis counts the commands scripts run too). */
+export async function commandStats(redis: Redis): Promise<Map<string, CommandCounters>> {
+  const info = await redis.info('commandstats');
+  const out = new Map<string, CommandCounters>();
+  for (const m of info.matchAll(/^cmdstat_([^:]+):calls=(\d+),usec=(\d+)/gm)) out.set(m[1]!, { calls: Number(m[2]), usec: Number(m[3]) });
+  return out;
+}
