@@ -1,4 +1,4 @@
-import { DirectWriter, Keyspace, ProjectionStore, badgeOf, readAccountsUnread } from '@app/store';
+import { AccountTotalsReader, DirectWriter, Keyspace, ProjectionStore, badgeOf, readAccountsUnread } from '@app/store';
 import { RECEIVE_OPTIONS, type C2cMessageRecalled, type C2cMessageSent, type C2cReadAck, type C2cReceiveOptionSet } from '@app/contracts';
 import { CountModel } from './support/count-model';
 import { drained } from './support/drain';
@@ -108,6 +108,9 @@ describe('c2c property: random messages, acks, recalls and receive options, dupl
       }
       const read = await readAccountsUnread(projections, APP, accounts);
       expect(read.map((u) => badgeOf(u, 0))).toEqual(accounts.map(badge));
+      // the batch API's and the change feed's totals (readTotalsOf: no peer's count but the muted ones')
+      const totals = await new AccountTotalsReader(projections).readMany(accounts.map((account) => ({ app: APP, account })));
+      expect(totals.map((t) => [t.c2c, t.badge])).toEqual(accounts.map((a) => [total(a), badge(a)]));
       for (const owner of accounts) {
         expect((await store.total(APP, owner)).total).toBe(total(owner));
         expect((await store.perPeer(APP, owner, accounts)).counts).toEqual(accounts.map((p) => perPeer(owner, p)));

@@ -1,5 +1,5 @@
 import { RECEIVE_OPTIONS, type UnreadEvent } from '@app/contracts';
-import { Keyspace, ProjectionStore, badgeOf, readAccountsUnread } from '@app/store';
+import { AccountTotalsReader, Keyspace, ProjectionStore, badgeOf, readAccountsUnread } from '@app/store';
 import { CountModel } from './support/count-model';
 import { drained } from './support/drain';
 import { Harness, NETEASE_APP, TENCENT_APP, uniq } from './support/harness';
@@ -185,6 +185,11 @@ describe('group property: messages, noUnread, recalls, acks, overrides and recei
       await store.applyAll(accounts.map((account) => ({ type: 'account-registered', appId: APP, account })));
       for (let i = 0; i < delivered.length; i += 500) await store.applyAll(delivered.slice(i, i + 500));
       const read = await readAccountsUnread(store, APP, accounts);
+      // the batch API's and the change feed's totals (readTotalsOf)
+      const totals = await new AccountTotalsReader(store).readMany(accounts.map((account) => ({ app: APP, account })));
+      expect(totals.map((t, i) => ({ account: accounts[i], groups: t.groups, badge: t.badge }))).toEqual(
+        accounts.map((account) => ({ account, groups: memberOf(account).reduce((n, g) => n + (model.group(APP, g, account) ?? 0), 0), badge: model.badge(APP, account) })),
+      );
       for (const [i, account] of accounts.entries()) {
         const u = read[i]!;
         expect({ account, groups: u.groups.map((g) => [g.groupId, g.unread]) }).toEqual({ account, groups: memberOf(account).sort().map((g) => [g, model.group(APP, g, account)]) });

@@ -63,11 +63,14 @@ describe('projections on Redis Cluster', () => {
     // the summary's and the batch API's form, which answers unknown accounts after one read
     const withUnknown = [...w.accounts, 'nobody-at-all'];
     expect(await readAccountsUnread(store, w.tencentApp, withUnknown, true)).toEqual(await readAccountsUnread(reference, w.tencentApp, withUnknown, true));
+    const tencent = withUnknown.map((account) => ({ app: w.tencentApp, account }));
+    expect(await new AccountTotalsReader(store).readMany(tencent, Date.now(), true)).toEqual(await new AccountTotalsReader(reference).readMany(tencent, Date.now(), true));
     // the one totals reader (summary, batch API, change feed) and its count-only mention read: one call per channel on a Cluster
     const qchat = w.accounts.map((account) => ({ app: w.neteaseApp, account }));
     const now = Date.now();
     const totals = await new AccountTotalsReader(store).read(qchat, now);
     expect(totals).toEqual(await new AccountTotalsReader(reference).read(qchat, now));
+    expect(await new AccountTotalsReader(store).readMany(qchat, now)).toEqual(await new AccountTotalsReader(reference).readMany(qchat, now));
     expect(totals.filter((t) => t.channels.items.some((c) => c.unread > 0)).length).toBeGreaterThan(1);
     const uncounted = await Promise.all(w.groups.map((g) => singleClient.zcard(new Keyspace(prefix).group(w.tencentApp, g).uncounted)));
     expect(uncounted.every((n) => n > 0)).toBe(true);

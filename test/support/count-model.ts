@@ -1,5 +1,5 @@
 import type { GroupType, ReceiveOption, UnreadEvent } from '@app/contracts';
-import { Keyspace, ProjectionStore, badgeOf, readAccountsUnread, type RedisClient } from '@app/store';
+import { AccountTotalsReader, Keyspace, ProjectionStore, badgeOf, readAccountsUnread, type RedisClient } from '@app/store';
 
 /**
  * The oracle of every count test: what the vendors say an account has unread, kept in memory
@@ -484,7 +484,16 @@ export async function readCounts(redis: RedisClient, prefix: string, like: Count
   }
   for (const [app, accounts] of byApp) {
     const read = await readAccountsUnread(store, app, accounts);
-    read.forEach((u, i) => (out.badge[k(app, accounts[i]!)] = badgeOf(u, 0)));
+    // the batch API's and the change feed's totals reader (readTotalsOf) must answer the same totals and badge
+    const totals = await new AccountTotalsReader(store).readMany(accounts.map((account) => ({ app, account })));
+    read.forEach((u, i) => {
+      const badge = badgeOf(u, 0);
+      const t = totals[i]!;
+      const whole = { c2c: u.c2c.total, groups: u.groups.reduce((n, g) => n + Math.max(0, g.unread), 0), badge };
+      const cheap = { c2c: t.c2c, groups: t.groups, badge: t.badge - t.channels };
+      if (JSON.stringify(whole) !== JSON.stringify(cheap)) throw new Error(`${app} ${accounts[i]}: readMany answers ${JSON.stringify(cheap)}, readUnreadOf ${JSON.stringify(whole)}`);
+      out.badge[k(app, accounts[i]!)] = badge;
+    });
   }
   const now = Date.now();
   for (const key of Object.keys(like.mentions)) {

@@ -1,4 +1,4 @@
-import { badgeOf, readUnreadOf, type AccountUnread } from './account-unread';
+import { badgeFrom, readTotalsOf, readUnreadOf, type AccountUnread } from './account-unread';
 import type { ProjectionStore } from './projection.store';
 
 /** What the unread count of one QChat channel counts to at most (beyond it, `more`). */
@@ -10,6 +10,9 @@ export const CHANNEL_COUNT_CAP = 200;
  * channel id) order and `channels.capped: true` in the summary (docs/api/summary.md).
  */
 export const MAX_SUMMARY_CHANNELS = 100;
+
+/** An account in no QChat server: no channel read. */
+const NO_CHANNELS: { items: ChannelCount[]; capped: boolean } = { items: [], capped: false };
 
 /** One account's unread totals, as the account summary counts them (docs/api/summary.md). */
 export interface AccountTotals {
@@ -23,7 +26,7 @@ export interface AccountTotals {
   channels: number;
   /** The account is in more than MAX_SUMMARY_CHANNELS channels: `channels` counts the first ones. */
   channelsCapped: boolean;
-  /** The badge (badgeOf: only AcceptAndNotify conversations, and the channels). */
+  /** The badge (badgeFrom: only AcceptAndNotify conversations, and the channels). */
   badge: number;
 }
 
@@ -47,8 +50,10 @@ export interface AccountRead {
  * The one reader of accounts' unread totals: the summary (`read`), the batch API and the
  * change feed (`readMany`, the totals and badge of `read`) all go through it, so the feed,
  * the batch and the summary never disagree. One-to-one, groups and receive options come
- * from readUnreadOf (libs/store/src/account-unread.ts, also `unread explain`'s), channels
- * from the count-only mention read (channelCounts).
+ * from readUnreadOf (the summary's items and `unread explain`'s) or readTotalsOf (the totals
+ * only: no peer's count read but those the badge leaves out), both in
+ * libs/store/src/account-unread.ts with one group step and one badge rule (badgeFrom);
+ * channels from the count-only mention read (channelCounts).
  */
 export class AccountTotalsReader {
   constructor(private readonly store: ProjectionStore) {}
@@ -74,21 +79,22 @@ export class AccountTotalsReader {
     return out;
   }
 
-  /** The totals and badge of many accounts (the batch API's and the change feed's records): `read`, summed. */
+  /**
+   * The totals and badge of many accounts (the batch API's and the change feed's records),
+   * as `read` sums them: readTotalsOf (the same two round trips per node, without each
+   * peer's count), then channelCounts only for accounts in a QChat server, all issued
+   * together. `registeredOnly` as `read`'s.
+   */
   async readMany(accounts: readonly { app: string; account: string }[], now = Date.now(), registeredOnly = false): Promise<AccountTotals[]> {
-    return (await this.read(accounts, now, registeredOnly)).map(({ unread, channels: counted }) => {
-      let channels = 0;
-      for (const c of counted.items) channels += c.unread;
+    const read = await readTotalsOf(this.store, accounts, registeredOnly);
+    const channels = await Promise.all(read.map((t, i) => (t.servers > 0 ? this.channelCounts(accounts[i]!.app, accounts[i]!.account, now) : Promise.resolve(NO_CHANNELS))));
+    return read.map((t, i) => {
+      const counted = channels[i]!;
+      let inChannels = 0;
+      for (const c of counted.items) inChannels += c.unread;
       let groups = 0;
-      for (const g of unread.groups) if (g.unread > 0) groups += g.unread;
-      return {
-        registered: unread.registered,
-        c2c: unread.c2c.total,
-        groups,
-        channels,
-        channelsCapped: counted.capped,
-        badge: badgeOf(unread, channels),
-      };
+      for (const g of t.groups) if (g.unread > 0) groups += g.unread;
+      return { registered: t.registered, c2c: t.c2c, groups, channels: inChannels, channelsCapped: counted.capped, badge: badgeFrom(t, inChannels) };
     });
   }
 

@@ -1,6 +1,6 @@
 import type { C2cMessageRecalled, C2cMessageSent, C2cReadAck } from '@app/contracts';
 import { Cluster } from 'ioredis';
-import { ACCOUNT_FIELD, type Keyspace } from './keyspace';
+import { ACCOUNT_FIELD, C2C_TOTAL_FIELD, type Keyspace } from './keyspace';
 import type { RedisClient } from './redis.factory';
 import { READ_SCRIPTS, WRITE_SCRIPTS } from './scripts';
 import { DEFAULT_C2C_UNREAD_CAP } from './store-options';
@@ -17,8 +17,7 @@ export interface C2cPeerState {
   messages?: { msgId: string; time: number }[];
 }
 
-/** Field of the counts hash that holds the owner's total (account ids are never empty). */
-const TOTAL = '';
+const TOTAL = C2C_TOTAL_FIELD;
 /** Prefix of a peer's tombstone list in the read-times hash: `\x02<peer>` → `\n<msgId>\t<time>`… (c2c-apply.lua). */
 const TOMBSTONE = '\x02';
 

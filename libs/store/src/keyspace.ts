@@ -95,6 +95,9 @@ export function feedVersionKey(base: string, app: string, account: string): stri
  */
 export const ACCOUNT_FIELD = '\u0001registered';
 
+/** The field of an account's c2c counts hash that holds its one-to-one total (account ids are never empty). */
+export const C2C_TOTAL_FIELD = '';
+
 /** An owner's one-to-one keys (hash tag `{app:owner}`), C2cStore's layout. */
 export class C2cKeys {
   /** Every key of the owner starts with it (`<prefix>:c2c:{app:owner}`). */

@@ -57,6 +57,7 @@ export const WRITE_SCRIPTS = {
 /** The projection's reads: called on a client (callScript), their replies answer a query. */
 export const READ_SCRIPTS = {
   accountUnread: load('account-unread', 'variable'),
+  accountTotals: load('account-totals', 'variable'),
   c2cPeers: load('c2c-peers', 'variable'),
   channelQuery: load('channel-query', 'variable'),
   qchatAccess: load('qchat-access', 'variable'),
