@@ -84,6 +84,8 @@ describe('bench (tiny run)', () => {
       'reads.batch-groups.redis-cpu',
       'reads.batch-unknown.redis-commands',
       'reads.batch-unknown.redis-cpu',
+      'reads.batch-peers.bytes',
+      'reads.batch-peers.redis-cpu',
       'scale.group-message',
       'scale.c2c-memory',
       'scale.mention-memory',
@@ -160,9 +162,14 @@ describe('bench (tiny run)', () => {
     const many = byId('reads.group-list-many.redis-commands');
     expect(many.baseline).toBeGreaterThan(0);
     expect(many.ratio).toBeCloseTo(many.value! / many.baseline!, 6);
+    // the totals' batch: bytes from Redis against the same batch of one-peer accounts (both answers were checked)
+    const peers = byId('reads.batch-peers.bytes');
+    expect(peers.value).toBe(Math.round((peers.details as { bytesOut: number }).bytesOut));
+    expect(peers.baseline).toBeGreaterThan(0);
+    expect(peers.ratio).toBeCloseTo(peers.value! / peers.baseline!, 6);
     expect(byId('reads.summary-channels.bytes').value).toBeCloseTo((byId('reads.summary-channels.redis-commands').details as { bytesOut: number }).bytesOut / 1024, 1);
     // the rows that carry a target, and each row's verdict is what its target says of its figure
-    for (const id of ['ingest', 'ingest-c2c', 'ingest-c2c-naive', 'freshness.p99.ratio', 'cpu.projector.c2c', 'cpu.projector.mixed', 'cost.redis.c2c-msg', 'cost.redis.group-msg', 'cost.redis.mention', 'cost.redis.channel-ack', 'freshness.p99', 'query.c2c-total.rps', 'query.c2c-peers.p99', 'query.group-list.rps', 'query.qchat-mentions.p99', 'query.c2c-total.redis-commands', 'reads.group-list-many.redis-commands', 'reads.summary-channels.redis-cpu', 'reads.summary-channels.bytes', 'reads.batch-groups.redis-commands', 'reads.batch-unknown.redis-commands', 'scale.group-message', 'scale.c2c-memory']) expect(byId(id).target).not.toBeNull();
+    for (const id of ['ingest', 'ingest-c2c', 'ingest-c2c-naive', 'freshness.p99.ratio', 'cpu.projector.c2c', 'cpu.projector.mixed', 'cost.redis.c2c-msg', 'cost.redis.group-msg', 'cost.redis.mention', 'cost.redis.channel-ack', 'freshness.p99', 'query.c2c-total.rps', 'query.c2c-peers.p99', 'query.group-list.rps', 'query.qchat-mentions.p99', 'query.c2c-total.redis-commands', 'reads.group-list-many.redis-commands', 'reads.summary-channels.redis-cpu', 'reads.summary-channels.bytes', 'reads.batch-groups.redis-commands', 'reads.batch-unknown.redis-commands', 'reads.batch-peers.bytes', 'scale.group-message', 'scale.c2c-memory']) expect(byId(id).target).not.toBeNull();
     for (const r of report.rows) {
       const x = r.target ? (r.target.on === 'ratio' ? r.ratio : r.value) : undefined;
       const verdict = !r.target ? 'n/a' : x === null || x === undefined || !Number.isFinite(x) ? 'no' : (r.target.op === '>=' ? x >= r.target.limit : x <= r.target.limit) ? 'yes' : 'no';

@@ -93,10 +93,10 @@ const QUIET_OPTIONS = RECEIVE_OPTIONS.filter((o) => o !== DEFAULT_RECEIVE_OPTION
  * account's peers. `registeredOnly` as readUnreadOf's.
  */
 export async function readTotalsOf(store: ProjectionStore, accounts: readonly { app: string; account: string }[], registeredOnly = false): Promise<AccountTotalsRead[]> {
-  type Reply = [number, string | null, number, string[], string[], number];
+  type Reply = [number, string | null, number?, string[]?, string[]?, number?];
   const heads = await accountHeads<Reply>(store, accounts, ACCOUNT_TOTALS, [registeredOnly ? '1' : '0', ACCOUNT_FIELD, C2C_TOTAL_FIELD, ...QUIET_OPTIONS]);
-  const groups = await memberGroupsOf(store, accounts, (i) => heads[i]![3]);
-  return heads.map(([registered, total, quiet, , quietGroups, servers], i) => ({
+  const groups = await memberGroupsOf(store, accounts, (i) => heads[i]![3] ?? []);
+  return heads.map(([registered, total, quiet = 0, , quietGroups = [], servers = 0], i) => ({
     registered: registered === 1,
     c2c: total === null ? 0 : Math.max(0, Number(total)),
     c2cQuiet: Number(quiet),

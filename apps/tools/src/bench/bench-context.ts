@@ -22,7 +22,7 @@ export interface BenchSizes {
 }
 
 /** The read fixtures of the table; quick runs keep them (they seed in seconds) and measure fewer calls. */
-const READS: ReadSizes = { liveGroups: 200, goneGroups: 300, limit: 10, channels: 100, mentionsPerChannel: 250, batchAccounts: 100, batchGroups: 100, unknownAccounts: 100, calls: 30, idleMs: 1_000 };
+const READS: ReadSizes = { liveGroups: 200, goneGroups: 300, limit: 10, channels: 100, mentionsPerChannel: 250, batchAccounts: 100, batchGroups: 100, unknownAccounts: 100, peersPerAccount: 50, calls: 30, idleMs: 1_000 };
 
 export const SIZES: Record<BenchMode, BenchSizes> = {
   full: {
@@ -47,7 +47,7 @@ export const SIZES: Record<BenchMode, BenchSizes> = {
     freshness: { rate: 200, tickMs: 100, warmupSeconds: 0.5, seconds: 1.5, intervalMs: 100 },
     queries: { connections: 4, warmupSeconds: 0, seconds: 1 },
     scale: { groupMessages: 50, rounds: 1, c2cOwners: 10, c2cPeers: 2, c2cPerPeer: 2, mentions: 50 },
-    reads: { liveGroups: 12, goneGroups: 18, limit: 10, channels: 5, mentionsPerChannel: 20, batchAccounts: 10, batchGroups: 10, unknownAccounts: 10, calls: 3, idleMs: 200 },
+    reads: { liveGroups: 12, goneGroups: 18, limit: 10, channels: 5, mentionsPerChannel: 20, batchAccounts: 10, batchGroups: 10, unknownAccounts: 10, peersPerAccount: 20, calls: 3, idleMs: 200 },
   },
 };
 

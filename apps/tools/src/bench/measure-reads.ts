@@ -17,6 +17,8 @@ export interface ReadSizes {
   batchAccounts: number;
   batchGroups: number;
   unknownAccounts: number;
+  /** The totals' batch: the one-to-one peers each of its accounts has unread from (against accounts with one). */
+  peersPerAccount: number;
   /** Calls measured per row (after one checked call that also warms the path). */
   calls: number;
   /** How long Redis is watched idle before each row's calls (its rate is subtracted). */
@@ -36,6 +38,9 @@ const R = {
   batchGroup: (k: number) => `@TGS#rb${k}`,
   batchAccount: (i: number) => `r-b${i}`,
   unknown: (i: number) => `r-nobody${i}`,
+  peersAccount: (i: number) => `r-c${i}`,
+  onePeerAccount: (i: number) => `r-o${i}`,
+  peer: (p: number) => `r-cp${p}`,
   channel: (c: number) => String(730_000_000 + c),
 };
 
@@ -101,6 +106,13 @@ function fixtures(s: ReadSizes, app: string, qapp: string, now: number): [Unread
       rest.push(e({ type: 'message-sent', scope: 'group', appId: app, msgId: `r-${groupId}-${seq}`, groupId, from: R.batchSender, seq, time: now - 30_000 + seq, ...(seq === 2 ? { noUnread: true } : {}) }));
     }
   }
+  // the totals' batch: accounts with one unread message from each of `peersPerAccount` peers, and as many with one peer
+  for (let i = 0; i < s.batchAccounts; i++) {
+    for (const [account, peers] of [[R.peersAccount(i), s.peersPerAccount], [R.onePeerAccount(i), 1]] as const) {
+      dir.push(e({ type: 'account-registered', appId: app, account }));
+      for (let p = 0; p < peers; p++) rest.push(e({ type: 'message-sent', scope: 'c2c', appId: app, msgId: `r-${account}-${p}`, from: R.peer(p), to: account, time: now - 20_000 + p }));
+    }
+  }
   return [dir, rest];
 }
 
@@ -149,6 +161,14 @@ export async function measureReads(ctx: BenchContext): Promise<BenchRow[]> {
   const batchAccounts = Array.from({ length: s.batchAccounts }, (_, i) => R.batchAccount(i));
   const unknown = Array.from({ length: s.unknownAccounts }, (_, i) => R.unknown(i));
   const perChannel = Math.min(200, s.mentionsPerChannel);
+  const c2cBatch = (accounts: string[], each: number) => ({
+    url: `${gw.url}/v1/apps/${app}/unread`,
+    init: post({ accounts }, { ...json, ...bearer(env.tencent.apiKey) }),
+    wrong: (status: number, text: string) => {
+      const b = JSON.parse(text) as { accounts?: { c2c: number; badge: number }[] };
+      return status === 200 && b.accounts?.length === accounts.length && b.accounts.every((a) => a.c2c === each && a.badge === each) ? undefined : `expected ${accounts.length} accounts of ${each} one-to-one unread: HTTP ${status} ${text.slice(0, 160)}`;
+    },
+  });
   const reads: Read[] = [
     { id: 'group-list-many', label: `get_joined_group_list, Limit ${s.limit}, UnreadMsgNum, an account in ${s.liveGroups + s.goneGroups} groups (${s.liveGroups} live, ${s.goneGroups} left or dismissed)`, url: env.tencentUrl(gw.url, 'group_open_http_svc/get_joined_group_list'), init: post(groupList(R.many), json), wrong: pageOk(s.liveGroups) },
     { id: 'group-list-few', label: `get_joined_group_list, Limit ${s.limit}, an account in only the ${s.limit} groups returned`, url: env.tencentUrl(gw.url, 'group_open_http_svc/get_joined_group_list'), init: post(groupList(R.few), json), wrong: pageOk(s.limit) },
@@ -182,6 +202,16 @@ export async function measureReads(ctx: BenchContext): Promise<BenchRow[]> {
         const b = JSON.parse(text) as { accounts?: unknown[]; notFound?: string[] };
         return status === 200 && b.accounts?.length === 0 && b.notFound?.length === s.unknownAccounts ? undefined : `expected ${s.unknownAccounts} notFound: HTTP ${status} ${text.slice(0, 160)}`;
       },
+    },
+    {
+      id: 'batch-peers',
+      label: `batch API, ${s.batchAccounts} accounts × ${s.peersPerAccount} one-to-one peers with unread`,
+      ...c2cBatch(Array.from({ length: s.batchAccounts }, (_, i) => R.peersAccount(i)), s.peersPerAccount),
+    },
+    {
+      id: 'batch-one-peer',
+      label: `batch API, ${s.batchAccounts} accounts × 1 peer with unread`,
+      ...c2cBatch(Array.from({ length: s.batchAccounts }, (_, i) => R.onePeerAccount(i)), 1),
     },
   ];
   const work: Record<string, { work: RedisWork; label: string; responseBytes: number }> = {};
@@ -259,5 +289,19 @@ export async function measureReads(ctx: BenchContext): Promise<BenchRow[]> {
     readingRow('cpu', 'batch-groups', null),
     readingRow('commands', 'batch-unknown', le(1.5 * s.unknownAccounts + 5)),
     readingRow('cpu', 'batch-unknown', null),
+    // the totals (the batch API's and the change feed's reader) fetch no peer's count: the same bytes and CPU whatever the peers
+    row({
+      id: 'reads.batch-peers.bytes',
+      group: 'reads',
+      measurement: `${of('batch-peers').label}: bytes from Redis per call (INFO stats)`,
+      value: Math.round(of('batch-peers').work.bytesOut),
+      unit: 'B',
+      baseline: Math.round(of('batch-one-peer').work.bytesOut),
+      baselineLabel: `the same call for ${s.batchAccounts} accounts with one peer each`,
+      target: { on: 'ratio', op: '<=', limit: 1.2 },
+      note: `the answer itself: ${of('batch-peers').responseBytes} B`,
+      details: details('batch-peers'),
+    }),
+    readingRow('cpu', 'batch-peers', null, { id: 'batch-one-peer', label: `the same call for ${s.batchAccounts} accounts with one peer each` }),
   ];
 }

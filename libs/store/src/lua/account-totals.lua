@@ -17,7 +17,8 @@
 --
 -- Returns per account {registered (0|1), the total as stored (or false), the sum of the
 -- positive counts of the peers with such an option (the total and marker fields are no peer),
--- its groups, the group ids with such an option, number of servers}.
+-- its groups, the group ids with such an option, number of servers}; an account answered
+-- after its counts read (ARGV[1]) gets {0, the total} only.
 local registeredOnly = ARGV[1] == '1'
 local marker, totalField = ARGV[2], ARGV[3]
 local quiet = {}
@@ -54,7 +55,7 @@ for i = 1, #KEYS, 4 do
     end
     out[#out + 1] = { registered, head[2], muted, redis.call('ZRANGEBYSCORE', KEYS[i + 2], 1, '+inf'), groups, redis.call('SCARD', KEYS[i + 3]) }
   else
-    out[#out + 1] = { 0, head[2], 0, {}, {}, 0 }
+    out[#out + 1] = { 0, head[2] } -- nothing else read (readTotalsOf fills in the rest)
   end
 end
 return out
